@@ -1,0 +1,83 @@
+//! Appointment statuses: HL7 FHIR R4 `AppointmentStatus` codes, so stored
+//! data maps onto FHIR without translation tables.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppointmentStatus {
+    Proposed,
+    /// Shown as "Tentative".
+    Pending,
+    Booked,
+    Fulfilled,
+    Cancelled,
+    Noshow,
+}
+
+impl AppointmentStatus {
+    pub const ALL: [Self; 6] = [
+        Self::Proposed,
+        Self::Pending,
+        Self::Booked,
+        Self::Fulfilled,
+        Self::Cancelled,
+        Self::Noshow,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Proposed => "proposed",
+            Self::Pending => "pending",
+            Self::Booked => "booked",
+            Self::Fulfilled => "fulfilled",
+            Self::Cancelled => "cancelled",
+            Self::Noshow => "noshow",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Whether the appointment holds its provider's time (blocks overlaps).
+    pub fn holds_time(self) -> bool {
+        !matches!(self, Self::Cancelled)
+    }
+}
+
+/// Invitation status of an invited provider (FHIR `ParticipationStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ParticipantStatus {
+    #[serde(rename = "needs-action")]
+    NeedsAction,
+    #[serde(rename = "accepted")]
+    Accepted,
+    #[serde(rename = "declined")]
+    Declined,
+}
+
+impl ParticipantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NeedsAction => "needs-action",
+            Self::Accepted => "accepted",
+            Self::Declined => "declined",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fhir_codes_round_trip() {
+        for s in AppointmentStatus::ALL {
+            assert_eq!(AppointmentStatus::parse(s.as_str()), Some(s));
+        }
+        assert!(!AppointmentStatus::Cancelled.holds_time());
+        assert!(AppointmentStatus::Pending.holds_time());
+        assert_eq!(ParticipantStatus::NeedsAction.as_str(), "needs-action");
+    }
+}

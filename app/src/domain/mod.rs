@@ -1,0 +1,11 @@
+//! Pure domain types and rules: no I/O, no clock reads, no database.
+//! Everything here compiles for both the browser and the server and is unit
+//! tested on its own.
+
+pub mod appointment;
+pub mod live;
+pub mod rate_limit;
+pub mod request;
+pub mod role;
+pub mod session;
+pub mod validate;

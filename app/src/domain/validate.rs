@@ -1,0 +1,100 @@
+//! Input rules shared by the forms (for early hints) and the server (which
+//! decides). Each returns the message a user should see.
+
+pub const MAX_EMAIL: usize = 254;
+pub const MIN_PASSWORD: usize = 10;
+pub const MAX_PASSWORD: usize = 256;
+pub const MAX_NAME: usize = 100;
+pub const MAX_NOTE: usize = 1000;
+
+/// Trims and lower-cases an email address, or says what is wrong with it.
+pub fn email(raw: &str) -> Result<String, String> {
+    let e = raw.trim().to_lowercase();
+    if e.is_empty() {
+        return Err("Enter your email address.".into());
+    }
+    if e.len() > MAX_EMAIL {
+        return Err("That email address is too long.".into());
+    }
+    let Some((local, domain)) = e.split_once('@') else {
+        return Err("Enter a valid email address, like name@example.com.".into());
+    };
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(e)
+    } else {
+        Err("Enter a valid email address, like name@example.com.".into())
+    }
+}
+
+pub fn new_password(p: &str) -> Result<(), String> {
+    let n = p.chars().count();
+    if n < MIN_PASSWORD {
+        Err(format!("Choose a password of at least {MIN_PASSWORD} characters."))
+    } else if p.len() > MAX_PASSWORD {
+        Err(format!("Passwords can be at most {MAX_PASSWORD} characters."))
+    } else {
+        Ok(())
+    }
+}
+
+pub fn person_name(raw: &str) -> Result<String, String> {
+    let n = raw.trim();
+    if n.is_empty() {
+        Err("Enter your name.".into())
+    } else if n.chars().count() > MAX_NAME {
+        Err(format!("Names can be at most {MAX_NAME} characters."))
+    } else if n.chars().any(|c| c.is_control()) {
+        Err("Names cannot contain control characters.".into())
+    } else {
+        Ok(n.to_string())
+    }
+}
+
+pub fn note(raw: &str) -> Result<String, String> {
+    let n = raw.trim();
+    if n.chars().count() > MAX_NOTE {
+        Err(format!("Notes can be at most {MAX_NOTE} characters."))
+    } else {
+        Ok(n.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised() {
+        assert_eq!(email("  Ann@Patients.TEST ").unwrap(), "ann@patients.test");
+    }
+
+    #[test]
+    fn bad_emails_are_refused() {
+        for bad in ["", "ann", "ann@", "@x.test", "ann@test", "a b@x.test", "a@.x", "a@x."] {
+            assert!(email(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert!(email(&format!("{}@x.test", "a".repeat(260))).is_err());
+    }
+
+    #[test]
+    fn password_length_rules() {
+        assert!(new_password("short").is_err());
+        assert!(new_password("ten chars!").is_ok());
+        assert!(new_password(&"x".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn names_and_notes() {
+        assert_eq!(person_name("  Ann Smith ").unwrap(), "Ann Smith");
+        assert!(person_name("   ").is_err());
+        assert!(person_name(&"n".repeat(101)).is_err());
+        assert!(note(&"n".repeat(1001)).is_err());
+        assert_eq!(note(" hi ").unwrap(), "hi");
+    }
+}

@@ -1,0 +1,159 @@
+//! The client side of live updates.
+//!
+//! One `EventSource` per logged-in tab streams `/api/live`. Views ask for a
+//! version signal for the topics they show (`use_live_version`) and use it as
+//! a resource source, so they refetch when something relevant changes. On
+//! (re)connection the server sends `Ready`, which makes every view refetch:
+//! that is the resynchronisation after a gap. While the stream is down the
+//! helper falls back to polling: every view is told to refetch on a timer.
+
+use leptos::prelude::*;
+
+/// Shared live-update state, provided once by the app shell.
+#[derive(Clone, Copy)]
+pub struct Live {
+    /// (sequence, topic) of the latest notice; topic None = refetch everything.
+    last: RwSignal<(u64, Option<String>)>,
+    /// Whether the stream is open right now.
+    pub connected: RwSignal<bool>,
+}
+
+impl Live {
+    pub fn new() -> Self {
+        Self {
+            last: RwSignal::new((0, None)),
+            connected: RwSignal::new(false),
+        }
+    }
+
+    /// Records a notice (None = every topic).
+    pub fn notify(&self, topic: Option<String>) {
+        self.last.update(|(seq, t)| {
+            *seq += 1;
+            *t = topic;
+        });
+    }
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A counter that goes up whenever one of `topics` changes (or on resync).
+/// Use it as the source of a `Resource` to refetch live.
+pub fn use_live_version(topics: &'static [&'static str]) -> ReadSignal<u64> {
+    let live = expect_context::<Live>();
+    let (version, set_version) = signal(0u64);
+    Effect::new(move |prev: Option<u64>| {
+        let (seq, topic) = live.last.get();
+        if prev.is_some_and(|p| p != seq)
+            && topic.as_deref().is_none_or(|t| topics.contains(&t))
+        {
+            set_version.update(|v| *v += 1);
+        }
+        seq
+    });
+    version
+}
+
+/// Keeps the stream open while `user` (a logged-in user id) is Some.
+/// Browser only: the server renders without a stream.
+pub fn connect_while_logged_in(live: Live, user: Signal<Option<i64>>) {
+    #[cfg(feature = "hydrate")]
+    {
+        let generation = StoredValue::new(0u64);
+        Effect::new(move |_| {
+            let current = user.get();
+            generation.update_value(|g| *g += 1);
+            if current.is_some() {
+                let my_gen = generation.get_value();
+                leptos::task::spawn_local(client::run(live, move || {
+                    generation.try_get_value() == Some(my_gen)
+                }));
+            } else {
+                live.connected.set(false);
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (live, user);
+}
+
+#[cfg(feature = "hydrate")]
+mod client {
+    use super::Live;
+    use crate::domain::live::LiveWire;
+    use gloo_timers::future::TimeoutFuture;
+    use leptos::prelude::*;
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use wasm_bindgen::prelude::*;
+    use web_sys::{EventSource, MessageEvent};
+
+    /// While the stream is down this long, views are refreshed by polling.
+    const POLL_EVERY_MS: u32 = 10_000;
+
+    pub async fn run(live: Live, still_wanted: impl Fn() -> bool + 'static) {
+        let mut backoff_ms: u32 = 1_000;
+        while still_wanted() {
+            let Ok(es) = EventSource::new("/api/live") else {
+                TimeoutFuture::new(backoff_ms).await;
+                continue;
+            };
+            let opened = Rc::new(Cell::new(false));
+            let on_message = {
+                let opened = opened.clone();
+                Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                    opened.set(true);
+                    let Some(text) = e.data().as_string() else { return };
+                    match serde_json::from_str::<LiveWire>(&text) {
+                        Ok(LiveWire::Ready) => {
+                            live.connected.set(true);
+                            live.notify(None);
+                        }
+                        Ok(LiveWire::Resync) => live.notify(None),
+                        Ok(LiveWire::Change(ev)) => live.notify(Some(ev.topic)),
+                        Err(_) => {}
+                    }
+                })
+            };
+            let on_error = Closure::<dyn FnMut()>::new(move || live.connected.set(false));
+            es.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+
+            // Watch the stream; poll while it is down; rebuild it if the
+            // browser gives up (readyState CLOSED, e.g. after a 401 or 503).
+            let mut down_ms: u32 = 0;
+            loop {
+                TimeoutFuture::new(1_000).await;
+                if !still_wanted() {
+                    break;
+                }
+                if es.ready_state() == EventSource::CLOSED {
+                    break;
+                }
+                if live.connected.get_untracked() {
+                    down_ms = 0;
+                    backoff_ms = 1_000;
+                } else {
+                    down_ms += 1_000;
+                    if down_ms % POLL_EVERY_MS == 0 {
+                        live.notify(None);
+                    }
+                }
+            }
+            es.close();
+            live.connected.set(false);
+            drop((on_message, on_error));
+            if !still_wanted() {
+                break;
+            }
+            // Refresh once while waiting to reconnect, then back off.
+            live.notify(None);
+            TimeoutFuture::new(backoff_ms).await;
+            backoff_ms = (backoff_ms * 2).min(30_000);
+        }
+    }
+}

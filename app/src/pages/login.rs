@@ -1,0 +1,138 @@
+//! Log in and patient self-registration.
+
+use super::error_alert;
+use crate::api::{clinic_options, demo_logins};
+use crate::shell::use_auth;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let auth = use_auth();
+    let query = use_query_map();
+    let next = move || query.with(|q| q.get("next").unwrap_or_default());
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let demos = Resource::new(|| (), |_| demo_logins());
+    let pending = auth.login.pending();
+
+    view! {
+        <Title text="Log in" />
+        <section class="card narrow">
+            <h1>"Log in to Slotwise"</h1>
+            {error_alert(auth.login.value())}
+            <ActionForm action=auth.login attr:class="form">
+                <input type="hidden" name="next" prop:value=next />
+                <label for="login-email">"Email"</label>
+                <input
+                    id="login-email"
+                    type="email"
+                    name="email"
+                    autocomplete="username"
+                    required
+                    prop:value=move || email.get()
+                    on:input=move |e| email.set(event_target_value(&e))
+                />
+                <label for="login-password">"Password"</label>
+                <input
+                    id="login-password"
+                    type="password"
+                    name="password"
+                    autocomplete="current-password"
+                    required
+                    prop:value=move || password.get()
+                    on:input=move |e| password.set(event_target_value(&e))
+                />
+                <button type="submit" class="primary" disabled=move || pending.get()>
+                    {move || if pending.get() { "Logging in…" } else { "Log in" }}
+                </button>
+            </ActionForm>
+            <p>"New patient? " <a href="/register">"Create an account"</a></p>
+        </section>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = demos.await.unwrap_or_default();
+                (!list.is_empty()).then(|| {
+                    view! {
+                        <section class="card narrow demo">
+                            <h2>"Demo accounts"</h2>
+                            <p class="muted">"Every demo account's password is " <code>"slotwise-demo"</code> "."</p>
+                            <ul class="demo-list">
+                                {list
+                                    .into_iter()
+                                    .map(|d| {
+                                        let e = d.email.clone();
+                                        view! {
+                                            <li>
+                                                <button
+                                                    type="button"
+                                                    class="link-button"
+                                                    on:click=move |_| {
+                                                        email.set(e.clone());
+                                                        password.set("slotwise-demo".into());
+                                                    }
+                                                >
+                                                    {d.email.clone()}
+                                                </button>
+                                                <span class="muted">" " {d.description}</span>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        </section>
+                    }
+                })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let auth = use_auth();
+    let clinics = Resource::new(|| (), |_| clinic_options());
+    let pending = auth.register.pending();
+    view! {
+        <Title text="Create an account" />
+        <section class="card narrow">
+            <h1>"Create your patient account"</h1>
+            {error_alert(auth.register.value())}
+            <ActionForm action=auth.register attr:class="form">
+                <label for="reg-name">"Full name"</label>
+                <input id="reg-name" name="name" autocomplete="name" required maxlength="100" />
+                <label for="reg-email">"Email"</label>
+                <input id="reg-email" type="email" name="email" autocomplete="email" required />
+                <label for="reg-password">"Password (at least 10 characters)"</label>
+                <input
+                    id="reg-password"
+                    type="password"
+                    name="password"
+                    autocomplete="new-password"
+                    required
+                    minlength="10"
+                />
+                <label for="reg-clinic">"Clinic"</label>
+                <Suspense fallback=|| view! { <select id="reg-clinic" disabled></select> }>
+                    {move || Suspend::new(async move {
+                        let list = clinics.await.unwrap_or_default();
+                        view! {
+                            <select id="reg-clinic" name="clinic_id" required>
+                                {list
+                                    .into_iter()
+                                    .map(|c| view! { <option value=c.id.to_string()>{c.name}</option> })
+                                    .collect_view()}
+                            </select>
+                        }
+                    })}
+                </Suspense>
+                <button type="submit" class="primary" disabled=move || pending.get()>
+                    "Create account"
+                </button>
+            </ActionForm>
+            <p>"Already registered? " <a href="/login">"Log in"</a></p>
+        </section>
+    }
+}

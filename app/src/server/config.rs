@@ -1,0 +1,115 @@
+//! Configuration from environment variables (documented in the README).
+
+use crate::domain::session::SessionPolicy;
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://path/to/file.db` (default) or `postgres://...`.
+    pub database_url: String,
+    /// Load demo data into an empty database and list demo logins.
+    pub demo: bool,
+    pub session: SessionPolicy,
+    /// Public origin (scheme://host[:port]) used for the cross-site check and
+    /// for links; when it is https, cookies are marked Secure.
+    pub public_url: Option<String>,
+    /// Trust `X-Forwarded-Proto` / `X-Forwarded-For` from a reverse proxy.
+    pub trust_proxy: bool,
+    pub max_body_bytes: usize,
+    /// Failed logins allowed per account (and per client address, x4) per window.
+    pub login_max_failures: usize,
+    pub login_window_secs: i64,
+    pub db_max_connections: u32,
+    /// Seconds between SSE heartbeats.
+    pub heartbeat_secs: u64,
+    pub addr: Option<SocketAddr>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://slotwise.db".into(),
+            demo: false,
+            session: SessionPolicy::default(),
+            public_url: None,
+            trust_proxy: false,
+            max_body_bytes: 64 * 1024,
+            login_max_failures: 5,
+            login_window_secs: 15 * 60,
+            db_max_connections: 8,
+            heartbeat_secs: 15,
+            addr: None,
+        }
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name}={v:?} is not a valid value")),
+    }
+}
+
+fn flag(name: &str, default: bool) -> Result<bool, String> {
+    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => Err(format!("{name}={v:?} should be true or false")),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, String> {
+        let d = Self::default();
+        let database_url = match var("DATABASE_URL") {
+            Some(url) => url,
+            None => format!(
+                "sqlite://{}",
+                var("SLOTWISE_SQLITE_PATH").unwrap_or_else(|| "slotwise.db".into())
+            ),
+        };
+        let session = SessionPolicy {
+            idle_secs: parse("SLOTWISE_SESSION_IDLE_MINUTES", 30i64)? * 60,
+            absolute_secs: parse("SLOTWISE_SESSION_MAX_HOURS", 12i64)? * 3600,
+            touch_every_secs: d.session.touch_every_secs,
+        };
+        if session.idle_secs <= 0 || session.absolute_secs <= 0 {
+            return Err("session timeouts must be positive".into());
+        }
+        Ok(Self {
+            database_url,
+            demo: flag("SLOTWISE_DEMO", false)?,
+            session,
+            public_url: var("SLOTWISE_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
+            trust_proxy: flag("SLOTWISE_TRUST_PROXY", false)?,
+            max_body_bytes: parse("SLOTWISE_MAX_BODY_BYTES", d.max_body_bytes)?,
+            login_max_failures: parse("SLOTWISE_LOGIN_MAX_FAILURES", d.login_max_failures)?,
+            login_window_secs: parse("SLOTWISE_LOGIN_WINDOW_MINUTES", 15i64)? * 60,
+            db_max_connections: parse("SLOTWISE_DB_MAX_CONNECTIONS", d.db_max_connections)?,
+            heartbeat_secs: parse("SLOTWISE_HEARTBEAT_SECS", d.heartbeat_secs)?,
+            addr: match var("SLOTWISE_ADDR") {
+                Some(a) => Some(a.parse().map_err(|_| format!("SLOTWISE_ADDR={a:?} is not host:port"))?),
+                None => None,
+            },
+        })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres")
+    }
+
+    /// Cookies are Secure when the public URL is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}

@@ -1,0 +1,12 @@
+//! Server-only code (feature "ssr"): configuration, storage, authentication,
+//! the event bus and the service layer every state change goes through.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod ctx;
+pub mod db;
+pub mod demo;
+pub mod events;
+pub mod service;
+pub mod state;

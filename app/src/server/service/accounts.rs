@@ -1,0 +1,218 @@
+//! Logging in and out, and patient self-registration.
+
+use super::super::auth::{self, create_session, hash_password, verify_password, Session};
+use super::super::db::{db_error, is_unique_violation};
+use super::super::events::BusMessage;
+use super::super::state::AppState;
+use super::{Audit, Change};
+use crate::domain::validate;
+use crate::error::{AppError, AppResult};
+use serde_json::json;
+use sqlx::Row;
+
+/// What a successful login or registration hands back: the cookie token.
+pub struct LoggedIn {
+    pub token: String,
+    pub user_id: i64,
+}
+
+const BAD_CREDENTIALS: &str = "Email or password is incorrect.";
+
+fn wait_message(secs: i64) -> AppError {
+    let mins = (secs + 59) / 60;
+    AppError::RateLimited(format!(
+        "Too many failed login attempts. Try again in {mins} minute{}.",
+        if mins == 1 { "" } else { "s" }
+    ))
+}
+
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client_addr: &str,
+    user_agent: &str,
+) -> AppResult<LoggedIn> {
+    if email.trim().is_empty() {
+        return Err(AppError::validation("Enter your email address."));
+    }
+    if password.is_empty() {
+        return Err(AppError::validation("Enter your password."));
+    }
+    if password.len() > validate::MAX_PASSWORD || email.len() > validate::MAX_EMAIL {
+        return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
+    }
+    let email = email.trim().to_lowercase();
+    let now = state.now();
+    let account_key = format!("acct:{email}");
+    let address_key = format!("addr:{client_addr}");
+    {
+        let mut lim = state.login_limiter.lock().unwrap_or_else(|e| e.into_inner());
+        let wait = lim
+            .per_account
+            .blocked_for(&account_key, now)
+            .max(lim.per_address.blocked_for(&address_key, now));
+        if let Some(secs) = wait {
+            tracing::warn!(client = %client_addr, "login rate limited");
+            return Err(wait_message(secs));
+        }
+    }
+
+    let row = sqlx::query("SELECT id, password_hash FROM app_user WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(&state.db.pool)
+        .await
+        .map_err(db_error)?;
+    let (user_id, stored) = match row {
+        Some(r) => (Some(r.get::<i64, _>(0)), Some(r.get::<String, _>(1))),
+        None => (None, None),
+    };
+    if !verify_password(password.to_string(), stored).await {
+        let mut lim = state.login_limiter.lock().unwrap_or_else(|e| e.into_inner());
+        lim.per_account.record(&account_key, now);
+        lim.per_address.record(&address_key, now);
+        if now % 64 == 0 {
+            lim.per_account.sweep(now);
+            lim.per_address.sweep(now);
+        }
+        tracing::info!(client = %client_addr, "failed login");
+        return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
+    }
+    let user_id = user_id.ok_or_else(AppError::internal)?;
+    state
+        .login_limiter
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .per_account
+        .clear(&account_key);
+
+    let token = auth::new_token();
+    let mut change = Change::begin(state).await?;
+    let ua: String = user_agent.chars().take(200).collect();
+    sqlx::query(
+        "INSERT INTO user_session (token_hash, user_id, created_at, last_seen_at, user_agent) \
+         VALUES ($1, $2, $3, $3, $4)",
+    )
+    .bind(auth::token_hash(&token))
+    .bind(user_id)
+    .bind(change.now)
+    .bind(ua)
+    .execute(change.conn())
+    .await
+    .map_err(db_error)?;
+    change
+        .audit(Audit {
+            actor_id: Some(user_id),
+            on_behalf_of_id: None,
+            clinic_id: None,
+            action: "session.login",
+            entity: "user",
+            entity_id: user_id,
+            before: None,
+            after: None,
+        })
+        .await?;
+    change.commit().await?;
+    Ok(LoggedIn { token, user_id })
+}
+
+/// Ends the session and closes its live streams (on every instance).
+pub async fn logout(state: &AppState, session: &Session) -> AppResult<()> {
+    let mut change = Change::begin(state).await?;
+    sqlx::query("DELETE FROM user_session WHERE token_hash = $1")
+        .bind(&session.token_hash)
+        .execute(change.conn())
+        .await
+        .map_err(db_error)?;
+    change
+        .audit(Audit {
+            actor_id: Some(session.me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: None,
+            action: "session.logout",
+            entity: "user",
+            entity_id: session.me.user_id,
+            before: None,
+            after: None,
+        })
+        .await?;
+    change.commit().await?;
+    state
+        .broadcast(BusMessage::SessionEnded {
+            token_hash: session.token_hash.clone(),
+        })
+        .await;
+    Ok(())
+}
+
+pub struct Registration {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub clinic_id: i64,
+}
+
+/// A patient creates their own account (and is logged in).
+pub async fn register_patient(
+    state: &AppState,
+    reg: Registration,
+    user_agent: &str,
+) -> AppResult<LoggedIn> {
+    let name = validate::person_name(&reg.name).map_err(AppError::Validation)?;
+    let email = validate::email(&reg.email).map_err(AppError::Validation)?;
+    validate::new_password(&reg.password).map_err(AppError::Validation)?;
+    let hash = hash_password(reg.password).await?;
+
+    let mut change = Change::begin(state).await?;
+    let clinic: Option<String> = sqlx::query_scalar("SELECT name FROM clinic WHERE id = $1")
+        .bind(reg.clinic_id)
+        .fetch_optional(change.conn())
+        .await
+        .map_err(db_error)?;
+    if clinic.is_none() {
+        return Err(AppError::validation("Choose the clinic you want to book with."));
+    }
+    let inserted = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO app_user (email, name, password_hash, created_at) VALUES ($1, $2, $3, $4) \
+         RETURNING id",
+    )
+    .bind(&email)
+    .bind(&name)
+    .bind(&hash.0)
+    .bind(change.now)
+    .fetch_one(change.conn())
+    .await;
+    let user_id = match inserted {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::conflict(
+                "An account with this email already exists. Log in instead.",
+            ))
+        }
+        Err(e) => return Err(db_error(e)),
+    };
+    sqlx::query(
+        "INSERT INTO membership (user_id, clinic_id, role, created_at) VALUES ($1, $2, 'patient', $3)",
+    )
+    .bind(user_id)
+    .bind(reg.clinic_id)
+    .bind(change.now)
+    .execute(change.conn())
+    .await
+    .map_err(db_error)?;
+    change
+        .audit(Audit {
+            actor_id: Some(user_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(reg.clinic_id),
+            action: "user.register",
+            entity: "user",
+            entity_id: user_id,
+            before: None,
+            after: Some(json!({ "name": name, "email": email, "role": "patient" })),
+        })
+        .await?;
+    change.commit().await?;
+    let token = create_session(&state.db, user_id, state.now(), user_agent).await?;
+    Ok(LoggedIn { token, user_id })
+}

@@ -1,0 +1,148 @@
+//! The service layer: every state change goes through here.
+//!
+//! A service function authorizes the caller (role, clinic, on-behalf-of),
+//! applies the domain rule, and writes the change, its audit entry, any
+//! outbox entries and its live event in one transaction (`Change`), so
+//! either all of them happen or none does.
+
+pub mod accounts;
+pub mod authz;
+pub mod clinics;
+pub mod requests;
+
+use super::db::{db_error, DbKind, Tx};
+use super::events::{BusMessage, EventBus};
+use super::state::AppState;
+use crate::domain::live::LiveEvent;
+use crate::error::AppResult;
+use serde_json::Value;
+
+/// One audit entry (append-only).
+pub struct Audit<'a> {
+    pub actor_id: Option<i64>,
+    pub on_behalf_of_id: Option<i64>,
+    pub clinic_id: Option<i64>,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: i64,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// A message for the delivery worker.
+pub struct OutboxMessage {
+    pub recipient_user_id: Option<i64>,
+    pub recipient: String,
+    pub channel: &'static str,
+    pub event: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub attachment: Option<String>,
+    /// Same key, same message: a retried change never sends twice.
+    pub idempotency_key: String,
+}
+
+/// A write transaction with its audit, outbox and live-event obligations.
+pub struct Change {
+    tx: Tx,
+    kind: DbKind,
+    bus: EventBus,
+    events: Vec<LiveEvent>,
+    /// "Now" for this change, from the injectable clock (unix seconds).
+    pub now: i64,
+    now_us: i64,
+}
+
+impl Change {
+    pub async fn begin(state: &AppState) -> AppResult<Change> {
+        let tx = state.db.begin_write().await?;
+        let now = state.clock.now();
+        Ok(Change {
+            tx,
+            kind: state.db.kind,
+            bus: state.bus.clone(),
+            events: Vec::new(),
+            now: now.timestamp(),
+            now_us: now.timestamp_micros(),
+        })
+    }
+
+    /// The transaction's connection, for the change's own queries.
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    pub async fn audit(&mut self, a: Audit<'_>) -> AppResult<()> {
+        sqlx::query(
+            "INSERT INTO audit (at, actor_id, on_behalf_of_id, clinic_id, action, entity, entity_id, \
+             before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(self.now)
+        .bind(a.actor_id)
+        .bind(a.on_behalf_of_id)
+        .bind(a.clinic_id)
+        .bind(a.action)
+        .bind(a.entity)
+        .bind(a.entity_id)
+        .bind(a.before.map(|v| v.to_string()))
+        .bind(a.after.map(|v| v.to_string()))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    pub async fn outbox(&mut self, m: OutboxMessage) -> AppResult<()> {
+        // A duplicate key means this message is already queued: keep the first.
+        sqlx::query(
+            "INSERT INTO outbox (recipient_user_id, recipient, channel, event, subject, body_text, \
+             body_html, attachment, status, attempts, next_attempt_at, idempotency_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, $9) \
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(m.recipient_user_id)
+        .bind(m.recipient)
+        .bind(m.channel)
+        .bind(m.event)
+        .bind(m.subject)
+        .bind(m.body_text)
+        .bind(m.body_html)
+        .bind(m.attachment)
+        .bind(self.now)
+        .bind(m.idempotency_key)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Queues a live event. On PostgreSQL it is sent with `pg_notify` inside
+    /// the transaction (delivered only if it commits); on SQLite it is
+    /// published right after the commit.
+    pub async fn emit(&mut self, mut ev: LiveEvent) -> AppResult<()> {
+        ev.at_us = self.now_us;
+        if self.kind == DbKind::Postgres {
+            let payload = serde_json::to_string(&BusMessage::Event(ev)).unwrap_or_default();
+            sqlx::query("SELECT COUNT(*) FROM (SELECT pg_notify($1, $2)) AS sent")
+                .bind(super::events::PG_CHANNEL)
+                .bind(payload)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db_error)?;
+        } else {
+            self.events.push(ev);
+        }
+        Ok(())
+    }
+
+    pub async fn commit(self) -> AppResult<()> {
+        self.tx.commit().await.map_err(db_error)?;
+        for mut ev in self.events {
+            // Stamp the real commit time so latency figures start here.
+            ev.at_us = chrono::Utc::now().timestamp_micros();
+            self.bus.publish_local(BusMessage::Event(ev));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,89 @@
+//! The one application state handed to the router and to server functions.
+
+use super::clock::SharedClock;
+use super::config::Config;
+use super::db::{Db, DbKind};
+use super::events::{BusMessage, EventBus};
+use crate::domain::rate_limit::SlidingWindow;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub bus: EventBus,
+    pub clock: SharedClock,
+    pub config: Arc<Config>,
+    pub login_limiter: Arc<Mutex<LoginLimiter>>,
+}
+
+/// Failed-login counters per account and per client address.
+pub struct LoginLimiter {
+    pub per_account: SlidingWindow,
+    pub per_address: SlidingWindow,
+}
+
+impl LoginLimiter {
+    pub fn new(max_failures: usize, window_secs: i64) -> Self {
+        Self {
+            per_account: SlidingWindow::new(max_failures, window_secs),
+            // An address may try a few accounts (a shared clinic PC), not hundreds.
+            per_address: SlidingWindow::new(max_failures * 4, window_secs),
+        }
+    }
+}
+
+impl AppState {
+    /// Connects the database, runs migrations, and starts the PostgreSQL
+    /// listener when there is one.
+    pub async fn new(
+        config: Config,
+        clock: SharedClock,
+        leptos_options: LeptosOptions,
+    ) -> Result<Self, String> {
+        let db = Db::connect(&config.database_url, config.db_max_connections)
+            .await
+            .map_err(|e| format!("cannot open the database: {e}"))?;
+        db.migrate()
+            .await
+            .map_err(|e| format!("cannot migrate the database: {e}"))?;
+        let bus = EventBus::new();
+        if db.kind == DbKind::Postgres {
+            bus.spawn_pg_listener(config.database_url.clone());
+        }
+        let limiter = LoginLimiter::new(config.login_max_failures, config.login_window_secs);
+        Ok(Self {
+            leptos_options,
+            db,
+            bus,
+            clock,
+            config: Arc::new(config),
+            login_limiter: Arc::new(Mutex::new(limiter)),
+        })
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+
+    /// Sends a bus message to every instance: through PostgreSQL when there
+    /// is one (so other instances hear it too), else locally.
+    pub async fn broadcast(&self, msg: BusMessage) {
+        if self.db.kind == DbKind::Postgres {
+            let payload = serde_json::to_string(&msg).unwrap_or_default();
+            if let Err(e) = sqlx::query("SELECT COUNT(*) FROM (SELECT pg_notify($1, $2)) AS sent")
+                .bind(super::events::PG_CHANNEL)
+                .bind(payload)
+                .execute(&self.db.pool)
+                .await
+            {
+                tracing::error!(error = %e, "pg_notify failed; delivering locally");
+                self.bus.publish_local(msg);
+            }
+        } else {
+            self.bus.publish_local(msg);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The app shell: document, routes, navigation by role, user menu.
+
+mod auth;
+mod nav;
+
+pub use auth::{use_auth, Auth, Guard, Need};
+
+use crate::live::{connect_while_logged_in, Live};
+use crate::pages::{account, errors, login, portal, staff};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let auth = Auth::provide();
+    let live = Live::new();
+    provide_context(live);
+    connect_while_logged_in(live, auth.user_id());
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/slotwise.css" />
+        <Title formatter=|t: String| if t.is_empty() { "Slotwise".to_string() } else { format!("{t} · Slotwise") } />
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <nav::Header />
+            <main id="main" tabindex="-1">
+                <Routes fallback=|| view! { <errors::NotFound /> }.into_any()>
+                    <Route path=path!("/") view=Home />
+                    <Route path=path!("/login") view=login::LoginPage />
+                    <Route path=path!("/register") view=login::RegisterPage />
+                    <Route path=path!("/portal") view=portal::PortalPage />
+                    <Route path=path!("/schedule") view=staff::SchedulePage />
+                    <Route path=path!("/consultations") view=staff::ConsultationsPage />
+                    <Route path=path!("/bookings") view=staff::BookingsPage />
+                    <Route path=path!("/dispatch") view=staff::DispatchPage />
+                    <Route path=path!("/requests") view=staff::RequestsPage />
+                    <Route path=path!("/account") view=account::AccountPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// `/` sends each user to their home: staff to the Schedule, patients to the
+/// Portal, everyone else to the login page.
+#[component]
+fn Home() -> impl IntoView {
+    use leptos_router::components::Redirect;
+    let auth = use_auth();
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let path = match auth.me.await {
+                    Ok(Some(me)) if me.is_staff() => "/schedule",
+                    Ok(Some(_)) => "/portal",
+                    _ => "/login",
+                };
+                view! { <Redirect path=path /> }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,115 @@
+//! The header: brand, navigation by role (with live pending counts for
+//! staff), the live-connection indicator and the user menu.
+
+use super::auth::use_auth;
+use crate::api::get_pending_counts;
+use crate::domain::live::topic;
+use crate::live::{use_live_version, Live};
+use crate::model::Me;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Slotwise"</a>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match auth.me.await {
+                        Ok(Some(me)) => view! { <SignedIn me /> }.into_any(),
+                        _ => view! {
+                            <nav class="nav" aria-label="Main">
+                                <A href="/login">"Log in"</A>
+                                <A href="/register">"Register"</A>
+                            </nav>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </header>
+    }
+}
+
+#[component]
+fn SignedIn(me: Me) -> impl IntoView {
+    let auth = use_auth();
+    let live = expect_context::<Live>();
+    let links = if me.is_staff() {
+        view! { <StaffLinks /> }.into_any()
+    } else {
+        view! {
+            <A href="/portal">"Portal"</A>
+            <A href="/account">"Account"</A>
+        }
+        .into_any()
+    };
+    let roles = me.roles_label();
+    view! {
+        <nav class="nav" aria-label="Main">
+            {links}
+        </nav>
+        <span
+            class="live"
+            class:on=move || live.connected.get()
+            title=move || if live.connected.get() { "Live updates on" } else { "Reconnecting…" }
+        >
+            {move || if live.connected.get() { "● Live" } else { "○ Offline" }}
+        </span>
+        <details class="user-menu">
+            <summary aria-label="User menu">{me.name.clone()}</summary>
+            <div class="menu">
+                <p class="who">
+                    <strong>{me.name.clone()}</strong>
+                    <br />
+                    <span class="muted">{me.email.clone()}</span>
+                    <br />
+                    <span class="muted">{roles}</span>
+                </p>
+                <a href="/account">"Account"</a>
+                <ActionForm action=auth.logout>
+                    <button type="submit" class="link-button">"Log out"</button>
+                </ActionForm>
+            </div>
+        </details>
+    }
+}
+
+/// Staff links with the number of pending requests in the user's clinics,
+/// refetched whenever a request changes anywhere they may see.
+#[component]
+fn StaffLinks() -> impl IntoView {
+    let version = use_live_version(&[topic::REQUEST]);
+    let counts = Resource::new(move || version.get(), |_| get_pending_counts());
+    let badge = move |pick: fn(&crate::model::PendingCounts) -> i64, label: &'static str| {
+        view! {
+            <Transition fallback=|| ()>
+                {move || {
+                    counts
+                        .get()
+                        .and_then(|r| r.ok())
+                        .map(|c| pick(&c))
+                        .filter(|n| *n > 0)
+                        .map(|n| {
+                            view! {
+                                <span class="badge" aria-label=format!("{n} pending {label}")>
+                                    {n}
+                                </span>
+                            }
+                        })
+                }}
+            </Transition>
+        }
+    };
+    view! {
+        <A href="/schedule">"Schedule"</A>
+        <A href="/consultations">"Consultations"</A>
+        <A href="/bookings">"Bookings"</A>
+        <A href="/dispatch">"Dispatch" {badge(|c| c.dispatch, "session requests")}</A>
+        <A href="/requests">"Requests" {badge(|c| c.changes, "change requests")}</A>
+        <A href="/account">"Account"</A>
+    }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Starts the release server for the end-to-end tests on a fresh database.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+mkdir -p "$HERE/.state"
+rm -f "$HERE/.state/e2e.db" "$HERE/.state/e2e.db-wal" "$HERE/.state/e2e.db-shm"
+cd "$ROOT"
+export SLOTWISE_DEMO=true
+export SLOTWISE_SQLITE_PATH="$HERE/.state/e2e.db"
+export SLOTWISE_ADDR="127.0.0.1:${E2E_PORT:-3100}"
+export LEPTOS_SITE_ROOT="$ROOT/target/site"
+export LEPTOS_ENV=PROD
+exec "$ROOT/target/release/server"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, unit tests, service-layer
+# integration tests on SQLite and on PostgreSQL, router tests, the
+# two-instance PostgreSQL test, and the end-to-end tests in Chromium
+# against the real server.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$ROOT/server/scripts/setup.sh" test
+cd "$ROOT"
+
+say "formatting"
+cargo fmt --all -- --check
+
+say "starting PostgreSQL"
+SLOTWISE_TEST_PG_URL="$(bash "$ROOT/server/scripts/postgres.sh")"
+export SLOTWISE_TEST_PG_URL
+
+say "lints"
+cargo clippy -q -p app --features ssr --all-targets -- -D warnings
+cargo clippy -q -p server --all-targets -- -D warnings
+cargo clippy -q -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+say "unit tests (domain rules, auth helpers)"
+cargo test -q -p app --features ssr
+
+say "integration and router tests (SQLite and PostgreSQL)"
+cargo test -q -p server
+
+say "building the release site"
+cargo leptos build --release
+
+say "end-to-end tests (Playwright, Chromium)"
+(cd end2end && npx playwright test)
+
+say "all tests passed"

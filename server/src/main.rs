@@ -1,0 +1,62 @@
+//! Starts Slotwise: configuration from the environment, database and
+//! migrations, demo data when asked, then serve.
+
+use app::server::clock::SystemClock;
+use app::server::config::Config;
+use app::server::state::AppState;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() {
+    server::telemetry::init();
+    if let Err(e) = run().await {
+        tracing::error!("{e}");
+        eprintln!("slotwise: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), String> {
+    // A binary built by cargo-leptos knows its site settings (LEPTOS_*
+    // variables, baked in at build time); otherwise read them from the
+    // workspace Cargo.toml.
+    let conf = match leptos::config::get_configuration(None) {
+        Ok(c) if !c.leptos_options.output_name.is_empty() => c,
+        _ => leptos::config::get_configuration(Some("Cargo.toml"))
+            .map_err(|e| format!("cannot read the Leptos configuration: {e}"))?,
+    };
+    let options = conf.leptos_options;
+    let config = Config::from_env()?;
+    let addr = config.addr.unwrap_or(options.site_addr);
+    let demo = config.demo;
+    let state = AppState::new(config, Arc::new(SystemClock), options).await?;
+    if demo {
+        app::server::demo::seed_if_empty(&state)
+            .await
+            .map_err(|e| format!("cannot load demo data: {}", e.message()))?;
+    }
+    let router = server::router(state);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let url = format!("http://{addr}");
+    tracing::info!(%url, "Slotwise is running");
+    println!("\n  Slotwise is running at {url}\n");
+    if demo {
+        println!("  Demo logins (password: {}):", app::server::demo::DEMO_PASSWORD);
+        for d in app::server::demo::demo_logins() {
+            println!("    {:<28} {}", d.email, d.description);
+        }
+        println!();
+    }
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| format!("server error: {e}"))
+}

@@ -1,0 +1,108 @@
+//! Request middleware: who is calling (session, client address) and the
+//! cross-site request check.
+
+use app::server::auth::{resolve_session, token_from_cookie_header};
+use app::server::ctx::ClientAddr;
+use app::server::state::AppState;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, Method, Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+
+/// Resolves the session cookie into a `Session` in the request extensions
+/// (absent when there is none or it expired) and records the client address.
+pub async fn session(State(state): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
+    let path = req.uri().path();
+    // Static assets need no identity; spare them the lookup.
+    if path.starts_with("/pkg/") || path == "/favicon.ico" || path == "/healthz" {
+        return next.run(req).await;
+    }
+    let addr = client_addr(&state, &req);
+    req.extensions_mut().insert(ClientAddr(addr));
+    let token = req
+        .headers()
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(token_from_cookie_header)
+        .map(str::to_string);
+    if let Some(token) = token {
+        match resolve_session(&state.db, &state.config.session, &token, state.now()).await {
+            Ok(Some(s)) => {
+                req.extensions_mut().insert(s);
+            }
+            Ok(None) => {}
+            Err(_) => {
+                return (StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable.")
+                    .into_response()
+            }
+        }
+    }
+    next.run(req).await
+}
+
+fn client_addr(state: &AppState, req: &Request<Body>) -> String {
+    if state.config.trust_proxy {
+        if let Some(first) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+        {
+            return first.trim().to_string();
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "local".into())
+}
+
+/// Refuses state-changing requests that a browser says come from another
+/// site (`Sec-Fetch-Site: cross-site`) or whose `Origin` is not ours. This
+/// backs up the SameSite cookie against cross-site request forgery.
+pub async fn refuse_cross_site(
+    State(state): State<AppState>,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    if let Some(reason) = cross_site_reason(&state, &req) {
+        tracing::warn!(reason, "cross-site request refused");
+        return (
+            StatusCode::FORBIDDEN,
+            "Cross-site requests are not allowed. Reload the page and try again.",
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+fn cross_site_reason(state: &AppState, req: &Request<Body>) -> Option<&'static str> {
+    let h = req.headers();
+    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if site == "cross-site" || site == "same-site" {
+            return Some("sec-fetch-site");
+        }
+    }
+    let origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok())?;
+    if origin == "null" {
+        return Some("null origin");
+    }
+    let ok = match state.config.public_url.as_deref() {
+        Some(public) => origin.eq_ignore_ascii_case(public),
+        None => {
+            // Without a configured public URL, the origin's host must be the
+            // Host the request was sent to.
+            let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+            origin
+                .split_once("://")
+                .map(|(_, rest)| rest.eq_ignore_ascii_case(host))
+                .unwrap_or(false)
+        }
+    };
+    (!ok).then_some("origin mismatch")
+}
