@@ -1,5 +1,6 @@
--- Core schema (DESIGN.md §2). Times are unix seconds (BIGINT) so the same
--- queries run on SQLite and PostgreSQL. Statuses use FHIR R4 codes.
+-- Core schema (DESIGN.md §2). Times are unix seconds (BIGINT) and flags are
+-- 0/1 BIGINTs so the same queries and decoding work on SQLite and PostgreSQL
+-- through sqlx's Any driver. Statuses use FHIR R4 codes.
 
 CREATE TABLE clinic (
     id INTEGER PRIMARY KEY,
@@ -12,7 +13,7 @@ CREATE TABLE clinic (
     pre_request_form TEXT NOT NULL DEFAULT '[]',
     late_cancel_window_minutes BIGINT NOT NULL DEFAULT 1440,
     late_reschedule_window_minutes BIGINT NOT NULL DEFAULT 1440,
-    late_change_needs_approval BOOLEAN NOT NULL DEFAULT 0,
+    late_change_needs_approval BIGINT NOT NULL DEFAULT 0 CHECK (late_change_needs_approval IN (0, 1)),
     late_cancel_fee_cents BIGINT NOT NULL DEFAULT 0,
     pms_connector TEXT NOT NULL DEFAULT 'none'
         CHECK (pms_connector IN ('none', 'auto_cancel', 'manual_cancel')),
@@ -54,9 +55,9 @@ CREATE TABLE service (
     name TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',
     duration_minutes BIGINT NOT NULL CHECK (duration_minutes > 0),
-    payment_required BOOLEAN NOT NULL DEFAULT 0,
+    payment_required BIGINT NOT NULL DEFAULT 0 CHECK (payment_required IN (0, 1)),
     price_cents BIGINT NOT NULL DEFAULT 0,
-    active BOOLEAN NOT NULL DEFAULT 1,
+    active BIGINT NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
     UNIQUE (clinic_id, name)
 );
 
@@ -86,7 +87,7 @@ CREATE TABLE availability_exception (
 CREATE TABLE on_demand (
     provider_id BIGINT NOT NULL REFERENCES app_user(id) ON DELETE CASCADE,
     clinic_id BIGINT NOT NULL REFERENCES clinic(id) ON DELETE CASCADE,
-    available_now BOOLEAN NOT NULL DEFAULT 0,
+    available_now BIGINT NOT NULL DEFAULT 0 CHECK (available_now IN (0, 1)),
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (provider_id, clinic_id)
 );
@@ -125,7 +126,7 @@ CREATE TABLE appointment (
     cancelled_by BIGINT REFERENCES app_user(id),
     cancelled_on_behalf_of BIGINT REFERENCES app_user(id),
     cancelled_at BIGINT,
-    cancel_late BOOLEAN NOT NULL DEFAULT 0,
+    cancel_late BIGINT NOT NULL DEFAULT 0 CHECK (cancel_late IN (0, 1)),
     cancel_fee_cents BIGINT NOT NULL DEFAULT 0,
     noshow_kind TEXT CHECK (noshow_kind IS NULL OR noshow_kind IN ('fta', 'dna')),
     pms_sync_state TEXT NOT NULL DEFAULT 'none',
@@ -162,7 +163,7 @@ CREATE TABLE request (
     form_answers TEXT NOT NULL DEFAULT '[]',
     note TEXT NOT NULL DEFAULT '',
     appointment_id BIGINT REFERENCES appointment(id),
-    within_policy_window BOOLEAN NOT NULL DEFAULT 0,
+    within_policy_window BIGINT NOT NULL DEFAULT 0 CHECK (within_policy_window IN (0, 1)),
     response TEXT,
     responder_id BIGINT REFERENCES app_user(id),
     responded_at BIGINT,

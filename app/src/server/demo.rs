@@ -140,7 +140,7 @@ impl Seeder<'_> {
         .bind(name)
         .bind(desc)
         .bind(minutes)
-        .bind(price > 0)
+        .bind(i64::from(price > 0))
         .bind(price)
         .fetch_one(&mut *self.conn)
         .await
@@ -163,7 +163,7 @@ impl Seeder<'_> {
         sqlx::query("INSERT INTO on_demand (provider_id, clinic_id, available_now, updated_at) VALUES ($1, $2, $3, $4)")
             .bind(provider)
             .bind(clinic)
-            .bind(false)
+            .bind(0i64)
             .bind(self.t)
             .execute(&mut *self.conn)
             .await?;

@@ -22,6 +22,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
             </head>
             <body>
                 <App />

@@ -10,7 +10,7 @@ use sqlx::Row;
 pub async fn clinic_options(state: &AppState) -> AppResult<Vec<ClinicOption>> {
     let rows = sqlx::query(
         "SELECT c.id, c.name, c.time_zone, s.id, s.name, s.duration_minutes \
-         FROM clinic c LEFT JOIN service s ON s.clinic_id = c.id AND s.active \
+         FROM clinic c LEFT JOIN service s ON s.clinic_id = c.id AND s.active = 1 \
          ORDER BY c.name, s.name",
     )
     .fetch_all(&state.db.pool)

@@ -35,7 +35,7 @@ pub async fn request_session_now(
         Some(r) if r.get::<i64, _>(0) != clinic_id => {
             return Err(AppError::validation("That service is not offered by this clinic."))
         }
-        Some(r) if !r.get::<bool, _>(1) => {
+        Some(r) if r.get::<i64, _>(1) == 0 => {
             return Err(AppError::validation(format!(
                 "{} is no longer offered. Choose another service.",
                 r.get::<String, _>(2)
