@@ -43,7 +43,8 @@ pub async fn login(email: String, password: String, next: String) -> Result<(), 
     ctx::run(async {
         let state = ctx::state()?;
         let ua = ctx::header(http::header::USER_AGENT).unwrap_or_default();
-        let done = service::accounts::login(&state, &email, &password, &ctx::client_addr(), &ua).await?;
+        let done =
+            service::accounts::login(&state, &email, &password, &ctx::client_addr(), &ua).await?;
         let me = crate::server::auth::load_memberships(&state.db, done.user_id).await?;
         ctx::set_cookie(&crate::server::auth::session_cookie(
             &done.token,
@@ -66,7 +67,9 @@ pub async fn logout() -> Result<(), AppError> {
         if let Some(session) = ctx::session() {
             service::accounts::logout(&state, &session).await?;
         }
-        ctx::set_cookie(&crate::server::auth::clear_cookie(state.config.secure_cookies()));
+        ctx::set_cookie(&crate::server::auth::clear_cookie(
+            state.config.secure_cookies(),
+        ));
         leptos_axum::redirect("/login");
         Ok(())
     })
@@ -85,7 +88,12 @@ pub async fn register(
         let ua = ctx::header(http::header::USER_AGENT).unwrap_or_default();
         let done = service::accounts::register_patient(
             &state,
-            service::accounts::Registration { name, email, password, clinic_id },
+            service::accounts::Registration {
+                name,
+                email,
+                password,
+                clinic_id,
+            },
             &ua,
         )
         .await?;

@@ -48,9 +48,7 @@ pub fn use_live_version(topics: &'static [&'static str]) -> ReadSignal<u64> {
     let (version, set_version) = signal(0u64);
     Effect::new(move |prev: Option<u64>| {
         let (seq, topic) = live.last.get();
-        if prev.is_some_and(|p| p != seq)
-            && topic.as_deref().is_none_or(|t| topics.contains(&t))
-        {
+        if prev.is_some_and(|p| p != seq) && topic.as_deref().is_none_or(|t| topics.contains(&t)) {
             set_version.update(|v| *v += 1);
         }
         seq
@@ -107,7 +105,9 @@ mod client {
                 let opened = opened.clone();
                 Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
                     opened.set(true);
-                    let Some(text) = e.data().as_string() else { return };
+                    let Some(text) = e.data().as_string() else {
+                        return;
+                    };
                     match serde_json::from_str::<LiveWire>(&text) {
                         Ok(LiveWire::Ready) => {
                             live.connected.set(true);

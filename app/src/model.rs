@@ -39,7 +39,11 @@ impl Me {
         let mut roles: Vec<Role> = self.memberships.iter().map(|m| m.role).collect();
         roles.sort();
         roles.dedup();
-        roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")
+        roles
+            .iter()
+            .map(|r| r.label())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

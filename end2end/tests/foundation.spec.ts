@@ -17,7 +17,7 @@ for (const email of staff) {
     await expect(page).toHaveURL(/\/schedule$/);
     const nav = mainNav(page);
     for (const name of STAFF_LINKS) {
-      await expect(nav.getByRole("link", { name, exact: false })).toBeVisible();
+      await expect(nav.getByRole("link", { name: new RegExp(`^${name}`) })).toBeVisible();
     }
     await expect(nav.getByRole("link", { name: "Portal" })).toHaveCount(0);
     await expect(page.getByRole("heading", { name: "Schedule" })).toBeVisible();
@@ -98,10 +98,10 @@ test("the pending-request count updates live when another session creates a requ
   await patientPage.getByLabel("Full name").fill("Eve Tester");
   await patientPage.getByLabel("Email").fill(email);
   await patientPage.getByLabel(/^Password/).fill("a-long-password");
-  await patientPage.getByLabel("Clinic").selectOption({ label: "Northside Telehealth" });
+  await patientPage.getByLabel("Clinic", { exact: true }).selectOption({ label: "Northside Telehealth" });
   await patientPage.getByRole("button", { name: "Create account" }).click();
   await expect(patientPage).toHaveURL(/\/portal$/);
-  await patientPage.getByLabel("Clinic").selectOption({ label: "Northside Telehealth" });
+  await patientPage.getByLabel("Clinic", { exact: true }).selectOption({ label: "Northside Telehealth" });
   await patientPage.getByLabel("Service").selectOption({ label: "Video consultation (30 min)" });
   await patientPage.getByLabel(/Note for the clinician/).fill("Headache since this morning");
   await patientPage.getByRole("button", { name: "Request a session now" }).click();

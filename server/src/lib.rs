@@ -34,9 +34,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/live", get(sse::live))
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
         .leptos_routes_with_context(&state, routes, ctx.clone(), page_shell)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            ctx, shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(ctx, shell))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::session,

@@ -44,7 +44,10 @@ async fn run() -> Result<(), String> {
     tracing::info!(%url, "Slotwise is running");
     println!("\n  Slotwise is running at {url}\n");
     if demo {
-        println!("  Demo logins (password: {}):", app::server::demo::DEMO_PASSWORD);
+        println!(
+            "  Demo logins (password: {}):",
+            app::server::demo::DEMO_PASSWORD
+        );
         for d in app::server::demo::demo_logins() {
             println!("    {:<28} {}", d.email, d.description);
         }

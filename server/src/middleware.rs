@@ -13,7 +13,11 @@ use std::net::SocketAddr;
 
 /// Resolves the session cookie into a `Session` in the request extensions
 /// (absent when there is none or it expired) and records the client address.
-pub async fn session(State(state): State<AppState>, mut req: Request<Body>, next: Next) -> Response {
+pub async fn session(
+    State(state): State<AppState>,
+    mut req: Request<Body>,
+    next: Next,
+) -> Response {
     let path = req.uri().path();
     // Static assets need no identity; spare them the lookup.
     if path.starts_with("/pkg/") || path == "/favicon.ico" || path == "/healthz" {
@@ -34,7 +38,10 @@ pub async fn session(State(state): State<AppState>, mut req: Request<Body>, next
             }
             Ok(None) => {}
             Err(_) => {
-                return (StatusCode::SERVICE_UNAVAILABLE, "The service is temporarily unavailable.")
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The service is temporarily unavailable.",
+                )
                     .into_response()
             }
         }
@@ -97,7 +104,10 @@ fn cross_site_reason(state: &AppState, req: &Request<Body>) -> Option<&'static s
         None => {
             // Without a configured public URL, the origin's host must be the
             // Host the request was sent to.
-            let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let host = h
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             origin
                 .split_once("://")
                 .map(|(_, rest)| rest.eq_ignore_ascii_case(host))

@@ -28,9 +28,8 @@ pub async fn live(State(state): State<AppState>, session: Option<Extension<Sessi
     let heartbeat = Duration::from_secs(state.config.heartbeat_secs.max(1));
 
     tokio::spawn(async move {
-        let send = |w: &LiveWire| {
-            Event::default().data(serde_json::to_string(w).unwrap_or_default())
-        };
+        let send =
+            |w: &LiveWire| Event::default().data(serde_json::to_string(w).unwrap_or_default());
         if out.send(send(&LiveWire::Ready)).await.is_err() {
             return;
         }

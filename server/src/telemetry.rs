@@ -5,8 +5,8 @@
 //! path and status are logged: never headers, cookies, query strings or
 //! bodies, which may carry secrets.
 
-use axum::http::{HeaderName, Request};
 use axum::body::Body;
+use axum::http::{HeaderName, Request};
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -47,7 +47,11 @@ pub fn init() {
     let json = std::env::var("SLOTWISE_LOG_FORMAT").is_ok_and(|v| v == "json");
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if json {
-        builder.json().flatten_event(true).with_current_span(true).init();
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init();
     } else {
         builder.compact().init();
     }

@@ -37,9 +37,7 @@ pub struct Viewer {
 impl LiveEvent {
     pub fn visible_to(&self, v: &Viewer) -> bool {
         self.user_ids.contains(&v.user_id)
-            || self
-                .clinic_id
-                .is_some_and(|c| v.staff_clinics.contains(&c))
+            || self.clinic_id.is_some_and(|c| v.staff_clinics.contains(&c))
     }
 }
 
@@ -61,14 +59,20 @@ mod tests {
 
     #[test]
     fn staff_see_their_clinics_only() {
-        let staff = Viewer { user_id: 10, staff_clinics: vec![1] };
+        let staff = Viewer {
+            user_id: 10,
+            staff_clinics: vec![1],
+        };
         assert!(ev(Some(1), vec![]).visible_to(&staff));
         assert!(!ev(Some(2), vec![]).visible_to(&staff));
     }
 
     #[test]
     fn patients_see_only_events_naming_them() {
-        let patient = Viewer { user_id: 7, staff_clinics: vec![] };
+        let patient = Viewer {
+            user_id: 7,
+            staff_clinics: vec![],
+        };
         assert!(ev(Some(1), vec![7]).visible_to(&patient));
         assert!(!ev(Some(1), vec![8]).visible_to(&patient));
         assert!(!ev(None, vec![]).visible_to(&patient));

@@ -80,7 +80,11 @@ mod tests {
         assert_eq!(w.blocked_for("k", 10), Some(50));
         assert_eq!(w.blocked_for("other", 10), None, "keys are independent");
         assert_eq!(w.blocked_for("k", 59), Some(1));
-        assert_eq!(w.blocked_for("k", 60), None, "the first hit left the window");
+        assert_eq!(
+            w.blocked_for("k", 60),
+            None,
+            "the first hit left the window"
+        );
     }
 
     #[test]

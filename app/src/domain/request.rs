@@ -47,9 +47,14 @@ impl RequestStatus {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Accepted, Self::Declined, Self::Withdrawn]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            Self::Pending,
+            Self::Accepted,
+            Self::Declined,
+            Self::Withdrawn,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
     pub fn label(self) -> &'static str {
         match self {
@@ -97,7 +102,11 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for k in [RequestKind::NewSession, RequestKind::Reschedule, RequestKind::Cancel] {
+        for k in [
+            RequestKind::NewSession,
+            RequestKind::Reschedule,
+            RequestKind::Cancel,
+        ] {
             assert_eq!(RequestKind::parse(k.as_str()), Some(k));
         }
         for s in [

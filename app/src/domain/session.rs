@@ -26,7 +26,9 @@ impl Default for SessionPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionCheck {
     /// Valid; `touch` says whether to record activity now.
-    Valid { touch: bool },
+    Valid {
+        touch: bool,
+    },
     IdleExpired,
     AbsoluteExpired,
 }
@@ -64,7 +66,10 @@ mod tests {
 
     #[test]
     fn absolute_lifetime_wins_over_activity() {
-        assert_eq!(P.check(0, 43199, 43199), SessionCheck::Valid { touch: false });
+        assert_eq!(
+            P.check(0, 43199, 43199),
+            SessionCheck::Valid { touch: false }
+        );
         assert_eq!(P.check(0, 43199, 43200), SessionCheck::AbsoluteExpired);
     }
 

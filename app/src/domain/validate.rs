@@ -35,9 +35,13 @@ pub fn email(raw: &str) -> Result<String, String> {
 pub fn new_password(p: &str) -> Result<(), String> {
     let n = p.chars().count();
     if n < MIN_PASSWORD {
-        Err(format!("Choose a password of at least {MIN_PASSWORD} characters."))
+        Err(format!(
+            "Choose a password of at least {MIN_PASSWORD} characters."
+        ))
     } else if p.len() > MAX_PASSWORD {
-        Err(format!("Passwords can be at most {MAX_PASSWORD} characters."))
+        Err(format!(
+            "Passwords can be at most {MAX_PASSWORD} characters."
+        ))
     } else {
         Ok(())
     }
@@ -76,7 +80,16 @@ mod tests {
 
     #[test]
     fn bad_emails_are_refused() {
-        for bad in ["", "ann", "ann@", "@x.test", "ann@test", "a b@x.test", "a@.x", "a@x."] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@x.test",
+            "ann@test",
+            "a b@x.test",
+            "a@.x",
+            "a@x.",
+        ] {
             assert!(email(bad).is_err(), "{bad:?} should be refused");
         }
         assert!(email(&format!("{}@x.test", "a".repeat(260))).is_err());

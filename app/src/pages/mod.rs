@@ -17,7 +17,9 @@ where
 {
     move || {
         value.with(|v| match v {
-            Some(Err(e)) => Some(view! { <p class="alert error" role="alert">{e.message().to_string()}</p> }),
+            Some(Err(e)) => {
+                Some(view! { <p class="alert error" role="alert">{e.message().to_string()}</p> })
+            }
             _ => None,
         })
     }

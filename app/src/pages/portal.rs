@@ -23,7 +23,10 @@ pub fn PortalPage() -> impl IntoView {
 fn Portal(name: String) -> impl IntoView {
     let request = ServerAction::<RequestSessionNow>::new();
     let version = use_live_version(&[topic::REQUEST]);
-    let mine = Resource::new(move || (version.get(), request.version().get()), |_| my_requests());
+    let mine = Resource::new(
+        move || (version.get(), request.version().get()),
+        |_| my_requests(),
+    );
     let clinics = Resource::new(|| (), |_| clinic_options());
 
     view! {
@@ -108,7 +111,10 @@ fn Portal(name: String) -> impl IntoView {
 }
 
 #[component]
-fn RequestForm(clinics: Vec<ClinicOption>, action: ServerAction<RequestSessionNow>) -> impl IntoView {
+fn RequestForm(
+    clinics: Vec<ClinicOption>,
+    action: ServerAction<RequestSessionNow>,
+) -> impl IntoView {
     let first = clinics.first().map(|c| c.id).unwrap_or_default();
     let clinic = RwSignal::new(first);
     let clinics = StoredValue::new(clinics);

@@ -11,7 +11,9 @@ use crate::domain::role::Role;
 use crate::domain::session::{SessionCheck, SessionPolicy};
 use crate::error::{AppError, AppResult};
 use crate::model::{Me, Membership};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use base64::Engine;
 use rand::RngCore;
@@ -46,7 +48,11 @@ pub async fn verify_password(password: String, stored: Option<String>) -> bool {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
         let ok = PasswordHash::new(&hash)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false);
         ok && known
     })
@@ -93,7 +99,12 @@ impl Session {
     }
 }
 
-pub async fn create_session(db: &Db, user_id: i64, now: i64, user_agent: &str) -> AppResult<String> {
+pub async fn create_session(
+    db: &Db,
+    user_id: i64,
+    now: i64,
+    user_agent: &str,
+) -> AppResult<String> {
     let token = new_token();
     let ua: String = user_agent.chars().take(200).collect();
     sqlx::query(
@@ -168,12 +179,16 @@ pub async fn resolve_session(
 
 /// Whether a session still exists and is within its timeouts (read only).
 pub async fn session_alive(db: &Db, policy: &SessionPolicy, token_hash: &str, now: i64) -> bool {
-    let row = sqlx::query("SELECT created_at, last_seen_at FROM user_session WHERE token_hash = $1")
-        .bind(token_hash)
-        .fetch_optional(&db.pool)
-        .await;
+    let row =
+        sqlx::query("SELECT created_at, last_seen_at FROM user_session WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&db.pool)
+            .await;
     match row {
-        Ok(Some(r)) => matches!(policy.check(r.get(0), r.get(1), now), SessionCheck::Valid { .. }),
+        Ok(Some(r)) => matches!(
+            policy.check(r.get(0), r.get(1), now),
+            SessionCheck::Valid { .. }
+        ),
         Ok(None) => false,
         // A database hiccup does not log anyone out.
         Err(_) => true,
@@ -233,7 +248,10 @@ mod tests {
 
     #[test]
     fn cookie_token_is_found_among_others() {
-        assert_eq!(token_from_cookie_header("a=1; slotwise_session=abc; b=2"), Some("abc"));
+        assert_eq!(
+            token_from_cookie_header("a=1; slotwise_session=abc; b=2"),
+            Some("abc")
+        );
         assert_eq!(token_from_cookie_header("slotwise_session_x=abc"), None);
         assert_eq!(token_from_cookie_header("slotwise_session="), None);
     }

@@ -96,7 +96,10 @@ impl Config {
             db_max_connections: parse("SLOTWISE_DB_MAX_CONNECTIONS", d.db_max_connections)?,
             heartbeat_secs: parse("SLOTWISE_HEARTBEAT_SECS", d.heartbeat_secs)?,
             addr: match var("SLOTWISE_ADDR") {
-                Some(a) => Some(a.parse().map_err(|_| format!("SLOTWISE_ADDR={a:?} is not host:port"))?),
+                Some(a) => Some(
+                    a.parse()
+                        .map_err(|_| format!("SLOTWISE_ADDR={a:?} is not host:port"))?,
+                ),
                 None => None,
             },
         })

@@ -28,8 +28,11 @@ pub fn require_session() -> AppResult<Session> {
 }
 
 pub fn header(name: header::HeaderName) -> Option<String> {
-    use_context::<Parts>()
-        .and_then(|p| p.headers.get(name).and_then(|v| v.to_str().ok().map(String::from)))
+    use_context::<Parts>().and_then(|p| {
+        p.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok().map(String::from))
+    })
 }
 
 /// The client address as the middleware recorded it.
@@ -50,7 +53,10 @@ pub fn set_status(code: u16) {
 }
 
 pub fn set_cookie(value: &str) {
-    if let (Some(res), Ok(v)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(value)) {
+    if let (Some(res), Ok(v)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(value),
+    ) {
         res.append_header(header::SET_COOKIE, v);
     }
 }

@@ -39,7 +39,8 @@ impl Db {
             DbKind::Sqlite
         } else {
             return Err(sqlx::Error::Configuration(
-                format!("unsupported DATABASE_URL scheme in {url:?}: use sqlite:// or postgres://").into(),
+                format!("unsupported DATABASE_URL scheme in {url:?}: use sqlite:// or postgres://")
+                    .into(),
             ));
         };
         let url = if kind == DbKind::Sqlite && !url.contains("mode=") {
@@ -91,7 +92,10 @@ impl Db {
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -105,7 +109,8 @@ pub fn db_error(e: sqlx::Error) -> AppError {
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(d) => {
-            d.code().is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+            d.code()
+                .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
                 || d.message().contains("UNIQUE constraint failed")
         }
         _ => false,

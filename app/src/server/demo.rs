@@ -17,7 +17,10 @@ pub const DEMO_PASSWORD: &str = "slotwise-demo";
 pub fn demo_logins() -> Vec<DemoLogin> {
     [
         ("admin@northside.test", "Admin, Northside Telehealth"),
-        ("scheduler@northside.test", "Scheduler, Northside Telehealth"),
+        (
+            "scheduler@northside.test",
+            "Scheduler, Northside Telehealth",
+        ),
         ("dr.lee@northside.test", "Provider, Northside Telehealth"),
         ("dr.patel@northside.test", "Provider, Northside Telehealth"),
         ("dr.kim@northside.test", "Provider, Northside Telehealth"),
@@ -69,7 +72,10 @@ fn local(tz: Tz, day: NaiveDate, h: u32, m: u32) -> i64 {
     let naive = day.and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default());
     tz.from_local_datetime(&naive)
         .earliest()
-        .or_else(|| tz.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+        .or_else(|| {
+            tz.from_local_datetime(&(naive + Duration::hours(1)))
+                .earliest()
+        })
         .map(|d| d.timestamp())
         .unwrap_or_default()
 }
@@ -95,7 +101,14 @@ impl Seeder<'_> {
         q.bind(self.t).fetch_one(&mut *self.conn).await
     }
 
-    async fn clinic(&mut self, slug: &str, name: &str, tz: &str, phone: &str, fee: i64) -> Result<i64, sqlx::Error> {
+    async fn clinic(
+        &mut self,
+        slug: &str,
+        name: &str,
+        tz: &str,
+        phone: &str,
+        fee: i64,
+    ) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar(
             "INSERT INTO clinic (slug, name, time_zone, phone, late_cancel_fee_cents, pre_request_form, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -111,7 +124,14 @@ impl Seeder<'_> {
         .await
     }
 
-    async fn user(&mut self, email: &str, name: &str, mobile: &str, tz: &str, hash: &str) -> Result<i64, sqlx::Error> {
+    async fn user(
+        &mut self,
+        email: &str,
+        name: &str,
+        mobile: &str,
+        tz: &str,
+        hash: &str,
+    ) -> Result<i64, sqlx::Error> {
         self.id(
             "INSERT INTO app_user (email, name, mobile, time_zone, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -121,17 +141,26 @@ impl Seeder<'_> {
     }
 
     async fn member(&mut self, user: i64, clinic: i64, role: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("INSERT INTO membership (user_id, clinic_id, role, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(user)
-            .bind(clinic)
-            .bind(role)
-            .bind(self.t)
-            .execute(&mut *self.conn)
-            .await
-            .map(|_| ())
+        sqlx::query(
+            "INSERT INTO membership (user_id, clinic_id, role, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(user)
+        .bind(clinic)
+        .bind(role)
+        .bind(self.t)
+        .execute(&mut *self.conn)
+        .await
+        .map(|_| ())
     }
 
-    async fn service(&mut self, clinic: i64, name: &str, desc: &str, minutes: i64, price: i64) -> Result<i64, sqlx::Error> {
+    async fn service(
+        &mut self,
+        clinic: i64,
+        name: &str,
+        desc: &str,
+        minutes: i64,
+        price: i64,
+    ) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar(
             "INSERT INTO service (clinic_id, name, description, duration_minutes, payment_required, price_cents) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -146,7 +175,14 @@ impl Seeder<'_> {
         .await
     }
 
-    async fn weekly(&mut self, provider: i64, clinic: i64, days: &[i64], from_h: i64, to_h: i64) -> Result<(), sqlx::Error> {
+    async fn weekly(
+        &mut self,
+        provider: i64,
+        clinic: i64,
+        days: &[i64],
+        from_h: i64,
+        to_h: i64,
+    ) -> Result<(), sqlx::Error> {
         for d in days {
             sqlx::query(
                 "INSERT INTO availability_rule (provider_id, clinic_id, weekday, start_minute, end_minute) \
@@ -251,18 +287,106 @@ impl Seeder<'_> {
     async fn run(mut self, now: DateTime<Utc>, h: Vec<String>) -> Result<(), sqlx::Error> {
         let ny: Tz = chrono_tz::America::New_York;
         let syd: Tz = chrono_tz::Australia::Sydney;
-        let north = self.clinic("northside", "Northside Telehealth", "America/New_York", "+1 212 555 0100", 5000).await?;
-        let harbour = self.clinic("harbour", "Harbour Dental", "Australia/Sydney", "+61 2 5550 0100", 4000).await?;
+        let north = self
+            .clinic(
+                "northside",
+                "Northside Telehealth",
+                "America/New_York",
+                "+1 212 555 0100",
+                5000,
+            )
+            .await?;
+        let harbour = self
+            .clinic(
+                "harbour",
+                "Harbour Dental",
+                "Australia/Sydney",
+                "+61 2 5550 0100",
+                4000,
+            )
+            .await?;
 
-        let admin_n = self.user("admin@northside.test", "Alex Morgan", "+12125550101", "America/New_York", &h[0]).await?;
-        let sched = self.user("scheduler@northside.test", "Sam Rivera", "+12125550102", "America/New_York", &h[1]).await?;
-        let lee = self.user("dr.lee@northside.test", "Dr. Jordan Lee", "+12125550103", "America/New_York", &h[2]).await?;
-        let patel = self.user("dr.patel@northside.test", "Dr. Priya Patel", "+12125550104", "America/New_York", &h[3]).await?;
-        let kim = self.user("dr.kim@northside.test", "Dr. Min-jun Kim", "+12125550105", "America/New_York", &h[4]).await?;
-        let admin_h = self.user("admin@harbour.test", "Harper Quinn", "+61255500101", "Australia/Sydney", &h[5]).await?;
-        let nguyen = self.user("dr.nguyen@harbour.test", "Dr. Linh Nguyen", "+61255500102", "Australia/Sydney", &h[6]).await?;
-        let ann = self.user("ann@patients.test", "Ann Archer", "+12125550199", "America/New_York", &h[7]).await?;
-        let ben = self.user("ben@patients.test", "Ben Brooks", "+61255500199", "Australia/Sydney", &h[8]).await?;
+        let admin_n = self
+            .user(
+                "admin@northside.test",
+                "Alex Morgan",
+                "+12125550101",
+                "America/New_York",
+                &h[0],
+            )
+            .await?;
+        let sched = self
+            .user(
+                "scheduler@northside.test",
+                "Sam Rivera",
+                "+12125550102",
+                "America/New_York",
+                &h[1],
+            )
+            .await?;
+        let lee = self
+            .user(
+                "dr.lee@northside.test",
+                "Dr. Jordan Lee",
+                "+12125550103",
+                "America/New_York",
+                &h[2],
+            )
+            .await?;
+        let patel = self
+            .user(
+                "dr.patel@northside.test",
+                "Dr. Priya Patel",
+                "+12125550104",
+                "America/New_York",
+                &h[3],
+            )
+            .await?;
+        let kim = self
+            .user(
+                "dr.kim@northside.test",
+                "Dr. Min-jun Kim",
+                "+12125550105",
+                "America/New_York",
+                &h[4],
+            )
+            .await?;
+        let admin_h = self
+            .user(
+                "admin@harbour.test",
+                "Harper Quinn",
+                "+61255500101",
+                "Australia/Sydney",
+                &h[5],
+            )
+            .await?;
+        let nguyen = self
+            .user(
+                "dr.nguyen@harbour.test",
+                "Dr. Linh Nguyen",
+                "+61255500102",
+                "Australia/Sydney",
+                &h[6],
+            )
+            .await?;
+        let ann = self
+            .user(
+                "ann@patients.test",
+                "Ann Archer",
+                "+12125550199",
+                "America/New_York",
+                &h[7],
+            )
+            .await?;
+        let ben = self
+            .user(
+                "ben@patients.test",
+                "Ben Brooks",
+                "+61255500199",
+                "Australia/Sydney",
+                &h[8],
+            )
+            .await?;
 
         self.member(admin_n, north, "admin").await?;
         self.member(sched, north, "scheduler").await?;
@@ -276,17 +400,54 @@ impl Seeder<'_> {
             self.member(p, harbour, "patient").await?;
         }
 
-        let video = self.service(north, "Video consultation", "A 30-minute video visit with a clinician.", 30, 0).await?;
-        let follow = self.service(north, "Follow-up", "A short check-in after a previous visit.", 15, 0).await?;
-        let assess = self.service(north, "Initial assessment", "A full first assessment.", 60, 12000).await?;
-        let checkup = self.service(harbour, "Check-up", "Routine dental check-up.", 30, 8000).await?;
-        let clean = self.service(harbour, "Cleaning", "Scale and clean.", 45, 11000).await?;
-        let _emerg = self.service(harbour, "Emergency visit", "Same-day care for dental pain.", 30, 15000).await?;
+        let video = self
+            .service(
+                north,
+                "Video consultation",
+                "A 30-minute video visit with a clinician.",
+                30,
+                0,
+            )
+            .await?;
+        let follow = self
+            .service(
+                north,
+                "Follow-up",
+                "A short check-in after a previous visit.",
+                15,
+                0,
+            )
+            .await?;
+        let assess = self
+            .service(
+                north,
+                "Initial assessment",
+                "A full first assessment.",
+                60,
+                12000,
+            )
+            .await?;
+        let checkup = self
+            .service(harbour, "Check-up", "Routine dental check-up.", 30, 8000)
+            .await?;
+        let clean = self
+            .service(harbour, "Cleaning", "Scale and clean.", 45, 11000)
+            .await?;
+        let _emerg = self
+            .service(
+                harbour,
+                "Emergency visit",
+                "Same-day care for dental pain.",
+                30,
+                15000,
+            )
+            .await?;
 
         self.weekly(lee, north, &[0, 1, 2, 3, 4], 9, 17).await?;
         self.weekly(patel, north, &[0, 1, 2, 3, 4], 9, 17).await?;
         self.weekly(kim, north, &[0, 2, 4], 12, 18).await?;
-        self.weekly(nguyen, harbour, &[0, 1, 2, 3, 4], 8, 16).await?;
+        self.weekly(nguyen, harbour, &[0, 1, 2, 3, 4], 8, 16)
+            .await?;
 
         let today_ny = now.with_timezone(&ny).date_naive();
         let today_syd = now.with_timezone(&syd).date_naive();
@@ -295,19 +456,159 @@ impl Seeder<'_> {
         let add = |v: &mut Vec<Appt>, a: Appt| v.push(a);
         let mut appts = Vec::new();
         let ap = |clinic, service, minutes, host, patient, start, status, invited: Vec<i64>| Appt {
-            clinic, service, minutes, host, patient, start, status, invited, series: None,
+            clinic,
+            service,
+            minutes,
+            host,
+            patient,
+            start,
+            status,
+            invited,
+            series: None,
         };
-        add(&mut appts, ap(north, video, 30, lee, ann, local(ny, d(today_ny, -2), 10, 0), "fulfilled", vec![]));
-        add(&mut appts, ap(north, follow, 15, patel, ben, local(ny, d(today_ny, -1), 14, 0), "booked", vec![]));
-        add(&mut appts, ap(north, video, 30, kim, ann, local(ny, d(today_ny, -1), 12, 30), "cancelled", vec![]));
-        add(&mut appts, ap(north, assess, 60, lee, ben, local(ny, today_ny, 15, 0), "booked", vec![patel]));
-        add(&mut appts, ap(north, video, 30, patel, ann, local(ny, d(today_ny, 1), 9, 30), "booked", vec![]));
-        add(&mut appts, ap(north, video, 30, lee, ann, local(ny, d(today_ny, 1), 13, 0), "booked", vec![kim]));
-        add(&mut appts, ap(north, follow, 15, lee, ben, local(ny, d(today_ny, 2), 16, 0), "pending", vec![]));
-        add(&mut appts, ap(north, video, 30, kim, ben, local(ny, d(today_ny, 3), 14, 0), "booked", vec![lee]));
-        add(&mut appts, ap(harbour, checkup, 30, nguyen, ben, local(syd, d(today_syd, -1), 9, 0), "fulfilled", vec![]));
-        add(&mut appts, ap(harbour, clean, 45, nguyen, ann, local(syd, d(today_syd, 1), 10, 0), "booked", vec![]));
-        add(&mut appts, ap(harbour, checkup, 30, nguyen, ben, local(syd, d(today_syd, 2), 11, 30), "booked", vec![]));
+        add(
+            &mut appts,
+            ap(
+                north,
+                video,
+                30,
+                lee,
+                ann,
+                local(ny, d(today_ny, -2), 10, 0),
+                "fulfilled",
+                vec![],
+            ),
+        );
+        add(
+            &mut appts,
+            ap(
+                north,
+                follow,
+                15,
+                patel,
+                ben,
+                local(ny, d(today_ny, -1), 14, 0),
+                "booked",
+                vec![],
+            ),
+        );
+        add(
+            &mut appts,
+            ap(
+                north,
+                video,
+                30,
+                kim,
+                ann,
+                local(ny, d(today_ny, -1), 12, 30),
+                "cancelled",
+                vec![],
+            ),
+        );
+        add(
+            &mut appts,
+            ap(
+                north,
+                assess,
+                60,
+                lee,
+                ben,
+                local(ny, today_ny, 15, 0),
+                "booked",
+                vec![patel],
+            ),
+        );
+        add(
+            &mut appts,
+            ap(
+                north,
+                video,
+                30,
+                patel,
+                ann,
+                local(ny, d(today_ny, 1), 9, 30),
+                "booked",
+                vec![],
+            ),
+        );
+        add(
+            &mut appts,
+            ap(
+                north,
+                video,
+                30,
+                lee,
+                ann,
+                local(ny, d(today_ny, 1), 13, 0),
+                "booked",
+                vec![kim],
+            ),
+        );
+        add(
+            &mut appts,
+            ap(
+                north,
+                follow,
+                15,
+                lee,
+                ben,
+                local(ny, d(today_ny, 2), 16, 0),
+                "pending",
+                vec![],
+            ),
+        );
+        add(
+            &mut appts,
+            ap(
+                north,
+                video,
+                30,
+                kim,
+                ben,
+                local(ny, d(today_ny, 3), 14, 0),
+                "booked",
+                vec![lee],
+            ),
+        );
+        add(
+            &mut appts,
+            ap(
+                harbour,
+                checkup,
+                30,
+                nguyen,
+                ben,
+                local(syd, d(today_syd, -1), 9, 0),
+                "fulfilled",
+                vec![],
+            ),
+        );
+        add(
+            &mut appts,
+            ap(
+                harbour,
+                clean,
+                45,
+                nguyen,
+                ann,
+                local(syd, d(today_syd, 1), 10, 0),
+                "booked",
+                vec![],
+            ),
+        );
+        add(
+            &mut appts,
+            ap(
+                harbour,
+                checkup,
+                30,
+                nguyen,
+                ben,
+                local(syd, d(today_syd, 2), 11, 30),
+                "booked",
+                vec![],
+            ),
+        );
         let mut ids = Vec::new();
         for a in appts {
             n += 1;
@@ -329,10 +630,24 @@ impl Seeder<'_> {
         .await?;
         for week in 0..8 {
             let start = local(ny, d(first, week * 7), 17, 0);
-            let status = if start + 1800 < now.timestamp() { "fulfilled" } else { "booked" };
+            let status = if start + 1800 < now.timestamp() {
+                "fulfilled"
+            } else {
+                "booked"
+            };
             n += 1;
             self.appointment(
-                Appt { clinic: north, service: video, minutes: 30, host: kim, patient: ann, start, status, invited: vec![], series: Some(series) },
+                Appt {
+                    clinic: north,
+                    service: video,
+                    minutes: 30,
+                    host: kim,
+                    patient: ann,
+                    start,
+                    status,
+                    invited: vec![],
+                    series: Some(series),
+                },
                 n,
             )
             .await?;
@@ -340,21 +655,59 @@ impl Seeder<'_> {
 
         // Pending requests: a Now request, two Scheduled ones, and a
         // patient's reschedule request.
-        self.request(north, "new_session", ann, video, Some("now"), None, &[], "I have had a sore throat for three days.", None, 3).await?;
         self.request(
-            north, "new_session", ben, follow, Some("scheduled"), Some(lee),
-            &[local(ny, d(today_ny, 1), 15, 0), local(ny, d(today_ny, 2), 11, 0)],
-            "Following up on my blood test results.", None, 42,
+            north,
+            "new_session",
+            ann,
+            video,
+            Some("now"),
+            None,
+            &[],
+            "I have had a sore throat for three days.",
+            None,
+            3,
         )
         .await?;
         self.request(
-            harbour, "new_session", ann, checkup, Some("scheduled"), None,
-            &[local(syd, d(today_syd, 3), 9, 0)], "Tooth sensitivity on the left side.", None, 15,
+            north,
+            "new_session",
+            ben,
+            follow,
+            Some("scheduled"),
+            Some(lee),
+            &[
+                local(ny, d(today_ny, 1), 15, 0),
+                local(ny, d(today_ny, 2), 11, 0),
+            ],
+            "Following up on my blood test results.",
+            None,
+            42,
         )
         .await?;
         self.request(
-            north, "reschedule", ann, video, None, None,
-            &[local(ny, d(today_ny, 2), 10, 0)], "Could we move this to the morning?", Some(ids[4]), 60,
+            harbour,
+            "new_session",
+            ann,
+            checkup,
+            Some("scheduled"),
+            None,
+            &[local(syd, d(today_syd, 3), 9, 0)],
+            "Tooth sensitivity on the left side.",
+            None,
+            15,
+        )
+        .await?;
+        self.request(
+            north,
+            "reschedule",
+            ann,
+            video,
+            None,
+            None,
+            &[local(ny, d(today_ny, 2), 10, 0)],
+            "Could we move this to the morning?",
+            Some(ids[4]),
+            60,
         )
         .await?;
         Ok(())

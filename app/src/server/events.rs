@@ -19,7 +19,9 @@ pub const PG_CHANNEL: &str = "slotwise_events";
 pub enum BusMessage {
     Event(LiveEvent),
     /// A session was ended (logout): its open streams close.
-    SessionEnded { token_hash: String },
+    SessionEnded {
+        token_hash: String,
+    },
     /// Events may have been missed (a lost LISTEN connection): every client
     /// should refetch what it shows.
     Resync,

@@ -33,7 +33,12 @@ impl Auth {
             },
             |_| current_user(),
         );
-        let auth = Auth { me, login, logout, register };
+        let auth = Auth {
+            me,
+            login,
+            logout,
+            register,
+        };
         provide_context(auth);
         auth
     }
@@ -41,12 +46,7 @@ impl Auth {
     /// The logged-in user's id, for things that follow the login state.
     pub fn user_id(self) -> Signal<Option<i64>> {
         let me = self.me;
-        Signal::derive(move || {
-            me.get()
-                .and_then(|r| r.ok())
-                .flatten()
-                .map(|m| m.user_id)
-        })
+        Signal::derive(move || me.get().and_then(|r| r.ok()).flatten().map(|m| m.user_id))
     }
 }
 

@@ -47,7 +47,10 @@ pub async fn login(
     let account_key = format!("acct:{email}");
     let address_key = format!("addr:{client_addr}");
     {
-        let mut lim = state.login_limiter.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lim = state
+            .login_limiter
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let wait = lim
             .per_account
             .blocked_for(&account_key, now)
@@ -68,7 +71,10 @@ pub async fn login(
         None => (None, None),
     };
     if !verify_password(password.to_string(), stored).await {
-        let mut lim = state.login_limiter.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lim = state
+            .login_limiter
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         lim.per_account.record(&account_key, now);
         lim.per_address.record(&address_key, now);
         if now % 64 == 0 {
@@ -170,7 +176,9 @@ pub async fn register_patient(
         .await
         .map_err(db_error)?;
     if clinic.is_none() {
-        return Err(AppError::validation("Choose the clinic you want to book with."));
+        return Err(AppError::validation(
+            "Choose the clinic you want to book with.",
+        ));
     }
     let inserted = sqlx::query_scalar::<_, i64>(
         "INSERT INTO app_user (email, name, password_hash, created_at) VALUES ($1, $2, $3, $4) \

@@ -16,7 +16,9 @@ pub fn require_staff(me: &Me, clinic_id: i64) -> AppResult<()> {
     if roles_in(me, clinic_id).any(Role::is_staff) {
         Ok(())
     } else {
-        Err(AppError::forbidden("You are not on the staff of this clinic."))
+        Err(AppError::forbidden(
+            "You are not on the staff of this clinic.",
+        ))
     }
 }
 
@@ -60,7 +62,11 @@ mod tests {
             email: "x@x.test".into(),
             memberships: ms
                 .iter()
-                .map(|(c, r)| Membership { clinic_id: *c, clinic_name: "C".into(), role: *r })
+                .map(|(c, r)| Membership {
+                    clinic_id: *c,
+                    clinic_name: "C".into(),
+                    role: *r,
+                })
                 .collect(),
         }
     }
@@ -69,7 +75,10 @@ mod tests {
     fn staff_is_per_clinic() {
         let sched = me(1, &[(1, Role::Scheduler)]);
         assert!(require_staff(&sched, 1).is_ok());
-        assert!(matches!(require_staff(&sched, 2), Err(AppError::Forbidden(_))));
+        assert!(matches!(
+            require_staff(&sched, 2),
+            Err(AppError::Forbidden(_))
+        ));
         let patient = me(2, &[(1, Role::Patient)]);
         assert!(require_staff(&patient, 1).is_err());
     }
@@ -78,8 +87,14 @@ mod tests {
     fn on_behalf_of_rules() {
         let dr = me(5, &[(1, Role::Provider)]);
         assert_eq!(act_for_provider(&dr, 1, 5).unwrap(), None);
-        assert!(act_for_provider(&dr, 1, 6).is_err(), "a provider cannot act for a colleague");
-        assert!(act_for_provider(&dr, 2, 5).is_err(), "nor in another clinic");
+        assert!(
+            act_for_provider(&dr, 1, 6).is_err(),
+            "a provider cannot act for a colleague"
+        );
+        assert!(
+            act_for_provider(&dr, 2, 5).is_err(),
+            "nor in another clinic"
+        );
         let admin = me(9, &[(1, Role::Admin)]);
         assert_eq!(act_for_provider(&admin, 1, 5).unwrap(), Some(5));
         assert!(act_for_provider(&admin, 2, 5).is_err());

@@ -33,7 +33,9 @@ pub async fn request_session_now(
     match service {
         None => return Err(AppError::validation("Choose a service.")),
         Some(r) if r.get::<i64, _>(0) != clinic_id => {
-            return Err(AppError::validation("That service is not offered by this clinic."))
+            return Err(AppError::validation(
+                "That service is not offered by this clinic.",
+            ))
         }
         Some(r) if r.get::<i64, _>(1) == 0 => {
             return Err(AppError::validation(format!(
@@ -115,7 +117,9 @@ pub async fn request_session_now(
 /// Pending requests in the clinics where the caller is staff.
 pub async fn pending_counts(state: &AppState, me: &Me) -> AppResult<PendingCounts> {
     if !me.is_staff() {
-        return Err(AppError::forbidden("Only clinic staff see the request queues."));
+        return Err(AppError::forbidden(
+            "Only clinic staff see the request queues.",
+        ));
     }
     let rows = sqlx::query(
         "SELECT kind, COUNT(*) FROM request WHERE status = 'pending' AND clinic_id IN \
@@ -173,7 +177,9 @@ pub async fn dispatch_queue(
     if let Some(c) = clinic_filter {
         authz::require_staff(me, c)?;
     } else if !me.is_staff() {
-        return Err(AppError::forbidden("Only clinic staff see the Dispatch board."));
+        return Err(AppError::forbidden(
+            "Only clinic staff see the Dispatch board.",
+        ));
     }
     let rows = sqlx::query(
         "SELECT r.id, c.name, u.name, COALESCE(r.mode, 'now'), COALESCE(s.name, ''), \
