@@ -49,7 +49,7 @@ pub async fn login(email: String, password: String, next: String) -> Result<(), 
         ctx::set_cookie(&crate::server::auth::session_cookie(
             &done.token,
             &state.config.session,
-            state.config.secure_cookies(),
+            ctx::secure_cookies(&state),
         ));
         let staff = me.iter().any(|m| m.role.is_staff());
         let next = safe_next(&next);
@@ -68,7 +68,7 @@ pub async fn logout() -> Result<(), AppError> {
             service::accounts::logout(&state, &session).await?;
         }
         ctx::set_cookie(&crate::server::auth::clear_cookie(
-            state.config.secure_cookies(),
+            ctx::secure_cookies(&state),
         ));
         leptos_axum::redirect("/login");
         Ok(())
@@ -100,7 +100,7 @@ pub async fn register(
         ctx::set_cookie(&crate::server::auth::session_cookie(
             &done.token,
             &state.config.session,
-            state.config.secure_cookies(),
+            ctx::secure_cookies(&state),
         ));
         leptos_axum::redirect("/portal");
         Ok(())

@@ -46,6 +46,14 @@ pub fn client_addr() -> String {
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
+/// Whether cookies must be `Secure`: the public URL is https, or a trusted
+/// proxy says the browser's connection is.
+pub fn secure_cookies(state: &AppState) -> bool {
+    state.config.secure_cookies()
+        || (state.config.trust_proxy
+            && header(header::HeaderName::from_static("x-forwarded-proto")).as_deref() == Some("https"))
+}
+
 pub fn set_status(code: u16) {
     if let (Some(res), Ok(code)) = (use_context::<ResponseOptions>(), StatusCode::from_u16(code)) {
         res.set_status(code);
