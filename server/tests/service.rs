@@ -12,9 +12,22 @@ use common::{demo_app, Backend, TestApp};
 use std::time::Duration;
 
 const CORE_TABLES: [&str; 16] = [
-    "clinic", "app_user", "membership", "user_session", "service", "availability_rule",
-    "availability_exception", "on_demand", "series", "appointment", "participant", "request",
-    "notification_preference", "outbox", "audit", "_sqlx_migrations",
+    "clinic",
+    "app_user",
+    "membership",
+    "user_session",
+    "service",
+    "availability_rule",
+    "availability_exception",
+    "on_demand",
+    "series",
+    "appointment",
+    "participant",
+    "request",
+    "notification_preference",
+    "outbox",
+    "audit",
+    "_sqlx_migrations",
 ];
 
 async fn northside(t: &TestApp) -> i64 {
@@ -24,13 +37,19 @@ async fn harbour(t: &TestApp) -> i64 {
     t.id("SELECT id FROM clinic WHERE slug = 'harbour'").await
 }
 async fn service_named(t: &TestApp, name: &str) -> i64 {
-    t.id(&format!("SELECT id FROM service WHERE name = '{name}'")).await
+    t.id(&format!("SELECT id FROM service WHERE name = '{name}'"))
+        .await
 }
 
 async fn migrations_create_the_core_schema(b: Backend) {
     let t = common::app_on(common::fresh_database(b).await, Default::default()).await;
     for table in CORE_TABLES {
-        assert_eq!(t.count(&format!("SELECT COUNT(*) FROM {table} WHERE 1 = 0")).await, 0, "{table}");
+        assert_eq!(
+            t.count(&format!("SELECT COUNT(*) FROM {table} WHERE 1 = 0"))
+                .await,
+            0,
+            "{table}"
+        );
     }
     // Running them again (a restart) changes nothing.
     t.state.db.migrate().await.expect("re-run migrations");
@@ -41,15 +60,43 @@ async fn demo_data_is_complete_and_consistent(b: Backend) {
     let t = demo_app(b).await;
     assert_eq!(t.count("SELECT COUNT(*) FROM clinic").await, 2);
     assert_eq!(t.count("SELECT COUNT(*) FROM app_user").await, 9);
-    assert_eq!(t.count("SELECT COUNT(*) FROM membership WHERE role = 'provider'").await, 4);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM membership WHERE role = 'provider'")
+            .await,
+        4
+    );
     assert!(t.count("SELECT COUNT(*) FROM service").await >= 4);
-    assert_eq!(t.count("SELECT COUNT(DISTINCT provider_id) FROM availability_rule").await, 4);
-    assert_eq!(t.count("SELECT COUNT(*) FROM appointment WHERE series_id IS NOT NULL").await, 8);
+    assert_eq!(
+        t.count("SELECT COUNT(DISTINCT provider_id) FROM availability_rule")
+            .await,
+        4
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM appointment WHERE series_id IS NOT NULL")
+            .await,
+        8
+    );
     let now = t.state.now();
-    assert!(t.count(&format!("SELECT COUNT(*) FROM appointment WHERE starts_at < {now}")).await > 0);
-    assert!(t.count(&format!("SELECT COUNT(*) FROM appointment WHERE starts_at > {now}")).await > 0);
+    assert!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE starts_at < {now}"
+        ))
+        .await
+            > 0
+    );
+    assert!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE starts_at > {now}"
+        ))
+        .await
+            > 0
+    );
     assert!(t.count("SELECT COUNT(*) FROM participant").await > 0);
-    assert!(t.count("SELECT COUNT(*) FROM request WHERE status = 'pending'").await >= 3);
+    assert!(
+        t.count("SELECT COUNT(*) FROM request WHERE status = 'pending'")
+            .await
+            >= 3
+    );
     // The demo obeys the no-double-booking rule.
     let overlaps = t
         .count(
@@ -67,38 +114,107 @@ both_dbs!(demo_data, demo_data_is_complete_and_consistent);
 
 async fn login_accepts_the_right_password_only(b: Backend) {
     let t = demo_app(b).await;
-    let ok = login(&t.state, " Dr.Lee@Northside.test ", "slotwise-demo", "a", "ua").await.unwrap();
+    let ok = login(
+        &t.state,
+        " Dr.Lee@Northside.test ",
+        "slotwise-demo",
+        "a",
+        "ua",
+    )
+    .await
+    .unwrap();
     assert!(!ok.token.is_empty());
     assert_eq!(t.count("SELECT COUNT(*) FROM user_session").await, 1);
-    assert_eq!(t.count("SELECT COUNT(*) FROM audit WHERE action = 'session.login'").await, 1);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM audit WHERE action = 'session.login'")
+            .await,
+        1
+    );
 
     let wrong = login(&t.state, "dr.lee@northside.test", "nope-nope", "a", "ua").await;
-    assert_eq!(wrong.err(), Some(AppError::Unauthorized("Email or password is incorrect.".into())));
-    let unknown = login(&t.state, "nobody@northside.test", "slotwise-demo", "a", "ua").await;
-    assert_eq!(unknown.err(), Some(AppError::Unauthorized("Email or password is incorrect.".into())));
-    assert!(matches!(login(&t.state, "", "x", "a", "ua").await, Err(AppError::Validation(_))));
-    assert!(matches!(login(&t.state, "a@b.test", "", "a", "ua").await, Err(AppError::Validation(_))));
-    assert_eq!(t.count("SELECT COUNT(*) FROM user_session").await, 1, "failures create no session");
+    assert_eq!(
+        wrong.err(),
+        Some(AppError::Unauthorized(
+            "Email or password is incorrect.".into()
+        ))
+    );
+    let unknown = login(
+        &t.state,
+        "nobody@northside.test",
+        "slotwise-demo",
+        "a",
+        "ua",
+    )
+    .await;
+    assert_eq!(
+        unknown.err(),
+        Some(AppError::Unauthorized(
+            "Email or password is incorrect.".into()
+        ))
+    );
+    assert!(matches!(
+        login(&t.state, "", "x", "a", "ua").await,
+        Err(AppError::Validation(_))
+    ));
+    assert!(matches!(
+        login(&t.state, "a@b.test", "", "a", "ua").await,
+        Err(AppError::Validation(_))
+    ));
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM user_session").await,
+        1,
+        "failures create no session"
+    );
 }
 both_dbs!(login_rules, login_accepts_the_right_password_only);
 
 async fn login_is_rate_limited_per_account(b: Backend) {
     let t = demo_app(b).await;
     for _ in 0..5 {
-        let r = login(&t.state, "ann@patients.test", "wrong-password", "1.2.3.4", "ua").await;
+        let r = login(
+            &t.state,
+            "ann@patients.test",
+            "wrong-password",
+            "1.2.3.4",
+            "ua",
+        )
+        .await;
         assert!(matches!(r, Err(AppError::Unauthorized(_))));
     }
     // Even the right password is refused while the account is locked.
-    let locked = login(&t.state, "ann@patients.test", "slotwise-demo", "5.6.7.8", "ua").await;
+    let locked = login(
+        &t.state,
+        "ann@patients.test",
+        "slotwise-demo",
+        "5.6.7.8",
+        "ua",
+    )
+    .await;
     match locked {
         Err(AppError::RateLimited(m)) => assert!(m.contains("Try again in 15 minutes"), "{m}"),
         other => panic!("expected rate limit, got {:?}", other.err()),
     }
     // Other accounts are unaffected.
-    assert!(login(&t.state, "ben@patients.test", "slotwise-demo", "5.6.7.8", "ua").await.is_ok());
+    assert!(login(
+        &t.state,
+        "ben@patients.test",
+        "slotwise-demo",
+        "5.6.7.8",
+        "ua"
+    )
+    .await
+    .is_ok());
     // After the window the account opens again.
     t.clock.advance(chrono::Duration::minutes(15));
-    assert!(login(&t.state, "ann@patients.test", "slotwise-demo", "1.2.3.4", "ua").await.is_ok());
+    assert!(login(
+        &t.state,
+        "ann@patients.test",
+        "slotwise-demo",
+        "1.2.3.4",
+        "ua"
+    )
+    .await
+    .is_ok());
 }
 both_dbs!(login_rate_limit, login_is_rate_limited_per_account);
 
@@ -122,15 +238,25 @@ async fn sessions_expire_when_idle_and_at_their_lifetime(b: Backend) {
     // ...until the absolute lifetime ends it.
     t.clock.advance(chrono::Duration::minutes(20));
     assert!(resolve(token.clone()).await.is_none());
-    assert_eq!(t.count("SELECT COUNT(*) FROM user_session").await, 0, "expired sessions are deleted");
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM user_session").await,
+        0,
+        "expired sessions are deleted"
+    );
 
     let (token2, _) = t.session("dr.lee@northside.test").await;
     t.clock.advance(chrono::Duration::minutes(29));
     assert!(resolve(token2.clone()).await.is_some());
     t.clock.advance(chrono::Duration::minutes(30));
-    assert!(resolve(token2).await.is_none(), "30 idle minutes end a session");
+    assert!(
+        resolve(token2).await.is_none(),
+        "30 idle minutes end a session"
+    );
 }
-both_dbs!(session_timeouts, sessions_expire_when_idle_and_at_their_lifetime);
+both_dbs!(
+    session_timeouts,
+    sessions_expire_when_idle_and_at_their_lifetime
+);
 
 async fn patients_register_and_mistakes_change_nothing(b: Backend) {
     let t = demo_app(b).await;
@@ -143,21 +269,49 @@ async fn patients_register_and_mistakes_change_nothing(b: Backend) {
         clinic_id,
     };
     for (r, want) in [
-        (reg("", "new@patients.test", "long enough!", clinic), "Enter your name."),
-        (reg("Nia", "not-an-email", "long enough!", clinic), "Enter a valid email address, like name@example.com."),
-        (reg("Nia", "new@patients.test", "short", clinic), "Choose a password of at least 10 characters."),
-        (reg("Nia", "new@patients.test", "long enough!", 999_999), "Choose the clinic you want to book with."),
+        (
+            reg("", "new@patients.test", "long enough!", clinic),
+            "Enter your name.",
+        ),
+        (
+            reg("Nia", "not-an-email", "long enough!", clinic),
+            "Enter a valid email address, like name@example.com.",
+        ),
+        (
+            reg("Nia", "new@patients.test", "short", clinic),
+            "Choose a password of at least 10 characters.",
+        ),
+        (
+            reg("Nia", "new@patients.test", "long enough!", 999_999),
+            "Choose the clinic you want to book with.",
+        ),
     ] {
-        let err = register_patient(&t.state, r, "ua").await.err().expect("refused");
+        let err = register_patient(&t.state, r, "ua")
+            .await
+            .err()
+            .expect("refused");
         assert_eq!(err, AppError::Validation(want.into()));
     }
-    let dup = register_patient(&t.state, reg("Ann", "ANN@patients.test", "long enough!", clinic), "ua").await;
+    let dup = register_patient(
+        &t.state,
+        reg("Ann", "ANN@patients.test", "long enough!", clinic),
+        "ua",
+    )
+    .await;
     assert!(matches!(dup, Err(AppError::Conflict(_))));
-    assert_eq!(t.count("SELECT COUNT(*) FROM app_user").await, users, "nothing was created");
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM app_user").await,
+        users,
+        "nothing was created"
+    );
 
-    let done = register_patient(&t.state, reg(" Nia Ng ", "Nia@Patients.test", "long enough!", clinic), "ua")
-        .await
-        .unwrap();
+    let done = register_patient(
+        &t.state,
+        reg(" Nia Ng ", "Nia@Patients.test", "long enough!", clinic),
+        "ua",
+    )
+    .await
+    .unwrap();
     assert_eq!(
         t.count(&format!(
             "SELECT COUNT(*) FROM membership WHERE user_id = {} AND clinic_id = {clinic} AND role = 'patient'",
@@ -166,8 +320,18 @@ async fn patients_register_and_mistakes_change_nothing(b: Backend) {
         .await,
         1
     );
-    assert_eq!(t.count("SELECT COUNT(*) FROM app_user WHERE email = 'nia@patients.test' AND name = 'Nia Ng'").await, 1);
-    assert_eq!(t.count("SELECT COUNT(*) FROM audit WHERE action = 'user.register'").await, 1);
+    assert_eq!(
+        t.count(
+            "SELECT COUNT(*) FROM app_user WHERE email = 'nia@patients.test' AND name = 'Nia Ng'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM audit WHERE action = 'user.register'")
+            .await,
+        1
+    );
 }
 both_dbs!(registration, patients_register_and_mistakes_change_nothing);
 
@@ -194,7 +358,9 @@ async fn a_request_is_written_audited_and_announced(b: Backend) {
     let mut rx = t.state.bus.subscribe();
     let before = t.count("SELECT COUNT(*) FROM request").await;
 
-    let id = request_session_now(&t.state, &ben, clinic, video, "  a cough  ").await.unwrap();
+    let id = request_session_now(&t.state, &ben, clinic, video, "  a cough  ")
+        .await
+        .unwrap();
 
     assert_eq!(t.count("SELECT COUNT(*) FROM request").await, before + 1);
     assert_eq!(
@@ -205,11 +371,17 @@ async fn a_request_is_written_audited_and_announced(b: Backend) {
         1
     );
     assert_eq!(
-        t.count(&format!("SELECT COUNT(*) FROM audit WHERE entity = 'request' AND entity_id = {id}")).await,
+        t.count(&format!(
+            "SELECT COUNT(*) FROM audit WHERE entity = 'request' AND entity_id = {id}"
+        ))
+        .await,
         1
     );
     let ev = next_event(&mut rx).await;
-    assert_eq!((ev.topic.as_str(), ev.action.as_str(), ev.entity_id), (topic::REQUEST, "created", id));
+    assert_eq!(
+        (ev.topic.as_str(), ev.action.as_str(), ev.entity_id),
+        (topic::REQUEST, "created", id)
+    );
     assert_eq!(ev.clinic_id, Some(clinic));
     assert_eq!(ev.user_ids, vec![ben.user_id]);
     // Harbour's staff may not see it; Northside's and Ben may.
@@ -231,29 +403,52 @@ async fn bad_requests_are_refused_and_change_nothing(b: Backend) {
     let before = t.count("SELECT COUNT(*) FROM request").await;
     let audits = t.count("SELECT COUNT(*) FROM audit").await;
 
-    let e = request_session_now(&t.state, &ben, north, 999_999, "").await.unwrap_err();
+    let e = request_session_now(&t.state, &ben, north, 999_999, "")
+        .await
+        .unwrap_err();
     assert_eq!(e, AppError::Validation("Choose a service.".into()));
-    let e = request_session_now(&t.state, &ben, north, cleaning, "").await.unwrap_err();
-    assert_eq!(e, AppError::Validation("That service is not offered by this clinic.".into()));
-    let e = request_session_now(&t.state, &ben, north, video, &"x".repeat(1001)).await.unwrap_err();
+    let e = request_session_now(&t.state, &ben, north, cleaning, "")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        AppError::Validation("That service is not offered by this clinic.".into())
+    );
+    let e = request_session_now(&t.state, &ben, north, video, &"x".repeat(1001))
+        .await
+        .unwrap_err();
     assert!(matches!(e, AppError::Validation(_)));
     sqlx::query("UPDATE service SET active = 0 WHERE id = $1")
         .bind(video)
         .execute(&t.state.db.pool)
         .await
         .unwrap();
-    let e = request_session_now(&t.state, &ben, north, video, "").await.unwrap_err();
-    assert_eq!(e.message(), "Video consultation is no longer offered. Choose another service.");
+    let e = request_session_now(&t.state, &ben, north, video, "")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.message(),
+        "Video consultation is no longer offered. Choose another service."
+    );
     // Ann already has a pending Now request at Northside (demo data).
     let ann = t.me("ann@patients.test").await;
     let follow = service_named(&t, "Follow-up").await;
-    let e = request_session_now(&t.state, &ann, north, follow, "").await.unwrap_err();
+    let e = request_session_now(&t.state, &ann, north, follow, "")
+        .await
+        .unwrap_err();
     assert!(matches!(e, AppError::Conflict(_)));
 
     assert_eq!(t.count("SELECT COUNT(*) FROM request").await, before);
-    assert_eq!(t.count("SELECT COUNT(*) FROM audit").await, audits + 1, "only Ann's login was audited");
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM audit").await,
+        audits + 1,
+        "only Ann's login was audited"
+    );
 }
-both_dbs!(request_bad_input, bad_requests_are_refused_and_change_nothing);
+both_dbs!(
+    request_bad_input,
+    bad_requests_are_refused_and_change_nothing
+);
 
 async fn concurrent_duplicate_requests_have_one_winner(b: Backend) {
     let t = demo_app(b).await;
@@ -327,7 +522,9 @@ async fn an_uncommitted_change_leaves_no_trace(b: Backend) {
     let ben = t.me("ben@patients.test").await;
     let north = northside(&t).await;
     let video = service_named(&t, "Video consultation").await;
-    let id = request_session_now(&t.state, &ben, north, video, "").await.unwrap();
+    let id = request_session_now(&t.state, &ben, north, video, "")
+        .await
+        .unwrap();
     let ev = next_event(&mut rx).await;
     assert_eq!((ev.action.as_str(), ev.entity_id), ("created", id));
 }
@@ -336,9 +533,19 @@ both_dbs!(change_rollback, an_uncommitted_change_leaves_no_trace);
 async fn the_audit_log_is_append_only(b: Backend) {
     let t = demo_app(b).await;
     t.session("dr.lee@northside.test").await;
-    assert!(sqlx::query("UPDATE audit SET action = 'x'").execute(&t.state.db.pool).await.is_err());
-    assert!(sqlx::query("DELETE FROM audit").execute(&t.state.db.pool).await.is_err());
-    assert_eq!(t.count("SELECT COUNT(*) FROM audit WHERE action = 'session.login'").await, 1);
+    assert!(sqlx::query("UPDATE audit SET action = 'x'")
+        .execute(&t.state.db.pool)
+        .await
+        .is_err());
+    assert!(sqlx::query("DELETE FROM audit")
+        .execute(&t.state.db.pool)
+        .await
+        .is_err());
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM audit WHERE action = 'session.login'")
+            .await,
+        1
+    );
 }
 both_dbs!(audit_append_only, the_audit_log_is_append_only);
 
@@ -359,23 +566,48 @@ async fn staff_see_the_counts_and_queues_of_their_clinics_only(b: Backend) {
     let h = pending_counts(&t.state, &harbour_admin).await.unwrap();
     assert_eq!(h.dispatch, 1);
     assert_eq!(h.changes, 0);
-    assert!(matches!(pending_counts(&t.state, &ann).await, Err(AppError::Forbidden(_))));
+    assert!(matches!(
+        pending_counts(&t.state, &ann).await,
+        Err(AppError::Forbidden(_))
+    ));
 
     let board = dispatch_queue(&t.state, &sched, None).await.unwrap();
     assert_eq!(board.len() as i64, expected_n);
-    assert!(board.windows(2).all(|w| w[0].created_at <= w[1].created_at), "oldest first");
-    assert!(board.iter().all(|r| r.clinic_name == "Northside Telehealth"));
+    assert!(
+        board.windows(2).all(|w| w[0].created_at <= w[1].created_at),
+        "oldest first"
+    );
+    assert!(board
+        .iter()
+        .all(|r| r.clinic_name == "Northside Telehealth"));
     assert!(matches!(
         dispatch_queue(&t.state, &sched, Some(harbour_id)).await,
         Err(AppError::Forbidden(_))
     ));
-    assert!(matches!(dispatch_queue(&t.state, &ann, None).await, Err(AppError::Forbidden(_))));
+    assert!(matches!(
+        dispatch_queue(&t.state, &ann, None).await,
+        Err(AppError::Forbidden(_))
+    ));
 
     // A new request moves the scheduler's count, not Harbour's.
     let ben = t.me("ben@patients.test").await;
     let video = service_named(&t, "Video consultation").await;
-    request_session_now(&t.state, &ben, north, video, "").await.unwrap();
-    assert_eq!(pending_counts(&t.state, &sched).await.unwrap().dispatch, expected_n + 1);
-    assert_eq!(pending_counts(&t.state, &harbour_admin).await.unwrap().dispatch, 1);
+    request_session_now(&t.state, &ben, north, video, "")
+        .await
+        .unwrap();
+    assert_eq!(
+        pending_counts(&t.state, &sched).await.unwrap().dispatch,
+        expected_n + 1
+    );
+    assert_eq!(
+        pending_counts(&t.state, &harbour_admin)
+            .await
+            .unwrap()
+            .dispatch,
+        1
+    );
 }
-both_dbs!(pending_counts_by_clinic, staff_see_the_counts_and_queues_of_their_clinics_only);
+both_dbs!(
+    pending_counts_by_clinic,
+    staff_see_the_counts_and_queues_of_their_clinics_only
+);

@@ -60,13 +60,18 @@ pub async fn fresh_database(backend: Backend) -> String {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join("slotwise-tests");
             std::fs::create_dir_all(&dir).expect("temp dir");
-            format!("sqlite://{}", dir.join(format!("t_{}.db", unique())).display())
+            format!(
+                "sqlite://{}",
+                dir.join(format!("t_{}.db", unique())).display()
+            )
         }
         Backend::Postgres => {
             use sqlx::Connection;
             let admin = pg_admin_url();
             let name = format!("slotwise_t_{}", unique());
-            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to PostgreSQL");
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to PostgreSQL");
             sqlx::query(&format!("CREATE DATABASE {name}"))
                 .execute(&mut conn)
                 .await
@@ -113,8 +118,17 @@ pub async fn app_on(url: String, config: Config) -> TestApp {
 
 /// A fresh database with the demo data loaded.
 pub async fn demo_app(backend: Backend) -> TestApp {
-    let t = app_on(fresh_database(backend).await, Config { demo: true, ..Config::default() }).await;
-    assert!(app::server::demo::seed_if_empty(&t.state).await.expect("seed"));
+    let t = app_on(
+        fresh_database(backend).await,
+        Config {
+            demo: true,
+            ..Config::default()
+        },
+    )
+    .await;
+    assert!(app::server::demo::seed_if_empty(&t.state)
+        .await
+        .expect("seed"));
     t
 }
 
