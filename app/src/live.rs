@@ -139,7 +139,7 @@ mod client {
                     backoff_ms = 1_000;
                 } else {
                     down_ms += 1_000;
-                    if down_ms % POLL_EVERY_MS == 0 {
+                    if down_ms.is_multiple_of(POLL_EVERY_MS) {
                         live.notify(None);
                     }
                 }
