@@ -67,9 +67,9 @@ pub async fn logout() -> Result<(), AppError> {
         if let Some(session) = ctx::session() {
             service::accounts::logout(&state, &session).await?;
         }
-        ctx::set_cookie(&crate::server::auth::clear_cookie(
-            ctx::secure_cookies(&state),
-        ));
+        ctx::set_cookie(&crate::server::auth::clear_cookie(ctx::secure_cookies(
+            &state,
+        )));
         leptos_axum::redirect("/login");
         Ok(())
     })

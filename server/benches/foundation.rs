@@ -36,7 +36,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn raise_fd_limit() {
     // 1,000 streams need ~2,000 descriptors (both ends live in this process).
     unsafe {
-        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
             lim.rlim_cur = lim.rlim_max;
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
@@ -55,20 +58,30 @@ async fn main() {
         db_max_connections: 16,
         ..Config::default()
     };
-    let options = leptos::config::LeptosOptions::builder().output_name("slotwise").build();
-    let state = AppState::new(config, Arc::new(SystemClock), options).await.unwrap();
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("slotwise")
+        .build();
+    let state = AppState::new(config, Arc::new(SystemClock), options)
+        .await
+        .unwrap();
     app::server::demo::seed_if_empty(&state).await.unwrap();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = server::router(state.clone());
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .await
-            .unwrap()
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap()
     });
     let base = format!("http://{addr}");
-    println!("Slotwise foundation benchmarks (SQLite, release build, {} cores)", num_cpus());
+    println!(
+        "Slotwise foundation benchmarks (SQLite, release build, {} cores)",
+        num_cpus()
+    );
 
     read_throughput(&state, &base).await;
     live_latency(&state, &base).await;
@@ -76,7 +89,9 @@ async fn main() {
 }
 
 fn num_cpus() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 async fn session_cookie(state: &AppState, email: &str) -> String {
@@ -93,11 +108,23 @@ async fn session_cookie(state: &AppState, email: &str) -> String {
 
 async fn read_throughput(state: &AppState, base: &str) {
     let cookie = session_cookie(state, "scheduler@northside.test").await;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(READ_CLIENTS).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(READ_CLIENTS)
+        .build()
+        .unwrap();
     let url = format!("{base}/api/pending_counts");
     // Warm up (and check it answers).
-    let r = client.post(&url).header("cookie", &cookie).send().await.unwrap();
-    assert!(r.status().is_success(), "pending_counts answered {}", r.status());
+    let r = client
+        .post(&url)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success(),
+        "pending_counts answered {}",
+        r.status()
+    );
 
     let deadline = Instant::now() + Duration::from_secs(READ_SECONDS);
     let latencies = Arc::new(Mutex::new(Vec::new()));
@@ -146,10 +173,17 @@ async fn live_latency(state: &AppState, base: &str) {
     // One session per stream, as 1,000 open tabs would have.
     let mut cookies = Vec::with_capacity(STREAMS);
     for i in 0..STREAMS {
-        let who = ["scheduler@northside.test", "admin@northside.test", "dr.lee@northside.test"][i % 3];
+        let who = [
+            "scheduler@northside.test",
+            "admin@northside.test",
+            "dr.lee@northside.test",
+        ][i % 3];
         cookies.push(session_cookie(state, who).await);
     }
-    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
     let ready = Arc::new(AtomicUsize::new(0));
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(STREAMS * EVENTS)));
     let received = Arc::new(AtomicUsize::new(0));
@@ -157,7 +191,12 @@ async fn live_latency(state: &AppState, base: &str) {
         let (client, url) = (client.clone(), format!("{base}/api/live"));
         let (ready, latencies, received) = (ready.clone(), latencies.clone(), received.clone());
         tokio::spawn(async move {
-            let resp = client.get(url).header("cookie", cookie).send().await.unwrap();
+            let resp = client
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
             assert!(resp.status().is_success());
             let mut body = resp.bytes_stream();
             let mut buf = String::new();
@@ -168,7 +207,10 @@ async fn live_latency(state: &AppState, base: &str) {
                 while let Some(end) = buf.find("\n\n") {
                     let frame: String = buf.drain(..end + 2).collect();
                     for line in frame.lines() {
-                        let Some(data) = line.strip_prefix("data: ").or_else(|| line.strip_prefix("data:")) else {
+                        let Some(data) = line
+                            .strip_prefix("data: ")
+                            .or_else(|| line.strip_prefix("data:"))
+                        else {
                             continue;
                         };
                         match serde_json::from_str::<LiveWire>(data) {
@@ -194,10 +236,16 @@ async fn live_latency(state: &AppState, base: &str) {
     }
     let t = Instant::now();
     while ready.load(Ordering::SeqCst) < STREAMS {
-        assert!(t.elapsed() < Duration::from_secs(60), "streams did not open");
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "streams did not open"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    println!("\n[live] {STREAMS} open streams ready in {:.2} s", t.elapsed().as_secs_f64());
+    println!(
+        "\n[live] {STREAMS} open streams ready in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
 
     // Each event is a real change through the service layer: a new patient
     // asks Northside for a session now.
@@ -205,10 +253,11 @@ async fn live_latency(state: &AppState, base: &str) {
         .fetch_one(&state.db.pool)
         .await
         .unwrap();
-    let service: i64 = sqlx::query_scalar("SELECT id FROM service WHERE name = 'Video consultation'")
-        .fetch_one(&state.db.pool)
-        .await
-        .unwrap();
+    let service: i64 =
+        sqlx::query_scalar("SELECT id FROM service WHERE name = 'Video consultation'")
+            .fetch_one(&state.db.pool)
+            .await
+            .unwrap();
     let mut commit_ms = Vec::new();
     for i in 0..EVENTS {
         let id: i64 = sqlx::query_scalar(
@@ -234,7 +283,10 @@ async fn live_latency(state: &AppState, base: &str) {
     }
     let t = Instant::now();
     while received.load(Ordering::SeqCst) < STREAMS * EVENTS {
-        assert!(t.elapsed() < Duration::from_secs(60), "not every stream got every event");
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "not every stream got every event"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(100)).await;

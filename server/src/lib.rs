@@ -10,14 +10,13 @@ pub mod telemetry;
 
 use app::server::state::AppState;
 use app::{shell, App};
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{generate_route_list, LeptosRoutes};
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -32,7 +31,6 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/live", get(sse::live))
-        .route("/api/{*fn_name}", get(server_fn).post(server_fn))
         .leptos_routes_with_context(&state, routes, ctx.clone(), page_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
@@ -46,15 +44,15 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::refuse_cross_site,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::read_body_within_limit,
+        ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             state.config.max_body_bytes,
         ))
         .with_state(state);
     telemetry::add_layers(router)
-}
-
-async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
-    handle_server_fns_with_context(move || provide_context(state.clone()), req).await
 }
 
 /// Liveness and readiness: answers 200 only when the database answers.

@@ -51,13 +51,15 @@ pub async fn session(
 
 fn client_addr(state: &AppState, req: &Request<Body>) -> String {
     if state.config.trust_proxy {
-        if let Some(first) = req
+        // The last entry is the one our proxy added; earlier ones are
+        // whatever the client sent, and would dodge the per-address limit.
+        if let Some(nearest) = req
             .headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next())
         {
-            return first.trim().to_string();
+            return nearest.trim().to_string();
         }
     }
     req.extensions()
@@ -115,4 +117,26 @@ fn cross_site_reason(state: &AppState, req: &Request<Body>) -> Option<&'static s
         }
     };
     (!ok).then_some("origin mismatch")
+}
+
+/// Reads a state-changing request's body up front, within the size limit,
+/// so an oversized body is answered 413 whether or not it declared its
+/// length (a chunked one would otherwise fail inside the server function's
+/// decoding and look like a server fault).
+pub async fn read_body_within_limit(
+    State(state): State<AppState>,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, state.config.max_body_bytes).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(_) => (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response(),
+    }
 }

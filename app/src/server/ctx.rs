@@ -51,7 +51,8 @@ pub struct ClientAddr(pub String);
 pub fn secure_cookies(state: &AppState) -> bool {
     state.config.secure_cookies()
         || (state.config.trust_proxy
-            && header(header::HeaderName::from_static("x-forwarded-proto")).as_deref() == Some("https"))
+            && header(header::HeaderName::from_static("x-forwarded-proto")).as_deref()
+                == Some("https"))
 }
 
 pub fn set_status(code: u16) {

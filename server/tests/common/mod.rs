@@ -172,3 +172,204 @@ impl TestApp {
         self.count(sql).await
     }
 }
+
+// ---------------------------------------------------------------------------
+// Driving the router without a socket (router and two-instance tests).
+// ---------------------------------------------------------------------------
+
+pub mod web {
+    use app::domain::live::LiveWire;
+    use axum::body::Body;
+    use axum::http::{header, Request, Response};
+    use axum::Router;
+    use http_body_util::BodyExt;
+    use std::time::Duration;
+    use tower::ServiceExt;
+
+    pub const FORM: &str = "application/x-www-form-urlencoded";
+    /// What a browser sends when it navigates to a page or posts a plain form.
+    pub const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
+
+    /// `name=value&...`, values percent-encoded as a browser would.
+    pub fn form(pairs: &[(&str, &str)]) -> String {
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    fn encode(s: &str) -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                    (b as char).to_string()
+                }
+                b' ' => "+".into(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+
+    /// The `Cookie` header value for a session token.
+    pub fn cookie(token: &str) -> String {
+        format!("{}={token}", app::server::auth::SESSION_COOKIE)
+    }
+
+    /// A form POST to a server function, as the app's own client sends it.
+    pub fn post(path: &str, body: &str, token: Option<&str>) -> Request<Body> {
+        let mut b = Request::post(path)
+            .header(header::CONTENT_TYPE, FORM)
+            .header(header::CONTENT_LENGTH, body.len());
+        if let Some(t) = token {
+            b = b.header(header::COOKIE, cookie(t));
+        }
+        b.body(Body::from(body.to_string())).expect("request")
+    }
+
+    /// A page or stream GET, as a browser sends it.
+    pub fn get(path: &str, token: Option<&str>) -> Request<Body> {
+        let mut b = Request::get(path).header(header::ACCEPT, BROWSER_ACCEPT);
+        if let Some(t) = token {
+            b = b.header(header::COOKIE, cookie(t));
+        }
+        b.body(Body::empty()).expect("request")
+    }
+
+    pub async fn send(router: &Router, req: Request<Body>) -> Response<Body> {
+        let what = format!("{} {}", req.method(), req.uri());
+        tokio::time::timeout(Duration::from_secs(30), router.clone().oneshot(req))
+            .await
+            .unwrap_or_else(|_| panic!("{what}: no response within 30 s"))
+            .expect("infallible")
+    }
+
+    /// The whole body as text (for finite responses only).
+    pub async fn text(resp: Response<Body>) -> String {
+        let bytes = tokio::time::timeout(Duration::from_secs(30), resp.into_body().collect())
+            .await
+            .expect("body within 30 s")
+            .expect("body")
+            .to_bytes();
+        String::from_utf8(bytes.to_vec()).expect("utf-8 body")
+    }
+
+    pub async fn json(resp: Response<Body>) -> serde_json::Value {
+        let t = text(resp).await;
+        serde_json::from_str(&t).unwrap_or_else(|e| panic!("not JSON ({e}): {t}"))
+    }
+
+    pub fn header_str<'a>(resp: &'a Response<Body>, name: &str) -> Option<&'a str> {
+        resp.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The session token from a response's `Set-Cookie`, if it sets one.
+    pub fn session_from_set_cookie(resp: &Response<Body>) -> Option<String> {
+        resp.headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| {
+                c.split(';')
+                    .next()?
+                    .trim()
+                    .strip_prefix(app::server::auth::SESSION_COOKIE)?
+                    .strip_prefix('=')
+                    .map(str::to_string)
+            })
+            .filter(|t| !t.is_empty())
+    }
+
+    /// What reading a live stream produced.
+    #[derive(Debug)]
+    pub enum Next {
+        Message(LiveWire),
+        /// The server ended the stream.
+        Ended,
+        /// Nothing (but heartbeats) before the deadline; the stream is open.
+        Quiet,
+    }
+
+    /// An open `/api/live` response body, read message by message.
+    pub struct LiveStream {
+        body: Body,
+        buf: String,
+        ended: bool,
+        /// Comment-only events (heartbeats) seen so far.
+        pub heartbeats: usize,
+        /// The data of the last message, as sent.
+        pub last_data: String,
+    }
+
+    impl LiveStream {
+        pub fn new(resp: Response<Body>) -> Self {
+            Self {
+                body: resp.into_body(),
+                buf: String::new(),
+                ended: false,
+                heartbeats: 0,
+                last_data: String::new(),
+            }
+        }
+
+        /// The next message, the end of the stream, or `Quiet` after `within`.
+        pub async fn next(&mut self, within: Duration) -> Next {
+            let deadline = tokio::time::Instant::now() + within;
+            loop {
+                if let Some(msg) = self.take_message() {
+                    return Next::Message(msg);
+                }
+                if self.ended {
+                    return Next::Ended;
+                }
+                match tokio::time::timeout_at(deadline, self.body.frame()).await {
+                    Err(_) => return Next::Quiet,
+                    Ok(None) => self.ended = true,
+                    Ok(Some(Err(e))) => panic!("live stream failed: {e}"),
+                    Ok(Some(Ok(frame))) => {
+                        if let Ok(data) = frame.into_data() {
+                            self.buf
+                                .push_str(std::str::from_utf8(&data).expect("utf-8 stream"));
+                        }
+                    }
+                }
+            }
+        }
+
+        /// The next message; fails the test on end of stream or timeout.
+        pub async fn expect_message(&mut self, within: Duration) -> LiveWire {
+            match self.next(within).await {
+                Next::Message(m) => m,
+                other => panic!("expected a live message within {within:?}, got {other:?}"),
+            }
+        }
+
+        /// Parses one complete SSE event out of the buffer, skipping
+        /// comment-only events (heartbeats).
+        fn take_message(&mut self) -> Option<LiveWire> {
+            loop {
+                let norm = self.buf.replace("\r\n", "\n");
+                self.buf = norm;
+                let end = self.buf.find("\n\n")?;
+                let event: String = self.buf.drain(..end + 2).collect();
+                let data: Vec<&str> = event
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .map(|d| d.strip_prefix(' ').unwrap_or(d))
+                    .collect();
+                if data.is_empty() {
+                    if event.lines().any(|l| l.starts_with(':')) {
+                        self.heartbeats += 1;
+                    }
+                    continue;
+                }
+                let data = data.join("\n");
+                self.last_data = data.clone();
+                return Some(
+                    serde_json::from_str(&data)
+                        .unwrap_or_else(|e| panic!("unreadable live message {data:?}: {e}")),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,765 @@
+//! Router tests: the whole app (middleware, server functions, pages, the
+//! live stream) driven through `server::router` with `oneshot`, no socket.
+//! SQLite only; the PostgreSQL-specific live path is in `two_instances.rs`.
+
+mod common;
+
+use app::domain::live::{topic, LiveWire};
+use app::server::config::Config;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use common::web::{self, form, get, post, send, LiveStream, Next};
+use common::{demo_app, Backend, TestApp};
+use std::time::Duration;
+
+const PASSWORD: &str = app::server::demo::DEMO_PASSWORD;
+
+async fn app() -> (TestApp, Router) {
+    let t = demo_app(Backend::Sqlite).await;
+    let router = server::router(t.state.clone());
+    (t, router)
+}
+
+/// Like `app()`, with demo data on a configuration of the test's choosing.
+async fn app_with(config: Config) -> (TestApp, Router) {
+    let t = common::app_on(
+        common::fresh_database(Backend::Sqlite).await,
+        Config {
+            demo: true,
+            ..config
+        },
+    )
+    .await;
+    assert!(app::server::demo::seed_if_empty(&t.state)
+        .await
+        .expect("seed"));
+    let router = server::router(t.state.clone());
+    (t, router)
+}
+
+fn login_form(email: &str, password: &str, next: &str) -> String {
+    form(&[("email", email), ("password", password), ("next", next)])
+}
+
+/// Logs in through `POST /api/login` and returns the session token.
+async fn login(router: &Router, email: &str) -> String {
+    let resp = send(
+        router,
+        post("/api/login", &login_form(email, PASSWORD, ""), None),
+    )
+    .await;
+    assert!(
+        resp.status().is_success() || resp.status().is_redirection(),
+        "login {email}: {}",
+        resp.status()
+    );
+    web::session_from_set_cookie(&resp)
+        .unwrap_or_else(|| panic!("login {email}: no session cookie"))
+}
+
+/// `POST /api/me`: the logged-in user's email, or None.
+async fn me_email(router: &Router, token: Option<&str>) -> Option<String> {
+    let resp = send(router, post("/api/me", "", token)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v = web::json(resp).await;
+    if v.is_null() {
+        return None;
+    }
+    Some(
+        v["email"]
+            .as_str()
+            .unwrap_or_else(|| panic!("me without email: {v}"))
+            .to_string(),
+    )
+}
+
+async fn sessions(t: &TestApp) -> i64 {
+    t.count("SELECT COUNT(*) FROM user_session").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn health_check_answers_ok_and_every_response_has_a_request_id() {
+    let (_t, router) = app().await;
+    let resp = send(
+        &router,
+        Request::get("/healthz").body(Default::default()).unwrap(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let id = web::header_str(&resp, "x-request-id")
+        .expect("x-request-id")
+        .to_string();
+    assert!(!id.is_empty());
+    assert!(web::header_str(&resp, "content-type")
+        .unwrap_or("")
+        .starts_with("application/json"));
+    let body = web::json(resp).await;
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "sqlite");
+
+    // Each request gets its own id...
+    let again = send(
+        &router,
+        Request::get("/healthz").body(Default::default()).unwrap(),
+    )
+    .await;
+    assert_ne!(web::header_str(&again, "x-request-id"), Some(id.as_str()));
+    // ...a proxy's id is kept...
+    let proxied = Request::get("/healthz")
+        .header("x-request-id", "proxy-abc-123")
+        .body(Default::default())
+        .unwrap();
+    let resp = send(&router, proxied).await;
+    assert_eq!(
+        web::header_str(&resp, "x-request-id"),
+        Some("proxy-abc-123")
+    );
+    // ...and refusals carry one too.
+    let resp = send(&router, get("/no-such-page", None)).await;
+    assert!(web::header_str(&resp, "x-request-id").is_some_and(|v| !v.is_empty()));
+    let resp = send(&router, post("/api/request_now", "", None)).await;
+    assert!(web::header_str(&resp, "x-request-id").is_some_and(|v| !v.is_empty()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn login_sets_an_http_only_lax_cookie_and_sends_each_role_home() {
+    let (t, router) = app().await;
+    let resp = send(
+        &router,
+        post(
+            "/api/login",
+            &login_form("scheduler@northside.test", PASSWORD, ""),
+            None,
+        ),
+    )
+    .await;
+    assert!(
+        resp.status().is_success() || resp.status().is_redirection(),
+        "{}",
+        resp.status()
+    );
+    assert_eq!(
+        web::header_str(&resp, "location"),
+        Some("/schedule"),
+        "staff go to the Schedule"
+    );
+    let set_cookie = web::header_str(&resp, "set-cookie")
+        .expect("Set-Cookie")
+        .to_string();
+    assert!(set_cookie.starts_with("slotwise_session="), "{set_cookie}");
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(set_cookie.contains("Path=/"), "{set_cookie}");
+    assert!(
+        !set_cookie.contains("Secure"),
+        "plain http without a public https URL: {set_cookie}"
+    );
+    let token = web::session_from_set_cookie(&resp).expect("token");
+    assert_eq!(sessions(&t).await, 1);
+    assert_eq!(
+        me_email(&router, Some(&token)).await.as_deref(),
+        Some("scheduler@northside.test")
+    );
+
+    // A plain form post (no JavaScript) gets a real redirect.
+    let mut req = post(
+        "/api/login",
+        &login_form("ann@patients.test", PASSWORD, ""),
+        None,
+    );
+    req.headers_mut()
+        .insert(header::ACCEPT, web::BROWSER_ACCEPT.parse().unwrap());
+    let resp = send(&router, req).await;
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    assert_eq!(
+        web::header_str(&resp, "location"),
+        Some("/portal"),
+        "patients go to the Portal"
+    );
+
+    // `next` is followed when it is a local path, and only then.
+    let resp = send(
+        &router,
+        post(
+            "/api/login",
+            &login_form("admin@northside.test", PASSWORD, "/dispatch"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(web::header_str(&resp, "location"), Some("/dispatch"));
+    let resp = send(
+        &router,
+        post(
+            "/api/login",
+            &login_form("ben@patients.test", PASSWORD, "https://evil.test/"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(web::header_str(&resp, "location"), Some("/portal"));
+    assert_eq!(sessions(&t).await, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_wrong_password_is_401_with_a_message_and_no_cookie() {
+    let (t, router) = app().await;
+    let resp = send(
+        &router,
+        post(
+            "/api/login",
+            &login_form("scheduler@northside.test", "not-the-password", ""),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(web::session_from_set_cookie(&resp).is_none());
+    assert!(web::header_str(&resp, "location").is_none());
+    let body = web::text(resp).await;
+    let v: serde_json::Value = serde_json::from_str(&body)
+        .unwrap_or_else(|e| panic!("error body is not JSON ({e}): {body}"));
+    assert_eq!(v["message"], "Email or password is incorrect.", "{body}");
+    assert_eq!(v["kind"], "unauthorized", "{body}");
+    assert_eq!(sessions(&t).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_malformed_form_is_400_not_500() {
+    let (t, router) = app().await;
+    let body = form(&[("email", "scheduler@northside.test"), ("next", "")]);
+    let resp = send(&router, post("/api/login", &body, None)).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let v = web::json(resp).await;
+    assert_eq!(v["kind"], "validation", "{v}");
+
+    // A number that is not a number.
+    let body = form(&[("clinic_id", "one"), ("service_id", "1"), ("note", "")]);
+    let token = t.session("ben@patients.test").await.0;
+    let resp = send(&router, post("/api/request_now", &body, Some(&token))).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        sessions(&t).await,
+        1,
+        "only the session made for the second request"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_body_over_the_limit_is_413() {
+    let (t, router) = app().await;
+    let max = t.state.config.max_body_bytes;
+    assert_eq!(max, 64 * 1024, "the default limit");
+    let padding = "x".repeat(max + 1);
+    let big = login_form("scheduler@northside.test", &padding, "");
+    assert!(big.len() > max);
+    let resp = send(&router, post("/api/login", &big, None)).await;
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Just under the limit is read (and refused only for its content).
+    let fits = login_form("scheduler@northside.test", &"x".repeat(max - 200), "");
+    assert!(fits.len() <= max);
+    let resp = send(&router, post("/api/login", &fits, None)).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// An oversized login streamed without `Content-Length` (chunked).
+fn chunked_oversized_login(max: usize) -> Request<axum::body::Body> {
+    let big = login_form("scheduler@northside.test", &"x".repeat(max + 1), "");
+    let chunks: Vec<Result<String, std::io::Error>> = big
+        .as_bytes()
+        .chunks(8192)
+        .map(|c| Ok(String::from_utf8(c.to_vec()).unwrap()))
+        .collect();
+    Request::post("/api/login")
+        .header(header::CONTENT_TYPE, web::FORM)
+        .body(axum::body::Body::from_stream(futures::stream::iter(chunks)))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_body_over_the_limit_without_content_length_is_refused() {
+    let (t, router) = app().await;
+    let resp = send(
+        &router,
+        chunked_oversized_login(t.state.config.max_body_bytes),
+    )
+    .await;
+    assert!(
+        !resp.status().is_success() && !resp.status().is_redirection(),
+        "{}",
+        resp.status()
+    );
+    assert!(web::session_from_set_cookie(&resp).is_none());
+    assert_eq!(sessions(&t).await, 0);
+}
+
+/// A chunked body gives no length up front; the limit must still give 413.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_body_over_the_limit_without_content_length_is_413() {
+    let (t, router) = app().await;
+    let resp = send(
+        &router,
+        chunked_oversized_login(t.state.config.max_body_bytes),
+    )
+    .await;
+    let status = resp.status();
+    let body = web::text(resp).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cross_site_posts_are_refused() {
+    let (t, router) = app().await;
+    let good = login_form("scheduler@northside.test", PASSWORD, "");
+    let with = |headers: &[(&str, &str)]| {
+        let mut req = post("/api/login", &good, None);
+        for (k, v) in headers {
+            req.headers_mut().insert(
+                header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        req
+    };
+
+    for headers in [
+        &[("sec-fetch-site", "cross-site")][..],
+        &[("sec-fetch-site", "same-site")][..],
+        &[("origin", "http://evil.test"), ("host", "localhost")][..],
+        &[
+            ("origin", "http://localhost.evil.test"),
+            ("host", "localhost"),
+        ][..],
+        &[("origin", "null"), ("host", "localhost")][..],
+    ] {
+        let resp = send(&router, with(headers)).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{headers:?}");
+        assert!(web::session_from_set_cookie(&resp).is_none(), "{headers:?}");
+        let body = web::text(resp).await;
+        assert!(
+            body.contains("Cross-site requests are not allowed"),
+            "{headers:?}: {body}"
+        );
+    }
+    assert_eq!(sessions(&t).await, 0, "no refused login got through");
+
+    // Same origin (or a browser saying so, or a client sending neither) is fine.
+    for headers in [
+        &[("origin", "http://localhost"), ("host", "localhost")][..],
+        &[
+            ("origin", "http://LOCALHOST:3000"),
+            ("host", "localhost:3000"),
+        ][..],
+        &[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "http://localhost"),
+            ("host", "localhost"),
+        ][..],
+        &[][..],
+    ] {
+        let resp = send(&router, with(headers)).await;
+        assert_ne!(resp.status(), StatusCode::FORBIDDEN, "{headers:?}");
+        assert!(web::session_from_set_cookie(&resp).is_some(), "{headers:?}");
+    }
+    assert_eq!(sessions(&t).await, 4);
+
+    // Reading is not a state change: a cross-site GET is answered.
+    let mut req = get("/healthz", None);
+    req.headers_mut()
+        .insert("sec-fetch-site", "cross-site".parse().unwrap());
+    assert_eq!(send(&router, req).await.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn staff_pages_redirect_visitors_refuse_patients_and_open_for_staff() {
+    let (t, router) = app().await;
+
+    let resp = send(&router, get("/schedule", None)).await;
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let location = web::header_str(&resp, "location")
+        .expect("Location")
+        .to_string();
+    assert_eq!(location, "/login?next=/schedule");
+
+    let patient = t.session("ann@patients.test").await.0;
+    let resp = send(&router, get("/schedule", Some(&patient))).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let body = web::text(resp).await;
+    assert!(
+        body.contains("You don't have access to this page")
+            || body.contains("You don&#x27;t have access to this page")
+            || body.contains("You don&#39;t have access to this page"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("Week and Day views"),
+        "the page itself is not rendered"
+    );
+
+    let staff = t.session("scheduler@northside.test").await.0;
+    let resp = send(&router, get("/schedule", Some(&staff))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = web::text(resp).await;
+    assert!(body.contains("Week and Day views of your clinic"), "{body}");
+    assert!(!body.contains("have access to this page"));
+
+    // A patient's own page is open to them.
+    let resp = send(&router, get("/portal", Some(&patient))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unknown_page_is_404() {
+    let (t, router) = app().await;
+    let resp = send(&router, get("/no-such-page", None)).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert!(web::text(resp).await.contains("Page not found"));
+    // Logged in or not.
+    let staff = t.session("scheduler@northside.test").await.0;
+    let resp = send(&router, get("/no-such-page/deeper", Some(&staff))).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_live_stream_needs_a_session_and_starts_with_ready() {
+    let (t, router) = app().await;
+    let resp = send(&router, get("/api/live", None)).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let resp = send(&router, get("/api/live", Some("not-a-real-token"))).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+
+    let token = t.session("scheduler@northside.test").await.0;
+    let resp = send(&router, get("/api/live", Some(&token))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        web::header_str(&resp, "content-type").is_some_and(|c| c.starts_with("text/event-stream")),
+        "{:?}",
+        resp.headers()
+    );
+    let mut stream = LiveStream::new(resp);
+    assert_eq!(
+        stream.expect_message(Duration::from_secs(10)).await,
+        LiveWire::Ready
+    );
+    assert_eq!(stream.last_data, r#"{"type":"ready"}"#);
+    // Then quiet until something changes.
+    assert!(matches!(
+        stream.next(Duration::from_millis(300)).await,
+        Next::Quiet
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_request_made_through_the_router_reaches_open_streams_that_may_see_it() {
+    let (t, router) = app().await;
+    let clinic = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
+    let service = t
+        .id("SELECT id FROM service WHERE name = 'Video consultation'")
+        .await;
+    let open = |token: String| {
+        let router = router.clone();
+        async move {
+            let resp = send(&router, get("/api/live", Some(&token))).await;
+            assert_eq!(resp.status(), StatusCode::OK);
+            let mut s = LiveStream::new(resp);
+            assert_eq!(
+                s.expect_message(Duration::from_secs(10)).await,
+                LiveWire::Ready
+            );
+            s
+        }
+    };
+    let mut sched = open(t.session("scheduler@northside.test").await.0).await;
+    let mut harbour = open(t.session("admin@harbour.test").await.0).await;
+    let ben = login(&router, "ben@patients.test").await;
+    let body = form(&[
+        ("clinic_id", &clinic.to_string()),
+        ("service_id", &service.to_string()),
+        ("note", ""),
+    ]);
+    let resp = send(&router, post("/api/request_now", &body, Some(&ben))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let id: i64 = web::json(resp)
+        .await
+        .as_i64()
+        .expect("the new request's id");
+
+    match sched.expect_message(Duration::from_secs(10)).await {
+        LiveWire::Change(ev) => {
+            assert_eq!(
+                (ev.topic.as_str(), ev.action.as_str(), ev.entity_id),
+                (topic::REQUEST, "created", id)
+            );
+        }
+        other => panic!("expected the change, got {other:?}"),
+    }
+    assert!(matches!(
+        harbour.next(Duration::from_millis(500)).await,
+        Next::Quiet
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logout_ends_the_session_and_its_stream() {
+    let (t, router) = app().await;
+    let token = login(&router, "dr.lee@northside.test").await;
+    let other = login(&router, "scheduler@northside.test").await;
+    assert_eq!(
+        me_email(&router, Some(&token)).await.as_deref(),
+        Some("dr.lee@northside.test")
+    );
+    let hash = app::server::auth::token_hash(&token);
+    let row = format!("SELECT COUNT(*) FROM user_session WHERE token_hash = '{hash}'");
+    assert_eq!(t.count(&row).await, 1);
+
+    let resp = send(&router, get("/api/live", Some(&token))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut stream = LiveStream::new(resp);
+    assert_eq!(
+        stream.expect_message(Duration::from_secs(10)).await,
+        LiveWire::Ready
+    );
+
+    let resp = send(&router, post("/api/logout", "", Some(&token))).await;
+    assert!(
+        resp.status().is_success() || resp.status().is_redirection(),
+        "{}",
+        resp.status()
+    );
+    assert_eq!(web::header_str(&resp, "location"), Some("/login"));
+    let cleared = web::header_str(&resp, "set-cookie")
+        .expect("Set-Cookie")
+        .to_string();
+    assert!(
+        cleared.starts_with("slotwise_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+
+    assert_eq!(t.count(&row).await, 0, "the session row is gone");
+    assert_eq!(
+        me_email(&router, Some(&token)).await,
+        None,
+        "the old cookie no longer works"
+    );
+    assert!(
+        matches!(stream.next(Duration::from_secs(10)).await, Next::Ended),
+        "the stream ended"
+    );
+    // Other sessions are untouched.
+    assert_eq!(
+        me_email(&router, Some(&other)).await.as_deref(),
+        Some("scheduler@northside.test")
+    );
+    let resp = send(&router, get("/api/live", Some(&token))).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn patients_request_a_session_now_and_mistakes_change_nothing() {
+    let (t, router) = app().await;
+    let clinic = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
+    let service = t
+        .id("SELECT id FROM service WHERE name = 'Video consultation'")
+        .await;
+    let ben = t.session("ben@patients.test").await;
+    let body = |service_id: i64| {
+        form(&[
+            ("clinic_id", &clinic.to_string()),
+            ("service_id", &service_id.to_string()),
+            ("note", "a cough & a fever"),
+        ])
+    };
+    let requests = "SELECT COUNT(*) FROM request";
+    let before = t.count(requests).await;
+
+    // Not logged in.
+    let resp = send(&router, post("/api/request_now", &body(service), None)).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(web::json(resp).await["kind"], "unauthorized");
+    // An unknown service.
+    let resp = send(
+        &router,
+        post("/api/request_now", &body(999_999), Some(&ben.0)),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let v = web::json(resp).await;
+    assert_eq!(v["message"], "Choose a service.", "{v}");
+    assert_eq!(
+        t.count(requests).await,
+        before,
+        "refused requests write nothing"
+    );
+
+    let resp = send(
+        &router,
+        post("/api/request_now", &body(service), Some(&ben.0)),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let id = web::json(resp)
+        .await
+        .as_i64()
+        .expect("the new request's id");
+    assert_eq!(t.count(requests).await, before + 1);
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM request WHERE id = {id} AND requester_id = {} AND clinic_id = {clinic} \
+             AND service_id = {service} AND note = 'a cough & a fever' AND status = 'pending'",
+            ben.1.me.user_id
+        ))
+        .await,
+        1
+    );
+    // A second one while the first waits is a conflict.
+    let resp = send(
+        &router,
+        post("/api/request_now", &body(service), Some(&ben.0)),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert_eq!(t.count(requests).await, before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_open_stream_ends_when_its_session_times_out() {
+    let (t, router) = app_with(Config {
+        heartbeat_secs: 1,
+        ..Config::default()
+    })
+    .await;
+    let token = t.session("scheduler@northside.test").await.0;
+    let resp = send(&router, get("/api/live", Some(&token))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut stream = LiveStream::new(resp);
+    assert_eq!(
+        stream.expect_message(Duration::from_secs(10)).await,
+        LiveWire::Ready
+    );
+
+    // A live session's stream stays open past its re-checks, with heartbeats.
+    assert!(matches!(
+        stream.next(Duration::from_millis(2500)).await,
+        Next::Quiet
+    ));
+    assert!(
+        stream.heartbeats >= 1,
+        "no heartbeat in 2.5 s at 1 s intervals"
+    );
+
+    // 30 idle minutes later the session is over, and so is the stream.
+    t.clock.advance(chrono::Duration::minutes(31));
+    assert!(matches!(
+        stream.next(Duration::from_secs(10)).await,
+        Next::Ended
+    ));
+}
+
+/// The `Set-Cookie` of a login (and of the logout after it) under `config`,
+/// the request carrying `headers`.
+async fn cookies_with(config: Config, headers: &[(&str, &str)]) -> (String, String) {
+    let (_t, router) = app_with(config).await;
+    let add = |mut req: Request<axum::body::Body>| {
+        for (k, v) in headers {
+            req.headers_mut().insert(
+                header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        req
+    };
+    let resp = send(
+        &router,
+        add(post(
+            "/api/login",
+            &login_form("ann@patients.test", PASSWORD, ""),
+            None,
+        )),
+    )
+    .await;
+    let login = web::header_str(&resp, "set-cookie")
+        .expect("login cookie")
+        .to_string();
+    let token = web::session_from_set_cookie(&resp).expect("token");
+    let resp = send(&router, add(post("/api/logout", "", Some(&token)))).await;
+    let logout = web::header_str(&resp, "set-cookie")
+        .expect("logout cookie")
+        .to_string();
+    (login, logout)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cookies_are_secure_over_https_only() {
+    let https = [("x-forwarded-proto", "https")];
+    let secure = |c: &str| c.split(';').any(|p| p.trim() == "Secure");
+
+    // Behind a trusted TLS proxy.
+    let trusted = Config {
+        trust_proxy: true,
+        ..Config::default()
+    };
+    let (login, logout) = cookies_with(trusted.clone(), &https).await;
+    assert!(secure(&login) && secure(&logout), "{login} / {logout}");
+    // The same proxy over plain http.
+    let (login, logout) = cookies_with(trusted, &[("x-forwarded-proto", "http")]).await;
+    assert!(!secure(&login) && !secure(&logout), "{login} / {logout}");
+    // Anyone can send the header; without a trusted proxy it means nothing.
+    let (login, logout) = cookies_with(Config::default(), &https).await;
+    assert!(!secure(&login) && !secure(&logout), "{login} / {logout}");
+    // A public https URL makes them Secure whatever the request says.
+    let public = Config {
+        public_url: Some("https://clinic.example".into()),
+        ..Config::default()
+    };
+    let (login, logout) = cookies_with(public, &[("origin", "https://clinic.example")]).await;
+    assert!(secure(&login) && secure(&logout), "{login} / {logout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_client_behind_a_trusted_proxy_cannot_dodge_the_address_limit() {
+    // One failure per account, so four per address.
+    let (_t, router) = app_with(Config {
+        trust_proxy: true,
+        login_max_failures: 1,
+        ..Config::default()
+    })
+    .await;
+    let attempt = |email: &'static str, password: &'static str, forwarded: String| {
+        let router = router.clone();
+        async move {
+            let mut req = post("/api/login", &login_form(email, password, ""), None);
+            req.headers_mut()
+                .insert("x-forwarded-for", forwarded.parse().unwrap());
+            send(&router, req).await.status()
+        }
+    };
+    // The client sends a made-up X-Forwarded-For each time; the proxy
+    // appends the address it really sees.
+    let accounts = [
+        "admin@northside.test",
+        "dr.lee@northside.test",
+        "dr.patel@northside.test",
+        "dr.kim@northside.test",
+    ];
+    for (i, email) in accounts.into_iter().enumerate() {
+        let status = attempt(
+            email,
+            "wrong-password",
+            format!("198.51.100.{i}, 203.0.113.9"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{email}");
+    }
+    // Four failures from 203.0.113.9: locked out, whatever it claims.
+    let status = attempt(
+        "scheduler@northside.test",
+        PASSWORD,
+        "198.51.100.77, 203.0.113.9".into(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Another client is not.
+    let status = attempt("scheduler@northside.test", PASSWORD, "203.0.113.10".into()).await;
+    assert!(status.is_success() || status.is_redirection(), "{status}");
+}
