@@ -3,8 +3,10 @@
 //! tested on its own.
 
 pub mod appointment;
+pub mod booking;
 pub mod live;
 pub mod rate_limit;
+pub mod recurrence;
 pub mod request;
 pub mod role;
 pub mod session;

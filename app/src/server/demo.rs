@@ -5,9 +5,10 @@
 use super::auth::hash_password;
 use super::db::db_error;
 use super::state::AppState;
+use crate::domain::recurrence::{resolve_local, End, Weekly};
 use crate::error::AppResult;
 use crate::model::DemoLogin;
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use sqlx::AnyConnection;
 
@@ -66,16 +67,10 @@ struct Seeder<'c> {
     t: i64,
 }
 
-/// A local wall-clock time in a zone, as unix seconds (the earlier instant
-/// when a DST change makes it ambiguous, an hour later when it is skipped).
+/// A local wall-clock time in a zone, as unix seconds.
 fn local(tz: Tz, day: NaiveDate, h: u32, m: u32) -> i64 {
     let naive = day.and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default());
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .or_else(|| {
-            tz.from_local_datetime(&(naive + Duration::hours(1)))
-                .earliest()
-        })
+    resolve_local(&tz, naive)
         .map(|d| d.timestamp())
         .unwrap_or_default()
 }
@@ -618,18 +613,24 @@ impl Seeder<'_> {
         // A weekly series: Dr. Kim sees Ann at 17:00 New York time, starting
         // two weeks ago, eight weeks in all. Occurrences keep local time.
         let first = d(today_ny, -14);
+        let rule = Weekly {
+            interval_weeks: 1,
+            end: End::Count(8),
+        };
         let series: i64 = sqlx::query_scalar(
             "INSERT INTO series (clinic_id, host_provider_id, rrule, dtstart_local, time_zone, created_at) \
-             VALUES ($1, $2, 'FREQ=WEEKLY;COUNT=8', $3, 'America/New_York', $4) RETURNING id",
+             VALUES ($1, $2, $3, $4, 'America/New_York', $5) RETURNING id",
         )
         .bind(north)
         .bind(kim)
+        .bind(rule.rrule())
         .bind(format!("{}T170000", first.format("%Y%m%d")))
         .bind(self.t)
         .fetch_one(&mut *self.conn)
         .await?;
-        for week in 0..8 {
-            let start = local(ny, d(first, week * 7), 17, 0);
+        let first_local = first.and_time(NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default());
+        for start in rule.expand(&ny, first_local) {
+            let start = start.timestamp();
             let status = if start + 1800 < now.timestamp() {
                 "fulfilled"
             } else {

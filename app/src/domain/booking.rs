@@ -1,0 +1,284 @@
+//! Rules for changing an appointment, decided at an instant "now" that the
+//! caller passes in (from the injectable clock). Times are unix seconds.
+
+use super::appointment::AppointmentStatus;
+use serde::{Deserialize, Serialize};
+
+pub const MAX_CANCEL_NOTE: usize = 255;
+pub const MAX_PATIENT_MESSAGE: usize = 1000;
+
+/// Whether two half-open intervals [start, end) overlap: back-to-back
+/// appointments (one ends when the next starts) do not.
+pub fn overlaps(a_start: i64, a_end: i64, b_start: i64, b_end: i64) -> bool {
+    a_start < b_end && b_start < a_end
+}
+
+/// Times for a new or moved appointment.
+pub fn check_new_times(start: i64, end: i64, now: i64) -> Result<(), String> {
+    if end <= start {
+        Err("The end must be after the start.".into())
+    } else if start <= now {
+        Err("Choose a start time in the future.".into())
+    } else if end - start > 12 * 3600 {
+        Err("An appointment can last at most 12 hours.".into())
+    } else {
+        Ok(())
+    }
+}
+
+fn check_open(
+    status: AppointmentStatus,
+    starts_at: i64,
+    now: i64,
+    what: &str,
+) -> Result<(), String> {
+    match status {
+        AppointmentStatus::Cancelled => Err("This appointment is cancelled.".into()),
+        AppointmentStatus::Noshow | AppointmentStatus::Fulfilled => {
+            Err("This appointment is already over.".into())
+        }
+        _ if now >= starts_at => Err(format!(
+            "This appointment has already started, so it can no longer be {what}."
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Cancel is allowed until the start time, never after (mark FTA/DNA instead).
+pub fn check_cancel(status: AppointmentStatus, starts_at: i64, now: i64) -> Result<(), String> {
+    check_open(status, starts_at, now, "cancelled")
+}
+
+pub fn check_reschedule(status: AppointmentStatus, starts_at: i64, now: i64) -> Result<(), String> {
+    check_open(status, starts_at, now, "rescheduled")
+}
+
+/// FTA/DNA become available once the start time has passed, not before.
+pub fn check_noshow(status: AppointmentStatus, starts_at: i64, now: i64) -> Result<(), String> {
+    match status {
+        AppointmentStatus::Cancelled => {
+            Err("A cancelled appointment cannot be marked FTA or DNA.".into())
+        }
+        AppointmentStatus::Noshow => Err("This appointment is already marked FTA or DNA.".into()),
+        _ if now < starts_at => {
+            Err("You can mark FTA or DNA once the appointment time has passed.".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Failed to attend / did not attend: both are FHIR `noshow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoShowKind {
+    Fta,
+    Dna,
+}
+
+impl NoShowKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fta => "fta",
+            Self::Dna => "dna",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Fta => "FTA",
+            Self::Dna => "DNA",
+        }
+    }
+}
+
+/// Cancellation reasons offered in the cancel dialog, each a FHIR R4
+/// `appointment-cancellation-reason` code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CancelReason {
+    PatientRequest,
+    PatientUnwell,
+    PatientTravel,
+    ProviderUnavailable,
+    ProviderHospitalized,
+    Weather,
+    Financial,
+    ScheduledInError,
+    Other,
+}
+
+impl CancelReason {
+    pub const ALL: [Self; 9] = [
+        Self::PatientRequest,
+        Self::PatientUnwell,
+        Self::PatientTravel,
+        Self::ProviderUnavailable,
+        Self::ProviderHospitalized,
+        Self::Weather,
+        Self::Financial,
+        Self::ScheduledInError,
+        Self::Other,
+    ];
+
+    /// The FHIR code (system http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason).
+    pub fn fhir_code(self) -> &'static str {
+        match self {
+            Self::PatientRequest => "pat",
+            Self::PatientUnwell => "pat-fb",
+            Self::PatientTravel => "pat-lt",
+            Self::ProviderUnavailable => "prov",
+            Self::ProviderHospitalized => "prov-hosp",
+            Self::Weather => "oth-weath",
+            Self::Financial => "oth-fin",
+            Self::ScheduledInError => "oth-err",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.fhir_code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::PatientRequest => "Patient requested",
+            Self::PatientUnwell => "Patient unwell",
+            Self::PatientTravel => "Patient travel or lifestyle",
+            Self::ProviderUnavailable => "Provider unavailable",
+            Self::ProviderHospitalized => "Provider hospitalized",
+            Self::Weather => "Weather conditions",
+            Self::Financial => "Financial",
+            Self::ScheduledInError => "Scheduled in error",
+            Self::Other => "Other",
+        }
+    }
+
+    /// Reasons on the practice's side invite the patient to book again.
+    pub fn invites_rebooking(self) -> bool {
+        matches!(
+            self,
+            Self::ProviderUnavailable
+                | Self::ProviderHospitalized
+                | Self::Weather
+                | Self::ScheduledInError
+        )
+    }
+}
+
+/// What the cancel dialog submits, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelForm {
+    pub reason: CancelReason,
+    /// The note (required explanation for "Other"), at most 255 characters.
+    pub note: String,
+    pub message_to_patient: String,
+}
+
+pub fn validate_cancel(reason_code: &str, note: &str, message: &str) -> Result<CancelForm, String> {
+    let reason = if reason_code.trim().is_empty() {
+        return Err("Choose a reason for the cancellation.".into());
+    } else {
+        CancelReason::from_code(reason_code.trim()).ok_or("Choose a reason from the list.")?
+    };
+    let note = note.trim();
+    if note.chars().count() > MAX_CANCEL_NOTE {
+        return Err(format!(
+            "The note can be at most {MAX_CANCEL_NOTE} characters."
+        ));
+    }
+    if reason == CancelReason::Other && note.is_empty() {
+        return Err("Explain the reason when you choose \"Other\".".into());
+    }
+    let message = message.trim();
+    if message.chars().count() > MAX_PATIENT_MESSAGE {
+        return Err(format!(
+            "The message to the patient can be at most {MAX_PATIENT_MESSAGE} characters."
+        ));
+    }
+    Ok(CancelForm {
+        reason,
+        note: note.to_string(),
+        message_to_patient: message.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AppointmentStatus::*;
+
+    #[test]
+    fn back_to_back_is_not_an_overlap() {
+        assert!(!overlaps(0, 30, 30, 60));
+        assert!(overlaps(0, 31, 30, 60));
+        assert!(overlaps(10, 20, 0, 60), "containment");
+        assert!(!overlaps(60, 90, 0, 60));
+    }
+
+    #[test]
+    fn cancel_and_reschedule_close_at_the_start_time() {
+        let start = 1_000;
+        assert!(check_cancel(Booked, start, start - 1).is_ok());
+        assert!(
+            check_cancel(Booked, start, start).is_err(),
+            "at the start it has started"
+        );
+        assert!(check_reschedule(Pending, start, start - 1).is_ok());
+        assert!(check_reschedule(Booked, start, start + 1).is_err());
+        assert_eq!(
+            check_cancel(Cancelled, start, 0).unwrap_err(),
+            "This appointment is cancelled."
+        );
+        assert!(
+            check_reschedule(Cancelled, start, 0).is_err(),
+            "no rescheduling a cancelled one"
+        );
+        assert!(check_cancel(Noshow, start, 0).is_err());
+    }
+
+    #[test]
+    fn noshow_opens_at_the_start_time() {
+        let start = 1_000;
+        assert!(check_noshow(Booked, start, start - 1).is_err());
+        assert!(check_noshow(Booked, start, start).is_ok());
+        assert!(check_noshow(Fulfilled, start, start + 10).is_ok());
+        assert!(check_noshow(Cancelled, start, start + 10).is_err());
+        assert!(check_noshow(Noshow, start, start + 10).is_err());
+    }
+
+    #[test]
+    fn new_times_must_be_ordered_and_in_the_future() {
+        assert!(check_new_times(100, 200, 99).is_ok());
+        assert!(check_new_times(100, 200, 100).is_err());
+        assert_eq!(
+            check_new_times(200, 200, 0).unwrap_err(),
+            "The end must be after the start."
+        );
+        assert!(check_new_times(100, 100 + 12 * 3600 + 1, 0).is_err());
+    }
+
+    #[test]
+    fn cancel_form_rules() {
+        assert!(validate_cancel("", "", "").is_err());
+        assert!(validate_cancel("nonsense", "", "").is_err());
+        assert_eq!(
+            validate_cancel("other", "  ", "").unwrap_err(),
+            "Explain the reason when you choose \"Other\"."
+        );
+        assert!(validate_cancel("other", "Clinic closed for a power cut", "").is_ok());
+        assert!(validate_cancel("pat", &"n".repeat(255), "").is_ok());
+        assert!(validate_cancel("pat", &"n".repeat(256), "").is_err());
+        let f = validate_cancel("prov", " running late ", " sorry ").unwrap();
+        assert_eq!(
+            (f.reason, f.note.as_str(), f.message_to_patient.as_str()),
+            (CancelReason::ProviderUnavailable, "running late", "sorry")
+        );
+    }
+
+    #[test]
+    fn reason_codes_round_trip_and_rebooking() {
+        for r in CancelReason::ALL {
+            assert_eq!(CancelReason::from_code(r.fhir_code()), Some(r));
+        }
+        assert!(CancelReason::ProviderUnavailable.invites_rebooking());
+        assert!(!CancelReason::PatientRequest.invites_rebooking());
+    }
+}
