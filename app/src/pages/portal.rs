@@ -87,12 +87,12 @@ fn Portal(name: String) -> impl IntoView {
                                                 };
                                                 view! {
                                                     <tr>
-                                                        <td>{r.id}</td>
-                                                        <td>{r.clinic_name}</td>
-                                                        <td>{r.service_name}</td>
-                                                        <td>{r.mode.label()}</td>
-                                                        <td><span class=cls>{r.status.label()}</span></td>
-                                                        <td>{r.response.unwrap_or_default()}</td>
+                                                        <td data-label="Request #">{r.id}</td>
+                                                        <td data-label="Clinic">{r.clinic_name}</td>
+                                                        <td data-label="Service">{r.service_name}</td>
+                                                        <td data-label="Type">{r.mode.label()}</td>
+                                                        <td data-label="Status"><span class=cls>{r.status.label()}</span></td>
+                                                        <td data-label="Response">{r.response.unwrap_or_default()}</td>
                                                     </tr>
                                                 }
                                             })

@@ -84,13 +84,13 @@ fn DispatchBoard() -> impl IntoView {
                                     .map(|r| {
                                         view! {
                                             <tr>
-                                                <td>{r.id}</td>
-                                                <td>{r.requestor}</td>
-                                                <td>{r.mode.label()}</td>
-                                                <td>{r.clinic_name}</td>
-                                                <td>{r.request_to}</td>
-                                                <td>{r.service_name}</td>
-                                                <td>{r.note}</td>
+                                                <td data-label="Request #">{r.id}</td>
+                                                <td data-label="Requestor">{r.requestor}</td>
+                                                <td data-label="Request Type">{r.mode.label()}</td>
+                                                <td data-label="Clinic">{r.clinic_name}</td>
+                                                <td data-label="Request To">{r.request_to}</td>
+                                                <td data-label="Service">{r.service_name}</td>
+                                                <td data-label="Request Note">{r.note}</td>
                                             </tr>
                                         }
                                     })
