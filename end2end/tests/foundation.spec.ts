@@ -115,3 +115,29 @@ test("the pending-request count updates live when another session creates a requ
   await staffCtx.close();
   await patientCtx.close();
 });
+
+test("without the live stream the count still updates by polling", async ({ browser }) => {
+  const staffCtx = await browser.newContext();
+  const staffPage = await staffCtx.newPage();
+  await login(staffPage, "admin@northside.test");
+  // The stream is unavailable (a proxy that drops it, say).
+  await staffPage.route("**/api/live", (route) => route.abort());
+  await staffPage.goto("/dispatch");
+  await expect(staffPage.getByText("○ Offline")).toBeVisible();
+  const badge = mainNav(staffPage).getByRole("link", { name: /Dispatch/ }).locator(".badge");
+  await expect(badge).toHaveText(/^\d+$/);
+  const before = Number(await badge.textContent());
+
+  const patientCtx = await browser.newContext();
+  const patientPage = await patientCtx.newPage();
+  await login(patientPage, "ben@patients.test");
+  await patientPage.getByLabel("Clinic", { exact: true }).selectOption({ label: "Northside Telehealth" });
+  await patientPage.getByLabel("Service").selectOption({ label: "Follow-up (15 min)" });
+  await patientPage.getByRole("button", { name: "Request a session now" }).click();
+  await expect(patientPage.getByRole("status")).toContainText("sent");
+
+  // The fallback refetches on a timer (every 10 s while the stream is down).
+  await expect(badge).toHaveText(String(before + 1), { timeout: 25_000 });
+  await staffCtx.close();
+  await patientCtx.close();
+});
