@@ -100,7 +100,8 @@ async fn session_cookie(state: &AppState, email: &str) -> String {
         .fetch_one(&state.db.pool)
         .await
         .unwrap();
-    let token = app::server::auth::create_session(&state.db, user_id, state.now(), "bench")
+    let mut conn = state.db.pool.acquire().await.unwrap();
+    let token = app::server::auth::create_session(&mut conn, user_id, state.now(), "bench")
         .await
         .unwrap();
     format!("{}={token}", app::server::auth::SESSION_COOKIE)

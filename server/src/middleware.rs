@@ -76,7 +76,7 @@ pub async fn refuse_cross_site(
     req: Request<Body>,
     next: Next,
 ) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if is_safe(req.method()) {
         return next.run(req).await;
     }
     if let Some(reason) = cross_site_reason(&state, &req) {
@@ -128,7 +128,7 @@ pub async fn read_body_within_limit(
     req: Request<Body>,
     next: Next,
 ) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if is_safe(req.method()) {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
@@ -139,4 +139,9 @@ pub async fn read_body_within_limit(
         }
         Err(_) => (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response(),
     }
+}
+
+/// Methods that change nothing (and carry no body worth reading).
+fn is_safe(m: &Method) -> bool {
+    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }

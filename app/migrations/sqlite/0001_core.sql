@@ -1,3 +1,5 @@
+-- SQLite twin of ../postgres/0001_core.sql: keep the two in step (same tables,
+-- columns and constraints; only id columns and the audit trigger differ).
 -- Core schema (DESIGN.md §2). Times are unix seconds (BIGINT) and flags are
 -- 0/1 BIGINTs so the same queries and decoding work on SQLite and PostgreSQL
 -- through sqlx's Any driver. Statuses use FHIR R4 codes.

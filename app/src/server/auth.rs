@@ -99,8 +99,10 @@ impl Session {
     }
 }
 
+/// Starts a session for the user (inside the caller's transaction) and
+/// returns the token for the cookie.
 pub async fn create_session(
-    db: &Db,
+    conn: &mut sqlx::AnyConnection,
     user_id: i64,
     now: i64,
     user_agent: &str,
@@ -115,7 +117,7 @@ pub async fn create_session(
     .bind(user_id)
     .bind(now)
     .bind(ua)
-    .execute(&db.pool)
+    .execute(conn)
     .await
     .map_err(db_error)?;
     Ok(token)

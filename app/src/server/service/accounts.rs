@@ -1,6 +1,6 @@
 //! Logging in and out, and patient self-registration.
 
-use super::super::auth::{self, create_session, hash_password, verify_password, Session};
+use super::super::auth::{create_session, hash_password, verify_password, Session};
 use super::super::db::{db_error, is_unique_violation};
 use super::super::events::BusMessage;
 use super::super::state::AppState;
@@ -92,20 +92,9 @@ pub async fn login(
         .per_account
         .clear(&account_key);
 
-    let token = auth::new_token();
     let mut change = Change::begin(state).await?;
-    let ua: String = user_agent.chars().take(200).collect();
-    sqlx::query(
-        "INSERT INTO user_session (token_hash, user_id, created_at, last_seen_at, user_agent) \
-         VALUES ($1, $2, $3, $3, $4)",
-    )
-    .bind(auth::token_hash(&token))
-    .bind(user_id)
-    .bind(change.now)
-    .bind(ua)
-    .execute(change.conn())
-    .await
-    .map_err(db_error)?;
+    let now = change.now;
+    let token = create_session(change.conn(), user_id, now, user_agent).await?;
     change
         .audit(Audit {
             actor_id: Some(user_id),
@@ -220,7 +209,8 @@ pub async fn register_patient(
             after: Some(json!({ "name": name, "email": email, "role": "patient" })),
         })
         .await?;
+    let now = change.now;
+    let token = create_session(change.conn(), user_id, now, user_agent).await?;
     change.commit().await?;
-    let token = create_session(&state.db, user_id, state.now(), user_agent).await?;
     Ok(LoggedIn { token, user_id })
 }
