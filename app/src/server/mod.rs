@@ -10,3 +10,4 @@ pub mod demo;
 pub mod events;
 pub mod service;
 pub mod state;
+pub mod zones;

@@ -6,6 +6,7 @@
 //! either all of them happen or none does.
 
 pub mod accounts;
+pub mod appointments;
 pub mod authz;
 pub mod clinics;
 pub mod requests;
@@ -73,6 +74,11 @@ impl Change {
         &mut self.tx
     }
 
+    /// The transaction itself, for helpers that take one.
+    pub fn tx_mut(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+
     pub async fn audit(&mut self, a: Audit<'_>) -> AppResult<()> {
         sqlx::query(
             "INSERT INTO audit (at, actor_id, on_behalf_of_id, clinic_id, action, entity, entity_id, \
@@ -114,6 +120,21 @@ impl Change {
         .execute(&mut *self.tx)
         .await
         .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Serialises writers that touch one provider's time. SQLite's
+    /// `BEGIN IMMEDIATE` already serialises every writer; on PostgreSQL a
+    /// transaction-scoped advisory lock per provider does it, so a
+    /// check-then-insert cannot interleave with a competing one.
+    pub async fn lock_provider(&mut self, provider_id: i64) -> AppResult<()> {
+        if self.kind == DbKind::Postgres {
+            sqlx::query("SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
+                .bind(provider_id)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db_error)?;
+        }
         Ok(())
     }
 

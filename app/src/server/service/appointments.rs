@@ -1,0 +1,539 @@
+//! Appointments: create (single or recurring), cancel, decline an
+//! invitation, mark FTA/DNA. Every write checks the no-double-booking rule
+//! under the provider's lock; the database constraint backs it up.
+
+use super::super::db::{db_error, Tx};
+use super::super::state::AppState;
+use super::super::zones;
+use super::{authz, Audit, Change};
+use crate::domain::appointment::AppointmentStatus;
+use crate::domain::booking::{self, CancelForm, NoShowKind};
+use crate::domain::live::{topic, LiveEvent};
+use crate::domain::recurrence::{resolve_local, Weekly};
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult};
+use crate::model::Me;
+use chrono::{DateTime, NaiveDateTime};
+use serde_json::json;
+use sqlx::Row;
+
+/// What the create form submits (times are local to the clinic).
+#[derive(Debug, Clone)]
+pub struct NewAppointment {
+    pub clinic_id: i64,
+    pub provider_id: i64,
+    pub patient_id: i64,
+    pub service_id: i64,
+    pub start_local: NaiveDateTime,
+    /// Defaults to start + the service's duration.
+    pub end_local: Option<NaiveDateTime>,
+    pub location: String,
+    pub invited: Vec<i64>,
+    pub recurrence: Option<Weekly>,
+}
+
+/// The appointments created (one per occurrence).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    pub ids: Vec<i64>,
+    pub series_id: Option<i64>,
+}
+
+/// Maps the database's own double-booking guard to a readable conflict.
+fn conflict_or_db(e: sqlx::Error) -> AppError {
+    let msg = e.to_string();
+    if msg.contains("appointment_no_double_booking") {
+        AppError::conflict("That time overlaps another appointment of this provider.")
+    } else {
+        db_error(e)
+    }
+}
+
+async fn has_role(tx: &mut Tx, user_id: i64, clinic_id: i64, role: Role) -> AppResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM membership WHERE user_id = $1 AND clinic_id = $2 AND role = $3",
+    )
+    .bind(user_id)
+    .bind(clinic_id)
+    .bind(role.as_str())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(n > 0)
+}
+
+/// The first non-cancelled appointment of the provider overlapping
+/// [start, end), described for the user, if any.
+async fn find_conflict(
+    tx: &mut Tx,
+    provider_id: i64,
+    start: i64,
+    end: i64,
+    except: Option<i64>,
+    tz: chrono_tz::Tz,
+) -> AppResult<Option<String>> {
+    let row = sqlx::query(
+        "SELECT a.id, a.starts_at, a.ends_at, p.name FROM appointment a JOIN app_user p ON p.id = a.patient_id \
+         WHERE a.host_provider_id = $1 AND a.status <> 'cancelled' AND a.starts_at < $3 AND $2 < a.ends_at \
+         AND a.id <> $4 ORDER BY a.starts_at LIMIT 1",
+    )
+    .bind(provider_id)
+    .bind(start)
+    .bind(end)
+    .bind(except.unwrap_or(0))
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(row.map(|r| {
+        format!(
+            "appointment #{} with {} on {}–{}",
+            r.get::<i64, _>(0),
+            r.get::<String, _>(3),
+            zones::fmt_local(r.get(1), tz),
+            zones::fmt_time(r.get(2), tz)
+        )
+    }))
+}
+
+/// A join link, meeting ID and passcode for a new video meeting.
+fn meeting_details() -> (String, String, String) {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    let meeting: u64 = rng.gen_range(100_000_000..1_000_000_000);
+    let passcode: u32 = rng.gen_range(0..1_000_000);
+    (
+        format!("https://meet.slotwise.test/j/{meeting}"),
+        meeting.to_string(),
+        format!("{passcode:06}"),
+    )
+}
+
+pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult<Created> {
+    let on_behalf_of = authz::act_for_provider(me, new.clinic_id, new.provider_id)?;
+    let location = new.location.trim().to_string();
+    if location.chars().count() > 200 {
+        return Err(AppError::validation(
+            "The location can be at most 200 characters.",
+        ));
+    }
+    let mut change = Change::begin(state).await?;
+    let now = change.now;
+    let clinic = sqlx::query("SELECT time_zone FROM clinic WHERE id = $1")
+        .bind(new.clinic_id)
+        .fetch_optional(change.conn())
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| AppError::not_found("That clinic does not exist."))?;
+    let tz = zones::parse(&clinic.get::<String, _>(0));
+    let service =
+        sqlx::query("SELECT clinic_id, duration_minutes, active FROM service WHERE id = $1")
+            .bind(new.service_id)
+            .fetch_optional(change.conn())
+            .await
+            .map_err(db_error)?;
+    let duration = match service {
+        Some(r) if r.get::<i64, _>(0) == new.clinic_id && r.get::<i64, _>(2) == 1 => {
+            r.get::<i64, _>(1)
+        }
+        _ => return Err(AppError::validation("Choose one of the clinic's services.")),
+    };
+    let tx = &mut change;
+    if !has_role(tx.tx_mut(), new.provider_id, new.clinic_id, Role::Provider).await? {
+        return Err(AppError::validation(
+            "The host must be a provider of this clinic.",
+        ));
+    }
+    if !has_role(tx.tx_mut(), new.patient_id, new.clinic_id, Role::Patient).await? {
+        return Err(AppError::validation("Choose a patient of this clinic."));
+    }
+    let mut invited = new.invited.clone();
+    invited.sort_unstable();
+    invited.dedup();
+    invited.retain(|p| *p != new.provider_id);
+    for p in &invited {
+        if !has_role(tx.tx_mut(), *p, new.clinic_id, Role::Provider).await? {
+            return Err(AppError::validation(
+                "Invited providers must be providers of this clinic.",
+            ));
+        }
+    }
+
+    // First occurrence, and the length every occurrence keeps.
+    let start0 = resolve_local(&tz, new.start_local)
+        .ok_or_else(|| {
+            AppError::validation("That start time does not exist in the clinic's time zone.")
+        })?
+        .timestamp();
+    let end0 = match new.end_local {
+        Some(e) => resolve_local(&tz, e)
+            .ok_or_else(|| {
+                AppError::validation("That end time does not exist in the clinic's time zone.")
+            })?
+            .timestamp(),
+        None => start0 + duration * 60,
+    };
+    booking::check_new_times(start0, end0, now).map_err(AppError::Validation)?;
+    let length = end0 - start0;
+    let starts: Vec<i64> = match &new.recurrence {
+        None => vec![start0],
+        Some(rule) => {
+            rule.validate(new.start_local.date())
+                .map_err(AppError::Validation)?;
+            rule.expand(&tz, new.start_local)
+                .iter()
+                .map(DateTime::timestamp)
+                .collect()
+        }
+    };
+
+    change.lock_provider(new.provider_id).await?;
+    for s in &starts {
+        if let Some(c) =
+            find_conflict(change.tx_mut(), new.provider_id, *s, s + length, None, tz).await?
+        {
+            return Err(AppError::conflict(format!(
+                "This provider is already booked at that time: {c}."
+            )));
+        }
+    }
+    let series_id = match &new.recurrence {
+        None => None,
+        Some(rule) => Some(
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO series (clinic_id, host_provider_id, rrule, dtstart_local, time_zone, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(new.clinic_id)
+            .bind(new.provider_id)
+            .bind(rule.rrule())
+            .bind(new.start_local.format("%Y%m%dT%H%M%S").to_string())
+            .bind(tz.name())
+            .bind(now)
+            .fetch_one(change.conn())
+            .await
+            .map_err(db_error)?,
+        ),
+    };
+    let mut ids = Vec::with_capacity(starts.len());
+    for s in &starts {
+        let (url, meeting, passcode) = meeting_details();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO appointment (clinic_id, service_id, host_provider_id, patient_id, starts_at, ends_at, \
+             status, video_url, meeting_id, passcode, location, series_id, original_start, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'booked', $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+        )
+        .bind(new.clinic_id)
+        .bind(new.service_id)
+        .bind(new.provider_id)
+        .bind(new.patient_id)
+        .bind(*s)
+        .bind(s + length)
+        .bind(url)
+        .bind(meeting)
+        .bind(passcode)
+        .bind(&location)
+        .bind(series_id)
+        .bind(series_id.map(|_| *s))
+        .bind(now)
+        .fetch_one(change.conn())
+        .await
+        .map_err(conflict_or_db)?;
+        for p in &invited {
+            sqlx::query("INSERT INTO participant (appointment_id, provider_id, status) VALUES ($1, $2, 'needs-action')")
+                .bind(id)
+                .bind(*p)
+                .execute(change.conn())
+                .await
+                .map_err(db_error)?;
+        }
+        change
+            .audit(Audit {
+                actor_id: Some(me.user_id),
+                on_behalf_of_id: on_behalf_of,
+                clinic_id: Some(new.clinic_id),
+                action: "appointment.create",
+                entity: "appointment",
+                entity_id: id,
+                before: None,
+                after: Some(
+                    json!({ "starts_at": s, "ends_at": s + length, "host": new.provider_id,
+                    "patient": new.patient_id, "invited": invited, "series_id": series_id }),
+                ),
+            })
+            .await?;
+        let mut audience = vec![new.patient_id, new.provider_id];
+        audience.extend(&invited);
+        change
+            .emit(LiveEvent {
+                topic: topic::APPOINTMENT.into(),
+                action: "created".into(),
+                entity_id: id,
+                version: 1,
+                clinic_id: Some(new.clinic_id),
+                user_ids: audience,
+                at_us: 0,
+            })
+            .await?;
+        ids.push(id);
+    }
+    change.commit().await?;
+    Ok(Created { ids, series_id })
+}
+
+/// Which meetings a cancel covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelScope {
+    /// "Cancel This Meeting Only".
+    ThisOnly,
+    /// "Cancel All Meetings in This Series": every occurrence not yet started.
+    AllInSeries,
+}
+
+struct Target {
+    clinic_id: i64,
+    host: i64,
+    patient: i64,
+    status: AppointmentStatus,
+    starts_at: i64,
+    series_id: Option<i64>,
+    version: i64,
+}
+
+async fn load(tx: &mut Tx, id: i64) -> AppResult<Target> {
+    let r = sqlx::query(
+        "SELECT clinic_id, host_provider_id, patient_id, status, starts_at, series_id, version \
+         FROM appointment WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_error)?
+    .ok_or_else(|| AppError::not_found("That appointment does not exist."))?;
+    Ok(Target {
+        clinic_id: r.get(0),
+        host: r.get(1),
+        patient: r.get(2),
+        status: AppointmentStatus::parse(r.get::<String, _>(3).as_str())
+            .unwrap_or(AppointmentStatus::Booked),
+        starts_at: r.get(4),
+        series_id: r.get(5),
+        version: r.get(6),
+    })
+}
+
+/// Staff of another clinic learn nothing about the appointment (404); an
+/// invited provider is told to decline instead; a patient may not use the
+/// staff cancel.
+fn authorize_host_action(me: &Me, t: &Target, invited: bool) -> AppResult<Option<i64>> {
+    if !authz::roles_in(me, t.clinic_id).any(Role::is_staff) {
+        return Err(AppError::not_found("That appointment does not exist."));
+    }
+    match authz::act_for_provider(me, t.clinic_id, t.host) {
+        Ok(on_behalf) => Ok(on_behalf),
+        Err(_) if invited => Err(AppError::forbidden(
+            "Only the host can cancel or reschedule this meeting. You can decline your invitation.",
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+async fn is_invited(tx: &mut Tx, appointment: i64, provider: i64) -> AppResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM participant WHERE appointment_id = $1 AND provider_id = $2",
+    )
+    .bind(appointment)
+    .bind(provider)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(n > 0)
+}
+
+/// Cancels one meeting or the rest of its series. Returns the ids cancelled.
+pub async fn cancel(
+    state: &AppState,
+    me: &Me,
+    appointment_id: i64,
+    scope: CancelScope,
+    form: CancelForm,
+) -> AppResult<Vec<i64>> {
+    let mut change = Change::begin(state).await?;
+    let now = change.now;
+    let t = load(change.tx_mut(), appointment_id).await?;
+    let invited = is_invited(change.tx_mut(), appointment_id, me.user_id).await?;
+    let on_behalf = authorize_host_action(me, &t, invited)?;
+    booking::check_cancel(t.status, t.starts_at, now).map_err(AppError::Validation)?;
+
+    let ids: Vec<i64> = match (scope, t.series_id) {
+        (CancelScope::AllInSeries, Some(series)) => sqlx::query_scalar(
+            "SELECT id FROM appointment WHERE series_id = $1 AND status <> 'cancelled' \
+             AND status <> 'noshow' AND starts_at > $2 ORDER BY starts_at",
+        )
+        .bind(series)
+        .bind(now)
+        .fetch_all(change.conn())
+        .await
+        .map_err(db_error)?,
+        _ => vec![appointment_id],
+    };
+    for id in &ids {
+        let updated = sqlx::query(
+            "UPDATE appointment SET status = 'cancelled', cancel_reason_code = $1, cancel_text = $2, \
+             cancel_message = $3, cancelled_by = $4, cancelled_on_behalf_of = $5, cancelled_at = $6, \
+             updated_at = $6, version = version + 1 WHERE id = $7 AND status <> 'cancelled'",
+        )
+        .bind(form.reason.fhir_code())
+        .bind(&form.note)
+        .bind(&form.message_to_patient)
+        .bind(me.user_id)
+        .bind(on_behalf)
+        .bind(now)
+        .bind(*id)
+        .execute(change.conn())
+        .await
+        .map_err(db_error)?;
+        if updated.rows_affected() == 0 {
+            // A competing cancel committed first (PostgreSQL re-checks the
+            // WHERE clause after waiting for the row).
+            if *id == appointment_id {
+                return Err(AppError::conflict(
+                    "This appointment was just cancelled by someone else.",
+                ));
+            }
+            continue;
+        }
+        change
+            .audit(Audit {
+                actor_id: Some(me.user_id),
+                on_behalf_of_id: on_behalf,
+                clinic_id: Some(t.clinic_id),
+                action: "appointment.cancel",
+                entity: "appointment",
+                entity_id: *id,
+                before: Some(json!({ "status": t.status.as_str() })),
+                after: Some(json!({ "status": "cancelled", "reason": form.reason.fhir_code(),
+                    "note": form.note, "scope": if scope == CancelScope::AllInSeries { "series" } else { "this" } })),
+            })
+            .await?;
+        let mut audience: Vec<i64> =
+            sqlx::query_scalar("SELECT provider_id FROM participant WHERE appointment_id = $1")
+                .bind(*id)
+                .fetch_all(change.conn())
+                .await
+                .map_err(db_error)?;
+        audience.extend([t.patient, t.host]);
+        change
+            .emit(LiveEvent {
+                topic: topic::APPOINTMENT.into(),
+                action: "cancelled".into(),
+                entity_id: *id,
+                version: t.version + 1,
+                clinic_id: Some(t.clinic_id),
+                user_ids: audience,
+                at_us: 0,
+            })
+            .await?;
+    }
+    change.commit().await?;
+    Ok(ids)
+}
+
+/// An invited provider declines their invitation; the host sees it.
+pub async fn decline(state: &AppState, me: &Me, appointment_id: i64) -> AppResult<()> {
+    let mut change = Change::begin(state).await?;
+    let t = load(change.tx_mut(), appointment_id).await?;
+    if !is_invited(change.tx_mut(), appointment_id, me.user_id).await? {
+        return Err(AppError::forbidden("You are not invited to this meeting."));
+    }
+    if t.status == AppointmentStatus::Cancelled {
+        return Err(AppError::validation("This appointment is cancelled."));
+    }
+    let updated = sqlx::query(
+        "UPDATE participant SET status = 'declined' WHERE appointment_id = $1 AND provider_id = $2 \
+         AND status <> 'declined'",
+    )
+    .bind(appointment_id)
+    .bind(me.user_id)
+    .execute(change.conn())
+    .await
+    .map_err(db_error)?;
+    if updated.rows_affected() == 0 {
+        return Err(AppError::conflict(
+            "You have already declined this invitation.",
+        ));
+    }
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(t.clinic_id),
+            action: "participant.decline",
+            entity: "appointment",
+            entity_id: appointment_id,
+            before: Some(json!({ "participant": me.user_id, "status": "needs-action" })),
+            after: Some(json!({ "participant": me.user_id, "status": "declined" })),
+        })
+        .await?;
+    change
+        .emit(LiveEvent {
+            topic: topic::APPOINTMENT.into(),
+            action: "declined".into(),
+            entity_id: appointment_id,
+            version: t.version,
+            clinic_id: Some(t.clinic_id),
+            user_ids: vec![t.host, me.user_id],
+            at_us: 0,
+        })
+        .await?;
+    change.commit().await
+}
+
+/// Marks a past appointment FTA or DNA (both FHIR `noshow`).
+pub async fn mark_noshow(
+    state: &AppState,
+    me: &Me,
+    appointment_id: i64,
+    kind: NoShowKind,
+) -> AppResult<()> {
+    let mut change = Change::begin(state).await?;
+    let now = change.now;
+    let t = load(change.tx_mut(), appointment_id).await?;
+    let invited = is_invited(change.tx_mut(), appointment_id, me.user_id).await?;
+    let on_behalf = authorize_host_action(me, &t, invited)?;
+    booking::check_noshow(t.status, t.starts_at, now).map_err(AppError::Validation)?;
+    sqlx::query(
+        "UPDATE appointment SET status = 'noshow', noshow_kind = $1, updated_at = $2, version = version + 1 \
+         WHERE id = $3 AND version = $4",
+    )
+    .bind(kind.as_str())
+    .bind(now)
+    .bind(appointment_id)
+    .bind(t.version)
+    .execute(change.conn())
+    .await
+    .map_err(db_error)?;
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: on_behalf,
+            clinic_id: Some(t.clinic_id),
+            action: "appointment.noshow",
+            entity: "appointment",
+            entity_id: appointment_id,
+            before: Some(json!({ "status": t.status.as_str() })),
+            after: Some(json!({ "status": "noshow", "kind": kind.as_str() })),
+        })
+        .await?;
+    change
+        .emit(LiveEvent {
+            topic: topic::APPOINTMENT.into(),
+            action: "noshow".into(),
+            entity_id: appointment_id,
+            version: t.version + 1,
+            clinic_id: Some(t.clinic_id),
+            user_ids: vec![t.host, t.patient],
+            at_us: 0,
+        })
+        .await?;
+    change.commit().await
+}
