@@ -167,3 +167,83 @@ mod tests {
         assert_eq!(safe_next("/\\evil.test"), "");
     }
 }
+
+// ---- Bookings ------------------------------------------------------------
+
+#[cfg(feature = "ssr")]
+fn parse_date(s: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| AppError::validation("Enter dates as YYYY-MM-DD."))
+}
+
+/// A page of the Bookings list.
+#[server(prefix = "/api", endpoint = "bookings")]
+pub async fn bookings(
+    status: String,
+    from: String,
+    to: String,
+    search: String,
+    page: i64,
+) -> Result<crate::model::BookingPage, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let status = crate::model::BookingStatusFilter::parse(&status)
+            .ok_or_else(|| AppError::validation("Choose a status filter from the list."))?;
+        let q = service::bookings::BookingQuery {
+            status,
+            from: parse_date(&from)?,
+            to: parse_date(&to)?,
+            search,
+            page,
+        };
+        service::bookings::list(&ctx::state()?, &s.me, q).await
+    })
+    .await
+}
+
+/// Cancels a meeting ("this") or the rest of its series ("series").
+/// Returns how many meetings were cancelled.
+#[server(prefix = "/api", endpoint = "cancel_appointment")]
+pub async fn cancel_appointment(
+    id: i64,
+    scope: String,
+    reason: String,
+    note: String,
+    message: String,
+) -> Result<usize, AppError> {
+    use service::appointments::CancelScope;
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let scope = match scope.as_str() {
+            "this" => CancelScope::ThisOnly,
+            "series" => CancelScope::AllInSeries,
+            _ => return Err(AppError::validation("Choose which meetings to cancel.")),
+        };
+        let form = crate::domain::booking::validate_cancel(&reason, &note, &message)
+            .map_err(AppError::Validation)?;
+        let ids = service::appointments::cancel(&ctx::state()?, &s.me, id, scope, form).await?;
+        Ok(ids.len())
+    })
+    .await
+}
+
+/// Marks a past booking FTA ("fta") or DNA ("dna").
+#[server(prefix = "/api", endpoint = "mark_no_show")]
+pub async fn mark_no_show(id: i64, kind: String) -> Result<(), AppError> {
+    use crate::domain::booking::NoShowKind;
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let kind = match kind.as_str() {
+            "fta" => NoShowKind::Fta,
+            "dna" => NoShowKind::Dna,
+            _ => return Err(AppError::validation("Choose FTA or DNA.")),
+        };
+        service::appointments::mark_noshow(&ctx::state()?, &s.me, id, kind).await
+    })
+    .await
+}

@@ -103,3 +103,72 @@ pub struct DemoLogin {
     pub email: String,
     pub description: String,
 }
+
+/// Which bookings the Bookings list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum BookingStatusFilter {
+    #[default]
+    Upcoming,
+    Tentative,
+    Past,
+    Cancelled,
+    NoShow,
+}
+
+impl BookingStatusFilter {
+    pub const ALL: [Self; 5] = [
+        Self::Upcoming,
+        Self::Tentative,
+        Self::Past,
+        Self::Cancelled,
+        Self::NoShow,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Upcoming => "upcoming",
+            Self::Tentative => "tentative",
+            Self::Past => "past",
+            Self::Cancelled => "cancelled",
+            Self::NoShow => "noshow",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Upcoming => "Upcoming",
+            Self::Tentative => "Tentative",
+            Self::Past => "Past",
+            Self::Cancelled => "Cancelled",
+            Self::NoShow => "FTA/DNA",
+        }
+    }
+}
+
+/// One row of the Bookings list, with what may be done to it and why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingRow {
+    pub id: i64,
+    pub clinic_name: String,
+    pub time_zone: String,
+    pub patient: String,
+    pub practitioner: String,
+    pub service: String,
+    /// "Fri 6 Mar 2026, 11:00–11:30" in the clinic's zone.
+    pub when: String,
+    pub status_label: String,
+    pub in_series: bool,
+    /// None when Cancel is allowed; otherwise the reason it is not.
+    pub cancel_blocked: Option<String>,
+    pub noshow_blocked: Option<String>,
+    pub cancel_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BookingPage {
+    pub rows: Vec<BookingRow>,
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+}

@@ -495,3 +495,77 @@ async fn invited_providers_decline_but_cannot_cancel(b: Backend) {
     ));
 }
 both_dbs!(invitations, invited_providers_decline_but_cannot_cancel);
+
+async fn the_bookings_list_filters_and_respects_clinics(b: Backend) {
+    use app::model::BookingStatusFilter;
+    use app::server::service::bookings::{list, BookingQuery};
+    let c = ctx(b).await;
+    let sched = c.t.me("scheduler@northside.test").await;
+    let harbour = c.t.me("admin@harbour.test").await;
+    let ann = c.t.me("ann@patients.test").await;
+    let q = |status, search: &str| BookingQuery {
+        status,
+        search: search.into(),
+        ..Default::default()
+    };
+
+    let upcoming = list(&c.t.state, &sched, q(BookingStatusFilter::Upcoming, ""))
+        .await
+        .unwrap();
+    assert!(upcoming.total > 0);
+    assert!(upcoming
+        .rows
+        .iter()
+        .all(|r| r.clinic_name == "Northside Telehealth" && r.status_label == "Upcoming"));
+    assert!(upcoming.rows.iter().all(|r| r.cancel_blocked.is_none()));
+    let hb = list(&c.t.state, &harbour, q(BookingStatusFilter::Upcoming, ""))
+        .await
+        .unwrap();
+    assert!(hb.total > 0 && hb.rows.iter().all(|r| r.clinic_name == "Harbour Dental"));
+
+    let bens = list(&c.t.state, &sched, q(BookingStatusFilter::Upcoming, "bEn"))
+        .await
+        .unwrap();
+    assert!(bens.total > 0 && bens.rows.iter().all(|r| r.patient == "Ben Brooks"));
+    let nobody = list(&c.t.state, &sched, q(BookingStatusFilter::Upcoming, "%"))
+        .await
+        .unwrap();
+    assert_eq!(
+        nobody.total, upcoming.total,
+        "a bare wildcard is not a pattern"
+    );
+
+    let past = list(&c.t.state, &sched, q(BookingStatusFilter::Past, ""))
+        .await
+        .unwrap();
+    assert!(past.rows.iter().all(|r| r.cancel_blocked.is_some()));
+    let cancelled = list(&c.t.state, &sched, q(BookingStatusFilter::Cancelled, ""))
+        .await
+        .unwrap();
+    assert!(cancelled.rows.iter().all(|r| r.status_label == "Cancelled"));
+
+    // A provider sees what they host or are invited to, not colleagues' bookings.
+    let lee = c.t.me("dr.lee@northside.test").await;
+    let mine = list(&c.t.state, &lee, q(BookingStatusFilter::Upcoming, ""))
+        .await
+        .unwrap();
+    assert!(mine.total > 0 && mine.total < upcoming.total);
+
+    assert!(matches!(
+        list(&c.t.state, &ann, q(BookingStatusFilter::Upcoming, "")).await,
+        Err(AppError::Forbidden(_))
+    ));
+    let backwards = BookingQuery {
+        from: NaiveDate::from_ymd_opt(2026, 3, 10),
+        to: NaiveDate::from_ymd_opt(2026, 3, 9),
+        ..Default::default()
+    };
+    assert!(matches!(
+        list(&c.t.state, &sched, backwards).await,
+        Err(AppError::Validation(_))
+    ));
+}
+both_dbs!(
+    bookings_list,
+    the_bookings_list_filters_and_respects_clinics
+);

@@ -1,6 +1,7 @@
 //! Pages, one module per area.
 
 pub mod account;
+pub mod bookings;
 pub mod errors;
 pub mod login;
 pub mod portal;

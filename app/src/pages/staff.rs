@@ -36,11 +36,6 @@ pub fn ConsultationsPage() -> impl IntoView {
 }
 
 #[component]
-pub fn BookingsPage() -> impl IntoView {
-    view! { <StaffPage title="Bookings" intro="Every booking, filterable by status and date." /> }
-}
-
-#[component]
 pub fn RequestsPage() -> impl IntoView {
     view! { <StaffPage title="Appointment Requests" intro="Patients' reschedule and cancellation requests." /> }
 }

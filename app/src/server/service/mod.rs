@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod appointments;
 pub mod authz;
+pub mod bookings;
 pub mod clinics;
 pub mod requests;
 

@@ -1,0 +1,70 @@
+import { expect, test } from "@playwright/test";
+import { login, waitLive } from "./helpers";
+
+test("a scheduler cancels a booking from the Bookings list", async ({ page }) => {
+  await login(page, "scheduler@northside.test");
+  await page.goto("/bookings");
+  await waitLive(page);
+  await page.getByLabel("Patient name").fill("Ann");
+  const row = page.getByRole("row").filter({ hasText: "Dr. Priya Patel" }).filter({ hasText: "Ann Archer" });
+  await expect(row).toHaveCount(1);
+  await row.getByLabel(/Actions for booking/).click();
+  await row.getByRole("button", { name: "Cancel" }).click();
+
+  const dialog = page.getByRole("dialog", { name: "Cancel Meeting" });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByText("This action cannot be undone.")).toBeVisible();
+  await expect(dialog.getByText("Video consultation")).toBeVisible();
+  const confirm = dialog.getByRole("button", { name: "Cancel Meeting" });
+  await expect(confirm).toBeDisabled();
+  await dialog.getByLabel("Reason").selectOption({ label: "Other" });
+  await expect(confirm).toBeDisabled(); // "Other" needs an explanation
+  await dialog.getByLabel("Explanation (required)").fill("Clinic closed for a power cut");
+  await expect(dialog.getByText("29 / 255")).toBeVisible();
+  await expect(confirm).toBeEnabled();
+  await dialog.getByLabel("Message to the patient (optional)").fill("We are sorry; please book again.");
+  await confirm.click();
+
+  await expect(page.getByRole("status")).toHaveText("The booking was cancelled.");
+  await expect(dialog).toHaveCount(0);
+  await expect(row).toHaveCount(0);
+  await page.getByLabel("Status").selectOption({ label: "Cancelled" });
+  const cancelled = page.getByRole("row").filter({ hasText: "Dr. Priya Patel" }).filter({ hasText: "Ann Archer" });
+  await expect(cancelled).toHaveCount(1);
+  await expect(cancelled).toContainText("Cancelled");
+  await expect(cancelled).toContainText("Other");
+  // There is no un-cancel: Cancel is disabled with the reason.
+  await cancelled.getByLabel(/Actions for booking/).click();
+  await expect(cancelled.getByRole("button", { name: "Cancel" })).toBeDisabled();
+  await expect(cancelled.getByRole("button", { name: "Cancel" })).toHaveAttribute("title", "This appointment is cancelled.");
+});
+
+test("a recurring booking offers this meeting only or the whole series", async ({ page }) => {
+  await login(page, "scheduler@northside.test");
+  await page.goto("/bookings");
+  await waitLive(page);
+  const row = page.getByRole("row").filter({ hasText: "recurring" }).first();
+  await row.getByLabel(/Actions for booking/).click();
+  await row.getByRole("button", { name: "Cancel" }).click();
+  const dialog = page.getByRole("dialog", { name: "Cancel Meeting" });
+  await expect(dialog.getByRole("button", { name: "Cancel This Meeting Only" })).toBeDisabled();
+  await expect(dialog.getByRole("button", { name: "Cancel All Meetings in This Series" })).toBeDisabled();
+  await dialog.getByRole("button", { name: "Keep the booking" }).click();
+  await expect(dialog).toHaveCount(0);
+});
+
+test("past bookings can be marked FTA or DNA but not cancelled", async ({ page }) => {
+  await login(page, "scheduler@northside.test");
+  await page.goto("/bookings");
+  await waitLive(page);
+  await page.getByLabel("Status").selectOption({ label: "Past" });
+  // Dr. Patel saw Ben yesterday (demo data): still "booked", so it can be marked.
+  const row = page.getByRole("row").filter({ hasText: "Dr. Priya Patel" }).filter({ hasText: "Ben Brooks" });
+  await expect(row).toHaveCount(1);
+  await row.getByLabel(/Actions for booking/).click();
+  await expect(row.getByRole("button", { name: "Cancel" })).toBeDisabled();
+  await row.getByRole("button", { name: "Mark DNA" }).click();
+  await page.getByLabel("Status").selectOption({ label: "FTA/DNA" });
+  const marked = page.getByRole("row").filter({ hasText: "Ben Brooks" }).filter({ hasText: "DNA" });
+  await expect(marked).toHaveCount(1);
+});
