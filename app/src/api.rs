@@ -247,3 +247,13 @@ pub async fn mark_no_show(id: i64, kind: String) -> Result<(), AppError> {
     })
     .await
 }
+
+/// An invited provider declines their invitation to another host's meeting.
+#[server(prefix = "/api", endpoint = "decline_invitation")]
+pub async fn decline_invitation(id: i64) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::appointments::decline(&ctx::state()?, &s.me, id).await
+    })
+    .await
+}

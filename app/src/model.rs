@@ -109,6 +109,8 @@ pub struct DemoLogin {
 pub enum BookingStatusFilter {
     #[default]
     Upcoming,
+    /// Consultations' "Active and Pending": in progress, upcoming, tentative.
+    Active,
     Tentative,
     Past,
     Cancelled,
@@ -126,6 +128,7 @@ impl BookingStatusFilter {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Upcoming => "upcoming",
+            Self::Active => "active",
             Self::Tentative => "tentative",
             Self::Past => "past",
             Self::Cancelled => "cancelled",
@@ -133,11 +136,15 @@ impl BookingStatusFilter {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.as_str() == s)
+        Self::ALL
+            .into_iter()
+            .chain([Self::Active])
+            .find(|f| f.as_str() == s)
     }
     pub fn label(self) -> &'static str {
         match self {
             Self::Upcoming => "Upcoming",
+            Self::Active => "Active and Pending",
             Self::Tentative => "Tentative",
             Self::Past => "Past",
             Self::Cancelled => "Cancelled",
@@ -163,6 +170,9 @@ pub struct BookingRow {
     pub cancel_blocked: Option<String>,
     pub noshow_blocked: Option<String>,
     pub cancel_reason: Option<String>,
+    /// The viewer's own invitation to this meeting, if they are invited
+    /// ("needs-action", "accepted" or "declined").
+    pub my_invitation: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

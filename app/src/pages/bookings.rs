@@ -242,7 +242,7 @@ fn BookingLine(
 /// needs an explanation), note with a counter, message to the patient, the
 /// irreversibility warning, and confirm buttons enabled only when valid.
 #[component]
-fn CancelDialog(
+pub fn CancelDialog(
     row: BookingRow,
     action: ServerAction<CancelAppointment>,
     on_close: impl Fn() + Send + Sync + Copy + 'static,

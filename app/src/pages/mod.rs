@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod bookings;
+pub mod consultations;
 pub mod errors;
 pub mod login;
 pub mod portal;

@@ -31,11 +31,6 @@ pub fn SchedulePage() -> impl IntoView {
 }
 
 #[component]
-pub fn ConsultationsPage() -> impl IntoView {
-    view! { <StaffPage title="Consultations" intro="Active and Pending consultations." /> }
-}
-
-#[component]
 pub fn RequestsPage() -> impl IntoView {
     view! { <StaffPage title="Appointment Requests" intro="Patients' reschedule and cancellation requests." /> }
 }

@@ -65,6 +65,9 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
             .unwrap_or(i64::MAX / 2);
     let status_sql = match q.status {
         BookingStatusFilter::Upcoming => "a.status = 'booked' AND a.ends_at > $2",
+        BookingStatusFilter::Active => {
+            "a.status IN ('booked', 'pending', 'proposed') AND a.ends_at > $2"
+        }
         BookingStatusFilter::Tentative => "a.status IN ('pending', 'proposed') AND a.ends_at > $2",
         BookingStatusFilter::Past => {
             "a.status IN ('booked', 'fulfilled', 'pending', 'proposed') AND a.ends_at <= $2"
@@ -97,12 +100,16 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
         .map_err(db_error)?;
     let page = q.page.max(0);
     let order = match q.status {
-        BookingStatusFilter::Upcoming | BookingStatusFilter::Tentative => "a.starts_at ASC",
+        BookingStatusFilter::Upcoming
+        | BookingStatusFilter::Active
+        | BookingStatusFilter::Tentative => "a.starts_at ASC",
         _ => "a.starts_at DESC",
     };
     let rows = sqlx::query(&format!(
         "SELECT a.id, c.name, c.time_zone, p.name, h.name, s.name, a.starts_at, a.ends_at, a.status, \
-         a.series_id, a.noshow_kind, a.cancel_reason_code {filter} ORDER BY {order}, a.id LIMIT $7 OFFSET $8"
+         a.series_id, a.noshow_kind, a.cancel_reason_code, a.host_provider_id, \
+         (SELECT x.status FROM participant x WHERE x.appointment_id = a.id AND x.provider_id = $1), \
+         a.clinic_id {filter} ORDER BY {order}, a.id LIMIT $7 OFFSET $8"
     ))
     .bind(me.user_id)
     .bind(now)
@@ -115,9 +122,25 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
     .fetch_all(&state.db.pool)
     .await
     .map_err(db_error)?;
+    // Clinics where the caller acts for every provider.
+    let delegates: Vec<i64> = staff
+        .iter()
+        .filter(|(_, role)| role.acts_for_providers())
+        .map(|(c, _)| *c)
+        .collect();
     let rows = rows
         .into_iter()
         .map(|r| {
+            // Only the host, or an admin/scheduler for them, changes a
+            // meeting; an invited provider may decline instead.
+            let host: i64 = r.get(12);
+            let my_invitation: Option<String> = r.get(13);
+            let clinic_id: i64 = r.get(14);
+            let may_change = host == me.user_id || delegates.contains(&clinic_id);
+            let not_host = || {
+                "Only the host can cancel or reschedule this meeting. You can decline your invitation."
+                    .to_string()
+            };
             let tz_name: String = r.get(2);
             let tz = zones::parse(&tz_name);
             let (start, end): (i64, i64) = (r.get(6), r.get(7));
@@ -146,12 +169,21 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
                 ),
                 status_label,
                 in_series: r.get::<Option<i64>, _>(9).is_some(),
-                cancel_blocked: booking::check_cancel(status, start, now).err(),
-                noshow_blocked: booking::check_noshow(status, start, now).err(),
+                cancel_blocked: if may_change {
+                    booking::check_cancel(status, start, now).err()
+                } else {
+                    Some(not_host())
+                },
+                noshow_blocked: if may_change {
+                    booking::check_noshow(status, start, now).err()
+                } else {
+                    Some(not_host())
+                },
                 cancel_reason: r
                     .get::<Option<String>, _>(11)
                     .and_then(|c| CancelReason::from_code(&c))
                     .map(|c| c.label().to_string()),
+                my_invitation,
             }
         })
         .collect();
