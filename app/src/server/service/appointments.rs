@@ -501,7 +501,7 @@ pub async fn mark_noshow(
     let invited = is_invited(change.tx_mut(), appointment_id, me.user_id).await?;
     let on_behalf = authorize_host_action(me, &t, invited)?;
     booking::check_noshow(t.status, t.starts_at, now).map_err(AppError::Validation)?;
-    sqlx::query(
+    let updated = sqlx::query(
         "UPDATE appointment SET status = 'noshow', noshow_kind = $1, updated_at = $2, version = version + 1 \
          WHERE id = $3 AND version = $4",
     )
@@ -512,6 +512,12 @@ pub async fn mark_noshow(
     .execute(change.conn())
     .await
     .map_err(db_error)?;
+    if updated.rows_affected() == 0 {
+        // Someone changed it between our read and this write.
+        return Err(AppError::conflict(
+            "This appointment was just changed by someone else. Reload and try again.",
+        ));
+    }
     change
         .audit(Audit {
             actor_id: Some(me.user_id),
