@@ -2,14 +2,17 @@
 # Starts the machine's PostgreSQL cluster for the tests (idempotently) and
 # prints the URL of a test role that may create databases.
 set -euo pipefail
+# Only the URL may reach stdout (callers capture it): everything the cluster
+# tools print, e.g. "Removed stale pid file.", goes to stderr.
+exec 3>&1 1>&2
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -E "$@"; fi; }
 
 ver="$(ls /usr/lib/postgresql | sort -n | tail -1)"
 if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$ver main"; then
-  as_root pg_createcluster "$ver" main >/dev/null
+  as_root pg_createcluster "$ver" main 3>&-
 fi
 if ! pg_lsclusters -h | awk -v v="$ver" '$1==v && $2=="main" {print $4}' | grep -q online; then
-  as_root pg_ctlcluster "$ver" main start
+  as_root pg_ctlcluster "$ver" main start 3>&-
 fi
 port="$(pg_lsclusters -h | awk -v v="$ver" '$1==v && $2=="main" {print $3}')"
 for _ in $(seq 1 30); do
@@ -20,4 +23,4 @@ as_root runuser -u postgres -- psql -q -p "$port" -v ON_ERROR_STOP=1 -c "DO \$\$
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'slotwise_test') THEN
     CREATE ROLE slotwise_test LOGIN SUPERUSER PASSWORD 'slotwise_test';
   END IF; END \$\$;" >&2
-echo "postgres://slotwise_test:slotwise_test@127.0.0.1:$port/postgres"
+echo >&3 "postgres://slotwise_test:slotwise_test@127.0.0.1:$port/postgres"

@@ -14,6 +14,10 @@ cargo fmt --all -- --check
 say "starting PostgreSQL"
 SLOTWISE_TEST_PG_URL="$(bash "$ROOT/server/scripts/postgres.sh")"
 export SLOTWISE_TEST_PG_URL
+case "$SLOTWISE_TEST_PG_URL" in
+  postgres://*) ;;
+  *) echo "postgres.sh did not print a URL: '$SLOTWISE_TEST_PG_URL'" >&2; exit 1 ;;
+esac
 
 say "lints"
 cargo clippy -q -p app --features ssr --all-targets -- -D warnings
