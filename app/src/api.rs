@@ -257,3 +257,167 @@ pub async fn decline_invitation(id: i64) -> Result<(), AppError> {
     })
     .await
 }
+
+// ---- Schedule ------------------------------------------------------------
+
+/// Comma-separated ids from a form ("3,5"); blank means none.
+#[cfg(feature = "ssr")]
+fn parse_ids(s: &str, what: &str) -> Result<Vec<i64>, AppError> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|x| {
+            x.parse::<i64>()
+                .map_err(|_| AppError::validation(format!("Choose {what} from the list.")))
+        })
+        .collect()
+}
+
+#[cfg(feature = "ssr")]
+fn parse_local(date: &str, time: &str, what: &str) -> Result<chrono::NaiveDateTime, AppError> {
+    let d =
+        parse_date(date)?.ok_or_else(|| AppError::validation(format!("Enter the {what} date.")))?;
+    let t = chrono::NaiveTime::parse_from_str(time.trim(), "%H:%M")
+        .map_err(|_| AppError::validation(format!("Enter the {what} time as HH:MM.")))?;
+    Ok(d.and_time(t))
+}
+
+/// The Schedule grid: `mode` "week" or "day", `date` YYYY-MM-DD (blank:
+/// today), `clinic_id` 0 for the first clinic, `providers` comma-separated
+/// ids (blank: all the viewer may see).
+#[server(prefix = "/api", endpoint = "schedule")]
+pub async fn schedule(
+    clinic_id: i64,
+    mode: String,
+    date: String,
+    providers: String,
+) -> Result<crate::model::ScheduleView, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let q = service::schedule::ScheduleQuery {
+            clinic_id: (clinic_id != 0).then_some(clinic_id),
+            mode: crate::model::ScheduleMode::parse(&mode)
+                .ok_or_else(|| AppError::validation("Choose the Week or Day view."))?,
+            date: parse_date(&date)?,
+            providers: parse_ids(&providers, "providers")?,
+        };
+        service::schedule::view(&ctx::state()?, &s.me, q).await
+    })
+    .await
+}
+
+/// What the new-appointment form offers for a clinic (0: the first).
+#[server(prefix = "/api", endpoint = "create_options")]
+pub async fn create_options(clinic_id: i64) -> Result<crate::model::CreateOptions, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::schedule::create_options(
+            &ctx::state()?,
+            &s.me,
+            (clinic_id != 0).then_some(clinic_id),
+        )
+        .await
+    })
+    .await
+}
+
+/// Creates an appointment, or a weekly series (`repeat` "weekly", every
+/// `every_weeks` weeks, ending after `count` meetings or on `until`).
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/api", endpoint = "create_appointment")]
+pub async fn create_appointment(
+    clinic_id: i64,
+    provider_id: i64,
+    patient_id: i64,
+    service_id: i64,
+    date: String,
+    start: String,
+    end: String,
+    location: String,
+    invited: String,
+    repeat: String,
+    every_weeks: u32,
+    ends: String,
+    count: u32,
+    until: String,
+) -> Result<crate::model::WriteOutcome, AppError> {
+    use crate::domain::recurrence::{End, Weekly};
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let start_local = parse_local(&date, &start, "start")?;
+        let end_local = if end.trim().is_empty() {
+            None
+        } else {
+            Some(parse_local(&date, &end, "end")?)
+        };
+        let recurrence =
+            match repeat.as_str() {
+                "" | "none" => None,
+                "weekly" => Some(Weekly {
+                    interval_weeks: every_weeks,
+                    end: match ends.as_str() {
+                        "count" => End::Count(count),
+                        "until" => End::Until(parse_date(&until)?.ok_or_else(|| {
+                            AppError::validation("Enter the date the series ends.")
+                        })?),
+                        _ => return Err(AppError::validation("Choose how the series ends.")),
+                    },
+                }),
+                _ => {
+                    return Err(AppError::validation(
+                        "Choose whether the appointment repeats.",
+                    ))
+                }
+            };
+        let new = service::appointments::NewAppointment {
+            clinic_id,
+            provider_id,
+            patient_id,
+            service_id,
+            start_local,
+            end_local,
+            location,
+            invited: parse_ids(&invited, "invited providers")?,
+            recurrence,
+        };
+        let c = service::appointments::create(&ctx::state()?, &s.me, new).await?;
+        Ok(crate::model::WriteOutcome {
+            count: c.ids.len(),
+            warnings: c.warnings,
+        })
+    })
+    .await
+}
+
+/// Moves a meeting to a new date, time and location; `scope` "this" or
+/// "future" (this and all future events of its series).
+#[server(prefix = "/api", endpoint = "reschedule_appointment")]
+pub async fn reschedule_appointment(
+    id: i64,
+    date: String,
+    start: String,
+    location: String,
+    scope: String,
+) -> Result<crate::model::WriteOutcome, AppError> {
+    use service::appointments::{Move, RescheduleScope};
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let scope = match scope.as_str() {
+            "this" => RescheduleScope::ThisOnly,
+            "future" => RescheduleScope::ThisAndFuture,
+            _ => return Err(AppError::validation("Choose which meetings to move.")),
+        };
+        let mv = Move {
+            appointment_id: id,
+            start_local: parse_local(&date, &start, "new")?,
+            location,
+            scope,
+        };
+        let m = service::appointments::reschedule(&ctx::state()?, &s.me, mv).await?;
+        Ok(crate::model::WriteOutcome {
+            count: m.ids.len(),
+            warnings: m.warnings,
+        })
+    })
+    .await
+}

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Slotwise: the Leptos app shared by the server (SSR) and the browser
 //! (hydration). Domain types and rules live in `domain`, server functions in
 //! `api`, server-only code in `server` (feature "ssr").

@@ -173,6 +173,138 @@ pub struct BookingRow {
     /// The viewer's own invitation to this meeting, if they are invited
     /// ("needs-action", "accepted" or "declined").
     pub my_invitation: Option<String>,
+    pub host_id: i64,
+    /// FHIR status code ("booked", "cancelled", ...), for colouring.
+    pub status: String,
+    pub reschedule_blocked: Option<String>,
+    /// Invited providers and their answers, so the host sees declines.
+    pub participants: Vec<Invitee>,
+    pub location: String,
+    pub video_url: String,
+    pub meeting_id: String,
+    pub passcode: String,
+    /// The start as a local date ("2026-03-06") and time ("11:00") in the
+    /// clinic's zone, for the reschedule form.
+    pub start_date: String,
+    pub start_time: String,
+    pub minutes: i64,
+}
+
+/// An invited provider and their answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitee {
+    pub provider_id: i64,
+    pub name: String,
+    /// "needs-action", "accepted" or "declined".
+    pub status: String,
+}
+
+impl Invitee {
+    pub fn status_label(&self) -> &'static str {
+        match self.status.as_str() {
+            "declined" => "declined",
+            "accepted" => "accepted",
+            _ => "invited",
+        }
+    }
+}
+
+/// Week (a column per day) or Day (a column per provider).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ScheduleMode {
+    #[default]
+    Week,
+    Day,
+}
+
+impl ScheduleMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Week => "week",
+            Self::Day => "day",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "week" => Some(Self::Week),
+            "day" => Some(Self::Day),
+            _ => None,
+        }
+    }
+}
+
+/// One appointment placed on the Schedule grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleItem {
+    pub booking: BookingRow,
+    /// Minutes from the column's local midnight (clipped to the day).
+    pub start_minute: i64,
+    pub end_minute: i64,
+    /// Side-by-side placement of overlapping items within the column.
+    pub lane: u32,
+    pub lanes: u32,
+    /// The column provider's invitation, when they are invited rather than host.
+    pub invitation: Option<String>,
+    /// An invited provider is busy elsewhere at this time.
+    pub overlap_warning: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleColumn {
+    pub label: String,
+    pub date: String,
+    pub provider_id: Option<i64>,
+    pub items: Vec<ScheduleItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderChoice {
+    pub id: i64,
+    pub name: String,
+    pub shown: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleView {
+    pub clinic_id: i64,
+    pub clinic_name: String,
+    pub time_zone: String,
+    /// Every clinic where the viewer is staff (id, name).
+    pub clinics: Vec<(i64, String)>,
+    pub mode: ScheduleMode,
+    /// The anchor date (YYYY-MM-DD) and the dates one step back and forward.
+    pub date: String,
+    pub prev: String,
+    pub next: String,
+    pub today: String,
+    pub title: String,
+    pub first_hour: u32,
+    pub last_hour: u32,
+    pub columns: Vec<ScheduleColumn>,
+    pub providers: Vec<ProviderChoice>,
+    /// Admins and schedulers choose which providers to show.
+    pub choose_providers: bool,
+}
+
+/// What the create form offers for one clinic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateOptions {
+    pub clinic_id: i64,
+    pub time_zone: String,
+    pub providers: Vec<(i64, String)>,
+    pub patients: Vec<(i64, String)>,
+    pub services: Vec<ServiceOption>,
+    /// Set when the viewer may only book for themself.
+    pub only_provider: Option<i64>,
+    pub today: String,
+}
+
+/// The result of a create or reschedule: how many meetings, and warnings
+/// about invited providers who are busy at the time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct WriteOutcome {
+    pub count: usize,
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

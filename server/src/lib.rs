@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The Slotwise HTTP server: router, middleware, live stream, health check.
 //!
 //! `router(state)` builds the whole app so tests can drive it with

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Starts Slotwise: configuration from the environment, database and
 //! migrations, demo data when asked, then serve.
 

@@ -9,5 +9,6 @@ pub mod rate_limit;
 pub mod recurrence;
 pub mod request;
 pub mod role;
+pub mod schedule;
 pub mod session;
 pub mod validate;

@@ -82,6 +82,56 @@ impl Weekly {
     }
 }
 
+impl Weekly {
+    /// Reads back what `rrule` wrote.
+    pub fn parse_rrule(text: &str) -> Option<Weekly> {
+        let mut interval = 1u32;
+        let mut end = None;
+        let mut weekly = false;
+        for part in text.split(';') {
+            let (k, v) = part.split_once('=')?;
+            match k {
+                "FREQ" => weekly = v == "WEEKLY",
+                "INTERVAL" => interval = v.parse().ok()?,
+                "COUNT" => end = Some(End::Count(v.parse().ok()?)),
+                "UNTIL" => {
+                    end = Some(End::Until(
+                        NaiveDate::parse_from_str(v.get(..8)?, "%Y%m%d").ok()?,
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Some(Weekly {
+            interval_weeks: interval,
+            end: end.filter(|_| weekly)?,
+        })
+    }
+
+    /// Splits a series for "this and all future events": the earlier part
+    /// now ends the day before `split_date` (the local date of the first
+    /// moved occurrence); the moved part keeps the interval and has
+    /// `remaining` meetings, or ends at the old end date shifted by
+    /// `shift_days` like its meetings were.
+    pub fn split(self, split_date: NaiveDate, remaining: u32, shift_days: i64) -> (Weekly, Weekly) {
+        let earlier = Weekly {
+            interval_weeks: self.interval_weeks,
+            end: End::Until(split_date.pred_opt().unwrap_or(split_date)),
+        };
+        let later_end = match self.end {
+            End::Count(_) => End::Count(remaining.max(1)),
+            End::Until(d) => End::Until(d + Duration::days(shift_days)),
+        };
+        (
+            earlier,
+            Weekly {
+                interval_weeks: self.interval_weeks,
+                end: later_end,
+            },
+        )
+    }
+}
+
 /// A local wall-clock time in `tz` as an instant (see `Weekly::expand`).
 pub fn resolve_local<Z: TimeZone>(tz: &Z, local: NaiveDateTime) -> Option<DateTime<Utc>> {
     if let Some(t) = tz.from_local_datetime(&local).earliest() {
@@ -108,6 +158,54 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d)
             .unwrap()
             .and_time(NaiveTime::from_hms_opt(h, min, 0).unwrap())
+    }
+
+    #[test]
+    fn rrule_text_round_trips() {
+        for rule in [
+            Weekly {
+                interval_weeks: 1,
+                end: End::Count(6),
+            },
+            Weekly {
+                interval_weeks: 3,
+                end: End::Until(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()),
+            },
+        ] {
+            assert_eq!(Weekly::parse_rrule(&rule.rrule()), Some(rule));
+        }
+        assert_eq!(Weekly::parse_rrule("FREQ=DAILY;COUNT=3"), None);
+        assert_eq!(Weekly::parse_rrule("nonsense"), None);
+    }
+
+    #[test]
+    fn split_ends_the_earlier_part_before_the_moved_one() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let by_count = Weekly {
+            interval_weeks: 2,
+            end: End::Count(10),
+        };
+        let (earlier, later) = by_count.split(d(4, 1), 6, 1);
+        assert_eq!(
+            earlier,
+            Weekly {
+                interval_weeks: 2,
+                end: End::Until(d(3, 31))
+            }
+        );
+        assert_eq!(
+            later,
+            Weekly {
+                interval_weeks: 2,
+                end: End::Count(6)
+            }
+        );
+        let until = Weekly {
+            interval_weeks: 1,
+            end: End::Until(d(6, 30)),
+        };
+        let (_, later) = until.split(d(4, 1), 13, 2);
+        assert_eq!(later.end, End::Until(d(7, 2)));
     }
 
     #[test]

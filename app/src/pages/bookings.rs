@@ -1,9 +1,10 @@
 //! Bookings: every booking the user may see, filtered by status, date range
-//! and patient name, with a ⋯ menu per row (Cancel, Mark FTA, Mark DNA).
+//! and patient name, with a ⋯ menu per row (Cancel, Reschedule, Mark FTA,
+//! Mark DNA).
 
+use super::appointment_dialogs::{CancelDialog, Invitees, RescheduleDialog, Saved};
 use super::error_alert;
-use crate::api::{bookings, CancelAppointment, MarkNoShow};
-use crate::domain::booking::{CancelReason, MAX_CANCEL_NOTE};
+use crate::api::{bookings, CancelAppointment, MarkNoShow, RescheduleAppointment};
 use crate::domain::live::topic;
 use crate::live::use_live_version;
 use crate::model::{BookingRow, BookingStatusFilter};
@@ -29,6 +30,8 @@ fn Bookings() -> impl IntoView {
     let cancel = ServerAction::<CancelAppointment>::new();
     let noshow = ServerAction::<MarkNoShow>::new();
     let cancelling = RwSignal::new(None::<BookingRow>);
+    let reschedule = ServerAction::<RescheduleAppointment>::new();
+    let rescheduling = RwSignal::new(None::<BookingRow>);
     let version = use_live_version(&[topic::APPOINTMENT]);
     let list = Resource::new(
         move || {
@@ -41,6 +44,7 @@ fn Bookings() -> impl IntoView {
                 version.get(),
                 cancel.version().get(),
                 noshow.version().get(),
+                reschedule.version().get(),
             )
         },
         |(s, f, t, q, p, ..)| bookings(s, f, t, q, p),
@@ -49,6 +53,9 @@ fn Bookings() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(_)) = cancel.value().get() {
             cancelling.set(None);
+        }
+        if let Some(Ok(_)) = reschedule.value().get() {
+            rescheduling.set(None);
         }
     });
 
@@ -64,6 +71,7 @@ fn Bookings() -> impl IntoView {
                     view! { <p class="alert ok" role="status">{what}</p> }
                 })
         }}
+        <Saved value=reschedule.value() one="The booking was rescheduled." many="{n} meetings were rescheduled." />
         {error_alert(noshow.value())}
         <form class="filters" on:submit=|e| e.prevent_default()>
             <div>
@@ -135,7 +143,7 @@ fn Bookings() -> impl IntoView {
                                 <tbody>
                                     {p.rows
                                         .into_iter()
-                                        .map(|r| view! { <BookingLine row=r cancelling noshow /> })
+                                        .map(|r| view! { <BookingLine row=r cancelling rescheduling noshow /> })
                                         .collect_view()}
                                 </tbody>
                             </table>
@@ -155,6 +163,7 @@ fn Bookings() -> impl IntoView {
             })}
         </Transition>
         {move || cancelling.get().map(|row| view! { <CancelDialog row action=cancel on_close=move || cancelling.set(None) /> })}
+        {move || rescheduling.get().map(|row| view! { <RescheduleDialog row action=reschedule on_close=move || rescheduling.set(None) /> })}
     }
 }
 
@@ -162,10 +171,13 @@ fn Bookings() -> impl IntoView {
 fn BookingLine(
     row: BookingRow,
     cancelling: RwSignal<Option<BookingRow>>,
+    rescheduling: RwSignal<Option<BookingRow>>,
     noshow: ServerAction<MarkNoShow>,
 ) -> impl IntoView {
     let id = row.id;
     let cancel_blocked = row.cancel_blocked.clone();
+    let reschedule_blocked = row.reschedule_blocked.clone();
+    let for_reschedule = row.clone();
     let noshow_blocked = row.noshow_blocked.clone();
     let for_dialog = row.clone();
     let menu_open = RwSignal::new(false);
@@ -179,7 +191,7 @@ fn BookingLine(
         <tr>
             <td data-label="Patient">{row.patient.clone()}</td>
             <td data-label="Time">{row.when.clone()} " " <span class="muted">{format!("({})", row.time_zone)}</span></td>
-            <td data-label="Practitioner">{row.practitioner.clone()}</td>
+            <td data-label="Practitioner">{row.practitioner.clone()} <Invitees list=row.participants.clone() /></td>
             <td data-label="Appointment type">{row.service.clone()} {row.in_series.then_some(" · recurring")}</td>
             <td data-label="Status">
                 <span class=status_class>{row.status_label.clone()}</span>
@@ -211,6 +223,17 @@ fn BookingLine(
                         </button>
                         <button
                             type="button"
+                            disabled=reschedule_blocked.is_some()
+                            title=reschedule_blocked.clone().unwrap_or_default()
+                            on:click=move |_| {
+                                menu_open.set(false);
+                                rescheduling.set(Some(for_reschedule.clone()));
+                            }
+                        >
+                            "Reschedule"
+                        </button>
+                        <button
+                            type="button"
                             disabled=noshow_blocked.is_some()
                             title=noshow_blocked.clone().unwrap_or_default()
                             on:click=move |_| {
@@ -235,99 +258,5 @@ fn BookingLine(
                 </details>
             </td>
         </tr>
-    }
-}
-
-/// The one cancel dialog: booking summary, reason (FHIR-coded; "Other"
-/// needs an explanation), note with a counter, message to the patient, the
-/// irreversibility warning, and confirm buttons enabled only when valid.
-#[component]
-pub fn CancelDialog(
-    row: BookingRow,
-    action: ServerAction<CancelAppointment>,
-    on_close: impl Fn() + Send + Sync + Copy + 'static,
-) -> impl IntoView {
-    let reason = RwSignal::new(String::new());
-    let note = RwSignal::new(String::new());
-    let message = RwSignal::new(String::new());
-    let count = move || note.with(|n| n.chars().count());
-    let valid = move || {
-        let r = reason.get();
-        !r.is_empty()
-            && count() <= MAX_CANCEL_NOTE
-            && (r != "other" || !note.get().trim().is_empty())
-    };
-    let pending = action.pending();
-    let id = row.id;
-    let submit = move |scope: &'static str| {
-        action.dispatch(CancelAppointment {
-            id,
-            scope: scope.into(),
-            reason: reason.get_untracked(),
-            note: note.get_untracked(),
-            message: message.get_untracked(),
-        });
-    };
-    view! {
-        <div class="modal-backdrop">
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="cancel-title">
-                <h2 id="cancel-title">"Cancel Meeting"</h2>
-                <dl class="facts">
-                    <dt>"Patient"</dt>
-                    <dd>{row.patient.clone()}</dd>
-                    <dt>"Time"</dt>
-                    <dd>{format!("{} ({})", row.when, row.time_zone)}</dd>
-                    <dt>"Practitioner"</dt>
-                    <dd>{row.practitioner.clone()}</dd>
-                    <dt>"Appointment type"</dt>
-                    <dd>{row.service.clone()}</dd>
-                </dl>
-                {error_alert(action.value())}
-                <div class="form">
-                    <label for="cancel-reason">"Reason"</label>
-                    <select id="cancel-reason" on:change=move |e| reason.set(event_target_value(&e))>
-                        <option value="">"Choose a reason…"</option>
-                        {CancelReason::ALL
-                            .into_iter()
-                            .map(|r| view! { <option value=r.fhir_code()>{r.label()}</option> })
-                            .collect_view()}
-                    </select>
-                    <label for="cancel-note">
-                        {move || if reason.get() == "other" { "Explanation (required)" } else { "Note (optional)" }}
-                    </label>
-                    <textarea
-                        id="cancel-note"
-                        rows="3"
-                        maxlength=MAX_CANCEL_NOTE.to_string()
-                        on:input=move |e| note.set(event_target_value(&e))
-                    ></textarea>
-                    <p class="muted counter" aria-live="polite">{move || format!("{} / {MAX_CANCEL_NOTE}", count())}</p>
-                    <label for="cancel-message">"Message to the patient (optional)"</label>
-                    <textarea id="cancel-message" rows="2" on:input=move |e| message.set(event_target_value(&e))></textarea>
-                    <p class="alert warn">"This action cannot be undone."</p>
-                </div>
-                <div class="actions">
-                    <button type="button" on:click=move |_| on_close()>"Keep the booking"</button>
-                    {if row.in_series {
-                        view! {
-                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit("this")>
-                                "Cancel This Meeting Only"
-                            </button>
-                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit("series")>
-                                "Cancel All Meetings in This Series"
-                            </button>
-                        }
-                        .into_any()
-                    } else {
-                        view! {
-                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit("this")>
-                                "Cancel Meeting"
-                            </button>
-                        }
-                        .into_any()
-                    }}
-                </div>
-            </div>
-        </div>
     }
 }

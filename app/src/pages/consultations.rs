@@ -2,7 +2,7 @@
 //! tentative), live, with "X Cancel Meeting" for hosts and "Decline" for
 //! invited providers.
 
-use super::bookings::CancelDialog;
+use super::appointment_dialogs::CancelDialog;
 use super::error_alert;
 use crate::api::{bookings, CancelAppointment, DeclineInvitation};
 use crate::domain::live::topic;

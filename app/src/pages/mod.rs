@@ -1,11 +1,13 @@
 //! Pages, one module per area.
 
 pub mod account;
+pub mod appointment_dialogs;
 pub mod bookings;
 pub mod consultations;
 pub mod errors;
 pub mod login;
 pub mod portal;
+pub mod schedule;
 pub mod staff;
 
 use crate::error::AppError;

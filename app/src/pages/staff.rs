@@ -1,6 +1,5 @@
-//! Staff pages. The Schedule, Consultations, Bookings and Requests views
-//! are built in their own issues; the Dispatch board lists the pending
-//! session requests of the user's clinics, live.
+//! Staff pages. The Requests view is built in its own issue; the Dispatch
+//! board lists the pending session requests of the user's clinics, live.
 
 use crate::api::dispatch_queue;
 use crate::domain::live::topic;
@@ -23,11 +22,6 @@ fn StaffPage(title: &'static str, intro: &'static str) -> impl IntoView {
             }
         />
     }
-}
-
-#[component]
-pub fn SchedulePage() -> impl IntoView {
-    view! { <StaffPage title="Schedule" intro="Week and Day views of your clinic's appointments." /> }
 }
 
 #[component]

@@ -6,7 +6,7 @@ mod nav;
 pub use auth::{use_auth, Auth, Guard, Need};
 
 use crate::live::{connect_while_logged_in, Live};
-use crate::pages::{account, bookings, consultations, errors, login, portal, staff};
+use crate::pages::{account, bookings, consultations, errors, login, portal, schedule, staff};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -51,7 +51,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=login::LoginPage />
                     <Route path=path!("/register") view=login::RegisterPage />
                     <Route path=path!("/portal") view=portal::PortalPage />
-                    <Route path=path!("/schedule") view=staff::SchedulePage />
+                    <Route path=path!("/schedule") view=schedule::SchedulePage />
                     <Route path=path!("/consultations") view=consultations::ConsultationsPage />
                     <Route path=path!("/bookings") view=bookings::BookingsPage />
                     <Route path=path!("/dispatch") view=staff::DispatchPage />

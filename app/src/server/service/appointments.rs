@@ -37,6 +37,8 @@ pub struct NewAppointment {
 pub struct Created {
     pub ids: Vec<i64>,
     pub series_id: Option<i64>,
+    /// Invited providers who are busy at some of the times (not a refusal).
+    pub warnings: Vec<String>,
 }
 
 /// Maps the database's own double-booking guard to a readable conflict.
@@ -69,18 +71,18 @@ async fn find_conflict(
     provider_id: i64,
     start: i64,
     end: i64,
-    except: Option<i64>,
+    except: &[i64],
     tz: chrono_tz::Tz,
 ) -> AppResult<Option<String>> {
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT a.id, a.starts_at, a.ends_at, p.name FROM appointment a JOIN app_user p ON p.id = a.patient_id \
          WHERE a.host_provider_id = $1 AND a.status <> 'cancelled' AND a.starts_at < $3 AND $2 < a.ends_at \
-         AND a.id <> $4 ORDER BY a.starts_at LIMIT 1",
-    )
+         AND a.id NOT IN ({}) ORDER BY a.starts_at LIMIT 1",
+        id_list(except)
+    ))
     .bind(provider_id)
     .bind(start)
     .bind(end)
-    .bind(except.unwrap_or(0))
     .fetch_optional(&mut **tx)
     .await
     .map_err(db_error)?;
@@ -93,6 +95,53 @@ async fn find_conflict(
             zones::fmt_time(r.get(2), tz)
         )
     }))
+}
+
+/// Integer ids inlined into an `IN (...)` list (never user text); `0`, which
+/// no row has, keeps an empty list valid SQL.
+fn id_list(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        "0".into()
+    } else {
+        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// Warnings for invited providers who already have a (non-cancelled)
+/// appointment, hosted or accepted-or-pending invitation, overlapping
+/// [start, end). Overlaps for invited providers are allowed, only shown.
+async fn invited_overlaps(
+    tx: &mut Tx,
+    invited: &[i64],
+    start: i64,
+    end: i64,
+    except: &[i64],
+    tz: chrono_tz::Tz,
+) -> AppResult<Vec<String>> {
+    let mut out = Vec::new();
+    for p in invited {
+        let row = sqlx::query(&format!(
+            "SELECT u.name, a.starts_at FROM appointment a JOIN app_user u ON u.id = $1 \
+             WHERE a.status <> 'cancelled' AND a.starts_at < $3 AND $2 < a.ends_at AND a.id NOT IN ({}) \
+             AND (a.host_provider_id = $1 OR EXISTS (SELECT 1 FROM participant x WHERE x.appointment_id = a.id \
+             AND x.provider_id = $1 AND x.status <> 'declined')) ORDER BY a.starts_at LIMIT 1",
+            id_list(except)
+        ))
+        .bind(*p)
+        .bind(start)
+        .bind(end)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_error)?;
+        if let Some(r) = row {
+            out.push(format!(
+                "{} already has an appointment on {}.",
+                r.get::<String, _>(0),
+                zones::fmt_local(r.get(1), tz)
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// A join link, meeting ID and passcode for a new video meeting.
@@ -189,7 +238,7 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
     change.lock_provider(new.provider_id).await?;
     for s in &starts {
         if let Some(c) =
-            find_conflict(change.tx_mut(), new.provider_id, *s, s + length, None, tz).await?
+            find_conflict(change.tx_mut(), new.provider_id, *s, s + length, &[], tz).await?
         {
             return Err(AppError::conflict(format!(
                 "This provider is already booked at that time: {c}."
@@ -214,6 +263,11 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
             .map_err(db_error)?,
         ),
     };
+    let mut warnings = Vec::new();
+    for s in &starts {
+        warnings
+            .extend(invited_overlaps(change.tx_mut(), &invited, *s, s + length, &[], tz).await?);
+    }
     let mut ids = Vec::with_capacity(starts.len());
     for s in &starts {
         let (url, meeting, passcode) = meeting_details();
@@ -277,7 +331,11 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
         ids.push(id);
     }
     change.commit().await?;
-    Ok(Created { ids, series_id })
+    Ok(Created {
+        ids,
+        series_id,
+        warnings,
+    })
 }
 
 /// Which meetings a cancel covers.
@@ -295,13 +353,14 @@ struct Target {
     patient: i64,
     status: AppointmentStatus,
     starts_at: i64,
+    ends_at: i64,
     series_id: Option<i64>,
     version: i64,
 }
 
 async fn load(tx: &mut Tx, id: i64) -> AppResult<Target> {
     let r = sqlx::query(
-        "SELECT clinic_id, host_provider_id, patient_id, status, starts_at, series_id, version \
+        "SELECT clinic_id, host_provider_id, patient_id, status, starts_at, series_id, version, ends_at \
          FROM appointment WHERE id = $1",
     )
     .bind(id)
@@ -318,6 +377,7 @@ async fn load(tx: &mut Tx, id: i64) -> AppResult<Target> {
         starts_at: r.get(4),
         series_id: r.get(5),
         version: r.get(6),
+        ends_at: r.get(7),
     })
 }
 
@@ -542,4 +602,244 @@ pub async fn mark_noshow(
         })
         .await?;
     change.commit().await
+}
+
+/// Which meetings a staff reschedule moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RescheduleScope {
+    /// "This event" only; it stays part of its series.
+    ThisOnly,
+    /// "This and all future events": the series is split here and the
+    /// later part moves by the same local shift; earlier meetings stay.
+    ThisAndFuture,
+}
+
+#[derive(Debug, Clone)]
+pub struct Move {
+    pub appointment_id: i64,
+    /// The new start, local to the clinic; the length is kept.
+    pub start_local: NaiveDateTime,
+    pub location: String,
+    pub scope: RescheduleScope,
+}
+
+/// What a reschedule did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    pub ids: Vec<i64>,
+    /// The series the moved meetings now belong to (a new one after a split).
+    pub series_id: Option<i64>,
+    pub warnings: Vec<String>,
+}
+
+fn local_of(ts: i64, tz: chrono_tz::Tz) -> NaiveDateTime {
+    DateTime::from_timestamp(ts, 0)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+        .naive_local()
+}
+
+/// Moves a meeting (or it and the rest of its series) to a new local date
+/// and time and location, keeping each meeting's length. The host's other
+/// appointments must not overlap the new times; invited providers are asked
+/// again (their answers reset), and their overlaps come back as warnings.
+pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved> {
+    let location = mv.location.trim().to_string();
+    if location.chars().count() > 200 {
+        return Err(AppError::validation(
+            "The location can be at most 200 characters.",
+        ));
+    }
+    let mut change = Change::begin(state).await?;
+    let now = change.now;
+    let t = load(change.tx_mut(), mv.appointment_id).await?;
+    let invited_me = is_invited(change.tx_mut(), mv.appointment_id, me.user_id).await?;
+    let on_behalf = authorize_host_action(me, &t, invited_me)?;
+    booking::check_reschedule(t.status, t.starts_at, now).map_err(AppError::Validation)?;
+    let tz_name: String = sqlx::query_scalar("SELECT time_zone FROM clinic WHERE id = $1")
+        .bind(t.clinic_id)
+        .fetch_one(change.conn())
+        .await
+        .map_err(db_error)?;
+    let tz = zones::parse(&tz_name);
+    // The same wall-clock shift applies to every moved meeting, so a series
+    // keeps its local time across daylight-saving changes.
+    let shift = mv.start_local - local_of(t.starts_at, tz);
+
+    // (id, old start, old end, version) of every meeting that moves.
+    let mut targets: Vec<(i64, i64, i64, i64)> = match (mv.scope, t.series_id) {
+        (RescheduleScope::ThisAndFuture, Some(series)) => sqlx::query(
+            "SELECT id, starts_at, ends_at, version FROM appointment WHERE series_id = $1 \
+             AND starts_at >= $2 AND status IN ('booked', 'pending', 'proposed') ORDER BY starts_at",
+        )
+        .bind(series)
+        .bind(t.starts_at)
+        .fetch_all(change.conn())
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect(),
+        _ => vec![(mv.appointment_id, t.starts_at, t.ends_at, t.version)],
+    };
+    let ids: Vec<i64> = targets.iter().map(|x| x.0).collect();
+    let mut new_times = Vec::with_capacity(targets.len());
+    for (_, start, end, _) in &targets {
+        let local = local_of(*start, tz) + shift;
+        let new_start = resolve_local(&tz, local)
+            .ok_or_else(|| {
+                AppError::validation("That start time does not exist in the clinic's time zone.")
+            })?
+            .timestamp();
+        let new_end = new_start + (end - start);
+        booking::check_new_times(new_start, new_end, now).map_err(AppError::Validation)?;
+        new_times.push((new_start, new_end));
+    }
+
+    change.lock_provider(t.host).await?;
+    for (s, e) in &new_times {
+        if let Some(c) = find_conflict(change.tx_mut(), t.host, *s, *e, &ids, tz).await? {
+            return Err(AppError::conflict(format!(
+                "This provider is already booked at that time: {c}."
+            )));
+        }
+    }
+    let invited: Vec<i64> = sqlx::query_scalar(
+        "SELECT provider_id FROM participant WHERE appointment_id = $1 ORDER BY provider_id",
+    )
+    .bind(mv.appointment_id)
+    .fetch_all(change.conn())
+    .await
+    .map_err(db_error)?;
+    let mut warnings = Vec::new();
+    for (s, e) in &new_times {
+        warnings.extend(invited_overlaps(change.tx_mut(), &invited, *s, *e, &ids, tz).await?);
+    }
+
+    // Splitting: the moved part becomes its own series unless it is the
+    // whole series (nothing earlier), which simply moves.
+    let mut series_id = t.series_id;
+    if let (RescheduleScope::ThisAndFuture, Some(series)) = (mv.scope, t.series_id) {
+        let r = sqlx::query("SELECT rrule FROM series WHERE id = $1")
+            .bind(series)
+            .fetch_one(change.conn())
+            .await
+            .map_err(db_error)?;
+        let rule = Weekly::parse_rrule(&r.get::<String, _>(0))
+            .ok_or_else(|| AppError::Internal("unreadable series rule".into()))?;
+        let earlier: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM appointment WHERE series_id = $1 AND starts_at < $2",
+        )
+        .bind(series)
+        .bind(t.starts_at)
+        .fetch_one(change.conn())
+        .await
+        .map_err(db_error)?;
+        let (before, after) = rule.split(
+            local_of(t.starts_at, tz).date(),
+            targets.len() as u32,
+            shift.num_days(),
+        );
+        let dtstart = mv.start_local.format("%Y%m%dT%H%M%S").to_string();
+        if earlier == 0 {
+            sqlx::query("UPDATE series SET rrule = $1, dtstart_local = $2 WHERE id = $3")
+                .bind(after.rrule())
+                .bind(&dtstart)
+                .bind(series)
+                .execute(change.conn())
+                .await
+                .map_err(db_error)?;
+        } else {
+            sqlx::query("UPDATE series SET rrule = $1 WHERE id = $2")
+                .bind(before.rrule())
+                .bind(series)
+                .execute(change.conn())
+                .await
+                .map_err(db_error)?;
+            series_id = Some(
+                sqlx::query_scalar::<_, i64>(
+                    "INSERT INTO series (clinic_id, host_provider_id, rrule, dtstart_local, time_zone, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(t.clinic_id)
+                .bind(t.host)
+                .bind(after.rrule())
+                .bind(&dtstart)
+                .bind(tz.name())
+                .bind(now)
+                .fetch_one(change.conn())
+                .await
+                .map_err(db_error)?,
+            );
+        }
+    }
+
+    // Moving later, update the last meeting first (and earlier, the first
+    // first) so no intermediate state overlaps a not-yet-moved sibling and
+    // trips the database's no-overlap guard.
+    let mut plan: Vec<((i64, i64, i64, i64), (i64, i64))> =
+        targets.drain(..).zip(new_times).collect();
+    if shift > chrono::Duration::zero() {
+        plan.reverse();
+    }
+    let mut audience: Vec<i64> = invited.clone();
+    audience.extend([t.patient, t.host]);
+    for ((id, old_start, old_end, version), (new_start, new_end)) in &plan {
+        let updated = sqlx::query(
+            "UPDATE appointment SET starts_at = $1, ends_at = $2, location = $3, series_id = $4, \
+             updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7",
+        )
+        .bind(*new_start)
+        .bind(*new_end)
+        .bind(&location)
+        .bind(series_id)
+        .bind(now)
+        .bind(*id)
+        .bind(*version)
+        .execute(change.conn())
+        .await
+        .map_err(conflict_or_db)?;
+        if updated.rows_affected() == 0 {
+            return Err(AppError::conflict(
+                "This appointment was just changed by someone else. Reload and try again.",
+            ));
+        }
+        sqlx::query("UPDATE participant SET status = 'needs-action' WHERE appointment_id = $1")
+            .bind(*id)
+            .execute(change.conn())
+            .await
+            .map_err(db_error)?;
+        change
+            .audit(Audit {
+                actor_id: Some(me.user_id),
+                on_behalf_of_id: on_behalf,
+                clinic_id: Some(t.clinic_id),
+                action: "appointment.reschedule",
+                entity: "appointment",
+                entity_id: *id,
+                before: Some(json!({ "starts_at": old_start, "ends_at": old_end })),
+                after: Some(
+                    json!({ "starts_at": new_start, "ends_at": new_end, "location": location,
+                    "series_id": series_id }),
+                ),
+            })
+            .await?;
+        change
+            .emit(LiveEvent {
+                topic: topic::APPOINTMENT.into(),
+                action: "rescheduled".into(),
+                entity_id: *id,
+                version: version + 1,
+                clinic_id: Some(t.clinic_id),
+                user_ids: audience.clone(),
+                at_us: 0,
+            })
+            .await?;
+    }
+    change.commit().await?;
+    Ok(Moved {
+        ids,
+        series_id,
+        warnings,
+    })
 }

@@ -8,9 +8,11 @@
 pub mod accounts;
 pub mod appointments;
 pub mod authz;
+pub mod booking_rows;
 pub mod bookings;
 pub mod clinics;
 pub mod requests;
+pub mod schedule;
 
 use super::db::{db_error, DbKind, Tx};
 use super::events::{BusMessage, EventBus};

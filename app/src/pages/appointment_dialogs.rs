@@ -1,0 +1,429 @@
+//! The dialogs that change an appointment, shared by the Schedule,
+//! Consultations and Bookings: Cancel, Reschedule and New appointment.
+
+use super::error_alert;
+use crate::api::{create_options, CancelAppointment, CreateAppointment, RescheduleAppointment};
+use crate::domain::booking::{CancelReason, MAX_CANCEL_NOTE};
+use crate::error::AppError;
+use crate::model::{BookingRow, WriteOutcome};
+use leptos::prelude::*;
+
+/// The one cancel dialog: booking summary, reason (FHIR-coded; "Other"
+/// needs an explanation), note with a counter, message to the patient, the
+/// irreversibility warning, and confirm buttons enabled only when valid.
+#[component]
+pub fn CancelDialog(
+    row: BookingRow,
+    action: ServerAction<CancelAppointment>,
+    on_close: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let reason = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let message = RwSignal::new(String::new());
+    let count = move || note.with(|n| n.chars().count());
+    let valid = move || {
+        let r = reason.get();
+        !r.is_empty()
+            && count() <= MAX_CANCEL_NOTE
+            && (r != "other" || !note.get().trim().is_empty())
+    };
+    let pending = action.pending();
+    let id = row.id;
+    let submit = move |scope: &'static str| {
+        action.dispatch(CancelAppointment {
+            id,
+            scope: scope.into(),
+            reason: reason.get_untracked(),
+            note: note.get_untracked(),
+            message: message.get_untracked(),
+        });
+    };
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="cancel-title">
+                <h2 id="cancel-title">"Cancel Meeting"</h2>
+                <dl class="facts">
+                    <dt>"Patient"</dt>
+                    <dd>{row.patient.clone()}</dd>
+                    <dt>"Time"</dt>
+                    <dd>{format!("{} ({})", row.when, row.time_zone)}</dd>
+                    <dt>"Practitioner"</dt>
+                    <dd>{row.practitioner.clone()}</dd>
+                    <dt>"Appointment type"</dt>
+                    <dd>{row.service.clone()}</dd>
+                </dl>
+                {error_alert(action.value())}
+                <div class="form">
+                    <label for="cancel-reason">"Reason"</label>
+                    <select id="cancel-reason" on:change=move |e| reason.set(event_target_value(&e))>
+                        <option value="">"Choose a reason…"</option>
+                        {CancelReason::ALL
+                            .into_iter()
+                            .map(|r| view! { <option value=r.fhir_code()>{r.label()}</option> })
+                            .collect_view()}
+                    </select>
+                    <label for="cancel-note">
+                        {move || if reason.get() == "other" { "Explanation (required)" } else { "Note (optional)" }}
+                    </label>
+                    <textarea
+                        id="cancel-note"
+                        rows="3"
+                        maxlength=MAX_CANCEL_NOTE.to_string()
+                        on:input=move |e| note.set(event_target_value(&e))
+                    ></textarea>
+                    <p class="muted counter" aria-live="polite">{move || format!("{} / {MAX_CANCEL_NOTE}", count())}</p>
+                    <label for="cancel-message">"Message to the patient (optional)"</label>
+                    <textarea id="cancel-message" rows="2" on:input=move |e| message.set(event_target_value(&e))></textarea>
+                    <p class="alert warn">"This action cannot be undone."</p>
+                </div>
+                <div class="actions">
+                    <button type="button" on:click=move |_| on_close()>"Keep the booking"</button>
+                    {if row.in_series {
+                        view! {
+                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit("this")>
+                                "Cancel This Meeting Only"
+                            </button>
+                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit("series")>
+                                "Cancel All Meetings in This Series"
+                            </button>
+                        }
+                        .into_any()
+                    } else {
+                        view! {
+                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit("this")>
+                                "Cancel Meeting"
+                            </button>
+                        }
+                        .into_any()
+                    }}
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// The confirmation banner after a create or reschedule, with any warnings
+/// about invited providers who are busy at the time.
+#[component]
+pub fn Saved(
+    #[prop(into)] value: Signal<Option<Result<WriteOutcome, AppError>>>,
+    one: &'static str,
+    many: &'static str,
+) -> impl IntoView {
+    move || {
+        value.get().and_then(|r| r.ok()).map(|o| {
+            let text = if o.count == 1 {
+                one.to_string()
+            } else {
+                many.replace("{n}", &o.count.to_string())
+            };
+            view! {
+                <p class="alert ok" role="status">{text}</p>
+                {o
+                    .warnings
+                    .into_iter()
+                    .map(|w| view! { <p class="alert warn" role="status">{w}</p> })
+                    .collect_view()}
+            }
+        })
+    }
+}
+
+/// Reschedule by staff: new date, time and location; for a series, "This
+/// event" or "This and all future events" (the series is split there).
+#[component]
+pub fn RescheduleDialog(
+    row: BookingRow,
+    action: ServerAction<RescheduleAppointment>,
+    on_close: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let date = RwSignal::new(row.start_date.clone());
+    let time = RwSignal::new(row.start_time.clone());
+    let location = RwSignal::new(row.location.clone());
+    let scope = RwSignal::new("this");
+    let pending = action.pending();
+    let id = row.id;
+    let valid = move || !date.get().is_empty() && !time.get().is_empty();
+    let submit = move |_| {
+        action.dispatch(RescheduleAppointment {
+            id,
+            date: date.get_untracked(),
+            start: time.get_untracked(),
+            location: location.get_untracked(),
+            scope: scope.get_untracked().into(),
+        });
+    };
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="resched-title">
+                <h2 id="resched-title">"Reschedule"</h2>
+                <dl class="facts">
+                    <dt>"Patient"</dt>
+                    <dd>{row.patient.clone()}</dd>
+                    <dt>"Now"</dt>
+                    <dd>{format!("{} ({})", row.when, row.time_zone)}</dd>
+                    <dt>"Practitioner"</dt>
+                    <dd>{row.practitioner.clone()}</dd>
+                    <dt>"Appointment type"</dt>
+                    <dd>{format!("{} · {} min", row.service, row.minutes)}</dd>
+                </dl>
+                {error_alert(action.value())}
+                <div class="form">
+                    <div class="grid-2">
+                        <div>
+                            <label for="resched-date">"New date"</label>
+                            <input id="resched-date" type="date" prop:value=move || date.get()
+                                on:input=move |e| date.set(event_target_value(&e)) />
+                        </div>
+                        <div>
+                            <label for="resched-time">{format!("New start time ({})", row.time_zone)}</label>
+                            <input id="resched-time" type="time" prop:value=move || time.get()
+                                on:input=move |e| time.set(event_target_value(&e)) />
+                        </div>
+                    </div>
+                    <label for="resched-location">"Location"</label>
+                    <input id="resched-location" type="text" maxlength="200" placeholder="Video (online)"
+                        prop:value=move || location.get() on:input=move |e| location.set(event_target_value(&e)) />
+                    {row.in_series.then(|| view! {
+                        <fieldset class="choices">
+                            <legend>"Which meetings?"</legend>
+                            <label><input type="radio" name="resched-scope" checked on:change=move |_| scope.set("this") />" This event"</label>
+                            <label><input type="radio" name="resched-scope" on:change=move |_| scope.set("future") />" This and all future events"</label>
+                        </fieldset>
+                    })}
+                </div>
+                <div class="actions">
+                    <button type="button" on:click=move |_| on_close()>"Keep the time"</button>
+                    <button type="button" class="primary" disabled=move || !valid() || pending.get() on:click=submit>
+                        "Reschedule"
+                    </button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+fn add_minutes(hhmm: &str, minutes: i64) -> String {
+    match chrono::NaiveTime::parse_from_str(hhmm, "%H:%M") {
+        Ok(t) => (t + chrono::Duration::minutes(minutes))
+            .format("%H:%M")
+            .to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// New appointment: host (fixed for a provider booking for themself),
+/// patient, service, date and time (the end follows the service's length
+/// and can be edited), location, invited providers, and an optional weekly
+/// repeat by count or end date.
+#[component]
+pub fn CreateDialog(
+    clinic_id: i64,
+    /// Prefills the date (YYYY-MM-DD).
+    date: String,
+    action: ServerAction<CreateAppointment>,
+    on_close: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let options = Resource::new(move || clinic_id, create_options);
+    let provider = RwSignal::new(0i64);
+    let patient = RwSignal::new(0i64);
+    let service = RwSignal::new(0i64);
+    let duration = RwSignal::new(30i64);
+    let day = RwSignal::new(date);
+    let start = RwSignal::new("09:00".to_string());
+    let end = RwSignal::new("09:30".to_string());
+    let location = RwSignal::new(String::new());
+    let invited = RwSignal::new(Vec::<i64>::new());
+    let repeat = RwSignal::new(false);
+    let every = RwSignal::new(1u32);
+    let ends = RwSignal::new("count");
+    let count = RwSignal::new(4u32);
+    let until = RwSignal::new(String::new());
+    let pending = action.pending();
+    let valid = move || {
+        provider.get() != 0
+            && patient.get() != 0
+            && service.get() != 0
+            && !day.get().is_empty()
+            && !start.get().is_empty()
+    };
+    let submit = move |_| {
+        let ids: Vec<String> = invited.get_untracked().iter().map(i64::to_string).collect();
+        action.dispatch(CreateAppointment {
+            clinic_id,
+            provider_id: provider.get_untracked(),
+            patient_id: patient.get_untracked(),
+            service_id: service.get_untracked(),
+            date: day.get_untracked(),
+            start: start.get_untracked(),
+            end: end.get_untracked(),
+            location: location.get_untracked(),
+            invited: ids.join(","),
+            repeat: if repeat.get_untracked() {
+                "weekly"
+            } else {
+                "none"
+            }
+            .into(),
+            every_weeks: every.get_untracked(),
+            ends: ends.get_untracked().into(),
+            count: count.get_untracked(),
+            until: until.get_untracked(),
+        });
+    };
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="create-title">
+                <h2 id="create-title">"New appointment"</h2>
+                {error_alert(action.value())}
+                <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match options.await {
+                            Err(e) => view! { <p class="alert error" role="alert">{e.message().to_string()}</p> }.into_any(),
+                            Ok(o) => {
+                                if let Some(me) = o.only_provider {
+                                    provider.set(me);
+                                }
+                                let providers = o.providers.clone();
+                                let invitable = o.providers.clone();
+                                let services = o.services.clone();
+                                let services_for_change = o.services.clone();
+                                view! {
+                                    <div class="form">
+                                        <p class="muted">{format!("Times are in {}.", o.time_zone)}</p>
+                                        <label for="new-provider">"Host provider"</label>
+                                        <select id="new-provider" disabled=o.only_provider.is_some()
+                                            on:change=move |e| provider.set(event_target_value(&e).parse().unwrap_or(0))>
+                                            <option value="0">"Choose a provider…"</option>
+                                            {providers.into_iter().map(|(id, name)| view! {
+                                                <option value=id.to_string() selected=move || provider.get() == id>{name}</option>
+                                            }).collect_view()}
+                                        </select>
+                                        <label for="new-patient">"Patient"</label>
+                                        <select id="new-patient" on:change=move |e| patient.set(event_target_value(&e).parse().unwrap_or(0))>
+                                            <option value="0">"Choose a patient…"</option>
+                                            {o.patients.into_iter().map(|(id, name)| view! {
+                                                <option value=id.to_string()>{name}</option>
+                                            }).collect_view()}
+                                        </select>
+                                        <label for="new-service">"Appointment type"</label>
+                                        <select id="new-service" on:change=move |e| {
+                                            let id: i64 = event_target_value(&e).parse().unwrap_or(0);
+                                            service.set(id);
+                                            if let Some(s) = services_for_change.iter().find(|s| s.id == id) {
+                                                duration.set(s.duration_minutes);
+                                                end.set(add_minutes(&start.get_untracked(), s.duration_minutes));
+                                            }
+                                        }>
+                                            <option value="0">"Choose a service…"</option>
+                                            {services.into_iter().map(|s| view! {
+                                                <option value=s.id.to_string()>{format!("{} ({} min)", s.name, s.duration_minutes)}</option>
+                                            }).collect_view()}
+                                        </select>
+                                        <div class="grid-3">
+                                            <div>
+                                                <label for="new-date">"Date"</label>
+                                                <input id="new-date" type="date" min=o.today.clone() prop:value=move || day.get()
+                                                    on:input=move |e| day.set(event_target_value(&e)) />
+                                            </div>
+                                            <div>
+                                                <label for="new-start">"Start"</label>
+                                                <input id="new-start" type="time" prop:value=move || start.get()
+                                                    on:input=move |e| {
+                                                        let v = event_target_value(&e);
+                                                        end.set(add_minutes(&v, duration.get_untracked()));
+                                                        start.set(v);
+                                                    } />
+                                            </div>
+                                            <div>
+                                                <label for="new-end">"End"</label>
+                                                <input id="new-end" type="time" prop:value=move || end.get()
+                                                    on:input=move |e| end.set(event_target_value(&e)) />
+                                            </div>
+                                        </div>
+                                        <label for="new-location">"Location"</label>
+                                        <input id="new-location" type="text" maxlength="200" placeholder="Video (online)"
+                                            on:input=move |e| location.set(event_target_value(&e)) />
+                                        <fieldset class="choices">
+                                            <legend>"Invite providers"</legend>
+                                            {invitable.into_iter().map(|(id, name)| view! {
+                                                <label class=move || if provider.get() == id { "hidden" } else { "" }>
+                                                    <input type="checkbox" on:change=move |e| {
+                                                        let on = event_target_checked(&e);
+                                                        invited.update(|v| { v.retain(|x| *x != id); if on { v.push(id); } });
+                                                    } />
+                                                    " " {name}
+                                                </label>
+                                            }).collect_view()}
+                                        </fieldset>
+                                        <label class="check">
+                                            <input id="new-repeat" type="checkbox" on:change=move |e| repeat.set(event_target_checked(&e)) />
+                                            " Repeats weekly"
+                                        </label>
+                                        <Show when=move || repeat.get()>
+                                            <div class="grid-3">
+                                                <div>
+                                                    <label for="new-every">"Every (weeks)"</label>
+                                                    <input id="new-every" type="number" min="1" max="52" prop:value=move || every.get().to_string()
+                                                        on:input=move |e| every.set(event_target_value(&e).parse().unwrap_or(0)) />
+                                                </div>
+                                                <div>
+                                                    <label for="new-ends">"Ends"</label>
+                                                    <select id="new-ends" on:change=move |e| ends.set(if event_target_value(&e) == "until" { "until" } else { "count" })>
+                                                        <option value="count">"After a number of meetings"</option>
+                                                        <option value="until">"On a date"</option>
+                                                    </select>
+                                                </div>
+                                                <div>
+                                                    {move || if ends.get() == "count" {
+                                                        view! {
+                                                            <label for="new-count">"Meetings"</label>
+                                                            <input id="new-count" type="number" min="1" max="104" prop:value=move || count.get().to_string()
+                                                                on:input=move |e| count.set(event_target_value(&e).parse().unwrap_or(0)) />
+                                                        }.into_any()
+                                                    } else {
+                                                        view! {
+                                                            <label for="new-until">"Last date"</label>
+                                                            <input id="new-until" type="date" prop:value=move || until.get()
+                                                                on:input=move |e| until.set(event_target_value(&e)) />
+                                                        }.into_any()
+                                                    }}
+                                                </div>
+                                            </div>
+                                        </Show>
+                                        <p class="muted">"A video join link, meeting ID and passcode are generated."</p>
+                                    </div>
+                                }.into_any()
+                            }
+                        }
+                    })}
+                </Suspense>
+                <div class="actions">
+                    <button type="button" on:click=move |_| on_close()>"Close"</button>
+                    <button type="button" class="primary" disabled=move || !valid() || pending.get() on:click=submit>
+                        "Create appointment"
+                    </button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// Invited providers and their answers ("Dr Patel · declined"), so the host
+/// sees who declined.
+#[component]
+pub fn Invitees(list: Vec<crate::model::Invitee>) -> impl IntoView {
+    (!list.is_empty()).then(|| {
+        view! {
+            <ul class="invitees" aria-label="Invited providers">
+                {list
+                    .into_iter()
+                    .map(|i| {
+                        let class = format!("invitee {}", i.status_label());
+                        view! { <li class=class>{i.name.clone()} " · " {i.status_label()}</li> }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+    })
+}
