@@ -569,3 +569,405 @@ both_dbs!(
     bookings_list,
     the_bookings_list_filters_and_respects_clinics
 );
+
+async fn series_times(c: &Ctx, series: i64) -> Vec<(i64, i64)> {
+    sqlx::query_as("SELECT id, starts_at FROM appointment WHERE series_id = $1 ORDER BY starts_at")
+        .bind(series)
+        .fetch_all(&c.t.state.db.pool)
+        .await
+        .unwrap()
+}
+
+fn ny_local(ts: i64) -> NaiveDateTime {
+    let ny = app::server::zones::parse("America/New_York");
+    chrono::DateTime::from_timestamp(ts, 0)
+        .unwrap()
+        .with_timezone(&ny)
+        .naive_local()
+}
+
+async fn reschedule_moves_one_or_splits_the_series(b: Backend) {
+    use app::server::service::appointments::{reschedule, Move, RescheduleScope};
+    let c = ctx(b).await;
+    let sched = c.t.me("scheduler@northside.test").await;
+    // Thursdays 18:00 from 5 Mar, four meetings (DST starts 8 Mar), Dr. Lee invited.
+    let mut new = c.booking(local(2026, 3, 5, 18, 0));
+    new.invited = vec![c.lee];
+    new.recurrence = Some(Weekly {
+        interval_weeks: 1,
+        end: End::Count(4),
+    });
+    let made = create(&c.t.state, &sched, new).await.unwrap();
+    let series = made.series_id.unwrap();
+    let before = series_times(&c, series).await;
+    let lee = c.t.me("dr.lee@northside.test").await;
+    decline(&c.t.state, &lee, before[1].0).await.unwrap();
+
+    // "This event": the second meeting moves to 11:00 the same day and stays in the series.
+    let moved = reschedule(
+        &c.t.state,
+        &sched,
+        Move {
+            appointment_id: before[1].0,
+            start_local: local(2026, 3, 12, 11, 0),
+            location: "Room 4".into(),
+            scope: RescheduleScope::ThisOnly,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved.ids, vec![before[1].0]);
+    let after = series_times(&c, series).await;
+    assert_eq!(after.len(), 4);
+    assert_eq!(ny_local(after[1].1), local(2026, 3, 12, 11, 0));
+    assert_eq!(
+        (after[0], after[2], after[3]),
+        (before[0], before[2], before[3])
+    );
+    assert_eq!(
+        c.t.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {} AND location = 'Room 4' AND ends_at - starts_at = 1800",
+            before[1].0
+        ))
+        .await,
+        1
+    );
+    // The invitation is asked again at the new time.
+    assert_eq!(
+        c.t.count(&format!(
+            "SELECT COUNT(*) FROM participant WHERE appointment_id = {} AND status = 'needs-action'",
+            before[1].0
+        ))
+        .await,
+        1
+    );
+
+    // "This and all future events" from the third: moved to Fridays 09:00,
+    // split into a new series; the first two stay where they are.
+    let moved = reschedule(
+        &c.t.state,
+        &sched,
+        Move {
+            appointment_id: before[2].0,
+            start_local: local(2026, 3, 20, 9, 0),
+            location: String::new(),
+            scope: RescheduleScope::ThisAndFuture,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved.ids, vec![before[2].0, before[3].0]);
+    let new_series = moved.series_id.unwrap();
+    assert_ne!(new_series, series);
+    let old_part = series_times(&c, series).await;
+    assert_eq!(
+        old_part,
+        after[..2].to_vec(),
+        "the earlier part is untouched"
+    );
+    let new_part = series_times(&c, new_series).await;
+    assert_eq!(
+        new_part.iter().map(|x| ny_local(x.1)).collect::<Vec<_>>(),
+        vec![local(2026, 3, 20, 9, 0), local(2026, 3, 27, 9, 0)]
+    );
+    let rules: Vec<String> =
+        sqlx::query_scalar("SELECT rrule FROM series WHERE id IN ($1, $2) ORDER BY id")
+            .bind(series)
+            .bind(new_series)
+            .fetch_all(&c.t.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        rules,
+        vec!["FREQ=WEEKLY;UNTIL=20260318", "FREQ=WEEKLY;COUNT=2"]
+    );
+    assert_eq!(
+        c.t.count("SELECT COUNT(*) FROM audit WHERE action = 'appointment.reschedule'")
+            .await,
+        3
+    );
+    assert_eq!(c.overlaps().await, 0);
+}
+both_dbs!(reschedule_series, reschedule_moves_one_or_splits_the_series);
+
+async fn reschedule_refuses_conflicts_and_bad_input(b: Backend) {
+    use app::server::service::appointments::{reschedule, Move, RescheduleScope};
+    let c = ctx(b).await;
+    let sched = c.t.me("scheduler@northside.test").await;
+    let mut first = c.booking(local(2026, 3, 9, 7, 0));
+    first.invited = vec![c.kim];
+    let a = create(&c.t.state, &sched, first).await.unwrap().ids[0];
+    let other = create(&c.t.state, &sched, c.booking(local(2026, 3, 9, 8, 0)))
+        .await
+        .unwrap()
+        .ids[0];
+    let mv = |id, start| Move {
+        appointment_id: id,
+        start_local: start,
+        location: String::new(),
+        scope: RescheduleScope::ThisOnly,
+    };
+    let snapshot = || async {
+        sqlx::query_as::<_, (i64, i64, i64, i64)>(
+            "SELECT id, starts_at, ends_at, version FROM appointment ORDER BY id",
+        )
+        .fetch_all(&c.t.state.db.pool)
+        .await
+        .unwrap()
+    };
+    let before = snapshot().await;
+
+    match reschedule(&c.t.state, &sched, mv(a, local(2026, 3, 9, 8, 15))).await {
+        Err(AppError::Conflict(m)) => {
+            assert!(m.contains(&format!("#{other}")), "names the conflict: {m}")
+        }
+        r => panic!("expected a conflict, got {r:?}"),
+    }
+    assert!(matches!(
+        reschedule(&c.t.state, &sched, mv(a, local(2026, 3, 1, 9, 0))).await,
+        Err(AppError::Validation(_))
+    ));
+    assert!(matches!(
+        reschedule(&c.t.state, &sched, mv(9_999_999, local(2026, 3, 9, 9, 0))).await,
+        Err(AppError::NotFound(_))
+    ));
+    let kim = c.t.me("dr.kim@northside.test").await;
+    match reschedule(&c.t.state, &kim, mv(a, local(2026, 3, 9, 9, 0))).await {
+        Err(AppError::Forbidden(m)) => assert!(m.contains("Only the host"), "{m}"),
+        r => panic!("an invited provider cannot reschedule: {r:?}"),
+    }
+    let harbour = c.t.me("admin@harbour.test").await;
+    assert!(matches!(
+        reschedule(&c.t.state, &harbour, mv(a, local(2026, 3, 9, 9, 0))).await,
+        Err(AppError::NotFound(_))
+    ));
+    let ann = c.t.me("ann@patients.test").await;
+    assert!(reschedule(&c.t.state, &ann, mv(a, local(2026, 3, 9, 9, 0)))
+        .await
+        .is_err());
+    let long = Move {
+        location: "x".repeat(201),
+        ..mv(a, local(2026, 3, 9, 9, 0))
+    };
+    assert!(matches!(
+        reschedule(&c.t.state, &sched, long).await,
+        Err(AppError::Validation(_))
+    ));
+    assert_eq!(snapshot().await, before, "nothing changed");
+
+    // A cancelled or started appointment cannot be moved.
+    let form = validate_cancel("prov", "", "").unwrap();
+    cancel(&c.t.state, &sched, other, CancelScope::ThisOnly, form)
+        .await
+        .unwrap();
+    assert!(matches!(
+        reschedule(&c.t.state, &sched, mv(other, local(2026, 3, 9, 10, 0))).await,
+        Err(AppError::Validation(m)) if m.contains("cancelled")
+    ));
+    c.t.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 9, 11, 5, 0).unwrap());
+    assert!(matches!(
+        reschedule(&c.t.state, &sched, mv(a, local(2026, 3, 10, 10, 0))).await,
+        Err(AppError::Validation(m)) if m.contains("already started")
+    ));
+}
+both_dbs!(reschedule_rules, reschedule_refuses_conflicts_and_bad_input);
+
+async fn concurrent_reschedules_onto_one_slot_have_one_winner(b: Backend) {
+    use app::server::service::appointments::{reschedule, Move, RescheduleScope};
+    let c = ctx(b).await;
+    let sched = c.t.me("scheduler@northside.test").await;
+    let mut ids = Vec::new();
+    for day in 9..=13 {
+        for hour in [7, 18, 19] {
+            let made = create(&c.t.state, &sched, c.booking(local(2026, 3, day, hour, 0)))
+                .await
+                .unwrap();
+            ids.push(made.ids[0]);
+        }
+    }
+    assert!(ids.len() >= 15);
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let state = c.t.state.clone();
+            let sched: Me = sched.clone();
+            let mv = Move {
+                appointment_id: *id,
+                start_local: local(2026, 3, 16, 7, 0),
+                location: String::new(),
+                scope: RescheduleScope::ThisOnly,
+            };
+            tokio::spawn(async move { reschedule(&state, &sched, mv).await })
+        })
+        .collect();
+    let mut wins = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(AppError::Conflict(_)) => {}
+            Err(e) => panic!("unexpected: {e:?}"),
+        }
+    }
+    assert_eq!(wins, 1, "exactly one reschedule onto the slot wins");
+    assert_eq!(c.overlaps().await, 0);
+}
+both_dbs!(
+    reschedule_race,
+    concurrent_reschedules_onto_one_slot_have_one_winner
+);
+
+async fn the_schedule_shows_each_viewer_what_they_may_see(b: Backend) {
+    use app::model::ScheduleMode;
+    use app::server::service::schedule::{view, ScheduleQuery};
+    let c = ctx(b).await;
+    let sched = c.t.me("scheduler@northside.test").await;
+    // Patel hosts at 07:00 on Mon 9 Mar with Lee invited; Lee hosts his own at 07:15.
+    let mut with_lee = c.booking(local(2026, 3, 9, 7, 0));
+    with_lee.invited = vec![c.lee];
+    let hosted = create(&c.t.state, &sched, with_lee).await.unwrap().ids[0];
+    let mut lees_own = c.booking(local(2026, 3, 9, 7, 15));
+    lees_own.provider_id = c.lee;
+    lees_own.invited = vec![c.kim];
+    let made = create(&c.t.state, &sched, lees_own).await.unwrap();
+    assert_eq!(made.warnings.len(), 0, "Kim is free then");
+    let mut again = c.booking(local(2026, 3, 9, 7, 30));
+    again.provider_id = c.kim;
+    again.invited = vec![c.lee];
+    let warned = create(&c.t.state, &sched, again).await.unwrap();
+    assert!(
+        warned.warnings.iter().any(|w| w.contains("Dr. Jordan Lee")),
+        "overlaps for invited providers are a warning, not a refusal: {:?}",
+        warned.warnings
+    );
+
+    let week = |me: &Me, providers: Vec<i64>| {
+        let state = c.t.state.clone();
+        let me = me.clone();
+        async move {
+            view(
+                &state,
+                &me,
+                ScheduleQuery {
+                    mode: ScheduleMode::Week,
+                    date: NaiveDate::from_ymd_opt(2026, 3, 11),
+                    providers,
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+    };
+    let v = week(&sched, vec![]).await.unwrap();
+    assert_eq!(v.columns.len(), 7);
+    assert_eq!(v.columns[0].date, "2026-03-09");
+    assert_eq!(v.time_zone, "America/New_York");
+    assert!(v.choose_providers && v.providers.iter().all(|p| p.shown));
+    let monday: Vec<i64> = v.columns[0].items.iter().map(|i| i.booking.id).collect();
+    assert!(monday.contains(&hosted));
+    let item = v.columns[0]
+        .items
+        .iter()
+        .find(|i| i.booking.id == hosted)
+        .unwrap();
+    assert_eq!((item.start_minute, item.end_minute), (7 * 60, 7 * 60 + 30));
+    assert!(item.lanes >= 2, "overlapping items share the column");
+    assert!(item
+        .overlap_warning
+        .as_deref()
+        .unwrap_or("")
+        .contains("Dr. Jordan Lee"));
+    assert_eq!(item.booking.participants.len(), 1);
+
+    // Only Dr. Patel chosen: Lee's own appointment is not shown.
+    let only_patel = week(&sched, vec![c.patel]).await.unwrap();
+    assert!(only_patel.columns[0]
+        .items
+        .iter()
+        .all(|i| i.booking.host_id == c.patel
+            || i.booking
+                .participants
+                .iter()
+                .any(|p| p.provider_id == c.patel)));
+
+    // Dr. Lee sees his own and the meeting he is invited to, with his answer.
+    let lee = c.t.me("dr.lee@northside.test").await;
+    let mine = week(&lee, vec![c.patel]).await.unwrap();
+    assert!(!mine.choose_providers);
+    let invited = mine.columns[0]
+        .items
+        .iter()
+        .find(|i| i.booking.id == hosted)
+        .expect("the invitation shows in the invitee's week");
+    assert_eq!(invited.invitation.as_deref(), Some("needs-action"));
+    assert!(
+        invited.booking.cancel_blocked.is_some(),
+        "an invitee cannot cancel"
+    );
+    assert!(mine
+        .columns
+        .iter()
+        .flat_map(|c| &c.items)
+        .all(|i| i.booking.host_id == c.lee
+            || i.booking
+                .participants
+                .iter()
+                .any(|p| p.provider_id == c.lee)));
+
+    // Day view: a column per provider; the invitation also shows in Lee's column.
+    let day = view(
+        &c.t.state,
+        &sched,
+        ScheduleQuery {
+            mode: ScheduleMode::Day,
+            date: NaiveDate::from_ymd_opt(2026, 3, 9),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(day.columns.len(), 3);
+    let lee_col = day
+        .columns
+        .iter()
+        .find(|x| x.provider_id == Some(c.lee))
+        .unwrap();
+    assert!(lee_col
+        .items
+        .iter()
+        .any(|i| i.booking.id == hosted && i.invitation.is_some()));
+
+    // Cancelled meetings leave the schedule.
+    let form = validate_cancel("prov", "", "").unwrap();
+    cancel(&c.t.state, &sched, hosted, CancelScope::ThisOnly, form)
+        .await
+        .unwrap();
+    let v = week(&sched, vec![]).await.unwrap();
+    assert!(v
+        .columns
+        .iter()
+        .flat_map(|c| &c.items)
+        .all(|i| i.booking.id != hosted));
+
+    // Patients and other clinics' staff are kept out.
+    let ann = c.t.me("ann@patients.test").await;
+    assert!(matches!(
+        week(&ann, vec![]).await,
+        Err(AppError::Forbidden(_))
+    ));
+    let harbour = c.t.me("admin@harbour.test").await;
+    let other_clinic = view(
+        &c.t.state,
+        &harbour,
+        ScheduleQuery {
+            clinic_id: Some(c.north),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(matches!(other_clinic, Err(AppError::Forbidden(_))));
+}
+both_dbs!(
+    schedule_view,
+    the_schedule_shows_each_viewer_what_they_may_see
+);
