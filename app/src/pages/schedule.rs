@@ -34,8 +34,16 @@ struct Actions {
 
 #[component]
 fn Schedule() -> impl IntoView {
-    let mode = RwSignal::new(ScheduleMode::Week);
-    let date = RwSignal::new(String::new());
+    // `?view=day&date=2026-03-09` opens a given view and date (links, tests).
+    let query = leptos_router::hooks::use_query_map();
+    let (initial_mode, initial_date) = query.with_untracked(|q| {
+        (
+            q.get("view").and_then(|v| ScheduleMode::parse(&v)),
+            q.get("date").unwrap_or_default(),
+        )
+    });
+    let mode = RwSignal::new(initial_mode.unwrap_or_default());
+    let date = RwSignal::new(initial_date);
     let clinic = RwSignal::new(0i64);
     // Chosen providers (admins and schedulers); empty = all.
     let providers = RwSignal::new(Vec::<i64>::new());
@@ -70,26 +78,32 @@ fn Schedule() -> impl IntoView {
             schedule(c, m.as_str().into(), d, ids.join(","))
         },
     );
-    // Close dialogs once their action went through.
+    // Close dialogs once their action went through; only the latest
+    // action's confirmation is shown.
+    let latest = RwSignal::new("");
     Effect::new(move |_| {
         if let Some(Ok(_)) = cancel.value().get() {
+            latest.set("cancel");
             actions.cancelling.set(None);
             actions.selected.set(None);
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(_)) = reschedule.value().get() {
+            latest.set("reschedule");
             actions.rescheduling.set(None);
             actions.selected.set(None);
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
+            latest.set("create");
             creating.set(None);
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(_)) = decline.value().get() {
+            latest.set("decline");
             actions.selected.set(None);
         }
     });
@@ -98,16 +112,24 @@ fn Schedule() -> impl IntoView {
     // overflows the compiler's query depth.
     let banners = view! {
         {move || {
+            (latest.get() == "cancel").then_some(())?;
             cancel.value().get().and_then(|r| r.ok()).map(|n| {
                 let what = if n == 1 { "The meeting was cancelled.".to_string() } else { format!("{n} meetings were cancelled.") };
                 view! { <p class="alert ok" role="status">{what}</p> }
             })
         }}
-        <Saved value=reschedule.value() one="The meeting was rescheduled." many="{n} meetings were rescheduled." />
-        <Saved value=create.value() one="The appointment was created." many="{n} appointments were created." />
-        {move || decline.value().get().and_then(|r| r.ok()).map(|_| view! {
-            <p class="alert ok" role="status">"You declined the invitation. The host has been told."</p>
-        })}
+        <Show when=move || latest.get() == "reschedule">
+            <Saved value=reschedule.value() one="The meeting was rescheduled." many="{n} meetings were rescheduled." />
+        </Show>
+        <Show when=move || latest.get() == "create">
+            <Saved value=create.value() one="The appointment was created." many="{n} appointments were created." />
+        </Show>
+        {move || {
+            (latest.get() == "decline").then_some(())?;
+            decline.value().get().and_then(|r| r.ok()).map(|_| view! {
+                <p class="alert ok" role="status">"You declined the invitation. The host has been told."</p>
+            })
+        }}
         {error_alert(decline.value())}
     }
     .into_any();
