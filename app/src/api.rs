@@ -321,43 +321,29 @@ pub async fn create_options(clinic_id: i64) -> Result<crate::model::CreateOption
     .await
 }
 
-/// Creates an appointment, or a weekly series (`repeat` "weekly", every
-/// `every_weeks` weeks, ending after `count` meetings or on `until`).
-#[allow(clippy::too_many_arguments)]
+/// Creates an appointment, or a weekly series (see `AppointmentForm`).
 #[server(prefix = "/api", endpoint = "create_appointment")]
 pub async fn create_appointment(
-    clinic_id: i64,
-    provider_id: i64,
-    patient_id: i64,
-    service_id: i64,
-    date: String,
-    start: String,
-    end: String,
-    location: String,
-    invited: String,
-    repeat: String,
-    every_weeks: u32,
-    ends: String,
-    count: u32,
-    until: String,
+    form: crate::model::AppointmentForm,
 ) -> Result<crate::model::WriteOutcome, AppError> {
     use crate::domain::recurrence::{End, Weekly};
     ctx::run(async {
         let s = ctx::require_session()?;
-        let start_local = parse_local(&date, &start, "start")?;
-        let end_local = if end.trim().is_empty() {
+        let f = form;
+        let start_local = parse_local(&f.date, &f.start, "start")?;
+        let end_local = if f.end.trim().is_empty() {
             None
         } else {
-            Some(parse_local(&date, &end, "end")?)
+            Some(parse_local(&f.date, &f.end, "end")?)
         };
         let recurrence =
-            match repeat.as_str() {
+            match f.repeat.as_str() {
                 "" | "none" => None,
                 "weekly" => Some(Weekly {
-                    interval_weeks: every_weeks,
-                    end: match ends.as_str() {
-                        "count" => End::Count(count),
-                        "until" => End::Until(parse_date(&until)?.ok_or_else(|| {
+                    interval_weeks: f.every_weeks,
+                    end: match f.ends.as_str() {
+                        "count" => End::Count(f.count),
+                        "until" => End::Until(parse_date(&f.until)?.ok_or_else(|| {
                             AppError::validation("Enter the date the series ends.")
                         })?),
                         _ => return Err(AppError::validation("Choose how the series ends.")),
@@ -370,14 +356,14 @@ pub async fn create_appointment(
                 }
             };
         let new = service::appointments::NewAppointment {
-            clinic_id,
-            provider_id,
-            patient_id,
-            service_id,
+            clinic_id: f.clinic_id,
+            provider_id: f.provider_id,
+            patient_id: f.patient_id,
+            service_id: f.service_id,
             start_local,
             end_local,
-            location,
-            invited: parse_ids(&invited, "invited providers")?,
+            location: f.location,
+            invited: parse_ids(&f.invited, "invited providers")?,
             recurrence,
         };
         let c = service::appointments::create(&ctx::state()?, &s.me, new).await?;

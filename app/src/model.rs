@@ -314,3 +314,26 @@ pub struct BookingPage {
     pub page: i64,
     pub page_size: i64,
 }
+
+/// The New appointment form as submitted. Dates and times are local to the
+/// clinic ("2026-03-09", "14:30"); a blank `end` takes the service's length.
+/// `repeat` is "none" or "weekly" (every `every_weeks` weeks, ending after
+/// `count` meetings when `ends` is "count", or on `until` when "until");
+/// `invited` is a comma-separated list of provider ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AppointmentForm {
+    pub clinic_id: i64,
+    pub provider_id: i64,
+    pub patient_id: i64,
+    pub service_id: i64,
+    pub date: String,
+    pub start: String,
+    pub end: String,
+    pub location: String,
+    pub invited: String,
+    pub repeat: String,
+    pub every_weeks: u32,
+    pub ends: String,
+    pub count: u32,
+    pub until: String,
+}

@@ -796,13 +796,21 @@ async fn main() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let url = format!("sqlite://{}", dir.join("bench.db").display());
     results.extend(run("SQLite", url, &data).await);
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("KEEPDB").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        eprintln!("kept {}", dir.display());
+    }
 
     match std::env::var("SLOTWISE_TEST_PG_URL") {
         Ok(admin) if !admin.trim().is_empty() => {
             let (name, url) = create_pg_database(&admin).await;
             results.extend(run("PostgreSQL", url, &data).await);
-            drop_pg_database(&admin, &name).await;
+            if std::env::var_os("KEEPDB").is_none() {
+                drop_pg_database(&admin, &name).await;
+            } else {
+                eprintln!("kept {name}");
+            }
         }
         _ => println!(
             "\n[PostgreSQL] skipped: SLOTWISE_TEST_PG_URL is not set (set it to \

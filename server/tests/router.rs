@@ -397,7 +397,7 @@ async fn staff_pages_redirect_visitors_refuse_patients_and_open_for_staff() {
         "{body}"
     );
     assert!(
-        !body.contains("Week and Day views"),
+        !body.contains("Times in America/New_York"),
         "the page itself is not rendered"
     );
 
@@ -405,7 +405,8 @@ async fn staff_pages_redirect_visitors_refuse_patients_and_open_for_staff() {
     let resp = send(&router, get("/schedule", Some(&staff))).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let body = web::text(resp).await;
-    assert!(body.contains("Week and Day views of your clinic"), "{body}");
+    // The Schedule is rendered on the server with the clinic's week.
+    assert!(body.contains("Times in America/New_York"), "{body}");
     assert!(!body.contains("have access to this page"));
 
     // A patient's own page is open to them.
@@ -766,4 +767,147 @@ async fn a_client_behind_a_trusted_proxy_cannot_dodge_the_address_limit() {
     // Another client is not.
     let status = attempt("scheduler@northside.test", PASSWORD, "203.0.113.10".into()).await;
     assert!(status.is_success() || status.is_redirection(), "{status}");
+}
+
+#[tokio::test]
+async fn staff_create_and_reschedule_over_http_with_clear_errors() {
+    let (t, router) = app().await;
+    let n = |sql: &'static str| t.id(sql);
+    let clinic = n("SELECT id FROM clinic WHERE slug = 'northside'").await;
+    let patel = n("SELECT id FROM app_user WHERE email = 'dr.patel@northside.test'").await;
+    let ann = n("SELECT id FROM app_user WHERE email = 'ann@patients.test'").await;
+    let service = n("SELECT id FROM service WHERE name = 'Video consultation'").await;
+    let sched = t.session("scheduler@northside.test").await;
+    let patient = t.session("ann@patients.test").await;
+    let (clinic, patel, ann, service) = (
+        clinic.to_string(),
+        patel.to_string(),
+        ann.to_string(),
+        service.to_string(),
+    );
+    // The test clock is Wed 4 Mar 2026, 10:00 in New York.
+    let body = |date: &str, start: &str, end: &str| {
+        form(&[
+            ("form[clinic_id]", &clinic),
+            ("form[provider_id]", &patel),
+            ("form[patient_id]", &ann),
+            ("form[service_id]", &service),
+            ("form[date]", date),
+            ("form[start]", start),
+            ("form[end]", end),
+            ("form[location]", ""),
+            ("form[invited]", ""),
+            ("form[repeat]", "none"),
+            ("form[every_weeks]", "1"),
+            ("form[ends]", "count"),
+            ("form[count]", "1"),
+            ("form[until]", ""),
+        ])
+    };
+    let all = "SELECT COUNT(*) FROM appointment";
+    let before = t.count(all).await;
+    let refused = [
+        (
+            body("2026-03-09", "07:00", "06:30"),
+            "The end must be after the start.",
+        ),
+        (
+            body("2026-03-02", "07:00", ""),
+            "Choose a start time in the future.",
+        ),
+        (
+            body("09/03/2026", "07:00", ""),
+            "Enter dates as YYYY-MM-DD.",
+        ),
+        (
+            body("2026-03-09", "7am", ""),
+            "Enter the start time as HH:MM.",
+        ),
+    ];
+    for (b, message) in refused {
+        let resp = send(&router, post("/api/create_appointment", &b, Some(&sched.0))).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(web::json(resp).await["message"], message);
+    }
+    let ok = body("2026-03-09", "07:00", "");
+    let resp = send(
+        &router,
+        post("/api/create_appointment", &ok, Some(&patient.0)),
+    )
+    .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::FORBIDDEN,
+        "patients cannot book for providers"
+    );
+    assert_eq!(t.count(all).await, before, "nothing was written");
+
+    let resp = send(
+        &router,
+        post("/api/create_appointment", &ok, Some(&sched.0)),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(web::json(resp).await["count"], 1);
+    let id = t.id("SELECT MAX(id) FROM appointment").await.to_string();
+    let resp = send(
+        &router,
+        post("/api/create_appointment", &ok, Some(&sched.0)),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert!(web::json(resp).await["message"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("#{id}")));
+
+    let moved = |date: &str, scope: &str| {
+        form(&[
+            ("id", &id),
+            ("date", date),
+            ("start", "08:00"),
+            ("location", "Room 1"),
+            ("scope", scope),
+        ])
+    };
+    let resp = send(
+        &router,
+        post(
+            "/api/reschedule_appointment",
+            &moved("2026-03-10", "sideways"),
+            Some(&sched.0),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = send(
+        &router,
+        post(
+            "/api/reschedule_appointment",
+            &moved("2026-03-10", "this"),
+            Some(&sched.0),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {id} AND location = 'Room 1'"
+        ))
+        .await,
+        1
+    );
+
+    // The Schedule is for staff only.
+    let week = form(&[
+        ("clinic_id", "0"),
+        ("mode", "week"),
+        ("date", ""),
+        ("providers", ""),
+    ]);
+    let resp = send(&router, post("/api/schedule", &week, Some(&patient.0))).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = send(&router, post("/api/schedule", &week, Some(&sched.0))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(web::json(resp).await["time_zone"], "America/New_York");
 }

@@ -250,25 +250,27 @@ pub fn CreateDialog(
     let submit = move |_| {
         let ids: Vec<String> = invited.get_untracked().iter().map(i64::to_string).collect();
         action.dispatch(CreateAppointment {
-            clinic_id,
-            provider_id: provider.get_untracked(),
-            patient_id: patient.get_untracked(),
-            service_id: service.get_untracked(),
-            date: day.get_untracked(),
-            start: start.get_untracked(),
-            end: end.get_untracked(),
-            location: location.get_untracked(),
-            invited: ids.join(","),
-            repeat: if repeat.get_untracked() {
-                "weekly"
-            } else {
-                "none"
-            }
-            .into(),
-            every_weeks: every.get_untracked(),
-            ends: ends.get_untracked().into(),
-            count: count.get_untracked(),
-            until: until.get_untracked(),
+            form: crate::model::AppointmentForm {
+                clinic_id,
+                provider_id: provider.get_untracked(),
+                patient_id: patient.get_untracked(),
+                service_id: service.get_untracked(),
+                date: day.get_untracked(),
+                start: start.get_untracked(),
+                end: end.get_untracked(),
+                location: location.get_untracked(),
+                invited: ids.join(","),
+                repeat: if repeat.get_untracked() {
+                    "weekly"
+                } else {
+                    "none"
+                }
+                .into(),
+                every_weeks: every.get_untracked(),
+                ends: ends.get_untracked().into(),
+                count: count.get_untracked(),
+                until: until.get_untracked(),
+            },
         });
     };
     view! {

@@ -297,7 +297,7 @@ fn GridItem(item: ScheduleItem, first_hour: u32, hours: u32, actions: Actions) -
         f64::from(item.lane) * width
     );
     let class = status_class(&b, item.invitation.as_deref());
-    let time = format!("{}", b.start_time);
+    let time = b.start_time.clone();
     let label = format!("{} {} with {}", time, b.service, b.patient);
     let for_open = item.clone();
     let for_cancel = b.clone();

@@ -632,6 +632,9 @@ pub struct Moved {
     pub warnings: Vec<String>,
 }
 
+/// (id, old start, old end, version) of a meeting being moved.
+type MoveTarget = (i64, i64, i64, i64);
+
 fn local_of(ts: i64, tz: chrono_tz::Tz) -> NaiveDateTime {
     DateTime::from_timestamp(ts, 0)
         .unwrap_or_default()
@@ -667,7 +670,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
     let shift = mv.start_local - local_of(t.starts_at, tz);
 
     // (id, old start, old end, version) of every meeting that moves.
-    let mut targets: Vec<(i64, i64, i64, i64)> = match (mv.scope, t.series_id) {
+    let mut targets: Vec<MoveTarget> = match (mv.scope, t.series_id) {
         (RescheduleScope::ThisAndFuture, Some(series)) => sqlx::query(
             "SELECT id, starts_at, ends_at, version FROM appointment WHERE series_id = $1 \
              AND starts_at >= $2 AND status IN ('booked', 'pending', 'proposed') ORDER BY starts_at",
@@ -777,8 +780,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
     // Moving later, update the last meeting first (and earlier, the first
     // first) so no intermediate state overlaps a not-yet-moved sibling and
     // trips the database's no-overlap guard.
-    let mut plan: Vec<((i64, i64, i64, i64), (i64, i64))> =
-        targets.drain(..).zip(new_times).collect();
+    let mut plan: Vec<(MoveTarget, (i64, i64))> = targets.drain(..).zip(new_times).collect();
     if shift > chrono::Duration::zero() {
         plan.reverse();
     }

@@ -9,6 +9,7 @@ use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking::{self, CancelReason};
 use crate::error::AppResult;
 use crate::model::{BookingRow, Invitee, Me};
+use chrono::{DateTime, Datelike, TimeZone, Timelike};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -52,19 +53,69 @@ impl Viewing {
     }
 }
 
-pub fn map(r: &AnyRow, v: &Viewing) -> BookingRow {
+/// One appointment as selected by `COLUMNS`, in that order.
+#[derive(Debug)]
+pub struct Raw {
+    pub id: i64,
+    pub clinic_name: String,
+    pub time_zone: String,
+    pub patient: String,
+    pub practitioner: String,
+    pub service: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub status: String,
+    pub series_id: Option<i64>,
+    pub noshow_kind: Option<String>,
+    pub cancel_reason_code: Option<String>,
+    pub host_id: i64,
+    pub my_invitation: Option<String>,
+    pub clinic_id: i64,
+    pub location: String,
+    pub video_url: String,
+    pub meeting_id: String,
+    pub passcode: String,
+}
+
+impl Raw {
+    pub fn from_row(r: &AnyRow) -> Raw {
+        Raw {
+            id: r.get(0),
+            clinic_name: r.get(1),
+            time_zone: r.get(2),
+            patient: r.get(3),
+            practitioner: r.get(4),
+            service: r.get(5),
+            starts_at: r.get(6),
+            ends_at: r.get(7),
+            status: r.get(8),
+            series_id: r.get(9),
+            noshow_kind: r.get(10),
+            cancel_reason_code: r.get(11),
+            host_id: r.get(12),
+            my_invitation: r.get(13),
+            clinic_id: r.get(14),
+            location: r.get(15),
+            video_url: r.get(16),
+            meeting_id: r.get(17),
+            passcode: r.get(18),
+        }
+    }
+}
+
+pub fn map(r: Raw, v: &Viewing) -> BookingRow {
     let now = v.now;
-    let host: i64 = r.get(12);
-    let clinic_id: i64 = r.get(14);
+    let host = r.host_id;
+    let clinic_id = r.clinic_id;
     // Only the host, or an admin/scheduler for them, changes a meeting; an
     // invited provider may decline instead.
     let may_change = host == v.user_id || v.delegates.contains(&clinic_id);
-    let tz_name: String = r.get(2);
+    let tz_name = r.time_zone;
     let tz = zones::parse(&tz_name);
-    let (start, end): (i64, i64) = (r.get(6), r.get(7));
-    let status_code: String = r.get(8);
+    let (start, end) = (r.starts_at, r.ends_at);
+    let status_code = r.status;
     let status = AppointmentStatus::parse(&status_code).unwrap_or(AppointmentStatus::Booked);
-    let noshow: Option<String> = r.get(10);
+    let noshow = r.noshow_kind;
     let status_label = match status {
         AppointmentStatus::Cancelled => "Cancelled".to_string(),
         AppointmentStatus::Noshow => noshow.as_deref().unwrap_or("fta").to_uppercase(),
@@ -80,42 +131,67 @@ pub fn map(r: &AnyRow, v: &Viewing) -> BookingRow {
             Some(NOT_HOST.to_string())
         }
     };
-    let local = chrono::DateTime::from_timestamp(start, 0)
-        .unwrap_or_default()
-        .with_timezone(&tz);
+    let at = |ts: i64| {
+        chrono::DateTime::from_timestamp(ts, 0)
+            .unwrap_or_default()
+            .with_timezone(&tz)
+    };
+    let (local, local_end) = (at(start), at(end));
     BookingRow {
-        id: r.get(0),
-        clinic_name: r.get(1),
-        patient: r.get(3),
-        practitioner: r.get(4),
-        service: r.get(5),
-        when: format!(
-            "{}–{}",
-            zones::fmt_local(start, tz),
-            zones::fmt_time(end, tz)
-        ),
+        id: r.id,
+        clinic_name: r.clinic_name,
+        patient: r.patient,
+        practitioner: r.practitioner,
+        service: r.service,
+        when: when(&local, &local_end),
         status_label,
-        in_series: r.get::<Option<i64>, _>(9).is_some(),
+        in_series: r.series_id.is_some(),
         cancel_blocked: blocked(booking::check_cancel),
         reschedule_blocked: blocked(booking::check_reschedule),
         noshow_blocked: blocked(booking::check_noshow),
         cancel_reason: r
-            .get::<Option<String>, _>(11)
+            .cancel_reason_code
             .and_then(|c| CancelReason::from_code(&c))
             .map(|c| c.label().to_string()),
-        my_invitation: r.get(13),
+        my_invitation: r.my_invitation,
         host_id: host,
         status: status_code,
         participants: Vec::new(),
-        location: r.get(15),
-        video_url: r.get(16),
-        meeting_id: r.get(17),
-        passcode: r.get(18),
-        start_date: local.format("%Y-%m-%d").to_string(),
-        start_time: local.format("%H:%M").to_string(),
+        location: r.location,
+        video_url: r.video_url,
+        meeting_id: r.meeting_id,
+        passcode: r.passcode,
+        start_date: format!(
+            "{:04}-{:02}-{:02}",
+            local.year(),
+            local.month(),
+            local.day()
+        ),
+        start_time: format!("{:02}:{:02}", local.hour(), local.minute()),
         minutes: (end - start) / 60,
         time_zone: tz_name,
     }
+}
+
+/// "Fri 6 Mar 2026, 11:00–11:30", the same text as `zones::fmt_local` and
+/// `zones::fmt_time` give, written directly: a clinic's week has thousands
+/// of rows and strftime-style formatting showed up in the Week view's time.
+fn when<Z: TimeZone>(start: &DateTime<Z>, end: &DateTime<Z>) -> String {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {} {}, {:02}:{:02}–{:02}:{:02}",
+        DAYS[start.weekday().num_days_from_monday() as usize],
+        start.day(),
+        MONTHS[start.month0() as usize],
+        start.year(),
+        start.hour(),
+        start.minute(),
+        end.hour(),
+        end.minute()
+    )
 }
 
 /// Fills in each row's invited providers and their answers.
@@ -147,4 +223,28 @@ pub async fn attach_participants(pool: &AnyPool, rows: &mut [BookingRow]) -> App
         row.participants = by_id.remove(&row.id).unwrap_or_default();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_reads_like_the_zone_formatters() {
+        for tz in ["America/New_York", "Australia/Sydney"] {
+            let tz = zones::parse(tz);
+            for start in [1_772_550_000_i64, 1_773_000_000, 1_799_999_999] {
+                let end = start + 1800;
+                let at = |t: i64| DateTime::from_timestamp(t, 0).unwrap().with_timezone(&tz);
+                assert_eq!(
+                    when(&at(start), &at(end)),
+                    format!(
+                        "{}–{}",
+                        zones::fmt_local(start, tz),
+                        zones::fmt_time(end, tz)
+                    )
+                );
+            }
+        }
+    }
 }
