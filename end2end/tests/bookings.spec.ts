@@ -43,7 +43,8 @@ test("a recurring booking offers this meeting only or the whole series", async (
   await login(page, "scheduler@northside.test");
   await page.goto("/bookings");
   await waitLive(page);
-  const row = page.getByRole("row").filter({ hasText: "recurring" }).first();
+  // Not one in progress right now (that can no longer be cancelled).
+  const row = page.getByRole("row").filter({ hasText: "recurring" }).filter({ hasText: "Upcoming" }).first();
   await row.getByLabel(/Actions for booking/).click();
   await row.getByRole("button", { name: "Cancel" }).click();
   const dialog = page.getByRole("dialog", { name: "Cancel Meeting" });
@@ -69,4 +70,22 @@ test("past bookings can be marked FTA or DNA but not cancelled", async ({ page }
   await page.getByLabel("Status").selectOption({ label: "FTA/DNA" });
   const marked = page.getByRole("row").filter({ hasText: "Ben Brooks" }).filter({ hasText: "DNA" });
   await expect(marked).toHaveCount(1);
+});
+
+test("a scheduler reschedules from the Bookings menu and sees who is invited", async ({ page }) => {
+  await login(page, "scheduler@northside.test");
+  await page.goto("/bookings");
+  await waitLive(page);
+  const row = page.getByRole("row").filter({ hasText: "Upcoming" }).filter({ hasNotText: "recurring" }).last();
+  const patient = (await row.locator('td[data-label="Patient"]').innerText()).trim();
+  await row.getByLabel(/Actions for booking/).click();
+  await row.getByRole("button", { name: "Reschedule" }).click();
+  const dialog = page.getByRole("dialog", { name: "Reschedule" });
+  await expect(dialog.getByText(patient)).toBeVisible();
+  const day = new Date(Date.now() + 20 * 86_400_000).toLocaleDateString("en-CA", { timeZone: "America/New_York" });
+  await dialog.getByLabel("New date").fill(day);
+  await dialog.getByLabel(/New start time/).fill("06:45");
+  await dialog.getByRole("button", { name: "Reschedule" }).click();
+  await expect(page.getByRole("status")).toHaveText("The booking was rescheduled.");
+  await expect(page.getByRole("row").filter({ hasText: patient }).filter({ hasText: "06:45–" })).toHaveCount(1);
 });
