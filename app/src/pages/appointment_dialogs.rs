@@ -372,7 +372,7 @@ pub fn CreateDialog(
                                                 <div>
                                                     <label for="new-ends">"Ends"</label>
                                                     <select id="new-ends" on:change=move |e| ends.set(if event_target_value(&e) == "until" { "until" } else { "count" })>
-                                                        <option value="count">"After a number of meetings"</option>
+                                                        <option value="count">"After N meetings"</option>
                                                         <option value="until">"On a date"</option>
                                                     </select>
                                                 </div>
