@@ -23,4 +23,11 @@ as_root runuser -u postgres -- psql -q -p "$port" -v ON_ERROR_STOP=1 -c "DO \$\$
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'slotwise_test') THEN
     CREATE ROLE slotwise_test LOGIN SUPERUSER PASSWORD 'slotwise_test';
   END IF; END \$\$;" >&2
+# Each integration test makes its own database; drop the ones earlier runs
+# left behind (they add up to gigabytes). Run one test suite at a time.
+as_root runuser -u postgres -- psql -q -p "$port" -At -c \
+  "SELECT datname FROM pg_database WHERE datname LIKE 'slotwise\_t\_%' OR datname LIKE 'slotwise\_bench\_%'" |
+  while read -r db; do
+    as_root runuser -u postgres -- psql -q -p "$port" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >&2
+  done
 echo >&3 "postgres://slotwise_test:slotwise_test@127.0.0.1:$port/postgres"

@@ -19,6 +19,9 @@ case "$SLOTWISE_TEST_PG_URL" in
   *) echo "postgres.sh did not print a URL: '$SLOTWISE_TEST_PG_URL'" >&2; exit 1 ;;
 esac
 
+# SQLite files of earlier integration runs (each test makes one).
+rm -rf "${TMPDIR:-/tmp}/slotwise-tests"
+
 say "lints"
 cargo clippy -q -p app --features ssr --all-targets -- -D warnings
 cargo clippy -q -p server --all-targets -- -D warnings
