@@ -97,6 +97,23 @@ impl Ctx {
     }
 }
 
+/// Awaits competing writes: how many succeeded, and the messages of those
+/// refused as conflicts (any other outcome fails the test).
+async fn race_results<T: std::fmt::Debug>(
+    tasks: Vec<tokio::task::JoinHandle<Result<T, AppError>>>,
+) -> (usize, Vec<String>) {
+    let mut wins = 0;
+    let mut conflicts = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(AppError::Conflict(m)) => conflicts.push(m),
+            Err(e) => panic!("unexpected: {e:?}"),
+        }
+    }
+    (wins, conflicts)
+}
+
 // The test clock is Wed 2026-03-04 15:00 UTC (10:00 in New York).
 
 async fn create_checks_times_and_conflicts(b: Backend) {
@@ -212,13 +229,9 @@ async fn concurrent_conflicting_bookings_have_one_winner(b: Backend) {
             tokio::spawn(async move { create(&state, &sched, new).await })
         })
         .collect();
-    let mut wins = 0;
-    for task in tasks {
-        match task.await.unwrap() {
-            Ok(_) => wins += 1,
-            Err(AppError::Conflict(m)) => assert!(m.contains("already booked"), "{m}"),
-            Err(e) => panic!("unexpected: {e:?}"),
-        }
+    let (wins, conflicts) = race_results(tasks).await;
+    for m in &conflicts {
+        assert!(m.contains("already booked"), "{m}");
     }
     assert_eq!(wins, 1, "exactly one of 16 competing bookings succeeds");
     assert_eq!(c.overlaps().await, 0);
@@ -801,14 +814,7 @@ async fn concurrent_reschedules_onto_one_slot_have_one_winner(b: Backend) {
             tokio::spawn(async move { reschedule(&state, &sched, mv).await })
         })
         .collect();
-    let mut wins = 0;
-    for task in tasks {
-        match task.await.unwrap() {
-            Ok(_) => wins += 1,
-            Err(AppError::Conflict(_)) => {}
-            Err(e) => panic!("unexpected: {e:?}"),
-        }
-    }
+    let (wins, _) = race_results(tasks).await;
     assert_eq!(wins, 1, "exactly one reschedule onto the slot wins");
     assert_eq!(c.overlaps().await, 0);
 }

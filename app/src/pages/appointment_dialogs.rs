@@ -8,6 +8,23 @@ use crate::error::AppError;
 use crate::model::{BookingRow, WriteOutcome};
 use leptos::prelude::*;
 
+/// The booking a dialog acts on: patient, time (in the clinic's zone),
+/// practitioner and appointment type.
+fn summary(row: &BookingRow, time_label: &'static str, service: String) -> impl IntoView {
+    view! {
+        <dl class="facts">
+            <dt>"Patient"</dt>
+            <dd>{row.patient.clone()}</dd>
+            <dt>{time_label}</dt>
+            <dd>{format!("{} ({})", row.when, row.time_zone)}</dd>
+            <dt>"Practitioner"</dt>
+            <dd>{row.practitioner.clone()}</dd>
+            <dt>"Appointment type"</dt>
+            <dd>{service}</dd>
+        </dl>
+    }
+}
+
 /// The one cancel dialog: booking summary, reason (FHIR-coded; "Other"
 /// needs an explanation), note with a counter, message to the patient, the
 /// irreversibility warning, and confirm buttons enabled only when valid.
@@ -42,16 +59,7 @@ pub fn CancelDialog(
         <div class="modal-backdrop">
             <div class="modal" role="dialog" aria-modal="true" aria-labelledby="cancel-title">
                 <h2 id="cancel-title">"Cancel Meeting"</h2>
-                <dl class="facts">
-                    <dt>"Patient"</dt>
-                    <dd>{row.patient.clone()}</dd>
-                    <dt>"Time"</dt>
-                    <dd>{format!("{} ({})", row.when, row.time_zone)}</dd>
-                    <dt>"Practitioner"</dt>
-                    <dd>{row.practitioner.clone()}</dd>
-                    <dt>"Appointment type"</dt>
-                    <dd>{row.service.clone()}</dd>
-                </dl>
+                {summary(&row, "Time", row.service.clone())}
                 {error_alert(action.value())}
                 <div class="form">
                     <label for="cancel-reason">"Reason"</label>
@@ -157,16 +165,7 @@ pub fn RescheduleDialog(
         <div class="modal-backdrop">
             <div class="modal" role="dialog" aria-modal="true" aria-labelledby="resched-title">
                 <h2 id="resched-title">"Reschedule"</h2>
-                <dl class="facts">
-                    <dt>"Patient"</dt>
-                    <dd>{row.patient.clone()}</dd>
-                    <dt>"Now"</dt>
-                    <dd>{format!("{} ({})", row.when, row.time_zone)}</dd>
-                    <dt>"Practitioner"</dt>
-                    <dd>{row.practitioner.clone()}</dd>
-                    <dt>"Appointment type"</dt>
-                    <dd>{format!("{} · {} min", row.service, row.minutes)}</dd>
-                </dl>
+                {summary(&row, "Now", format!("{} · {} min", row.service, row.minutes))}
                 {error_alert(action.value())}
                 <div class="form">
                     <div class="grid-2">

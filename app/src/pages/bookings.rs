@@ -210,53 +210,37 @@ fn BookingLine(
                         "⋯"
                     </summary>
                     <div class="menu">
-                        <button
-                            type="button"
-                            disabled=cancel_blocked.is_some()
-                            title=cancel_blocked.clone().unwrap_or_default()
-                            on:click=move |_| {
-                                menu_open.set(false);
-                                cancelling.set(Some(for_dialog.clone()));
-                            }
-                        >
-                            "Cancel"
-                        </button>
-                        <button
-                            type="button"
-                            disabled=reschedule_blocked.is_some()
-                            title=reschedule_blocked.clone().unwrap_or_default()
-                            on:click=move |_| {
-                                menu_open.set(false);
-                                rescheduling.set(Some(for_reschedule.clone()));
-                            }
-                        >
-                            "Reschedule"
-                        </button>
-                        <button
-                            type="button"
-                            disabled=noshow_blocked.is_some()
-                            title=noshow_blocked.clone().unwrap_or_default()
-                            on:click=move |_| {
-                                menu_open.set(false);
-                                noshow.dispatch(MarkNoShow { id, kind: "fta".into() });
-                            }
-                        >
-                            "Mark FTA"
-                        </button>
-                        <button
-                            type="button"
-                            disabled=noshow_blocked.is_some()
-                            title=noshow_blocked.clone().unwrap_or_default()
-                            on:click=move |_| {
-                                menu_open.set(false);
-                                noshow.dispatch(MarkNoShow { id, kind: "dna".into() });
-                            }
-                        >
-                            "Mark DNA"
-                        </button>
+                        <MenuItem label="Cancel" blocked=cancel_blocked menu_open on_pick=move || cancelling.set(Some(for_dialog.clone())) />
+                        <MenuItem label="Reschedule" blocked=reschedule_blocked menu_open on_pick=move || rescheduling.set(Some(for_reschedule.clone())) />
+                        <MenuItem label="Mark FTA" blocked=noshow_blocked.clone() menu_open on_pick=move || { noshow.dispatch(MarkNoShow { id, kind: "fta".into() }); } />
+                        <MenuItem label="Mark DNA" blocked=noshow_blocked menu_open on_pick=move || { noshow.dispatch(MarkNoShow { id, kind: "dna".into() }); } />
                     </div>
                 </details>
             </td>
         </tr>
+    }
+}
+
+/// One action of a row's ⋯ menu: disabled with the reason as its tooltip
+/// when not allowed; picking it closes the menu.
+#[component]
+fn MenuItem(
+    label: &'static str,
+    blocked: Option<String>,
+    menu_open: RwSignal<bool>,
+    on_pick: impl Fn() + 'static,
+) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            disabled=blocked.is_some()
+            title=blocked.clone().unwrap_or_default()
+            on:click=move |_| {
+                menu_open.set(false);
+                on_pick();
+            }
+        >
+            {label}
+        </button>
     }
 }

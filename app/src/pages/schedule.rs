@@ -305,14 +305,15 @@ fn GridItem(item: ScheduleItem, first_hour: u32, hours: u32, actions: Actions) -
     view! {
         <div class=class style=style role="listitem">
             <button type="button" class="appt-open" title=label.clone() on:click=move |_| actions.selected.set(Some(for_open.clone()))>
+                // Tags first, so a short block still shows them.
                 <span class="appt-line">
+                    {item.invitation.as_deref().map(|s| view! { <span class="appt-tag">{if s == "declined" { "Declined" } else { "Invited" }}</span> })}
+                    {item.overlap_warning.is_some().then(|| view! { <span class="appt-tag warn" title=item.overlap_warning.clone().unwrap_or_default()>"Overlap"</span> })}
                     <span class="appt-time">{time}</span>
                     " "
                     <span class="appt-patient">{b.patient.clone()}</span>
                 </span>
                 <span class="appt-meta">{b.practitioner.clone()} " · " {b.service.clone()}</span>
-                {item.invitation.as_deref().map(|s| view! { <span class="appt-tag">{if s == "declined" { "Declined" } else { "Invited" }}</span> })}
-                {item.overlap_warning.is_some().then(|| view! { <span class="appt-tag warn" title=item.overlap_warning.clone().unwrap_or_default()>"Overlap"</span> })}
             </button>
             {can_cancel.then(|| view! {
                 <button type="button" class="appt-x" aria-label=format!("Cancel Meeting: {label}") title="Cancel Meeting"

@@ -100,6 +100,18 @@ impl Db {
 }
 
 /// Logs a database failure with its detail and returns the generic error.
+/// Integer ids inlined into an `IN (...)` list. Only for ids that come from
+/// the database or the session, never user text. `0`, which no row has,
+/// keeps an empty list valid SQL. Inlining keeps one statement shape on both
+/// databases (the Any driver has no array binds).
+pub fn id_list(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        "0".into()
+    } else {
+        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    }
+}
+
 pub fn db_error(e: sqlx::Error) -> AppError {
     tracing::error!(error = %e, "database error");
     AppError::internal()

@@ -2,7 +2,7 @@
 //! invitation, mark FTA/DNA. Every write checks the no-double-booking rule
 //! under the provider's lock; the database constraint backs it up.
 
-use super::super::db::{db_error, Tx};
+use super::super::db::{db_error, id_list, Tx};
 use super::super::state::AppState;
 use super::super::zones;
 use super::{authz, Audit, Change};
@@ -95,16 +95,6 @@ async fn find_conflict(
             zones::fmt_time(r.get(2), tz)
         )
     }))
-}
-
-/// Integer ids inlined into an `IN (...)` list (never user text); `0`, which
-/// no row has, keeps an empty list valid SQL.
-fn id_list(ids: &[i64]) -> String {
-    if ids.is_empty() {
-        "0".into()
-    } else {
-        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-    }
 }
 
 /// Warnings for invited providers who already have a (non-cancelled)
@@ -381,6 +371,15 @@ async fn load(tx: &mut Tx, id: i64) -> AppResult<Target> {
     })
 }
 
+/// Loads an appointment for a host action (cancel, reschedule, FTA/DNA) and
+/// checks the caller may take it; returns it with the on-behalf-of id.
+async fn load_for_host_action(tx: &mut Tx, me: &Me, id: i64) -> AppResult<(Target, Option<i64>)> {
+    let t = load(tx, id).await?;
+    let invited = is_invited(tx, id, me.user_id).await?;
+    let on_behalf = authorize_host_action(me, &t, invited)?;
+    Ok((t, on_behalf))
+}
+
 /// Staff of another clinic learn nothing about the appointment (404); an
 /// invited provider is told to decline instead; a patient may not use the
 /// staff cancel.
@@ -419,9 +418,7 @@ pub async fn cancel(
 ) -> AppResult<Vec<i64>> {
     let mut change = Change::begin(state).await?;
     let now = change.now;
-    let t = load(change.tx_mut(), appointment_id).await?;
-    let invited = is_invited(change.tx_mut(), appointment_id, me.user_id).await?;
-    let on_behalf = authorize_host_action(me, &t, invited)?;
+    let (t, on_behalf) = load_for_host_action(change.tx_mut(), me, appointment_id).await?;
     booking::check_cancel(t.status, t.starts_at, now).map_err(AppError::Validation)?;
 
     let ids: Vec<i64> = match (scope, t.series_id) {
@@ -557,9 +554,7 @@ pub async fn mark_noshow(
 ) -> AppResult<()> {
     let mut change = Change::begin(state).await?;
     let now = change.now;
-    let t = load(change.tx_mut(), appointment_id).await?;
-    let invited = is_invited(change.tx_mut(), appointment_id, me.user_id).await?;
-    let on_behalf = authorize_host_action(me, &t, invited)?;
+    let (t, on_behalf) = load_for_host_action(change.tx_mut(), me, appointment_id).await?;
     booking::check_noshow(t.status, t.starts_at, now).map_err(AppError::Validation)?;
     let updated = sqlx::query(
         "UPDATE appointment SET status = 'noshow', noshow_kind = $1, updated_at = $2, version = version + 1 \
@@ -655,9 +650,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
     }
     let mut change = Change::begin(state).await?;
     let now = change.now;
-    let t = load(change.tx_mut(), mv.appointment_id).await?;
-    let invited_me = is_invited(change.tx_mut(), mv.appointment_id, me.user_id).await?;
-    let on_behalf = authorize_host_action(me, &t, invited_me)?;
+    let (t, on_behalf) = load_for_host_action(change.tx_mut(), me, mv.appointment_id).await?;
     booking::check_reschedule(t.status, t.starts_at, now).map_err(AppError::Validation)?;
     let tz_name: String = sqlx::query_scalar("SELECT time_zone FROM clinic WHERE id = $1")
         .bind(t.clinic_id)

@@ -3,7 +3,7 @@
 //! invited providers with their answers. Shared by the Bookings list,
 //! Consultations and the Schedule.
 
-use super::super::db::db_error;
+use super::super::db::{db_error, id_list};
 use super::super::zones;
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking::{self, CancelReason};
@@ -12,6 +12,7 @@ use crate::model::{BookingRow, Invitee, Me};
 use chrono::{DateTime, Datelike, TimeZone, Timelike};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
+use std::collections::HashMap;
 
 /// Columns for `map`; `$1` must be bound to the viewer's user id.
 pub const COLUMNS: &str =
@@ -194,30 +195,35 @@ fn when<Z: TimeZone>(start: &DateTime<Z>, end: &DateTime<Z>) -> String {
     )
 }
 
+/// Invited providers with their names and answers; add joins and a WHERE
+/// clause, and read the rows with `group_invitees`.
+pub const INVITEES: &str = "SELECT x.appointment_id, x.provider_id, u.name, x.status \
+     FROM participant x JOIN app_user u ON u.id = x.provider_id";
+
+/// `INVITEES` rows grouped by appointment id (kept in query order).
+pub fn group_invitees(found: &[AnyRow], into: &mut HashMap<i64, Vec<Invitee>>) {
+    for r in found {
+        into.entry(r.get(0)).or_default().push(Invitee {
+            provider_id: r.get(1),
+            name: r.get(2),
+            status: r.get(3),
+        });
+    }
+}
+
 /// Fills in each row's invited providers and their answers.
 pub async fn attach_participants(pool: &AnyPool, rows: &mut [BookingRow]) -> AppResult<()> {
-    use std::collections::HashMap;
     let mut by_id: HashMap<i64, Vec<Invitee>> = HashMap::new();
     for chunk in rows.chunks(500) {
-        // Ids are integers from our own query, so inlining them is safe and
-        // keeps one statement per chunk on both databases.
-        let ids: Vec<String> = chunk.iter().map(|r| r.id.to_string()).collect();
+        let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
         let found = sqlx::query(&format!(
-            "SELECT x.appointment_id, x.provider_id, u.name, x.status FROM participant x \
-             JOIN app_user u ON u.id = x.provider_id WHERE x.appointment_id IN ({}) \
-             ORDER BY u.name",
-            ids.join(",")
+            "{INVITEES} WHERE x.appointment_id IN ({}) ORDER BY u.name",
+            id_list(&ids)
         ))
         .fetch_all(pool)
         .await
         .map_err(db_error)?;
-        for r in found {
-            by_id.entry(r.get(0)).or_default().push(Invitee {
-                provider_id: r.get(1),
-                name: r.get(2),
-                status: r.get(3),
-            });
-        }
+        group_invitees(&found, &mut by_id);
     }
     for row in rows {
         row.participants = by_id.remove(&row.id).unwrap_or_default();

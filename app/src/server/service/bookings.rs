@@ -1,7 +1,7 @@
 //! The Bookings list: every appointment the caller may see, filtered by
 //! status, date range and patient name, a page at a time.
 
-use super::super::db::db_error;
+use super::super::db::{db_error, id_list};
 use super::super::state::AppState;
 use super::super::zones;
 use super::booking_rows;
@@ -77,16 +77,7 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
     // ones they host or are invited to. Clinic ids are integers from the
     // session, so inlining them is safe.
     let viewing = booking_rows::Viewing::new(me, now);
-    let delegate_clinics = if viewing.delegates.is_empty() {
-        "0".to_string()
-    } else {
-        viewing
-            .delegates
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    };
+    let delegate_clinics = id_list(&viewing.delegates);
     let visible = format!(
         "(a.clinic_id IN ({delegate_clinics}) OR a.host_provider_id = $1 \
          OR EXISTS (SELECT 1 FROM participant x WHERE x.appointment_id = a.id AND x.provider_id = $1))"

@@ -2,7 +2,7 @@
 //! day (a column per provider), in the clinic's zone, and what the create
 //! form offers.
 
-use super::super::db::{db_error, DbKind};
+use super::super::db::{db_error, id_list, DbKind};
 use super::super::state::AppState;
 use super::super::zones;
 use super::{authz, booking_rows};
@@ -11,8 +11,8 @@ use crate::domain::role::Role;
 use crate::domain::schedule::{assign_lanes, grid_hours, week_start};
 use crate::error::{AppError, AppResult};
 use crate::model::{
-    BookingRow, CreateOptions, Invitee, Me, ProviderChoice, ScheduleColumn, ScheduleItem,
-    ScheduleMode, ScheduleView, ServiceOption,
+    BookingRow, CreateOptions, Me, ProviderChoice, ScheduleColumn, ScheduleItem, ScheduleMode,
+    ScheduleView, ServiceOption,
 };
 use chrono::{Duration, NaiveDate, NaiveTime};
 use sqlx::Row;
@@ -124,13 +124,8 @@ pub async fn view(state: &AppState, me: &Me, q: ScheduleQuery) -> AppResult<Sche
 
     let mut rows: Vec<BookingRow> = Vec::new();
     if !shown.is_empty() {
-        // Provider ids are integers from the membership query, so inlining
-        // them is safe; the (clinic_id, starts_at) index serves the range.
-        let ids = shown
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        // The (clinic_id, starts_at) index serves the range.
+        let ids = id_list(&shown);
         // Everyone shown: the whole clinic, no per-row provider test.
         let who = if shown.len() == all.len() && delegate {
             String::new()
@@ -365,22 +360,17 @@ async fn fetch_rows(
         .collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let mut people = Vec::new();
     for chunk in wanted.chunks(1000) {
-        // Integer ids from our own query: safe to inline.
-        let ids: Vec<String> = chunk.iter().map(i64::to_string).collect();
-        people.extend(
-            sqlx::query(&format!(
-                "SELECT id, name FROM app_user WHERE id IN ({})",
-                ids.join(",")
-            ))
-            .fetch_all(pool)
-            .await
-            .map_err(db_error)?,
-        );
-    }
-    for r in &people {
-        names.insert(r.get(0), r.get(1));
+        let people = sqlx::query(&format!(
+            "SELECT id, name FROM app_user WHERE id IN ({})",
+            id_list(chunk)
+        ))
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)?;
+        for r in &people {
+            names.insert(r.get(0), r.get(1));
+        }
     }
     let services: HashMap<i64, String> =
         sqlx::query("SELECT id, name FROM service WHERE clinic_id = $1")
@@ -391,11 +381,9 @@ async fn fetch_rows(
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
-    let mut invitees: HashMap<i64, Vec<Invitee>> = HashMap::new();
-    for r in sqlx::query(&format!(
-        "SELECT x.appointment_id, x.provider_id, u.name, x.status FROM participant x \
-         JOIN appointment a ON a.id = x.appointment_id JOIN app_user u ON u.id = x.provider_id \
-         WHERE {} ORDER BY u.name",
+    let found = sqlx::query(&format!(
+        "{} JOIN appointment a ON a.id = x.appointment_id WHERE {} ORDER BY u.name",
+        booking_rows::INVITEES,
         scope.filter(1)
     ))
     .bind(scope.clinic_id)
@@ -403,14 +391,9 @@ async fn fetch_rows(
     .bind(scope.to)
     .fetch_all(pool)
     .await
-    .map_err(db_error)?
-    {
-        invitees.entry(r.get(0)).or_default().push(Invitee {
-            provider_id: r.get(1),
-            name: r.get(2),
-            status: r.get(3),
-        });
-    }
+    .map_err(db_error)?;
+    let mut invitees = HashMap::new();
+    booking_rows::group_invitees(&found, &mut invitees);
     let viewing = booking_rows::Viewing::new(me, now);
     let name = |id: i64| names.get(&id).cloned().unwrap_or_default();
     Ok(lean
