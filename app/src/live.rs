@@ -56,6 +56,43 @@ pub fn use_live_version(topics: &'static [&'static str]) -> ReadSignal<u64> {
     version
 }
 
+/// A clock that ticks every second in the browser (gloo-timers), following
+/// the server's clock: `server_now` is the server's time (unix seconds) when
+/// the data was fetched; the browser's clock only measures what elapsed
+/// since, so a wrong browser clock does not skew counters.
+pub fn use_ticking_clock(server_now: Signal<Option<i64>>) -> Signal<i64> {
+    let (now, set_now) = signal(0i64);
+    // Server time minus browser time, in seconds.
+    let offset = StoredValue::new(0i64);
+    Effect::new(move |_| {
+        if let Some(n) = server_now.get() {
+            offset.set_value(n - chrono::Utc::now().timestamp());
+            set_now.set(n);
+        }
+    });
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        loop {
+            gloo_timers::future::TimeoutFuture::new(1_000).await;
+            // The owner is gone once the view unmounts: stop ticking.
+            let Some(off) = offset.try_get_value() else {
+                break;
+            };
+            if set_now
+                .try_set(chrono::Utc::now().timestamp() + off)
+                .is_some()
+            {
+                break;
+            }
+        }
+    });
+    // Effects do not run while rendering on the server: use its time there.
+    Signal::derive(move || match now.get() {
+        0 => server_now.get().unwrap_or(0),
+        n => n,
+    })
+}
+
 /// Keeps the stream open while `user` (a logged-in user id) is Some.
 /// Browser only: the server renders without a stream.
 pub fn connect_while_logged_in(live: Live, user: Signal<Option<i64>>) {

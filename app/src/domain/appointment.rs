@@ -40,6 +40,17 @@ impl AppointmentStatus {
         Self::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
+    /// The word the product uses for the status.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Proposed | Self::Pending => "Tentative",
+            Self::Booked => "Booked",
+            Self::Fulfilled => "Fulfilled",
+            Self::Cancelled => "Cancelled",
+            Self::Noshow => "FTA/DNA",
+        }
+    }
+
     /// Whether the appointment holds its provider's time (blocks overlaps).
     pub fn holds_time(self) -> bool {
         !matches!(self, Self::Cancelled)

@@ -4,6 +4,7 @@
 
 pub mod appointment;
 pub mod booking;
+pub mod form;
 pub mod live;
 pub mod rate_limit;
 pub mod recurrence;
@@ -11,4 +12,5 @@ pub mod request;
 pub mod role;
 pub mod schedule;
 pub mod session;
+pub mod slots;
 pub mod validate;

@@ -96,6 +96,48 @@ impl RequestMode {
     }
 }
 
+/// At most this many preferred times in a Scheduled request.
+pub const MAX_REQUESTED_TIMES: usize = 3;
+
+/// Checks the preferred times of a Scheduled request: one to three
+/// distinct times, none already started. Returns them sorted.
+pub fn check_requested_times(times: &[i64], now: i64) -> Result<Vec<i64>, String> {
+    let mut t = times.to_vec();
+    t.sort_unstable();
+    t.dedup();
+    if t.is_empty() {
+        return Err("Choose at least one preferred time.".into());
+    }
+    if t.len() > MAX_REQUESTED_TIMES {
+        return Err(format!(
+            "Choose at most {MAX_REQUESTED_TIMES} preferred times."
+        ));
+    }
+    if t[0] <= now {
+        return Err("One of the chosen times has already passed. Choose a later time.".into());
+    }
+    Ok(t)
+}
+
+/// A request waiting this long shows red on the Dispatch board.
+pub const LATE_AFTER_SECS: i64 = 5 * 60;
+
+/// The Dispatch board's "Pending For": "45s", "4m 05s", "1h 02m", "2d 3h";
+/// and whether it is late (5 minutes or more).
+pub fn pending_for(secs: i64) -> (String, bool) {
+    let s = secs.max(0);
+    let text = if s < 60 {
+        format!("{s}s")
+    } else if s < 3600 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else if s < 86_400 {
+        format!("{}h {:02}m", s / 3600, s % 3600 / 60)
+    } else {
+        format!("{}d {}h", s / 86_400, s % 86_400 / 3600)
+    };
+    (text, s >= LATE_AFTER_SECS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +160,36 @@ mod tests {
             assert_eq!(RequestStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(RequestMode::parse("later"), None);
+    }
+
+    #[test]
+    fn requested_times_are_one_to_three_future_times() {
+        assert_eq!(
+            check_requested_times(&[300, 200, 300], 100).unwrap(),
+            [200, 300]
+        );
+        assert!(check_requested_times(&[], 100).is_err());
+        assert!(check_requested_times(&[200, 300, 400, 500], 100).is_err());
+        assert!(
+            check_requested_times(&[100, 300], 100).is_err(),
+            "a time at now has started"
+        );
+    }
+
+    #[test]
+    fn pending_for_turns_red_at_five_minutes() {
+        assert_eq!(pending_for(45), ("45s".into(), false));
+        assert_eq!(pending_for(299), ("4m 59s".into(), false));
+        assert_eq!(pending_for(300), ("5m 00s".into(), true));
+        assert_eq!(pending_for(3_720), ("1h 02m".into(), true));
+        assert_eq!(
+            pending_for(2 * 86_400 + 3 * 3600 + 5),
+            ("2d 3h".into(), true)
+        );
+        assert_eq!(
+            pending_for(-3).0,
+            "0s",
+            "a browser clock slightly behind never shows a negative time"
+        );
     }
 }

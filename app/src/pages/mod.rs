@@ -2,8 +2,12 @@
 
 pub mod account;
 pub mod appointment_dialogs;
+pub mod availability;
+pub mod booking;
 pub mod bookings;
+pub mod clinic_settings;
 pub mod consultations;
+pub mod dispatch;
 pub mod errors;
 pub mod login;
 pub mod portal;

@@ -1,13 +1,14 @@
-//! The patient portal: request a session and follow one's requests live.
+//! The patient portal: book with a clinic, and follow one's requests live
+//! (status, the clinic's response, and the meeting once accepted).
 
 use super::error_alert;
-use crate::api::{clinic_options, my_requests, RequestSessionNow};
+use crate::api::clinic_options;
+use crate::api::requests::{my_requests, WithdrawRequest};
 use crate::domain::live::topic;
 use crate::domain::request::RequestStatus;
 use crate::live::use_live_version;
-use crate::model::ClinicOption;
+use crate::model::MyRequest;
 use crate::shell::{Guard, Need};
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -21,10 +22,10 @@ pub fn PortalPage() -> impl IntoView {
 
 #[component]
 fn Portal(name: String) -> impl IntoView {
-    let request = ServerAction::<RequestSessionNow>::new();
-    let version = use_live_version(&[topic::REQUEST]);
+    let withdraw = ServerAction::<WithdrawRequest>::new();
+    let version = use_live_version(&[topic::REQUEST, topic::APPOINTMENT]);
     let mine = Resource::new(
-        move || (version.get(), request.version().get()),
+        move || (version.get(), withdraw.version().get()),
         |_| my_requests(),
     );
     let clinics = Resource::new(|| (), |_| clinic_options());
@@ -33,31 +34,24 @@ fn Portal(name: String) -> impl IntoView {
         <h1>"Welcome, " {name}</h1>
         <div class="grid-2">
             <section class="card">
-                <h2>"Request a session now"</h2>
-                <p class="muted">"A clinician who is available will pick up your request."</p>
-                {error_alert(request.value())}
-                {move || {
-                    request
-                        .value()
-                        .get()
-                        .and_then(|r| r.ok())
-                        .map(|id| {
-                            view! {
-                                <p class="alert ok" role="status">
-                                    "Request #" {id} " sent. You'll see the answer below."
-                                </p>
-                            }
-                        })
-                }}
+                <h2>"Book a session"</h2>
+                <p class="muted">"Choose a clinic to see its services and free times, or to ask for a session now."</p>
                 <Suspense fallback=|| view! { <p class="loading">"Loading clinics…"</p> }>
                     {move || Suspend::new(async move {
                         let list = clinics.await.unwrap_or_default();
-                        view! { <RequestForm clinics=list action=request /> }
+                        view! {
+                            <ul class="plain clinic-list">
+                                {list.into_iter().map(|c| view! {
+                                    <li><a class="button-link" href=format!("/book/{}", c.slug)>{c.name}</a> <span class="muted">{c.time_zone}</span></li>
+                                }).collect_view()}
+                            </ul>
+                        }
                     })}
                 </Suspense>
             </section>
             <section class="card">
                 <h2>"My requests"</h2>
+                {error_alert(withdraw.value())}
                 <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match mine.await {
@@ -65,40 +59,9 @@ fn Portal(name: String) -> impl IntoView {
                                 view! { <p class="muted">"You have no requests yet."</p> }.into_any()
                             }
                             Ok(list) => view! {
-                                <table class="table">
-                                    <thead>
-                                        <tr>
-                                            <th>"Request #"</th>
-                                            <th>"Clinic"</th>
-                                            <th>"Service"</th>
-                                            <th>"Type"</th>
-                                            <th>"Status"</th>
-                                            <th>"Response"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {list
-                                            .into_iter()
-                                            .map(|r| {
-                                                let cls = match r.status {
-                                                    RequestStatus::Pending => "pill pending",
-                                                    RequestStatus::Accepted => "pill ok",
-                                                    _ => "pill muted",
-                                                };
-                                                view! {
-                                                    <tr>
-                                                        <td data-label="Request #">{r.id}</td>
-                                                        <td data-label="Clinic">{r.clinic_name}</td>
-                                                        <td data-label="Service">{r.service_name}</td>
-                                                        <td data-label="Type">{r.mode.label()}</td>
-                                                        <td data-label="Status"><span class=cls>{r.status.label()}</span></td>
-                                                        <td data-label="Response">{r.response.unwrap_or_default()}</td>
-                                                    </tr>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
+                                <ul class="plain requests">
+                                    {list.into_iter().map(|r| view! { <RequestCard r withdraw /> }).collect_view()}
+                                </ul>
                             }
                             .into_any(),
                             Err(e) => view! { <p class="alert error">{e.message().to_string()}</p> }.into_any(),
@@ -111,56 +74,63 @@ fn Portal(name: String) -> impl IntoView {
 }
 
 #[component]
-fn RequestForm(
-    clinics: Vec<ClinicOption>,
-    action: ServerAction<RequestSessionNow>,
-) -> impl IntoView {
-    let first = clinics.first().map(|c| c.id).unwrap_or_default();
-    let clinic = RwSignal::new(first);
-    let clinics = StoredValue::new(clinics);
-    let services = move || {
-        clinics.with_value(|cs| {
-            cs.iter()
-                .find(|c| c.id == clinic.get())
-                .map(|c| c.services.clone())
-                .unwrap_or_default()
-        })
+fn RequestCard(r: MyRequest, withdraw: ServerAction<WithdrawRequest>) -> impl IntoView {
+    let cls = match r.status {
+        RequestStatus::Pending => "pill pending",
+        RequestStatus::Accepted => "pill ok",
+        _ => "pill muted",
     };
-    let pending = action.pending();
+    let id = r.id;
+    let pending = r.status == RequestStatus::Pending;
     view! {
-        <ActionForm action attr:class="form">
-            <label for="req-clinic">"Clinic"</label>
-            <select
-                id="req-clinic"
-                name="clinic_id"
-                on:change=move |e| clinic.set(event_target_value(&e).parse().unwrap_or_default())
-            >
-                {clinics
-                    .get_value()
-                    .into_iter()
-                    .map(|c| view! { <option value=c.id.to_string()>{c.name}</option> })
-                    .collect_view()}
-            </select>
-            <label for="req-service">"Service"</label>
-            <select id="req-service" name="service_id">
-                {move || {
-                    services()
-                        .into_iter()
-                        .map(|s| {
-                            view! {
-                                <option value=s.id.to_string()>
-                                    {format!("{} ({} min)", s.name, s.duration_minutes)}
-                                </option>
-                            }
-                        })
-                        .collect_view()
-                }}
-            </select>
-            <label for="req-note">"Note for the clinician (optional)"</label>
-            <textarea id="req-note" name="note" maxlength="1000" rows="3"></textarea>
-            <button type="submit" class="primary" disabled=move || pending.get()>
-                "Request a session now"
-            </button>
-        </ActionForm>
+        <li class="request-card" data-request=id.to_string()>
+            <div class="request-head">
+                <strong>"Request #" {id}</strong>
+                <span class=cls>{r.status.label()}</span>
+            </div>
+            <dl class="facts">
+                <dt>"Clinic"</dt>
+                <dd>{r.clinic_name}</dd>
+                <dt>"Service"</dt>
+                <dd>{r.service_name}</dd>
+                <dt>"Request Type"</dt>
+                <dd>{r.mode.label()}</dd>
+                <dt>"Request To"</dt>
+                <dd>{r.request_to}</dd>
+                {(!r.times.is_empty()).then(|| view! {
+                    <dt>"Request Time(s)"</dt>
+                    <dd>{r.times.join("; ")}</dd>
+                })}
+                {r.response.map(|text| view! {
+                    <dt>"Response"</dt>
+                    <dd class="response">{text} {r.responder.map(|w| view! { <span class="muted">" — " {w}</span> })}</dd>
+                })}
+            </dl>
+            {r.meeting.map(|m| view! {
+                <div class="meeting">
+                    <strong>"Your meeting"</strong>
+                    <dl class="facts">
+                        <dt>"When"</dt>
+                        <dd>{m.when}</dd>
+                        <dt>"With"</dt>
+                        <dd>{m.provider}</dd>
+                        <dt>"Status"</dt>
+                        <dd>{m.status.label()}</dd>
+                        <dt>"Join"</dt>
+                        <dd><a href=m.video_url.clone() rel="noopener" target="_blank">{m.video_url.clone()}</a></dd>
+                        <dt>"Meeting ID"</dt>
+                        <dd>{m.meeting_id}</dd>
+                        <dt>"Passcode"</dt>
+                        <dd>{m.passcode}</dd>
+                    </dl>
+                </div>
+            })}
+            {pending.then(|| view! {
+                <button type="button" class="small" disabled=move || withdraw.pending().get()
+                    on:click=move |_| { withdraw.dispatch(WithdrawRequest { request_id: id }); }>
+                    "Withdraw request"
+                </button>
+            })}
+        </li>
     }
 }

@@ -6,7 +6,10 @@ mod nav;
 pub use auth::{use_auth, Auth, Guard, Need};
 
 use crate::live::{connect_while_logged_in, Live};
-use crate::pages::{account, bookings, consultations, errors, login, portal, schedule, staff};
+use crate::pages::{
+    account, availability, booking, bookings, clinic_settings, consultations, dispatch, errors,
+    login, portal, schedule, staff,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -54,7 +57,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/schedule") view=schedule::SchedulePage />
                     <Route path=path!("/consultations") view=consultations::ConsultationsPage />
                     <Route path=path!("/bookings") view=bookings::BookingsPage />
-                    <Route path=path!("/dispatch") view=staff::DispatchPage />
+                    <Route path=path!("/dispatch") view=dispatch::DispatchPage />
+                    <Route path=path!("/availability") view=availability::AvailabilityPage />
+                    <Route path=path!("/settings") view=clinic_settings::ClinicSettingsPage />
+                    <Route path=path!("/book/:slug") view=booking::BookingPage />
                     <Route path=path!("/requests") view=staff::RequestsPage />
                     <Route path=path!("/account") view=account::AccountPage />
                 </Routes>

@@ -39,7 +39,11 @@ fn SignedIn(me: Me) -> impl IntoView {
     let auth = use_auth();
     let live = expect_context::<Live>();
     let links = if me.is_staff() {
-        view! { <StaffLinks /> }.into_any()
+        let admin = me
+            .memberships
+            .iter()
+            .any(|m| m.role == crate::domain::role::Role::Admin);
+        view! { <StaffLinks admin /> }.into_any()
     } else {
         view! {
             <A href="/portal">"Portal"</A>
@@ -81,7 +85,7 @@ fn SignedIn(me: Me) -> impl IntoView {
 /// Staff links with the number of pending requests in the user's clinics,
 /// refetched whenever a request changes anywhere they may see.
 #[component]
-fn StaffLinks() -> impl IntoView {
+fn StaffLinks(admin: bool) -> impl IntoView {
     let version = use_live_version(&[topic::REQUEST]);
     let counts = Resource::new(move || version.get(), |_| get_pending_counts());
     let badge = move |pick: fn(&crate::model::PendingCounts) -> i64, label: &'static str| {
@@ -110,6 +114,8 @@ fn StaffLinks() -> impl IntoView {
         <A href="/bookings">"Bookings"</A>
         <A href="/dispatch">"Dispatch" {badge(|c| c.dispatch, "session requests")}</A>
         <A href="/requests">"Requests" {badge(|c| c.changes, "change requests")}</A>
+        <A href="/availability">"Availability"</A>
+        {admin.then(|| view! { <A href="/settings">"Clinic"</A> })}
         <A href="/account">"Account"</A>
     }
 }

@@ -66,7 +66,7 @@ async fn has_role(tx: &mut Tx, user_id: i64, clinic_id: i64, role: Role) -> AppR
 
 /// The first non-cancelled appointment of the provider overlapping
 /// [start, end), described for the user, if any.
-async fn find_conflict(
+pub(super) async fn find_conflict(
     tx: &mut Tx,
     provider_id: i64,
     start: i64,
@@ -145,6 +145,47 @@ fn meeting_details() -> (String, String, String) {
         meeting.to_string(),
         format!("{passcode:06}"),
     )
+}
+
+/// A booked appointment to insert (the caller has checked the times and
+/// holds the provider's lock).
+pub(super) struct Booked<'a> {
+    pub clinic_id: i64,
+    pub service_id: i64,
+    pub provider_id: i64,
+    pub patient_id: i64,
+    pub start: i64,
+    pub end: i64,
+    pub location: &'a str,
+    pub series_id: Option<i64>,
+}
+
+/// Inserts a booked appointment with fresh meeting details; the database's
+/// double-booking guard turns into a readable conflict.
+pub(super) async fn insert_booked(change: &mut Change, b: Booked<'_>) -> AppResult<i64> {
+    let (url, meeting, passcode) = meeting_details();
+    let now = change.now;
+    sqlx::query_scalar(
+        "INSERT INTO appointment (clinic_id, service_id, host_provider_id, patient_id, starts_at, ends_at, \
+         status, video_url, meeting_id, passcode, location, series_id, original_start, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'booked', $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+    )
+    .bind(b.clinic_id)
+    .bind(b.service_id)
+    .bind(b.provider_id)
+    .bind(b.patient_id)
+    .bind(b.start)
+    .bind(b.end)
+    .bind(url)
+    .bind(meeting)
+    .bind(passcode)
+    .bind(b.location)
+    .bind(b.series_id)
+    .bind(b.series_id.map(|_| b.start))
+    .bind(now)
+    .fetch_one(change.conn())
+    .await
+    .map_err(conflict_or_db)
 }
 
 pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult<Created> {
@@ -260,28 +301,20 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
     }
     let mut ids = Vec::with_capacity(starts.len());
     for s in &starts {
-        let (url, meeting, passcode) = meeting_details();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO appointment (clinic_id, service_id, host_provider_id, patient_id, starts_at, ends_at, \
-             status, video_url, meeting_id, passcode, location, series_id, original_start, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'booked', $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+        let id = insert_booked(
+            &mut change,
+            Booked {
+                clinic_id: new.clinic_id,
+                service_id: new.service_id,
+                provider_id: new.provider_id,
+                patient_id: new.patient_id,
+                start: *s,
+                end: s + length,
+                location: &location,
+                series_id,
+            },
         )
-        .bind(new.clinic_id)
-        .bind(new.service_id)
-        .bind(new.provider_id)
-        .bind(new.patient_id)
-        .bind(*s)
-        .bind(s + length)
-        .bind(url)
-        .bind(meeting)
-        .bind(passcode)
-        .bind(&location)
-        .bind(series_id)
-        .bind(series_id.map(|_| *s))
-        .bind(now)
-        .fetch_one(change.conn())
-        .await
-        .map_err(conflict_or_db)?;
+        .await?;
         for p in &invited {
             sqlx::query("INSERT INTO participant (appointment_id, provider_id, status) VALUES ($1, $2, 'needs-action')")
                 .bind(id)

@@ -9,7 +9,7 @@ use sqlx::Row;
 /// Every clinic with its active services (public information).
 pub async fn clinic_options(state: &AppState) -> AppResult<Vec<ClinicOption>> {
     let rows = sqlx::query(
-        "SELECT c.id, c.name, c.time_zone, s.id, s.name, s.duration_minutes \
+        "SELECT c.id, c.name, c.time_zone, s.id, s.name, s.duration_minutes, c.slug \
          FROM clinic c LEFT JOIN service s ON s.clinic_id = c.id AND s.active = 1 \
          ORDER BY c.name, s.name",
     )
@@ -22,6 +22,7 @@ pub async fn clinic_options(state: &AppState) -> AppResult<Vec<ClinicOption>> {
         if out.last().map(|c| c.id) != Some(id) {
             out.push(ClinicOption {
                 id,
+                slug: r.get(6),
                 name: r.get(1),
                 time_zone: r.get(2),
                 services: Vec::new(),

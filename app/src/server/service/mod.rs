@@ -8,8 +8,10 @@
 pub mod accounts;
 pub mod appointments;
 pub mod authz;
+pub mod availability;
 pub mod booking_rows;
 pub mod bookings;
+pub mod clinic_settings;
 pub mod clinics;
 pub mod requests;
 pub mod schedule;

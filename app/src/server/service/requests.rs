@@ -1,82 +1,343 @@
-//! Appointment requests: the queue of everything that waits on someone.
-//! (The full Dispatch workflow builds on these.)
+//! Appointment requests and dispatch: patients ask for a session (Now or at
+//! preferred times), providers and dispatchers accept or decline, and the
+//! patient follows the answer on their dashboard.
+//!
+//! Accepting claims the request first (`UPDATE … WHERE status = 'pending'`),
+//! then books the appointment under the provider's lock, all in one
+//! transaction: of two people accepting one request exactly one claims it,
+//! and of two requests accepted for one provider's time exactly one books.
 
 use super::super::db::{db_error, is_unique_violation};
 use super::super::state::AppState;
+use super::super::zones;
+use super::appointments::{find_conflict, insert_booked, Booked};
+use super::availability::{self, clinic_providers, clinic_zone, free_slots_of, load_calendar};
+use super::clinic_settings::questions;
 use super::{authz, Audit, Change};
+use crate::domain::appointment::AppointmentStatus;
+use crate::domain::booking;
+use crate::domain::form::{self, Answer};
 use crate::domain::live::{topic, LiveEvent};
-use crate::domain::request::{RequestMode, RequestStatus};
+use crate::domain::request::{self as rules, RequestMode, RequestStatus};
+use crate::domain::role::Role;
 use crate::domain::validate;
 use crate::error::{AppError, AppResult};
-use crate::model::{DispatchRow, Me, MyRequest, PendingCounts};
+use crate::model::{
+    AssignOptions, AssignProvider, BookingPageInfo, DispatchBoard, DispatchRow, Me, MyMeeting,
+    MyRequest, PendingCounts, PublicProvider, PublicService, SlotDay, TimeChoice,
+};
+use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 const ALREADY_WAITING: &str =
     "You already have a Now request waiting at this clinic. It will be answered shortly.";
 
-/// "Request a session now" from the portal. Returns the request id.
-pub async fn request_session_now(
+/// Possible Conflicting Sessions: sessions within this many seconds of a
+/// requested time.
+const CONFLICT_WINDOW: i64 = 2 * 3600;
+
+/// The requests a user works on: all of a clinic's for its admins and
+/// schedulers; for a provider, those addressed to them or to the host
+/// group. `$1` is the user's id; the request table is `r`.
+const WORKABLE: &str = "(r.clinic_id IN (SELECT clinic_id FROM membership WHERE user_id = $1 \
+     AND role IN ('admin', 'scheduler')) OR (r.clinic_id IN (SELECT clinic_id FROM membership \
+     WHERE user_id = $1 AND role = 'provider') AND (r.target_provider_id IS NULL OR r.target_provider_id = $1)))";
+
+fn day_label(ts: i64, tz: chrono_tz::Tz) -> String {
+    DateTime::<Utc>::from_timestamp(ts, 0)
+        .map(|t| t.with_timezone(&tz).format("%a %-d %b").to_string())
+        .unwrap_or_default()
+}
+
+fn parse_times(text: &str) -> Vec<i64> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn parse_answers(text: &str) -> Vec<Answer> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+// ---- The public booking page ----------------------------------------------
+
+/// A clinic's booking page (public; `me` only says whether to offer
+/// submitting or logging in).
+pub async fn booking_page(
     state: &AppState,
-    me: &Me,
+    me: Option<&Me>,
+    slug: &str,
+) -> AppResult<BookingPageInfo> {
+    let mut conn = state.db.pool.acquire().await.map_err(db_error)?;
+    let c = sqlx::query(
+        "SELECT id, name, time_zone, phone, host_group_name FROM clinic WHERE slug = $1",
+    )
+    .bind(slug)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_error)?
+    .ok_or_else(|| AppError::not_found("There is no clinic at this address."))?;
+    let clinic_id: i64 = c.get(0);
+    let services = sqlx::query(
+        "SELECT id, name, description, duration_minutes, payment_required, price_cents FROM service \
+         WHERE clinic_id = $1 AND active = 1 ORDER BY name",
+    )
+    .bind(clinic_id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?
+    .into_iter()
+    .map(|r| PublicService {
+        id: r.get(0),
+        name: r.get(1),
+        description: r.get(2),
+        duration_minutes: r.get(3),
+        payment_required: r.get::<i64, _>(4) == 1,
+        price_cents: r.get(5),
+    })
+    .collect();
+    let now_ids = availability::available_now(&mut conn, clinic_id).await?;
+    let providers: Vec<PublicProvider> = clinic_providers(&mut conn, clinic_id)
+        .await?
+        .into_iter()
+        .map(|(id, name)| PublicProvider {
+            id,
+            name,
+            available_now: now_ids.contains(&id),
+        })
+        .collect();
+    Ok(BookingPageInfo {
+        clinic_id,
+        slug: slug.to_string(),
+        name: c.get(1),
+        time_zone: c.get(2),
+        phone: c.get(3),
+        host_group: c.get(4),
+        services,
+        available_now: !now_ids.is_empty(),
+        providers,
+        questions: questions(&mut conn, clinic_id).await?,
+        logged_in: me.is_some(),
+    })
+}
+
+/// The active service of the clinic, or a specific message.
+async fn active_service(
+    conn: &mut AnyConnection,
     clinic_id: i64,
     service_id: i64,
-    note: &str,
-) -> AppResult<i64> {
-    let note = validate::note(note).map_err(AppError::Validation)?;
+) -> AppResult<(String, i64)> {
+    let r =
+        sqlx::query("SELECT clinic_id, active, name, duration_minutes FROM service WHERE id = $1")
+            .bind(service_id)
+            .fetch_optional(conn)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| AppError::validation("Choose a service."))?;
+    if r.get::<i64, _>(0) != clinic_id {
+        return Err(AppError::validation(
+            "That service is not offered by this clinic.",
+        ));
+    }
+    if r.get::<i64, _>(1) == 0 {
+        return Err(AppError::validation(format!(
+            "{} is no longer offered. Choose another service.",
+            r.get::<String, _>(2)
+        )));
+    }
+    Ok((r.get(2), r.get(3)))
+}
+
+async fn require_provider_of(
+    conn: &mut AnyConnection,
+    clinic_id: i64,
+    provider_id: i64,
+) -> AppResult<String> {
+    clinic_providers(conn, clinic_id)
+        .await?
+        .into_iter()
+        .find(|p| p.0 == provider_id)
+        .map(|p| p.1)
+        .ok_or_else(|| AppError::validation("Choose one of the clinic's providers."))
+}
+
+/// Free slots for a service over the next four weeks, by local day: one
+/// provider's, or (`provider_id` 0) any provider's.
+pub async fn free_slots(
+    state: &AppState,
+    clinic_id: i64,
+    service_id: i64,
+    provider_id: i64,
+) -> AppResult<Vec<SlotDay>> {
+    let mut conn = state.db.pool.acquire().await.map_err(db_error)?;
+    let (tz, _) = clinic_zone(&mut conn, clinic_id).await?;
+    let (_, minutes) = active_service(&mut conn, clinic_id, service_id).await?;
+    let providers: Vec<i64> = if provider_id == 0 {
+        clinic_providers(&mut conn, clinic_id)
+            .await?
+            .into_iter()
+            .map(|p| p.0)
+            .collect()
+    } else {
+        require_provider_of(&mut conn, clinic_id, provider_id).await?;
+        vec![provider_id]
+    };
+    let now = state.clock.now().timestamp();
+    let mut all = Vec::new();
+    for p in providers {
+        all.extend(free_slots_of(&mut conn, clinic_id, p, tz, minutes as u32, now).await?);
+    }
+    all.sort_unstable();
+    all.dedup();
+    let mut days: Vec<SlotDay> = Vec::new();
+    for s in all {
+        let label = day_label(s, tz);
+        if days.last().map(|d| &d.label) != Some(&label) {
+            days.push(SlotDay {
+                label: label.clone(),
+                slots: Vec::new(),
+            });
+        }
+        if let Some(d) = days.last_mut() {
+            d.slots.push(TimeChoice {
+                start: s,
+                label: zones::fmt_time(s, tz),
+            });
+        }
+    }
+    Ok(days)
+}
+
+// ---- Requesting -----------------------------------------------------------
+
+/// What the booking page submits.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub clinic_id: i64,
+    pub service_id: i64,
+    pub mode: RequestMode,
+    /// A specific provider, or None for the clinic's host group.
+    pub provider_id: Option<i64>,
+    /// Preferred start times (Scheduled only), unix seconds.
+    pub times: Vec<i64>,
+    /// One answer per question of the clinic's form.
+    pub answers: Vec<String>,
+    pub note: String,
+}
+
+/// A patient asks for a session. Returns the request id.
+pub async fn create(state: &AppState, me: &Me, new: NewRequest) -> AppResult<i64> {
+    let note = validate::note(&new.note).map_err(AppError::Validation)?;
     let mut change = Change::begin(state).await?;
-    let service = sqlx::query("SELECT clinic_id, active, name FROM service WHERE id = $1")
-        .bind(service_id)
-        .fetch_optional(change.conn())
-        .await
-        .map_err(db_error)?;
-    match service {
-        None => return Err(AppError::validation("Choose a service.")),
-        Some(r) if r.get::<i64, _>(0) != clinic_id => {
-            return Err(AppError::validation(
-                "That service is not offered by this clinic.",
-            ))
-        }
-        Some(r) if r.get::<i64, _>(1) == 0 => {
-            return Err(AppError::validation(format!(
-                "{} is no longer offered. Choose another service.",
-                r.get::<String, _>(2)
-            )))
-        }
-        Some(_) => {}
+    let now = change.now;
+    let (tz, _) = clinic_zone(change.conn(), new.clinic_id).await?;
+    let (_, minutes) = active_service(change.conn(), new.clinic_id, new.service_id).await?;
+    if let Some(p) = new.provider_id {
+        require_provider_of(change.conn(), new.clinic_id, p).await?;
     }
-    let pending: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM request WHERE requester_id = $1 AND clinic_id = $2 \
-         AND kind = 'new_session' AND mode = 'now' AND status = 'pending'",
+    let answers = form::check_answers(
+        &questions(change.conn(), new.clinic_id).await?,
+        &new.answers,
     )
-    .bind(me.user_id)
-    .bind(clinic_id)
-    .fetch_one(change.conn())
-    .await
-    .map_err(db_error)?;
-    if pending > 0 {
-        return Err(AppError::conflict(ALREADY_WAITING));
-    }
+    .map_err(AppError::Validation)?;
+    let times = match new.mode {
+        RequestMode::Now => {
+            if !new.times.is_empty() {
+                return Err(AppError::validation(
+                    "A Now request has no preferred times.",
+                ));
+            }
+            let pending: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM request WHERE requester_id = $1 AND clinic_id = $2 \
+                 AND kind = 'new_session' AND mode = 'now' AND status = 'pending'",
+            )
+            .bind(me.user_id)
+            .bind(new.clinic_id)
+            .fetch_one(change.conn())
+            .await
+            .map_err(db_error)?;
+            if pending > 0 {
+                return Err(AppError::conflict(ALREADY_WAITING));
+            }
+            let on = availability::available_now(change.conn(), new.clinic_id).await?;
+            let someone = match new.provider_id {
+                Some(p) => on.contains(&p),
+                None => !on.is_empty(),
+            };
+            if !someone {
+                return Err(AppError::conflict(
+                    "Nobody is available right now. Choose Scheduled and pick a time instead.",
+                ));
+            }
+            Vec::new()
+        }
+        RequestMode::Scheduled => {
+            let times =
+                rules::check_requested_times(&new.times, now).map_err(AppError::Validation)?;
+            let providers: Vec<i64> = match new.provider_id {
+                Some(p) => vec![p],
+                None => clinic_providers(change.conn(), new.clinic_id)
+                    .await?
+                    .into_iter()
+                    .map(|p| p.0)
+                    .collect(),
+            };
+            for t in &times {
+                let mut free = false;
+                for p in &providers {
+                    let cal = load_calendar(
+                        change.conn(),
+                        new.clinic_id,
+                        *p,
+                        t - 86_400,
+                        t + 2 * 86_400,
+                        None,
+                    )
+                    .await?;
+                    if cal.is_free(&tz, *t, minutes as u32) {
+                        free = true;
+                        break;
+                    }
+                }
+                if !free {
+                    return Err(AppError::validation(format!(
+                        "{} is not a free time{}. Choose from the free slots shown.",
+                        zones::fmt_local(*t, tz),
+                        if new.provider_id.is_some() {
+                            " for this provider"
+                        } else {
+                            ""
+                        }
+                    )));
+                }
+            }
+            times
+        }
+    };
     // Requesting from a clinic makes the requester one of its patients.
     sqlx::query(
         "INSERT INTO membership (user_id, clinic_id, role, created_at) VALUES ($1, $2, 'patient', $3) \
          ON CONFLICT DO NOTHING",
     )
     .bind(me.user_id)
-    .bind(clinic_id)
-    .bind(change.now)
+    .bind(new.clinic_id)
+    .bind(now)
     .execute(change.conn())
     .await
     .map_err(db_error)?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO request (clinic_id, kind, status, requester_id, service_id, mode, note, created_at) \
-         VALUES ($1, 'new_session', 'pending', $2, $3, 'now', $4, $5) RETURNING id",
+        "INSERT INTO request (clinic_id, kind, status, requester_id, service_id, mode, target_provider_id, \
+         requested_times, form_answers, note, created_at) \
+         VALUES ($1, 'new_session', 'pending', $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
-    .bind(clinic_id)
+    .bind(new.clinic_id)
     .bind(me.user_id)
-    .bind(service_id)
+    .bind(new.service_id)
+    .bind(new.mode.as_str())
+    .bind(new.provider_id)
+    .bind(serde_json::to_string(&times).unwrap_or_else(|_| "[]".into()))
+    .bind(serde_json::to_string(&answers).unwrap_or_else(|_| "[]".into()))
     .bind(&note)
-    .bind(change.now)
+    .bind(now)
     .fetch_one(change.conn())
     .await
     .map_err(|e| {
@@ -91,22 +352,25 @@ pub async fn request_session_now(
         .audit(Audit {
             actor_id: Some(me.user_id),
             on_behalf_of_id: None,
-            clinic_id: Some(clinic_id),
+            clinic_id: Some(new.clinic_id),
             action: "request.create",
             entity: "request",
             entity_id: id,
             before: None,
-            after: Some(json!({ "kind": "new_session", "mode": "now", "service_id": service_id })),
+            after: Some(json!({ "kind": "new_session", "mode": new.mode.as_str(), "service_id": new.service_id,
+                "provider": new.provider_id, "times": times })),
         })
         .await?;
+    let mut audience = vec![me.user_id];
+    audience.extend(new.provider_id);
     change
         .emit(LiveEvent {
             topic: topic::REQUEST.into(),
             action: "created".into(),
             entity_id: id,
             version: 1,
-            clinic_id: Some(clinic_id),
-            user_ids: vec![me.user_id],
+            clinic_id: Some(new.clinic_id),
+            user_ids: audience,
             at_us: 0,
         })
         .await?;
@@ -114,17 +378,71 @@ pub async fn request_session_now(
     Ok(id)
 }
 
-/// Pending requests in the clinics where the caller is staff.
+/// The requester takes back a pending request.
+pub async fn withdraw(state: &AppState, me: &Me, request_id: i64) -> AppResult<()> {
+    let mut change = Change::begin(state).await?;
+    let r = sqlx::query("SELECT requester_id, clinic_id, status FROM request WHERE id = $1")
+        .bind(request_id)
+        .fetch_optional(change.conn())
+        .await
+        .map_err(db_error)?;
+    let Some(r) = r.filter(|r| r.get::<i64, _>(0) == me.user_id) else {
+        return Err(AppError::not_found("You have no such request."));
+    };
+    let clinic_id: i64 = r.get(1);
+    if r.get::<String, _>(2) != "pending" {
+        return Err(AppError::conflict(
+            "This request has already been answered.",
+        ));
+    }
+    let now = change.now;
+    sqlx::query(
+        "UPDATE request SET status = 'withdrawn', responded_at = $1, version = version + 1 \
+         WHERE id = $2 AND status = 'pending'",
+    )
+    .bind(now)
+    .bind(request_id)
+    .execute(change.conn())
+    .await
+    .map_err(db_error)?;
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(clinic_id),
+            action: "request.withdraw",
+            entity: "request",
+            entity_id: request_id,
+            before: Some(json!({ "status": "pending" })),
+            after: Some(json!({ "status": "withdrawn" })),
+        })
+        .await?;
+    change
+        .emit(LiveEvent {
+            topic: topic::REQUEST.into(),
+            action: "withdrawn".into(),
+            entity_id: request_id,
+            version: 0,
+            clinic_id: Some(clinic_id),
+            user_ids: vec![me.user_id],
+            at_us: 0,
+        })
+        .await?;
+    change.commit().await
+}
+
+// ---- Queues ---------------------------------------------------------------
+
+/// Pending requests the caller works on, by queue.
 pub async fn pending_counts(state: &AppState, me: &Me) -> AppResult<PendingCounts> {
     if !me.is_staff() {
         return Err(AppError::forbidden(
             "Only clinic staff see the request queues.",
         ));
     }
-    let rows = sqlx::query(
-        "SELECT kind, COUNT(*) FROM request WHERE status = 'pending' AND clinic_id IN \
-         (SELECT clinic_id FROM membership WHERE user_id = $1 AND role <> 'patient') GROUP BY kind",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT r.kind, COUNT(*) FROM request r WHERE r.status = 'pending' AND {WORKABLE} GROUP BY r.kind"
+    ))
     .bind(me.user_id)
     .fetch_all(&state.db.pool)
     .await
@@ -140,13 +458,20 @@ pub async fn pending_counts(state: &AppState, me: &Me) -> AppResult<PendingCount
     Ok(counts)
 }
 
-/// The caller's own requests, newest first.
+/// The caller's own session requests, newest first, with the meeting each
+/// became.
 pub async fn my_requests(state: &AppState, me: &Me) -> AppResult<Vec<MyRequest>> {
     let rows = sqlx::query(
-        "SELECT r.id, c.name, COALESCE(s.name, ''), COALESCE(r.mode, 'now'), r.status, r.note, \
-         r.response, r.created_at FROM request r JOIN clinic c ON c.id = r.clinic_id \
+        "SELECT r.id, c.name, c.slug, COALESCE(s.name, ''), COALESCE(r.mode, 'now'), r.status, r.note, \
+         r.response, r.created_at, r.requested_times, c.time_zone, COALESCE(t.name, c.host_group_name), \
+         rp.name, a.id, a.starts_at, a.status, a.video_url, a.meeting_id, a.passcode, h.name \
+         FROM request r JOIN clinic c ON c.id = r.clinic_id \
          LEFT JOIN service s ON s.id = r.service_id \
-         WHERE r.requester_id = $1 AND r.kind = 'new_session' ORDER BY r.created_at DESC, r.id DESC",
+         LEFT JOIN app_user t ON t.id = r.target_provider_id \
+         LEFT JOIN app_user rp ON rp.id = r.responder_id \
+         LEFT JOIN appointment a ON a.id = r.result_appointment_id \
+         LEFT JOIN app_user h ON h.id = a.host_provider_id \
+         WHERE r.requester_id = $1 AND r.kind = 'new_session' ORDER BY r.created_at DESC, r.id DESC LIMIT 100",
     )
     .bind(me.user_id)
     .fetch_all(&state.db.pool)
@@ -154,59 +479,566 @@ pub async fn my_requests(state: &AppState, me: &Me) -> AppResult<Vec<MyRequest>>
     .map_err(db_error)?;
     Ok(rows
         .into_iter()
-        .map(|r| MyRequest {
-            id: r.get(0),
-            clinic_name: r.get(1),
-            service_name: r.get(2),
-            mode: RequestMode::parse(r.get::<String, _>(3).as_str()).unwrap_or(RequestMode::Now),
-            status: RequestStatus::parse(r.get::<String, _>(4).as_str())
-                .unwrap_or(RequestStatus::Pending),
-            note: r.get(5),
-            response: r.get(6),
-            created_at: r.get(7),
+        .map(|r| {
+            let tz = zones::parse(&r.get::<String, _>(10));
+            let meeting = r.get::<Option<i64>, _>(13).map(|id| {
+                let starts: i64 = r.get(14);
+                MyMeeting {
+                    appointment_id: id,
+                    when: format!("{} ({})", zones::fmt_local(starts, tz), tz.name()),
+                    provider: r.get::<Option<String>, _>(19).unwrap_or_default(),
+                    status: AppointmentStatus::parse(&r.get::<String, _>(15))
+                        .unwrap_or(AppointmentStatus::Booked),
+                    video_url: r.get(16),
+                    meeting_id: r.get(17),
+                    passcode: r.get(18),
+                }
+            });
+            MyRequest {
+                id: r.get(0),
+                clinic_name: r.get(1),
+                clinic_slug: r.get(2),
+                service_name: r.get(3),
+                mode: RequestMode::parse(&r.get::<String, _>(4)).unwrap_or(RequestMode::Now),
+                status: RequestStatus::parse(&r.get::<String, _>(5))
+                    .unwrap_or(RequestStatus::Pending),
+                note: r.get(6),
+                response: r.get(7),
+                created_at: r.get(8),
+                times: parse_times(&r.get::<String, _>(9))
+                    .into_iter()
+                    .map(|t| zones::fmt_local(t, tz))
+                    .collect(),
+                request_to: r.get(11),
+                responder: r.get(12),
+                meeting,
+            }
         })
         .collect())
 }
 
-/// Pending new-session requests of the caller's clinics, oldest first.
-pub async fn dispatch_queue(
+/// Clinics where the caller works requests (admin, scheduler or provider).
+fn dispatch_clinics(me: &Me) -> Vec<(i64, String)> {
+    let mut out: Vec<(i64, String)> = me
+        .memberships
+        .iter()
+        .filter(|m| m.role.is_staff())
+        .map(|m| (m.clinic_id, m.clinic_name.clone()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The Dispatch board: pending session requests, oldest first.
+pub async fn dispatch_board(
     state: &AppState,
     me: &Me,
-    clinic_filter: Option<i64>,
-) -> AppResult<Vec<DispatchRow>> {
-    if let Some(c) = clinic_filter {
-        authz::require_staff(me, c)?;
+    clinic_filter: i64,
+) -> AppResult<DispatchBoard> {
+    if clinic_filter != 0 {
+        authz::require_staff(me, clinic_filter)?;
     } else if !me.is_staff() {
         return Err(AppError::forbidden(
             "Only clinic staff see the Dispatch board.",
         ));
     }
-    let rows = sqlx::query(
-        "SELECT r.id, c.name, u.name, COALESCE(r.mode, 'now'), COALESCE(s.name, ''), \
-         COALESCE(p.name, c.host_group_name), r.note, r.created_at \
+    let rows = sqlx::query(&format!(
+        "SELECT r.id, r.clinic_id, c.name, u.name, COALESCE(r.mode, 'now'), c.patient_group_name, \
+         c.host_group_name, COALESCE(p.name, c.host_group_name), COALESCE(s.name, ''), r.requested_times, \
+         r.note, r.form_answers, r.created_at, c.time_zone \
          FROM request r JOIN clinic c ON c.id = r.clinic_id JOIN app_user u ON u.id = r.requester_id \
          LEFT JOIN service s ON s.id = r.service_id LEFT JOIN app_user p ON p.id = r.target_provider_id \
-         WHERE r.status = 'pending' AND r.kind = 'new_session' \
-         AND r.clinic_id IN (SELECT clinic_id FROM membership WHERE user_id = $1 AND role <> 'patient') \
-         AND ($2 = 0 OR r.clinic_id = $2) \
-         ORDER BY r.created_at, r.id",
-    )
+         WHERE r.status = 'pending' AND r.kind = 'new_session' AND {WORKABLE} \
+         AND ($2 = 0 OR r.clinic_id = $2) ORDER BY r.created_at, r.id LIMIT 500"
+    ))
     .bind(me.user_id)
-    .bind(clinic_filter.unwrap_or(0))
+    .bind(clinic_filter)
     .fetch_all(&state.db.pool)
     .await
     .map_err(db_error)?;
-    Ok(rows
+    let rows = rows
         .into_iter()
-        .map(|r| DispatchRow {
-            id: r.get(0),
-            clinic_name: r.get(1),
-            requestor: r.get(2),
-            mode: RequestMode::parse(r.get::<String, _>(3).as_str()).unwrap_or(RequestMode::Now),
-            service_name: r.get(4),
-            request_to: r.get(5),
-            note: r.get(6),
-            created_at: r.get(7),
+        .map(|r| {
+            let tz = zones::parse(&r.get::<String, _>(13));
+            DispatchRow {
+                id: r.get(0),
+                clinic_id: r.get(1),
+                clinic_name: r.get(2),
+                requestor: r.get(3),
+                mode: RequestMode::parse(&r.get::<String, _>(4)).unwrap_or(RequestMode::Now),
+                patient_group: r.get(5),
+                host_group: r.get(6),
+                request_to: r.get(7),
+                service_name: r.get(8),
+                times: parse_times(&r.get::<String, _>(9))
+                    .into_iter()
+                    .map(|t| zones::fmt_local(t, tz))
+                    .collect(),
+                note: r.get(10),
+                answers: parse_answers(&r.get::<String, _>(11)),
+                created_at: r.get(12),
+            }
         })
-        .collect())
+        .collect();
+    Ok(DispatchBoard {
+        now: state.clock.now().timestamp(),
+        clinics: dispatch_clinics(me),
+        rows,
+    })
+}
+
+// ---- Answering --------------------------------------------------------------
+
+/// A pending-or-not new-session request as the answering code needs it.
+struct Loaded {
+    clinic_id: i64,
+    status: String,
+    requester_id: i64,
+    requester: String,
+    service_id: i64,
+    service_name: String,
+    minutes: i64,
+    mode: RequestMode,
+    target: Option<i64>,
+    request_to: String,
+    times: Vec<i64>,
+    note: String,
+    answers: Vec<Answer>,
+    tz: chrono_tz::Tz,
+    version: i64,
+}
+
+async fn load(conn: &mut AnyConnection, request_id: i64) -> AppResult<Loaded> {
+    let r = sqlx::query(
+        "SELECT r.clinic_id, r.status, r.requester_id, u.name, r.service_id, COALESCE(s.name, ''), \
+         COALESCE(s.duration_minutes, 30), COALESCE(r.mode, 'now'), r.target_provider_id, \
+         COALESCE(p.name, c.host_group_name), r.requested_times, r.note, r.form_answers, c.time_zone, r.version \
+         FROM request r JOIN clinic c ON c.id = r.clinic_id JOIN app_user u ON u.id = r.requester_id \
+         LEFT JOIN service s ON s.id = r.service_id LEFT JOIN app_user p ON p.id = r.target_provider_id \
+         WHERE r.id = $1 AND r.kind = 'new_session'",
+    )
+    .bind(request_id)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)?
+    .ok_or_else(|| AppError::not_found("That request does not exist."))?;
+    Ok(Loaded {
+        clinic_id: r.get(0),
+        status: r.get(1),
+        requester_id: r.get(2),
+        requester: r.get(3),
+        service_id: r.get::<Option<i64>, _>(4).unwrap_or_default(),
+        service_name: r.get(5),
+        minutes: r.get(6),
+        mode: RequestMode::parse(&r.get::<String, _>(7)).unwrap_or(RequestMode::Now),
+        target: r.get(8),
+        request_to: r.get(9),
+        times: parse_times(&r.get::<String, _>(10)),
+        note: r.get(11),
+        answers: parse_answers(&r.get::<String, _>(12)),
+        tz: zones::parse(&r.get::<String, _>(13)),
+        version: r.get(14),
+    })
+}
+
+/// Whether the caller works this request (see `WORKABLE`), and whether
+/// they may pick any provider (dispatchers) or only themself.
+fn may_work(me: &Me, req: &Loaded) -> AppResult<bool> {
+    let roles: Vec<Role> = authz::roles_in(me, req.clinic_id).collect();
+    if roles.iter().any(|r| r.acts_for_providers()) {
+        return Ok(true);
+    }
+    if roles.contains(&Role::Provider) && req.target.is_none_or(|t| t == me.user_id) {
+        return Ok(false);
+    }
+    // Not revealing whether the request exists to those who may not see it.
+    Err(AppError::not_found("That request does not exist."))
+}
+
+/// Says who handled a request that is no longer pending.
+async fn already_handled(
+    conn: &mut AnyConnection,
+    request_id: i64,
+    tz: chrono_tz::Tz,
+) -> AppResult<AppError> {
+    let r = sqlx::query(
+        "SELECT r.status, u.name, r.responded_at FROM request r LEFT JOIN app_user u ON u.id = r.responder_id WHERE r.id = $1",
+    )
+    .bind(request_id)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)?;
+    let status: String = r.get(0);
+    let who: Option<String> = r.get(1);
+    let at: Option<i64> = r.get(2);
+    Ok(AppError::conflict(match status.as_str() {
+        "withdrawn" => format!("Request #{request_id} was withdrawn by the patient."),
+        s => format!(
+            "Request #{request_id} was already {} by {}{}.",
+            if s == "accepted" {
+                "accepted"
+            } else {
+                "declined"
+            },
+            who.unwrap_or_else(|| "someone else".into()),
+            at.map(|t| format!(" at {}", zones::fmt_time(t, tz)))
+                .unwrap_or_default()
+        ),
+    }))
+}
+
+/// The Assign dialog: who is available, and what might conflict.
+pub async fn assign_options(
+    state: &AppState,
+    me: &Me,
+    request_id: i64,
+) -> AppResult<AssignOptions> {
+    let mut conn = state.db.pool.acquire().await.map_err(db_error)?;
+    let req = load(&mut conn, request_id).await?;
+    let any_provider = may_work(me, &req)?;
+    if req.status != "pending" {
+        return Err(already_handled(&mut conn, request_id, req.tz).await?);
+    }
+    let tz = req.tz;
+    let now = state.clock.now().timestamp();
+    let on_now = availability::available_now(&mut conn, req.clinic_id).await?;
+    let mut providers = Vec::new();
+    let candidates: Vec<(i64, String)> = clinic_providers(&mut conn, req.clinic_id)
+        .await?
+        .into_iter()
+        .filter(|p| any_provider || p.0 == me.user_id)
+        .collect();
+    // Around each requested time (or now, for a Now request).
+    let anchors: Vec<i64> = if req.mode == RequestMode::Now {
+        vec![now]
+    } else {
+        req.times.clone()
+    };
+    let (lo, hi) = (
+        anchors.iter().min().copied().unwrap_or(now) - CONFLICT_WINDOW - 86_400,
+        anchors.iter().max().copied().unwrap_or(now) + CONFLICT_WINDOW + 86_400,
+    );
+    for (id, name) in candidates {
+        let (available, availability) = match req.mode {
+            RequestMode::Now => {
+                let on = on_now.contains(&id);
+                (
+                    on,
+                    if on {
+                        "Available now".to_string()
+                    } else {
+                        "Not available now".to_string()
+                    },
+                )
+            }
+            RequestMode::Scheduled => {
+                let cal = load_calendar(&mut conn, req.clinic_id, id, lo, hi, None).await?;
+                let free: Vec<String> = req
+                    .times
+                    .iter()
+                    .filter(|t| cal.is_free(&tz, **t, req.minutes as u32))
+                    .map(|t| zones::fmt_local(*t, tz))
+                    .collect();
+                if free.is_empty() {
+                    (false, "Not free at the requested times".to_string())
+                } else {
+                    (true, format!("Free at {}", free.join("; ")))
+                }
+            }
+        };
+        let mut conflicts = Vec::new();
+        for a in &anchors {
+            let rows = sqlx::query(
+                "SELECT a.starts_at, a.ends_at, u.name, COALESCE(s.name, '') FROM appointment a \
+                 JOIN app_user u ON u.id = a.patient_id LEFT JOIN service s ON s.id = a.service_id \
+                 WHERE a.status <> 'cancelled' AND a.starts_at < $3 AND $2 < a.ends_at \
+                 AND (a.host_provider_id = $1 OR EXISTS (SELECT 1 FROM participant x WHERE x.appointment_id = a.id \
+                 AND x.provider_id = $1 AND x.status <> 'declined')) ORDER BY a.starts_at",
+            )
+            .bind(id)
+            .bind(a - CONFLICT_WINDOW)
+            .bind(a + CONFLICT_WINDOW)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?;
+            for r in rows {
+                let line = format!(
+                    "{}–{} {} ({})",
+                    zones::fmt_local(r.get(0), tz),
+                    zones::fmt_time(r.get(1), tz),
+                    r.get::<String, _>(3),
+                    r.get::<String, _>(2)
+                );
+                if !conflicts.contains(&line) {
+                    conflicts.push(line);
+                }
+            }
+        }
+        providers.push(AssignProvider {
+            addressed: req.target == Some(id),
+            id,
+            name,
+            available,
+            availability,
+            conflicts,
+        });
+    }
+    // The addressed provider first, then the available ones.
+    providers.sort_by_key(|p| (!p.addressed, !p.available));
+    Ok(AssignOptions {
+        request_id,
+        mode: req.mode,
+        requestor: req.requester,
+        service_name: req.service_name,
+        duration_minutes: req.minutes,
+        time_zone: tz.name().to_string(),
+        request_to: req.request_to,
+        times: req
+            .times
+            .iter()
+            .map(|t| TimeChoice {
+                start: *t,
+                label: zones::fmt_local(*t, tz),
+            })
+            .collect(),
+        providers,
+        note: req.note,
+        answers: req.answers,
+    })
+}
+
+/// Claims a pending request for an answer; says who beat us to it if
+/// someone did. Holding the row from here to commit keeps others out.
+async fn claim(
+    change: &mut Change,
+    request_id: i64,
+    status: RequestStatus,
+    response: &str,
+    me: &Me,
+    tz: chrono_tz::Tz,
+) -> AppResult<()> {
+    let now = change.now;
+    let done = sqlx::query(
+        "UPDATE request SET status = $1, response = $2, responder_id = $3, responded_at = $4, \
+         version = version + 1 WHERE id = $5 AND status = 'pending'",
+    )
+    .bind(status.as_str())
+    .bind(if response.is_empty() {
+        None
+    } else {
+        Some(response)
+    })
+    .bind(me.user_id)
+    .bind(now)
+    .bind(request_id)
+    .execute(change.conn())
+    .await
+    .map_err(db_error)?;
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(already_handled(change.conn(), request_id, tz).await?)
+    }
+}
+
+fn check_response(response: &str) -> AppResult<String> {
+    let r = response.trim();
+    if r.chars().count() > 1000 {
+        return Err(AppError::validation(
+            "The response can be at most 1000 characters.",
+        ));
+    }
+    Ok(r.to_string())
+}
+
+/// Accepts a request for a provider at one of the requested times (a Now
+/// request starts at the next whole minute). Returns the appointment id.
+pub async fn accept(
+    state: &AppState,
+    me: &Me,
+    request_id: i64,
+    provider_id: i64,
+    start: Option<i64>,
+    response: &str,
+) -> AppResult<i64> {
+    let response = check_response(response)?;
+    let mut change = Change::begin(state).await?;
+    let now = change.now;
+    let req = load(change.conn(), request_id).await?;
+    let any_provider = may_work(me, &req)?;
+    if req.status != "pending" {
+        return Err(already_handled(change.conn(), request_id, req.tz).await?);
+    }
+    if !any_provider && provider_id != me.user_id {
+        return Err(AppError::forbidden(
+            "You can accept requests for yourself only.",
+        ));
+    }
+    let on_behalf = authz::act_for_provider(me, req.clinic_id, provider_id)?;
+    let provider_name = require_provider_of(change.conn(), req.clinic_id, provider_id).await?;
+    let tz = req.tz;
+    let start = match (req.mode, start) {
+        (RequestMode::Now, _) => now + 60 - now.rem_euclid(60),
+        (RequestMode::Scheduled, Some(t)) if req.times.contains(&t) => t,
+        (RequestMode::Scheduled, Some(_)) => {
+            return Err(AppError::validation("Choose one of the requested times."))
+        }
+        (RequestMode::Scheduled, None) => {
+            return Err(AppError::validation("Choose one of the requested times."))
+        }
+    };
+    let end = start + req.minutes * 60;
+    booking::check_new_times(start, end, now).map_err(|_| {
+        AppError::validation(
+            "That requested time has passed. Choose another one, or decline with a note.",
+        )
+    })?;
+    if req.service_id == 0 {
+        return Err(AppError::validation(
+            "This request has no service; decline it with a note instead.",
+        ));
+    }
+    claim(
+        &mut change,
+        request_id,
+        RequestStatus::Accepted,
+        &response,
+        me,
+        tz,
+    )
+    .await?;
+    change.lock_provider(provider_id).await?;
+    if let Some(c) = find_conflict(change.tx_mut(), provider_id, start, end, &[], tz).await? {
+        return Err(AppError::conflict(format!(
+            "{provider_name} is already booked at that time: {c}."
+        )));
+    }
+    let appointment_id = insert_booked(
+        &mut change,
+        Booked {
+            clinic_id: req.clinic_id,
+            service_id: req.service_id,
+            provider_id,
+            patient_id: req.requester_id,
+            start,
+            end,
+            location: "",
+            series_id: None,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        AppError::Conflict(_) => AppError::conflict(format!(
+            "{provider_name} was booked at that time a moment ago. Choose another time or provider."
+        )),
+        e => e,
+    })?;
+    sqlx::query("UPDATE request SET result_appointment_id = $1 WHERE id = $2")
+        .bind(appointment_id)
+        .bind(request_id)
+        .execute(change.conn())
+        .await
+        .map_err(db_error)?;
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: on_behalf,
+            clinic_id: Some(req.clinic_id),
+            action: "request.accept",
+            entity: "request",
+            entity_id: request_id,
+            before: Some(json!({ "status": "pending", "version": req.version })),
+            after: Some(
+                json!({ "status": "accepted", "provider": provider_id, "starts_at": start,
+                "appointment_id": appointment_id, "response": response }),
+            ),
+        })
+        .await?;
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: on_behalf,
+            clinic_id: Some(req.clinic_id),
+            action: "appointment.create",
+            entity: "appointment",
+            entity_id: appointment_id,
+            before: None,
+            after: Some(
+                json!({ "starts_at": start, "ends_at": end, "host": provider_id,
+                "patient": req.requester_id, "request_id": request_id }),
+            ),
+        })
+        .await?;
+    let audience = vec![req.requester_id, provider_id];
+    change
+        .emit(LiveEvent {
+            topic: topic::REQUEST.into(),
+            action: "accepted".into(),
+            entity_id: request_id,
+            version: req.version + 1,
+            clinic_id: Some(req.clinic_id),
+            user_ids: audience.clone(),
+            at_us: 0,
+        })
+        .await?;
+    change
+        .emit(LiveEvent {
+            topic: topic::APPOINTMENT.into(),
+            action: "created".into(),
+            entity_id: appointment_id,
+            version: 1,
+            clinic_id: Some(req.clinic_id),
+            user_ids: audience,
+            at_us: 0,
+        })
+        .await?;
+    change.commit().await?;
+    Ok(appointment_id)
+}
+
+/// Declines a request with an optional response the requester sees.
+pub async fn decline(state: &AppState, me: &Me, request_id: i64, response: &str) -> AppResult<()> {
+    let response = check_response(response)?;
+    let mut change = Change::begin(state).await?;
+    let req = load(change.conn(), request_id).await?;
+    may_work(me, &req)?;
+    if req.status != "pending" {
+        return Err(already_handled(change.conn(), request_id, req.tz).await?);
+    }
+    claim(
+        &mut change,
+        request_id,
+        RequestStatus::Declined,
+        &response,
+        me,
+        req.tz,
+    )
+    .await?;
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(req.clinic_id),
+            action: "request.decline",
+            entity: "request",
+            entity_id: request_id,
+            before: Some(json!({ "status": "pending", "version": req.version })),
+            after: Some(json!({ "status": "declined", "response": response })),
+        })
+        .await?;
+    let mut audience = vec![req.requester_id];
+    audience.extend(req.target);
+    change
+        .emit(LiveEvent {
+            topic: topic::REQUEST.into(),
+            action: "declined".into(),
+            entity_id: request_id,
+            version: req.version + 1,
+            clinic_id: Some(req.clinic_id),
+            user_ids: audience,
+            at_us: 0,
+        })
+        .await?;
+    change.commit().await
 }

@@ -2,8 +2,12 @@
 //! caller, call the service layer, map the error (status code included).
 
 use crate::error::AppError;
-use crate::model::{ClinicOption, DemoLogin, DispatchRow, Me, MyRequest, PendingCounts};
+use crate::model::{ClinicOption, DemoLogin, Me, PendingCounts};
 use leptos::prelude::*;
+
+pub mod availability;
+pub mod clinic_settings;
+pub mod requests;
 
 #[cfg(feature = "ssr")]
 use crate::server::{ctx, service};
@@ -123,38 +127,6 @@ pub async fn get_pending_counts() -> Result<PendingCounts, AppError> {
     .await
 }
 
-#[server(prefix = "/api", endpoint = "request_now")]
-pub async fn request_session_now(
-    clinic_id: i64,
-    service_id: i64,
-    note: String,
-) -> Result<i64, AppError> {
-    ctx::run(async {
-        let s = ctx::require_session()?;
-        service::requests::request_session_now(&ctx::state()?, &s.me, clinic_id, service_id, &note)
-            .await
-    })
-    .await
-}
-
-#[server(prefix = "/api", endpoint = "my_requests")]
-pub async fn my_requests() -> Result<Vec<MyRequest>, AppError> {
-    ctx::run(async {
-        let s = ctx::require_session()?;
-        service::requests::my_requests(&ctx::state()?, &s.me).await
-    })
-    .await
-}
-
-#[server(prefix = "/api", endpoint = "dispatch_queue")]
-pub async fn dispatch_queue(clinic_id: Option<i64>) -> Result<Vec<DispatchRow>, AppError> {
-    ctx::run(async {
-        let s = ctx::require_session()?;
-        service::requests::dispatch_queue(&ctx::state()?, &s.me, clinic_id).await
-    })
-    .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::safe_next;
@@ -171,7 +143,7 @@ mod tests {
 // ---- Bookings ------------------------------------------------------------
 
 #[cfg(feature = "ssr")]
-fn parse_date(s: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
+pub(crate) fn parse_date(s: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);
@@ -262,7 +234,7 @@ pub async fn decline_invitation(id: i64) -> Result<(), AppError> {
 
 /// Comma-separated ids from a form ("3,5"); blank means none.
 #[cfg(feature = "ssr")]
-fn parse_ids(s: &str, what: &str) -> Result<Vec<i64>, AppError> {
+pub(crate) fn parse_ids(s: &str, what: &str) -> Result<Vec<i64>, AppError> {
     s.split(',')
         .map(str::trim)
         .filter(|x| !x.is_empty())
@@ -274,7 +246,11 @@ fn parse_ids(s: &str, what: &str) -> Result<Vec<i64>, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-fn parse_local(date: &str, time: &str, what: &str) -> Result<chrono::NaiveDateTime, AppError> {
+pub(crate) fn parse_local(
+    date: &str,
+    time: &str,
+    what: &str,
+) -> Result<chrono::NaiveDateTime, AppError> {
     let d =
         parse_date(date)?.ok_or_else(|| AppError::validation(format!("Enter the {what} date.")))?;
     let t = chrono::NaiveTime::parse_from_str(time.trim(), "%H:%M")

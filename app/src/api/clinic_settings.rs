@@ -1,0 +1,131 @@
+//! Server functions for Clinic settings (admins).
+
+use crate::error::AppError;
+use crate::model::ClinicSettings;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::server::{ctx, service};
+
+#[server(prefix = "/api", endpoint = "clinic_settings")]
+pub async fn get_clinic_settings(clinic_id: i64) -> Result<ClinicSettings, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::clinic_settings::view(&ctx::state()?, &s.me, clinic_id).await
+    })
+    .await
+}
+
+/// Adds (`service_id` 0) or edits a service. `payment_required` is a
+/// checkbox: present ("on") when ticked.
+#[server(prefix = "/api", endpoint = "save_service")]
+pub async fn save_service(
+    clinic_id: i64,
+    service_id: i64,
+    name: String,
+    description: String,
+    duration_minutes: String,
+    #[server(default)] payment_required: Option<String>,
+    price: String,
+) -> Result<i64, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let duration_minutes = duration_minutes
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| AppError::validation("Enter the duration in whole minutes."))?;
+        let form = service::clinic_settings::ServiceForm {
+            name,
+            description,
+            duration_minutes,
+            payment_required: payment_required.is_some(),
+            price,
+        };
+        service::clinic_settings::save_service(&ctx::state()?, &s.me, clinic_id, service_id, form)
+            .await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "set_service_active")]
+pub async fn set_service_active(service_id: i64, active: bool) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::clinic_settings::set_service_active(&ctx::state()?, &s.me, service_id, active)
+            .await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "save_groups")]
+pub async fn save_groups(
+    clinic_id: i64,
+    patient_group_name: String,
+    host_group_name: String,
+) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::clinic_settings::save_groups(
+            &ctx::state()?,
+            &s.me,
+            clinic_id,
+            &patient_group_name,
+            &host_group_name,
+        )
+        .await
+    })
+    .await
+}
+
+/// Adds a question to the pre-request form: `kind` "text" or "choice",
+/// `options` one per line or comma-separated.
+#[server(prefix = "/api", endpoint = "add_question")]
+pub async fn add_question(
+    clinic_id: i64,
+    label: String,
+    kind: String,
+    #[server(default)] options: String,
+    #[server(default)] required: Option<String>,
+) -> Result<(), AppError> {
+    use crate::domain::form::{new_question, QuestionKind};
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let kind = match kind.as_str() {
+            "text" => QuestionKind::Text,
+            "choice" => QuestionKind::Choice,
+            _ => return Err(AppError::validation("Choose Text or Choice.")),
+        };
+        let q = new_question(&label, kind, &options, required.is_some())
+            .map_err(AppError::Validation)?;
+        service::clinic_settings::edit_form(
+            &ctx::state()?,
+            &s.me,
+            clinic_id,
+            service::clinic_settings::FormEdit::Add(q),
+        )
+        .await
+    })
+    .await
+}
+
+/// Removes (`op` "remove") or moves up (`op` "up") the question at
+/// `index`, if it still reads `label`.
+#[server(prefix = "/api", endpoint = "edit_question")]
+pub async fn edit_question(
+    clinic_id: i64,
+    op: String,
+    index: usize,
+    label: String,
+) -> Result<(), AppError> {
+    use service::clinic_settings::FormEdit;
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let edit = match op.as_str() {
+            "remove" => FormEdit::Remove { index, label },
+            "up" => FormEdit::MoveUp { index, label },
+            _ => return Err(AppError::validation("Unknown form change.")),
+        };
+        service::clinic_settings::edit_form(&ctx::state()?, &s.me, clinic_id, edit).await
+    })
+    .await
+}

@@ -1,0 +1,137 @@
+//! Server functions for appointment requests: the public booking page, the
+//! patient's requests, and the Dispatch board with its Assign dialog.
+
+use crate::error::AppError;
+use crate::model::{AssignOptions, BookingPageInfo, DispatchBoard, MyRequest, SlotDay};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::server::{ctx, service};
+
+/// A clinic's booking page (public).
+#[server(prefix = "/api", endpoint = "booking_page")]
+pub async fn booking_page(slug: String) -> Result<BookingPageInfo, AppError> {
+    ctx::run(async {
+        let me = ctx::session().map(|s| s.me);
+        service::requests::booking_page(&ctx::state()?, me.as_ref(), slug.trim()).await
+    })
+    .await
+}
+
+/// Free slots for a service over the next four weeks; `provider_id` 0 for
+/// any provider (public).
+#[server(prefix = "/api", endpoint = "free_slots")]
+pub async fn free_slots(
+    clinic_id: i64,
+    service_id: i64,
+    provider_id: i64,
+) -> Result<Vec<SlotDay>, AppError> {
+    ctx::run(async {
+        service::requests::free_slots(&ctx::state()?, clinic_id, service_id, provider_id).await
+    })
+    .await
+}
+
+/// A patient asks for a session: `mode` "now" or "scheduled"; `provider_id`
+/// 0 for the host group; `times` comma-separated unix seconds; one answer
+/// per form question. Returns the request number.
+#[server(prefix = "/api", endpoint = "request_session")]
+pub async fn request_session(
+    clinic_id: i64,
+    service_id: i64,
+    mode: String,
+    provider_id: i64,
+    times: String,
+    answers: Vec<String>,
+    note: String,
+) -> Result<i64, AppError> {
+    use crate::domain::request::RequestMode;
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let mode = RequestMode::parse(mode.trim())
+            .ok_or_else(|| AppError::validation("Choose Now or Scheduled."))?;
+        let times = super::parse_ids(&times, "the times")?;
+        let new = service::requests::NewRequest {
+            clinic_id,
+            service_id,
+            mode,
+            provider_id: (provider_id != 0).then_some(provider_id),
+            times,
+            answers,
+            note,
+        };
+        service::requests::create(&ctx::state()?, &s.me, new).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "my_requests")]
+pub async fn my_requests() -> Result<Vec<MyRequest>, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::requests::my_requests(&ctx::state()?, &s.me).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "withdraw_request")]
+pub async fn withdraw_request(request_id: i64) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::requests::withdraw(&ctx::state()?, &s.me, request_id).await
+    })
+    .await
+}
+
+/// The Dispatch board; `clinic_id` 0 for all the viewer's clinics.
+#[server(prefix = "/api", endpoint = "dispatch_board")]
+pub async fn get_dispatch_board(clinic_id: i64) -> Result<DispatchBoard, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::requests::dispatch_board(&ctx::state()?, &s.me, clinic_id).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "assign_options")]
+pub async fn get_assign_options(request_id: i64) -> Result<AssignOptions, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::requests::assign_options(&ctx::state()?, &s.me, request_id).await
+    })
+    .await
+}
+
+/// Accepts a request for a provider at one requested time (`start` 0 for
+/// a Now request). Returns the appointment id.
+#[server(prefix = "/api", endpoint = "accept_request")]
+pub async fn accept_request(
+    request_id: i64,
+    provider_id: i64,
+    start: i64,
+    response: String,
+) -> Result<i64, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let start = (start != 0).then_some(start);
+        service::requests::accept(
+            &ctx::state()?,
+            &s.me,
+            request_id,
+            provider_id,
+            start,
+            &response,
+        )
+        .await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "decline_request")]
+pub async fn decline_request(request_id: i64, response: String) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::requests::decline(&ctx::state()?, &s.me, request_id, &response).await
+    })
+    .await
+}

@@ -1,0 +1,300 @@
+//! A clinic's public booking page: its services and the free slots of the
+//! next four weeks in the clinic's zone. Anyone may browse; sending a
+//! request (Now, or Scheduled with up to 3 preferred times) needs a login.
+
+use super::error_alert;
+use crate::api::requests::{booking_page, free_slots, RequestSession};
+use crate::domain::form::QuestionKind;
+use crate::domain::live::topic;
+use crate::domain::request::MAX_REQUESTED_TIMES;
+use crate::live::use_live_version;
+use crate::model::{money, BookingPageInfo, SlotDay};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn BookingPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
+    let info = Resource::new(slug, booking_page);
+    view! {
+        <Title text="Book a session" />
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match info.await {
+                    Ok(i) => view! { <Booking info=i /> }.into_any(),
+                    Err(e) => view! { <h1>"Book a session"</h1><p class="alert error">{e.message().to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Days of slots shown at once.
+const DAYS_PER_PAGE: usize = 7;
+
+#[component]
+fn Booking(info: BookingPageInfo) -> impl IntoView {
+    let clinic_id = info.clinic_id;
+    let service = RwSignal::new(info.services.first().map(|s| s.id).unwrap_or(0));
+    let provider = RwSignal::new(0i64);
+    let providers = StoredValue::new(info.providers.clone());
+    let now_possible = Memo::new(move |_| {
+        providers.with_value(|ps| match provider.get() {
+            0 => ps.iter().any(|p| p.available_now),
+            id => ps.iter().any(|p| p.id == id && p.available_now),
+        })
+    });
+    let mode = RwSignal::new("scheduled");
+    let chosen = RwSignal::new(Vec::<(i64, String)>::new());
+    let page = RwSignal::new(0usize);
+    let answers: Vec<RwSignal<String>> = info
+        .questions
+        .iter()
+        .map(|_| RwSignal::new(String::new()))
+        .collect();
+    let note = RwSignal::new(String::new());
+    let send = ServerAction::<RequestSession>::new();
+    let version = use_live_version(&[topic::APPOINTMENT, topic::AVAILABILITY]);
+    let slots = Resource::new(
+        move || {
+            (
+                version.get(),
+                service.get(),
+                provider.get(),
+                send.version().get(),
+            )
+        },
+        move |(_, s, p, _)| async move {
+            if s == 0 {
+                Ok(Vec::new())
+            } else {
+                free_slots(clinic_id, s, p).await
+            }
+        },
+    );
+    // A different service or provider has different slots.
+    Effect::new(move |_| {
+        service.track();
+        provider.track();
+        chosen.set(Vec::new());
+        page.set(0);
+    });
+    Effect::new(move |_| {
+        if !now_possible.get() && mode.get_untracked() == "now" {
+            mode.set("scheduled");
+        }
+    });
+    let toggle = move |start: i64, label: String| {
+        chosen.update(|c| {
+            if let Some(i) = c.iter().position(|x| x.0 == start) {
+                c.remove(i);
+            } else if c.len() < MAX_REQUESTED_TIMES {
+                c.push((start, label));
+                c.sort();
+            }
+        })
+    };
+    let answers_for_submit = answers.clone();
+    let submit = move |_| {
+        send.dispatch(RequestSession {
+            clinic_id,
+            service_id: service.get_untracked(),
+            mode: mode.get_untracked().to_string(),
+            provider_id: provider.get_untracked(),
+            times: if mode.get_untracked() == "now" {
+                String::new()
+            } else {
+                chosen
+                    .get_untracked()
+                    .iter()
+                    .map(|c| c.0.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            },
+            answers: answers_for_submit
+                .iter()
+                .map(|a| a.get_untracked())
+                .collect(),
+            note: note.get_untracked(),
+        });
+    };
+    let ready = move || {
+        service.get() != 0
+            && (mode.get() == "now" || !chosen.with(Vec::is_empty))
+            && !send.pending().get()
+    };
+    let next = format!("/book/{}", info.slug);
+    let services = StoredValue::new(info.services.clone());
+
+    view! {
+        <h1>{info.name.clone()}</h1>
+        <p class="muted">
+            "Book a video session. Times are shown in the clinic's time zone, "
+            <strong>{info.time_zone.clone()}</strong>
+            "."
+            {(!info.phone.is_empty()).then(|| format!(" Questions? Call {}.", info.phone))}
+        </p>
+        {move || send.value().get().and_then(|r| r.ok()).map(|id| view! {
+            <p class="alert ok" role="status">
+                "Request #" {id} " sent. You can follow it in your " <a href="/portal">"portal"</a> "."
+            </p>
+        })}
+        {error_alert(send.value())}
+        <div class="booking">
+            <section class="card">
+                <h2>"1. Service"</h2>
+                {if info.services.is_empty() {
+                    view! { <p class="muted">"This clinic offers no services online yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <fieldset class="choices services">
+                            <legend class="sr-only">"Service"</legend>
+                            {services.get_value().into_iter().map(|s| {
+                                let id = s.id;
+                                view! {
+                                    <label class="check service">
+                                        <input type="radio" name="service" checked=move || service.get() == id on:change=move |_| service.set(id) />
+                                        <span>
+                                            <strong>{s.name}</strong>
+                                            " · " {s.duration_minutes} " min"
+                                            {s.payment_required.then(|| format!(" · {}", money(s.price_cents)))}
+                                            {(!s.description.is_empty()).then(|| view! { <br /><span class="muted">{s.description.clone()}</span> })}
+                                        </span>
+                                    </label>
+                                }
+                            }).collect_view()}
+                        </fieldset>
+                    }.into_any()
+                }}
+                <label for="book-provider" class="field-label">"Request To"</label>
+                <select id="book-provider" on:change=move |e| provider.set(event_target_value(&e).parse().unwrap_or(0))>
+                    <option value="0">{format!("Anyone in {}", info.host_group)}</option>
+                    {info.providers.iter().map(|p| view! {
+                        <option value=p.id.to_string()>{p.name.clone()}{p.available_now.then_some(" (available now)")}</option>
+                    }).collect_view()}
+                </select>
+            </section>
+            <section class="card">
+                <h2>"2. When"</h2>
+                <div class="segmented" role="group" aria-label="Request Type">
+                    <button type="button" aria-pressed=move || (mode.get() == "now").to_string() disabled=move || !now_possible.get() on:click=move |_| mode.set("now")>"Now"</button>
+                    <button type="button" aria-pressed=move || (mode.get() == "scheduled").to_string() on:click=move |_| mode.set("scheduled")>"Scheduled"</button>
+                </div>
+                {
+                    move || (!now_possible.get()).then(|| view! { <p class="muted">"Nobody is available right now; choose a time instead."</p> })
+                }
+                <Show when=move || mode.get() == "now">
+                    <p>"A clinician who is available now will pick up your request and start the session."</p>
+                </Show>
+                <Show when=move || mode.get() == "scheduled">
+                    <p class="muted">{format!("Choose up to {MAX_REQUESTED_TIMES} times that suit you; the clinic confirms one.")}</p>
+                    <div class="chosen" aria-live="polite">
+                        {move || chosen.get().into_iter().map(|(start, label)| {
+                            let l2 = label.clone();
+                            view! {
+                                <button type="button" class="chip" on:click=move |_| toggle(start, l2.clone()) aria-label=format!("Remove {label}")>
+                                    {label.clone()} " ×"
+                                </button>
+                            }
+                        }).collect_view()}
+                    </div>
+                    <Transition fallback=|| view! { <p class="loading">"Loading free times…"</p> }>
+                        {move || Suspend::new(async move {
+                            match slots.await {
+                                Ok(days) if days.is_empty() => view! { <p class="muted">"No free times in the next four weeks. Try another provider or service."</p> }.into_any(),
+                                Ok(days) => view! { <SlotPicker days chosen page toggle /> }.into_any(),
+                                Err(e) => view! { <p class="alert error">{e.message().to_string()}</p> }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                </Show>
+            </section>
+            <section class="card">
+                <h2>"3. About your visit"</h2>
+                <div class="form">
+                    {info.questions.iter().zip(answers.iter().copied()).enumerate().map(|(i, (q, a))| {
+                        let id = format!("q-{i}");
+                        let label = format!("{}{}", q.label, if q.required { "" } else { " (optional)" });
+                        match q.kind {
+                            QuestionKind::Text => view! {
+                                <label for=id.clone()>{label}</label>
+                                <textarea id=id rows="2" maxlength="1000" required=q.required on:input=move |e| a.set(event_target_value(&e))></textarea>
+                            }.into_any(),
+                            QuestionKind::Choice => view! {
+                                <label for=id.clone()>{label}</label>
+                                <select id=id on:change=move |e| a.set(event_target_value(&e))>
+                                    <option value="">"Choose…"</option>
+                                    {q.options.iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+                                </select>
+                            }.into_any(),
+                        }
+                    }).collect_view()}
+                    <label for="book-note">"Request Note (optional)"</label>
+                    <textarea id="book-note" rows="3" maxlength="1000" on:input=move |e| note.set(event_target_value(&e))></textarea>
+                </div>
+                {if info.logged_in {
+                    view! {
+                        <button type="button" class="primary" disabled=move || !ready() on:click=submit>"Send request"</button>
+                    }.into_any()
+                } else {
+                    view! {
+                        <p class="alert warn">
+                            "To send a request, "
+                            <a href=format!("/login?next={next}")>"log in"</a>
+                            " or "
+                            <a href=format!("/register?next={next}")>"create an account"</a>
+                            "."
+                        </p>
+                    }.into_any()
+                }}
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn SlotPicker(
+    days: Vec<SlotDay>,
+    chosen: RwSignal<Vec<(i64, String)>>,
+    page: RwSignal<usize>,
+    toggle: impl Fn(i64, String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let pages = days.len().div_ceil(DAYS_PER_PAGE);
+    let days = StoredValue::new(days);
+    view! {
+        <div class="slot-pager">
+            <button type="button" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"← Earlier"</button>
+            <span class="muted">{move || format!("{} of {pages}", page.get() + 1)}</span>
+            <button type="button" disabled=move || page.get() + 1 >= pages on:click=move |_| page.update(|p| *p += 1)>"Later →"</button>
+        </div>
+        {move || {
+            let start = page.get() * DAYS_PER_PAGE;
+            days.with_value(|d| d.iter().skip(start).take(DAYS_PER_PAGE).cloned().collect::<Vec<_>>())
+                .into_iter()
+                .map(|day| {
+                    let day_label = day.label.clone();
+                    view! {
+                        <div class="slot-day">
+                            <h3>{day.label}</h3>
+                            <div class="slots">
+                                {day.slots.into_iter().map(|s| {
+                                    let start = s.start;
+                                    let full = format!("{}, {}", day_label, s.label);
+                                    let picked = move || chosen.with(|c| c.iter().any(|x| x.0 == start));
+                                    view! {
+                                        <button type="button" class="slot" aria-pressed=move || picked().to_string() aria-label=full.clone()
+                                            on:click={ let full = full.clone(); move |_| toggle(start, full.clone()) }>
+                                            {s.label}
+                                        </button>
+                                    }
+                                }).collect_view()}
+                            </div>
+                        </div>
+                    }
+                })
+                .collect_view()
+        }}
+    }
+}

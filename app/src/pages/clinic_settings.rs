@@ -1,0 +1,208 @@
+//! Clinic settings (admins): services, group names and the pre-request form.
+
+use super::error_alert;
+use crate::api::clinic_settings::{
+    get_clinic_settings, AddQuestion, EditQuestion, SaveGroups, SaveService, SetServiceActive,
+};
+use crate::domain::form::QuestionKind;
+use crate::domain::live::topic;
+use crate::live::use_live_version;
+use crate::model::{money, ClinicSettings, ServiceRow};
+use crate::shell::{Guard, Need};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn ClinicSettingsPage() -> impl IntoView {
+    view! {
+        <Title text="Clinic settings" />
+        <Guard need=Need::Staff children=|_me| view! { <Settings /> } />
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Actions {
+    service: ServerAction<SaveService>,
+    active: ServerAction<SetServiceActive>,
+    groups: ServerAction<SaveGroups>,
+    add_q: ServerAction<AddQuestion>,
+    edit_q: ServerAction<EditQuestion>,
+}
+
+#[component]
+fn Settings() -> impl IntoView {
+    let clinic = RwSignal::new(0i64);
+    let a = Actions {
+        service: ServerAction::new(),
+        active: ServerAction::new(),
+        groups: ServerAction::new(),
+        add_q: ServerAction::new(),
+        edit_q: ServerAction::new(),
+    };
+    let version = use_live_version(&[topic::AVAILABILITY]);
+    let data = Resource::new(
+        move || {
+            (
+                version.get(),
+                clinic.get(),
+                a.service.version().get()
+                    + a.active.version().get()
+                    + a.groups.version().get()
+                    + a.add_q.version().get()
+                    + a.edit_q.version().get(),
+            )
+        },
+        |(_, c, _)| get_clinic_settings(c),
+    );
+    view! {
+        <h1>"Clinic settings"</h1>
+        {error_alert(a.service.value())}
+        {error_alert(a.active.value())}
+        {error_alert(a.groups.value())}
+        {error_alert(a.add_q.value())}
+        {error_alert(a.edit_q.value())}
+        {move || a.groups.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Group names saved."</p> })}
+        {move || a.service.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Service saved."</p> })}
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(s) => view! { <Editor s clinic a /> }.into_any(),
+                    Err(e) => view! { <p class="alert error">{e.message().to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Editor(s: ClinicSettings, clinic: RwSignal<i64>, a: Actions) -> impl IntoView {
+    let cid = s.clinic_id;
+    let editing = RwSignal::new(None::<ServiceRow>);
+    view! {
+        {(s.clinics.len() > 1).then(|| view! {
+            <div class="filters">
+                <div>
+                    <label for="set-clinic">"Clinic"</label>
+                    <select id="set-clinic" on:change=move |e| clinic.set(event_target_value(&e).parse().unwrap_or(0))>
+                        {s.clinics.iter().map(|(id, n)| view! { <option value=id.to_string() selected=*id == cid>{n.clone()}</option> }).collect_view()}
+                    </select>
+                </div>
+            </div>
+        })}
+        <p class="muted">
+            {s.name.clone()} " (" {s.time_zone.clone()} "). Public booking page: "
+            <a href=format!("/book/{}", s.slug)>{format!("/book/{}", s.slug)}</a>
+        </p>
+        <section class="card">
+            <h2>"Services"</h2>
+            <table class="table">
+                <thead><tr><th>"Service"</th><th>"Duration"</th><th>"Payment"</th><th>"Status"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+                <tbody>
+                    {s.services.into_iter().map(|svc| {
+                        let row = svc.clone();
+                        let id = svc.id;
+                        let active = svc.active;
+                        view! {
+                            <tr>
+                                <td data-label="Service"><strong>{svc.name}</strong><br /><span class="muted">{svc.description}</span></td>
+                                <td data-label="Duration">{svc.duration_minutes} " min"</td>
+                                <td data-label="Payment">{if svc.payment_required { money(svc.price_cents) } else { "None".into() }}</td>
+                                <td data-label="Status"><span class=if active { "pill ok" } else { "pill muted" }>{if active { "Offered" } else { "Not offered" }}</span></td>
+                                <td>
+                                    <button type="button" class="small" on:click=move |_| editing.set(Some(row.clone()))>"Edit"</button>
+                                    " "
+                                    <button type="button" class="small" on:click=move |_| { a.active.dispatch(SetServiceActive { service_id: id, active: !active }); }>
+                                        {if active { "Stop offering" } else { "Offer again" }}
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {move || {
+                let e = editing.get();
+                let title = if e.is_some() { "Edit service" } else { "Add a service" };
+                let e = e.unwrap_or(ServiceRow { id: 0, name: String::new(), description: String::new(), duration_minutes: 30, payment_required: false, price_cents: 0, active: true });
+                let price = if e.price_cents > 0 { format!("{}.{:02}", e.price_cents / 100, e.price_cents % 100) } else { String::new() };
+                view! {
+                    <h3>{title}</h3>
+                    <ActionForm action=a.service attr:class="form service-form" attr:aria-label=title>
+                        <input type="hidden" name="clinic_id" value=cid.to_string() />
+                        <input type="hidden" name="service_id" value=e.id.to_string() />
+                        <label for="svc-name">"Name"</label>
+                        <input id="svc-name" name="name" maxlength="100" required value=e.name />
+                        <label for="svc-desc">"Description"</label>
+                        <textarea id="svc-desc" name="description" rows="2" maxlength="1000">{e.description}</textarea>
+                        <label for="svc-duration">"Duration (minutes)"</label>
+                        <input id="svc-duration" name="duration_minutes" type="number" min="5" max="480" required value=e.duration_minutes.to_string() />
+                        <label class="check"><input type="checkbox" name="payment_required" checked=e.payment_required />" Payment required"</label>
+                        <label for="svc-price">"Price"</label>
+                        <input id="svc-price" name="price" inputmode="decimal" placeholder="e.g. 45.00" value=price />
+                        <div class="actions">
+                            {(e.id != 0).then(|| view! { <button type="button" on:click=move |_| editing.set(None)>"Cancel"</button> })}
+                            <button type="submit" class="primary-inline">{if e.id == 0 { "Add service" } else { "Save service" }}</button>
+                        </div>
+                    </ActionForm>
+                }
+            }}
+        </section>
+        <section class="card">
+            <h2>"Groups"</h2>
+            <ActionForm action=a.groups attr:class="form" attr:aria-label="Group names">
+                <input type="hidden" name="clinic_id" value=cid.to_string() />
+                <label for="grp-patients">"Patient group name"</label>
+                <input id="grp-patients" name="patient_group_name" maxlength="60" required value=s.patient_group_name />
+                <label for="grp-hosts">"Host group name"</label>
+                <input id="grp-hosts" name="host_group_name" maxlength="60" required value=s.host_group_name />
+                <div class="actions"><button type="submit" class="primary-inline">"Save group names"</button></div>
+            </ActionForm>
+        </section>
+        <section class="card">
+            <h2>"Pre-request form"</h2>
+            <p class="muted">"Patients answer these questions when they request a session."</p>
+            {if s.questions.is_empty() {
+                view! { <p class="muted">"No questions yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ol class="questions">
+                        {s.questions.into_iter().enumerate().map(|(i, q)| {
+                            let (l1, l2) = (q.label.clone(), q.label.clone());
+                            view! {
+                                <li>
+                                    <strong>{q.label.clone()}</strong>
+                                    <span class="muted">
+                                        {match q.kind { QuestionKind::Text => " · Text".to_string(), QuestionKind::Choice => format!(" · Choice: {}", q.options.join(", ")) }}
+                                        {if q.required { " · Required" } else { " · Optional" }}
+                                    </span>
+                                    " "
+                                    {(i > 0).then(|| view! {
+                                        <button type="button" class="link-button" on:click=move |_| { a.edit_q.dispatch(EditQuestion { clinic_id: cid, op: "up".into(), index: i, label: l1.clone() }); }>"Move up"</button>
+                                    })}
+                                    " "
+                                    <button type="button" class="link-button" on:click=move |_| { a.edit_q.dispatch(EditQuestion { clinic_id: cid, op: "remove".into(), index: i, label: l2.clone() }); }>"Remove"</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+            <h3>"Add a question"</h3>
+            <ActionForm action=a.add_q attr:class="form" attr:aria-label="Add a question">
+                <input type="hidden" name="clinic_id" value=cid.to_string() />
+                <label for="q-label">"Question"</label>
+                <input id="q-label" name="label" maxlength="200" required />
+                <label for="q-kind">"Answer type"</label>
+                <select id="q-kind" name="kind">
+                    <option value="text">"Text"</option>
+                    <option value="choice">"Choice"</option>
+                </select>
+                <label for="q-options">"Options (for Choice; one per line or comma-separated)"</label>
+                <textarea id="q-options" name="options" rows="2"></textarea>
+                <label class="check"><input type="checkbox" name="required" />" Required"</label>
+                <div class="actions"><button type="submit" class="primary-inline">"Add question"</button></div>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,535 @@
+//! Availability: providers' weekly slots, time off and the "Available now"
+//! toggle, and the free slots computed from them.
+
+use super::super::db::{db_error, Tx};
+use super::super::state::AppState;
+use super::super::zones;
+use super::{authz, Audit, Change};
+use crate::domain::live::{topic, LiveEvent};
+use crate::domain::recurrence::resolve_local;
+use crate::domain::role::Role;
+use crate::domain::slots::{hhmm, weekday_label, Calendar, Span, WeeklyWindow};
+use crate::error::{AppError, AppResult};
+use crate::model::{AvailabilityView, Me, TimeOffRow, WindowRow};
+use chrono::{NaiveDateTime, Utc};
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+/// The clinic's zone and name.
+pub async fn clinic_zone(
+    conn: &mut AnyConnection,
+    clinic_id: i64,
+) -> AppResult<(chrono_tz::Tz, String)> {
+    let r = sqlx::query("SELECT time_zone, name FROM clinic WHERE id = $1")
+        .bind(clinic_id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| AppError::not_found("That clinic does not exist."))?;
+    Ok((zones::parse(&r.get::<String, _>(0)), r.get(1)))
+}
+
+/// A provider's calendar between two instants: their weekly windows, their
+/// time off and their (non-cancelled) hosted appointments, `except` one.
+pub async fn load_calendar(
+    conn: &mut AnyConnection,
+    clinic_id: i64,
+    provider_id: i64,
+    from: i64,
+    to: i64,
+    except_appointment: Option<i64>,
+) -> AppResult<Calendar> {
+    let windows = sqlx::query(
+        "SELECT weekday, start_minute, end_minute FROM availability_rule \
+         WHERE provider_id = $1 AND clinic_id = $2",
+    )
+    .bind(provider_id)
+    .bind(clinic_id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?
+    .into_iter()
+    .map(|r| WeeklyWindow {
+        weekday: r.get::<i64, _>(0) as u8,
+        start_minute: r.get::<i64, _>(1) as u32,
+        end_minute: r.get::<i64, _>(2) as u32,
+    })
+    .collect();
+    // Time off in any clinic keeps the provider away from all of them, and
+    // so do their appointments elsewhere.
+    let busy = sqlx::query(
+        "SELECT starts_at, ends_at FROM availability_exception \
+         WHERE provider_id = $1 AND starts_at < $3 AND $2 < ends_at \
+         UNION ALL SELECT starts_at, ends_at FROM appointment \
+         WHERE host_provider_id = $1 AND status <> 'cancelled' AND starts_at < $3 AND $2 < ends_at AND id <> $4",
+    )
+    .bind(provider_id)
+    .bind(from)
+    .bind(to)
+    .bind(except_appointment.unwrap_or(0))
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?
+    .into_iter()
+    .map(|r| Span {
+        start: r.get(0),
+        end: r.get(1),
+    })
+    .collect();
+    Ok(Calendar::new(windows, busy))
+}
+
+/// The providers of a clinic (id, name), by name.
+pub async fn clinic_providers(
+    conn: &mut AnyConnection,
+    clinic_id: i64,
+) -> AppResult<Vec<(i64, String)>> {
+    Ok(sqlx::query(
+        "SELECT u.id, u.name FROM membership m JOIN app_user u ON u.id = m.user_id \
+         WHERE m.clinic_id = $1 AND m.role = 'provider' ORDER BY u.name, u.id",
+    )
+    .bind(clinic_id)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?
+    .into_iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect())
+}
+
+async fn is_provider(conn: &mut AnyConnection, clinic_id: i64, user_id: i64) -> AppResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM membership WHERE user_id = $1 AND clinic_id = $2 AND role = 'provider'",
+    )
+    .bind(user_id)
+    .bind(clinic_id)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(n > 0)
+}
+
+/// Who may edit whose availability: the provider themself, or a clinic
+/// admin or scheduler for any provider of the clinic.
+async fn authorize(
+    conn: &mut AnyConnection,
+    me: &Me,
+    clinic_id: i64,
+    provider_id: i64,
+) -> AppResult<Option<i64>> {
+    let on_behalf = authz::act_for_provider(me, clinic_id, provider_id)?;
+    if !is_provider(conn, clinic_id, provider_id).await? {
+        return Err(AppError::validation("Choose a provider of this clinic."));
+    }
+    Ok(on_behalf)
+}
+
+/// Clinics where the viewer may edit availability (theirs or others').
+fn editable_clinics(me: &Me) -> Vec<(i64, String)> {
+    let mut out: Vec<(i64, String)> = me
+        .memberships
+        .iter()
+        .filter(|m| m.role == Role::Provider || m.role.acts_for_providers())
+        .map(|m| (m.clinic_id, m.clinic_name.clone()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The Availability page. `clinic_id` / `provider_id` 0 pick the first
+/// clinic and the viewer themself (or the clinic's first provider).
+pub async fn view(
+    state: &AppState,
+    me: &Me,
+    clinic_id: i64,
+    provider_id: i64,
+) -> AppResult<AvailabilityView> {
+    let clinics = editable_clinics(me);
+    let clinic_id = if clinic_id == 0 {
+        clinics.first().map(|c| c.0).ok_or_else(|| {
+            AppError::forbidden("Only clinic providers, schedulers and admins manage availability.")
+        })?
+    } else {
+        clinic_id
+    };
+    let mut conn = state.db.pool.acquire().await.map_err(db_error)?;
+    let (tz, clinic_name) = clinic_zone(&mut conn, clinic_id).await?;
+    let acts_for_others = authz::roles_in(me, clinic_id).any(Role::acts_for_providers);
+    let providers = if acts_for_others {
+        clinic_providers(&mut conn, clinic_id).await?
+    } else {
+        vec![(me.user_id, me.name.clone())]
+    };
+    let provider_id = if provider_id != 0 {
+        provider_id
+    } else if providers.iter().any(|p| p.0 == me.user_id) {
+        me.user_id
+    } else {
+        providers
+            .first()
+            .map(|p| p.0)
+            .ok_or_else(|| AppError::not_found("This clinic has no providers yet."))?
+    };
+    authorize(&mut conn, me, clinic_id, provider_id).await?;
+    let provider_name = providers
+        .iter()
+        .find(|p| p.0 == provider_id)
+        .map(|p| p.1.clone())
+        .unwrap_or_default();
+    let windows = sqlx::query(
+        "SELECT id, weekday, start_minute, end_minute FROM availability_rule \
+         WHERE provider_id = $1 AND clinic_id = $2 ORDER BY weekday, start_minute",
+    )
+    .bind(provider_id)
+    .bind(clinic_id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?
+    .into_iter()
+    .map(|r| WindowRow {
+        id: r.get(0),
+        weekday: r.get::<i64, _>(1) as u8,
+        start_minute: r.get::<i64, _>(2) as u32,
+        end_minute: r.get::<i64, _>(3) as u32,
+    })
+    .collect();
+    let now = state.clock.now().timestamp();
+    let time_off = sqlx::query(
+        "SELECT id, starts_at, ends_at, reason FROM availability_exception \
+         WHERE provider_id = $1 AND clinic_id = $2 AND ends_at > $3 ORDER BY starts_at",
+    )
+    .bind(provider_id)
+    .bind(clinic_id)
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?
+    .into_iter()
+    .map(|r: AnyRow| TimeOffRow {
+        id: r.get(0),
+        label: format!(
+            "{} – {}",
+            zones::fmt_local(r.get(1), tz),
+            zones::fmt_local(r.get(2), tz)
+        ),
+        reason: r.get(3),
+    })
+    .collect();
+    let available_now: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(available_now), 0) FROM on_demand WHERE provider_id = $1 AND clinic_id = $2",
+    )
+    .bind(provider_id)
+    .bind(clinic_id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(AvailabilityView {
+        clinic_id,
+        clinic_name,
+        time_zone: tz.name().to_string(),
+        clinics,
+        provider_id,
+        provider_name,
+        providers,
+        windows,
+        time_off,
+        available_now: available_now == 1,
+    })
+}
+
+async fn changed(
+    change: &mut Change,
+    clinic_id: i64,
+    provider_id: i64,
+    action: &str,
+) -> AppResult<()> {
+    change
+        .emit(LiveEvent {
+            topic: topic::AVAILABILITY.into(),
+            action: action.into(),
+            entity_id: provider_id,
+            version: 0,
+            clinic_id: Some(clinic_id),
+            user_ids: vec![provider_id],
+            at_us: 0,
+        })
+        .await
+}
+
+fn audit<'a>(
+    me: &Me,
+    on_behalf: Option<i64>,
+    clinic_id: i64,
+    action: &'a str,
+    entity: &'a str,
+    id: i64,
+    after: serde_json::Value,
+) -> Audit<'a> {
+    Audit {
+        actor_id: Some(me.user_id),
+        on_behalf_of_id: on_behalf,
+        clinic_id: Some(clinic_id),
+        action,
+        entity,
+        entity_id: id,
+        before: None,
+        after: Some(after),
+    }
+}
+
+/// Adds a weekly slot. Slots of one weekday may not overlap (they would
+/// mean the same thing twice and make removing one confusing).
+pub async fn add_window(
+    state: &AppState,
+    me: &Me,
+    clinic_id: i64,
+    provider_id: i64,
+    w: WeeklyWindow,
+) -> AppResult<i64> {
+    let mut change = Change::begin(state).await?;
+    let on_behalf = authorize(change.conn(), me, clinic_id, provider_id).await?;
+    let clash = sqlx::query(
+        "SELECT start_minute, end_minute FROM availability_rule WHERE provider_id = $1 AND clinic_id = $2 \
+         AND weekday = $3 AND start_minute < $5 AND $4 < end_minute ORDER BY start_minute LIMIT 1",
+    )
+    .bind(provider_id)
+    .bind(clinic_id)
+    .bind(i64::from(w.weekday))
+    .bind(i64::from(w.start_minute))
+    .bind(i64::from(w.end_minute))
+    .fetch_optional(change.conn())
+    .await
+    .map_err(db_error)?;
+    if let Some(r) = clash {
+        return Err(AppError::conflict(format!(
+            "That overlaps the {} slot {}–{}. Remove or change that one first.",
+            weekday_label(w.weekday),
+            hhmm(r.get::<i64, _>(0) as u32),
+            hhmm(r.get::<i64, _>(1) as u32)
+        )));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO availability_rule (provider_id, clinic_id, weekday, start_minute, end_minute) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(provider_id)
+    .bind(clinic_id)
+    .bind(i64::from(w.weekday))
+    .bind(i64::from(w.start_minute))
+    .bind(i64::from(w.end_minute))
+    .fetch_one(change.conn())
+    .await
+    .map_err(db_error)?;
+    change
+        .audit(audit(me, on_behalf, clinic_id, "availability.add", "availability_rule", id,
+            json!({ "provider": provider_id, "weekday": w.weekday, "start": w.start_minute, "end": w.end_minute })))
+        .await?;
+    changed(&mut change, clinic_id, provider_id, "window_added").await?;
+    change.commit().await?;
+    Ok(id)
+}
+
+/// Which table a removal is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Window,
+    TimeOff,
+}
+
+/// Removes a weekly slot or a time-off entry.
+pub async fn remove(state: &AppState, me: &Me, entry: Entry, id: i64) -> AppResult<()> {
+    let (table, what) = match entry {
+        Entry::Window => ("availability_rule", "slot"),
+        Entry::TimeOff => ("availability_exception", "time off"),
+    };
+    let mut change = Change::begin(state).await?;
+    let row = sqlx::query(&format!(
+        "SELECT provider_id, clinic_id FROM {table} WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(change.conn())
+    .await
+    .map_err(db_error)?
+    .ok_or_else(|| {
+        AppError::not_found(format!(
+            "That {what} no longer exists; it may have been removed already."
+        ))
+    })?;
+    let (provider_id, clinic_id): (i64, i64) = (row.get(0), row.get(1));
+    let on_behalf = authorize(change.conn(), me, clinic_id, provider_id).await?;
+    sqlx::query(&format!("DELETE FROM {table} WHERE id = $1"))
+        .bind(id)
+        .execute(change.conn())
+        .await
+        .map_err(db_error)?;
+    change
+        .audit(Audit {
+            before: Some(json!({ "provider": provider_id })),
+            after: None,
+            ..audit(
+                me,
+                on_behalf,
+                clinic_id,
+                "availability.remove",
+                table,
+                id,
+                json!(null),
+            )
+        })
+        .await?;
+    changed(&mut change, clinic_id, provider_id, "removed").await?;
+    change.commit().await
+}
+
+/// Adds time off between two local times in the clinic's zone.
+pub async fn add_time_off(
+    state: &AppState,
+    me: &Me,
+    clinic_id: i64,
+    provider_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    reason: &str,
+) -> AppResult<i64> {
+    let reason = reason.trim();
+    if reason.chars().count() > 200 {
+        return Err(AppError::validation(
+            "The reason can be at most 200 characters.",
+        ));
+    }
+    let mut change = Change::begin(state).await?;
+    let on_behalf = authorize(change.conn(), me, clinic_id, provider_id).await?;
+    let (tz, _) = clinic_zone(change.conn(), clinic_id).await?;
+    let (Some(start), Some(end)) = (resolve_local(&tz, from), resolve_local(&tz, to)) else {
+        return Err(AppError::validation(
+            "That time does not exist in the clinic's time zone.",
+        ));
+    };
+    let (start, end) = (start.timestamp(), end.timestamp());
+    if end <= start {
+        return Err(AppError::validation(
+            "The time off must end after it starts.",
+        ));
+    }
+    if end <= change.now {
+        return Err(AppError::validation("That time off is already over."));
+    }
+    if end - start > 366 * 86_400 {
+        return Err(AppError::validation(
+            "Time off can be at most a year at a time.",
+        ));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO availability_exception (provider_id, clinic_id, starts_at, ends_at, reason) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(provider_id)
+    .bind(clinic_id)
+    .bind(start)
+    .bind(end)
+    .bind(reason)
+    .fetch_one(change.conn())
+    .await
+    .map_err(db_error)?;
+    change
+        .audit(audit(me, on_behalf, clinic_id, "availability.time_off", "availability_exception", id,
+            json!({ "provider": provider_id, "starts_at": start, "ends_at": end, "reason": reason })))
+        .await?;
+    changed(&mut change, clinic_id, provider_id, "time_off_added").await?;
+    change.commit().await?;
+    Ok(id)
+}
+
+/// The on-demand "Available now" toggle.
+pub async fn set_available_now(
+    state: &AppState,
+    me: &Me,
+    clinic_id: i64,
+    provider_id: i64,
+    on: bool,
+) -> AppResult<()> {
+    let mut change = Change::begin(state).await?;
+    let on_behalf = authorize(change.conn(), me, clinic_id, provider_id).await?;
+    let now = change.now;
+    sqlx::query(
+        "INSERT INTO on_demand (provider_id, clinic_id, available_now, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (provider_id, clinic_id) DO UPDATE SET available_now = $3, updated_at = $4",
+    )
+    .bind(provider_id)
+    .bind(clinic_id)
+    .bind(i64::from(on))
+    .bind(now)
+    .execute(change.conn())
+    .await
+    .map_err(db_error)?;
+    change
+        .audit(audit(
+            me,
+            on_behalf,
+            clinic_id,
+            "availability.now",
+            "on_demand",
+            provider_id,
+            json!({ "available_now": on }),
+        ))
+        .await?;
+    changed(&mut change, clinic_id, provider_id, "available_now").await?;
+    change.commit().await
+}
+
+/// Providers of the clinic with "Available now" on.
+pub async fn available_now(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT o.provider_id FROM on_demand o JOIN membership m ON m.user_id = o.provider_id \
+         AND m.clinic_id = o.clinic_id AND m.role = 'provider' WHERE o.clinic_id = $1 AND o.available_now = 1",
+    )
+    .bind(clinic_id)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?)
+}
+
+/// How far ahead the booking page offers slots.
+pub const BOOKING_DAYS: u32 = 28;
+
+/// Free slot starts of one provider for a service over the next four
+/// weeks, computed from the clinic's zone.
+pub async fn free_slots_of(
+    conn: &mut AnyConnection,
+    clinic_id: i64,
+    provider_id: i64,
+    tz: chrono_tz::Tz,
+    minutes: u32,
+    now: i64,
+) -> AppResult<Vec<i64>> {
+    let today = chrono::DateTime::<Utc>::from_timestamp(now, 0)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+        .date_naive();
+    let to = now + i64::from(BOOKING_DAYS + 2) * 86_400;
+    let cal = load_calendar(conn, clinic_id, provider_id, now - 86_400, to, None).await?;
+    Ok(cal.free_slots(&tz, today, BOOKING_DAYS, minutes, now + 1))
+}
+
+/// Whether a provider of the clinic is free at [start, start+minutes).
+pub async fn provider_free_at(
+    tx: &mut Tx,
+    clinic_id: i64,
+    provider_id: i64,
+    tz: chrono_tz::Tz,
+    start: i64,
+    minutes: u32,
+) -> AppResult<bool> {
+    let cal = load_calendar(
+        tx,
+        clinic_id,
+        provider_id,
+        start - 86_400,
+        start + 2 * 86_400,
+        None,
+    )
+    .await?;
+    Ok(cal.is_free(&tz, start, minutes))
+}

@@ -1,0 +1,399 @@
+//! Clinic settings, edited by the clinic's admins: services, the patient
+//! and host group names, and the pre-request form.
+
+use super::super::db::{db_error, is_unique_violation};
+use super::super::state::AppState;
+use super::{authz, Audit, Change};
+use crate::domain::form::{self, Question};
+use crate::domain::live::{topic, LiveEvent};
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult};
+use crate::model::{ClinicSettings, Me, ServiceRow};
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+fn admin_clinics(me: &Me) -> Vec<(i64, String)> {
+    me.memberships
+        .iter()
+        .filter(|m| m.role == Role::Admin)
+        .map(|m| (m.clinic_id, m.clinic_name.clone()))
+        .collect()
+}
+
+/// The clinic's pre-request form.
+pub async fn questions(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Vec<Question>> {
+    let text: String = sqlx::query_scalar("SELECT pre_request_form FROM clinic WHERE id = $1")
+        .bind(clinic_id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| AppError::not_found("That clinic does not exist."))?;
+    serde_json::from_str(&text).map_err(|e| {
+        tracing::error!(clinic_id, error = %e, "unreadable pre-request form");
+        AppError::internal()
+    })
+}
+
+pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<ClinicSettings> {
+    let clinics = admin_clinics(me);
+    let clinic_id = match clinic_id {
+        0 => clinics
+            .first()
+            .map(|c| c.0)
+            .ok_or_else(|| AppError::forbidden("Only a clinic admin can change its settings."))?,
+        id => id,
+    };
+    authz::require_role(me, clinic_id, &[Role::Admin])?;
+    let mut conn = state.db.pool.acquire().await.map_err(db_error)?;
+    let c = sqlx::query(
+        "SELECT name, slug, time_zone, patient_group_name, host_group_name FROM clinic WHERE id = $1",
+    )
+    .bind(clinic_id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let services = sqlx::query(
+        "SELECT id, name, description, duration_minutes, payment_required, price_cents, active \
+         FROM service WHERE clinic_id = $1 ORDER BY active DESC, name",
+    )
+    .bind(clinic_id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?
+    .into_iter()
+    .map(|r| ServiceRow {
+        id: r.get(0),
+        name: r.get(1),
+        description: r.get(2),
+        duration_minutes: r.get(3),
+        payment_required: r.get::<i64, _>(4) == 1,
+        price_cents: r.get(5),
+        active: r.get::<i64, _>(6) == 1,
+    })
+    .collect();
+    Ok(ClinicSettings {
+        clinic_id,
+        name: c.get(0),
+        slug: c.get(1),
+        time_zone: c.get(2),
+        clinics,
+        patient_group_name: c.get(3),
+        host_group_name: c.get(4),
+        services,
+        questions: questions(&mut conn, clinic_id).await?,
+    })
+}
+
+/// A service as the admin typed it.
+#[derive(Debug, Clone)]
+pub struct ServiceForm {
+    pub name: String,
+    pub description: String,
+    pub duration_minutes: i64,
+    pub payment_required: bool,
+    /// "45", "45.5", "45.50" (dollars); blank for none.
+    pub price: String,
+}
+
+/// "12.5" → 1250 cents.
+pub fn parse_price(s: &str) -> Result<i64, String> {
+    let s = s.trim().trim_start_matches('$');
+    if s.is_empty() {
+        return Ok(0);
+    }
+    let bad = || "Enter the price as an amount like 45 or 45.50.".to_string();
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty()
+        || whole.len() > 6
+        || frac.len() > 2
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let cents = format!("{frac:0<2}").parse::<i64>().map_err(|_| bad())?;
+    Ok(whole.parse::<i64>().map_err(|_| bad())? * 100 + cents)
+}
+
+fn check_service(f: &ServiceForm) -> AppResult<(String, String, i64)> {
+    let name = f.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::validation(
+            "Give the service a name of up to 100 characters.",
+        ));
+    }
+    let description = f.description.trim().to_string();
+    if description.chars().count() > 1000 {
+        return Err(AppError::validation(
+            "The description can be at most 1000 characters.",
+        ));
+    }
+    if !(5..=480).contains(&f.duration_minutes) {
+        return Err(AppError::validation(
+            "The duration must be between 5 and 480 minutes.",
+        ));
+    }
+    let price = parse_price(&f.price).map_err(AppError::Validation)?;
+    if f.payment_required && price == 0 {
+        return Err(AppError::validation(
+            "A service that requires payment needs a price.",
+        ));
+    }
+    Ok((name, description, price))
+}
+
+async fn emit_clinic(change: &mut Change, clinic_id: i64, action: &str) -> AppResult<()> {
+    change
+        .emit(LiveEvent {
+            topic: topic::AVAILABILITY.into(),
+            action: action.into(),
+            entity_id: clinic_id,
+            version: 0,
+            clinic_id: Some(clinic_id),
+            user_ids: vec![],
+            at_us: 0,
+        })
+        .await
+}
+
+fn name_taken(e: sqlx::Error) -> AppError {
+    if is_unique_violation(&e) {
+        AppError::conflict("The clinic already has a service with that name.")
+    } else {
+        db_error(e)
+    }
+}
+
+/// Adds a service (`service_id` 0) or edits one.
+pub async fn save_service(
+    state: &AppState,
+    me: &Me,
+    clinic_id: i64,
+    service_id: i64,
+    f: ServiceForm,
+) -> AppResult<i64> {
+    authz::require_role(me, clinic_id, &[Role::Admin])?;
+    let (name, description, price) = check_service(&f)?;
+    let mut change = Change::begin(state).await?;
+    let id = if service_id == 0 {
+        sqlx::query_scalar(
+            "INSERT INTO service (clinic_id, name, description, duration_minutes, payment_required, price_cents, active) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id",
+        )
+        .bind(clinic_id)
+        .bind(&name)
+        .bind(&description)
+        .bind(f.duration_minutes)
+        .bind(i64::from(f.payment_required))
+        .bind(price)
+        .fetch_one(change.conn())
+        .await
+        .map_err(name_taken)?
+    } else {
+        let done = sqlx::query(
+            "UPDATE service SET name = $1, description = $2, duration_minutes = $3, payment_required = $4, \
+             price_cents = $5 WHERE id = $6 AND clinic_id = $7",
+        )
+        .bind(&name)
+        .bind(&description)
+        .bind(f.duration_minutes)
+        .bind(i64::from(f.payment_required))
+        .bind(price)
+        .bind(service_id)
+        .bind(clinic_id)
+        .execute(change.conn())
+        .await
+        .map_err(name_taken)?;
+        if done.rows_affected() == 0 {
+            return Err(AppError::not_found(
+                "That service is not one of this clinic's.",
+            ));
+        }
+        service_id
+    };
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(clinic_id),
+            action: if service_id == 0 { "service.create" } else { "service.update" },
+            entity: "service",
+            entity_id: id,
+            before: None,
+            after: Some(json!({ "name": name, "duration": f.duration_minutes, "payment_required": f.payment_required, "price_cents": price })),
+        })
+        .await?;
+    emit_clinic(&mut change, clinic_id, "service").await?;
+    change.commit().await?;
+    Ok(id)
+}
+
+/// Stops or resumes offering a service. Existing appointments keep it.
+pub async fn set_service_active(
+    state: &AppState,
+    me: &Me,
+    service_id: i64,
+    active: bool,
+) -> AppResult<()> {
+    let mut change = Change::begin(state).await?;
+    let clinic_id: i64 = sqlx::query_scalar("SELECT clinic_id FROM service WHERE id = $1")
+        .bind(service_id)
+        .fetch_optional(change.conn())
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| AppError::not_found("That service does not exist."))?;
+    authz::require_role(me, clinic_id, &[Role::Admin])?;
+    sqlx::query("UPDATE service SET active = $1 WHERE id = $2")
+        .bind(i64::from(active))
+        .bind(service_id)
+        .execute(change.conn())
+        .await
+        .map_err(db_error)?;
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(clinic_id),
+            action: "service.active",
+            entity: "service",
+            entity_id: service_id,
+            before: None,
+            after: Some(json!({ "active": active })),
+        })
+        .await?;
+    emit_clinic(&mut change, clinic_id, "service").await?;
+    change.commit().await
+}
+
+/// Renames the patient and host groups.
+pub async fn save_groups(
+    state: &AppState,
+    me: &Me,
+    clinic_id: i64,
+    patients: &str,
+    hosts: &str,
+) -> AppResult<()> {
+    authz::require_role(me, clinic_id, &[Role::Admin])?;
+    let (patients, hosts) = (patients.trim(), hosts.trim());
+    for (n, what) in [(patients, "patient group"), (hosts, "host group")] {
+        if n.is_empty() || n.chars().count() > 60 {
+            return Err(AppError::validation(format!(
+                "Give the {what} a name of up to 60 characters."
+            )));
+        }
+    }
+    let mut change = Change::begin(state).await?;
+    sqlx::query("UPDATE clinic SET patient_group_name = $1, host_group_name = $2 WHERE id = $3")
+        .bind(patients)
+        .bind(hosts)
+        .bind(clinic_id)
+        .execute(change.conn())
+        .await
+        .map_err(db_error)?;
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(clinic_id),
+            action: "clinic.groups",
+            entity: "clinic",
+            entity_id: clinic_id,
+            before: None,
+            after: Some(json!({ "patient_group_name": patients, "host_group_name": hosts })),
+        })
+        .await?;
+    emit_clinic(&mut change, clinic_id, "settings").await?;
+    change.commit().await
+}
+
+/// An edit of the pre-request form.
+#[derive(Debug, Clone)]
+pub enum FormEdit {
+    Add(Question),
+    /// Removes the question at this position, if it still has this label
+    /// (so two admins editing at once cannot remove the wrong one).
+    Remove {
+        index: usize,
+        label: String,
+    },
+    /// Moves the question at this position up by one.
+    MoveUp {
+        index: usize,
+        label: String,
+    },
+}
+
+pub async fn edit_form(state: &AppState, me: &Me, clinic_id: i64, edit: FormEdit) -> AppResult<()> {
+    authz::require_role(me, clinic_id, &[Role::Admin])?;
+    let mut change = Change::begin(state).await?;
+    let mut qs = questions(change.conn(), clinic_id).await?;
+    let stale = || {
+        AppError::conflict(
+            "The form was changed by someone else. Reload to see the latest version.",
+        )
+    };
+    match &edit {
+        FormEdit::Add(q) => {
+            if qs.len() >= form::MAX_QUESTIONS {
+                return Err(AppError::validation(format!(
+                    "A form can have at most {} questions.",
+                    form::MAX_QUESTIONS
+                )));
+            }
+            if qs.iter().any(|x| x.label == q.label) {
+                return Err(AppError::validation("The form already asks that question."));
+            }
+            qs.push(q.clone());
+        }
+        FormEdit::Remove { index, label } => {
+            if qs.get(*index).map(|q| &q.label) != Some(label) {
+                return Err(stale());
+            }
+            qs.remove(*index);
+        }
+        FormEdit::MoveUp { index, label } => {
+            if *index == 0 || qs.get(*index).map(|q| &q.label) != Some(label) {
+                return Err(stale());
+            }
+            qs.swap(*index - 1, *index);
+        }
+    }
+    let text = serde_json::to_string(&qs).map_err(|_| AppError::internal())?;
+    sqlx::query("UPDATE clinic SET pre_request_form = $1 WHERE id = $2")
+        .bind(&text)
+        .bind(clinic_id)
+        .execute(change.conn())
+        .await
+        .map_err(db_error)?;
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(clinic_id),
+            action: "clinic.form",
+            entity: "clinic",
+            entity_id: clinic_id,
+            before: None,
+            after: Some(json!({ "questions": qs })),
+        })
+        .await?;
+    emit_clinic(&mut change, clinic_id, "settings").await?;
+    change.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_price;
+
+    #[test]
+    fn prices_parse_to_cents() {
+        assert_eq!(parse_price("45"), Ok(4500));
+        assert_eq!(parse_price("$45.5"), Ok(4550));
+        assert_eq!(parse_price("0.05"), Ok(5));
+        assert_eq!(parse_price(""), Ok(0));
+        assert!(parse_price("4,50").is_err());
+        assert!(parse_price("-3").is_err());
+        assert!(parse_price("1.234").is_err());
+        assert!(parse_price(".5").is_err());
+    }
+}
