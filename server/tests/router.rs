@@ -121,7 +121,7 @@ async fn health_check_answers_ok_and_every_response_has_a_request_id() {
     // ...and refusals carry one too.
     let resp = send(&router, get("/no-such-page", None)).await;
     assert!(web::header_str(&resp, "x-request-id").is_some_and(|v| !v.is_empty()));
-    let resp = send(&router, post("/api/request_now", "", None)).await;
+    let resp = send(&router, post("/api/request_session", "", None)).await;
     assert!(web::header_str(&resp, "x-request-id").is_some_and(|v| !v.is_empty()));
 }
 
@@ -240,7 +240,7 @@ async fn a_malformed_form_is_400_not_500() {
     // A number that is not a number.
     let body = form(&[("clinic_id", "one"), ("service_id", "1"), ("note", "")]);
     let token = t.session("ben@patients.test").await.0;
-    let resp = send(&router, post("/api/request_now", &body, Some(&token))).await;
+    let resp = send(&router, post("/api/request_session", &body, Some(&token))).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         sessions(&t).await,
@@ -481,9 +481,12 @@ async fn a_request_made_through_the_router_reaches_open_streams_that_may_see_it(
     let body = form(&[
         ("clinic_id", &clinic.to_string()),
         ("service_id", &service.to_string()),
+        ("mode", "now"),
+        ("provider_id", "0"),
+        ("answers[0]", "A sore throat"),
         ("note", ""),
     ]);
-    let resp = send(&router, post("/api/request_now", &body, Some(&ben))).await;
+    let resp = send(&router, post("/api/request_session", &body, Some(&ben))).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let id: i64 = web::json(resp)
         .await
@@ -572,6 +575,9 @@ async fn patients_request_a_session_now_and_mistakes_change_nothing() {
         form(&[
             ("clinic_id", &clinic.to_string()),
             ("service_id", &service_id.to_string()),
+            ("mode", "now"),
+            ("provider_id", "0"),
+            ("answers[0]", "A sore throat"),
             ("note", "a cough & a fever"),
         ])
     };
@@ -579,13 +585,13 @@ async fn patients_request_a_session_now_and_mistakes_change_nothing() {
     let before = t.count(requests).await;
 
     // Not logged in.
-    let resp = send(&router, post("/api/request_now", &body(service), None)).await;
+    let resp = send(&router, post("/api/request_session", &body(service), None)).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(web::json(resp).await["kind"], "unauthorized");
     // An unknown service.
     let resp = send(
         &router,
-        post("/api/request_now", &body(999_999), Some(&ben.0)),
+        post("/api/request_session", &body(999_999), Some(&ben.0)),
     )
     .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
@@ -599,7 +605,7 @@ async fn patients_request_a_session_now_and_mistakes_change_nothing() {
 
     let resp = send(
         &router,
-        post("/api/request_now", &body(service), Some(&ben.0)),
+        post("/api/request_session", &body(service), Some(&ben.0)),
     )
     .await;
     assert_eq!(resp.status(), StatusCode::OK);
@@ -620,7 +626,7 @@ async fn patients_request_a_session_now_and_mistakes_change_nothing() {
     // A second one while the first waits is a conflict.
     let resp = send(
         &router,
-        post("/api/request_now", &body(service), Some(&ben.0)),
+        post("/api/request_session", &body(service), Some(&ben.0)),
     )
     .await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);

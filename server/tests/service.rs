@@ -3,13 +3,36 @@
 mod common;
 
 use app::domain::live::topic;
+use app::domain::request::RequestMode;
 use app::error::AppError;
+use app::model::Me;
 use app::server::events::BusMessage;
 use app::server::service::accounts::{login, register_patient, Registration};
-use app::server::service::requests::{dispatch_queue, pending_counts, request_session_now};
+use app::server::service::requests::{self, dispatch_board, pending_counts, NewRequest};
 use app::server::service::{Audit, Change};
+use app::server::state::AppState;
 use common::{demo_app, Backend, TestApp};
 use std::time::Duration;
+
+/// A Now request answering the demo clinics' form.
+async fn request_session_now(
+    state: &AppState,
+    me: &Me,
+    clinic: i64,
+    service: i64,
+    note: &str,
+) -> Result<i64, AppError> {
+    let new = NewRequest {
+        clinic_id: clinic,
+        service_id: service,
+        mode: RequestMode::Now,
+        provider_id: None,
+        times: vec![],
+        answers: vec!["A sore throat".into()],
+        note: note.into(),
+    };
+    requests::create(state, me, new).await
+}
 
 const CORE_TABLES: [&str; 16] = [
     "clinic",
@@ -571,7 +594,7 @@ async fn staff_see_the_counts_and_queues_of_their_clinics_only(b: Backend) {
         Err(AppError::Forbidden(_))
     ));
 
-    let board = dispatch_queue(&t.state, &sched, None).await.unwrap();
+    let board = dispatch_board(&t.state, &sched, 0).await.unwrap().rows;
     assert_eq!(board.len() as i64, expected_n);
     assert!(
         board.windows(2).all(|w| w[0].created_at <= w[1].created_at),
@@ -581,11 +604,11 @@ async fn staff_see_the_counts_and_queues_of_their_clinics_only(b: Backend) {
         .iter()
         .all(|r| r.clinic_name == "Northside Telehealth"));
     assert!(matches!(
-        dispatch_queue(&t.state, &sched, Some(harbour_id)).await,
+        dispatch_board(&t.state, &sched, harbour_id).await,
         Err(AppError::Forbidden(_))
     ));
     assert!(matches!(
-        dispatch_queue(&t.state, &ann, None).await,
+        dispatch_board(&t.state, &ann, 0).await,
         Err(AppError::Forbidden(_))
     ));
 

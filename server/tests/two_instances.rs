@@ -99,9 +99,12 @@ async fn request_now(router: &Router, token: &str, clinic: i64, service: i64) ->
     let body = form(&[
         ("clinic_id", &clinic.to_string()),
         ("service_id", &service.to_string()),
+        ("mode", "now"),
+        ("provider_id", "0"),
+        ("answers[0]", "A sore throat"),
         ("note", "two instances"),
     ]);
-    let resp = send(router, post("/api/request_now", &body, Some(token))).await;
+    let resp = send(router, post("/api/request_session", &body, Some(token))).await;
     let status = resp.status();
     let v = web::json(resp).await;
     assert_eq!(status, StatusCode::OK, "{v}");
@@ -145,6 +148,12 @@ async fn live_events_and_logouts_cross_instances_through_postgres() {
         .id("SELECT id FROM service WHERE name = 'Video consultation'")
         .await;
     let cleaning = a.id("SELECT id FROM service WHERE name = 'Cleaning'").await;
+    // Harbour takes Now requests too in this test.
+    sqlx::query("UPDATE on_demand SET available_now = 1 WHERE clinic_id = $1")
+        .bind(harbour)
+        .execute(&a.state.db.pool)
+        .await
+        .unwrap();
 
     // Sessions made on A are good on B (one database).
     let (sched_token, _) = a.session("scheduler@northside.test").await;

@@ -41,8 +41,8 @@ pub async fn request_session(
     service_id: i64,
     mode: String,
     provider_id: i64,
-    times: String,
-    answers: Vec<String>,
+    #[server(default)] times: String,
+    #[server(default)] answers: Vec<String>,
     note: String,
 ) -> Result<i64, AppError> {
     use crate::domain::request::RequestMode;

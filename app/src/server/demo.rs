@@ -441,6 +441,14 @@ impl Seeder<'_> {
         self.weekly(lee, north, &[0, 1, 2, 3, 4], 9, 17).await?;
         self.weekly(patel, north, &[0, 1, 2, 3, 4], 9, 17).await?;
         self.weekly(kim, north, &[0, 2, 4], 12, 18).await?;
+        // Dr Kim takes on-demand sessions, so Northside offers "Now".
+        sqlx::query(
+            "UPDATE on_demand SET available_now = 1 WHERE provider_id = $1 AND clinic_id = $2",
+        )
+        .bind(kim)
+        .bind(north)
+        .execute(&mut *self.conn)
+        .await?;
         self.weekly(nguyen, harbour, &[0, 1, 2, 3, 4], 8, 16)
             .await?;
 
