@@ -194,3 +194,20 @@ mod client {
         }
     }
 }
+
+/// A counter that goes up each time `action` succeeds. Views refetch on it
+/// (not on every dispatch), so a refused save leaves the form as typed.
+pub fn successes<I, O, E>(action: leptos::prelude::ServerAction<I>) -> ReadSignal<u64>
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = E> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + 'static,
+{
+    let (count, set_count) = signal(0u64);
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(_))) {
+            set_count.update(|c| *c += 1);
+        }
+    });
+    count
+}

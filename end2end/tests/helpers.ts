@@ -19,3 +19,34 @@ export function mainNav(page: Page) {
 export async function waitLive(page: Page) {
   await expect(page.getByText("● Live")).toBeVisible();
 }
+
+/** Registers a new Northside patient and returns their email. */
+export async function registerPatient(page: Page, name: string) {
+  const email = `e2e-${Date.now()}-${Math.floor(Math.random() * 1e6)}@patients.test`;
+  await page.goto("/register");
+  await page.getByLabel("Full name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel(/^Password/).fill("a-long-password");
+  await page.getByLabel("Clinic", { exact: true }).selectOption({ label: "Northside Telehealth" });
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/portal$/);
+  return email;
+}
+
+/** Opens Northside's booking page, ready to use (hydrated). */
+export async function openBookingPage(page: Page) {
+  await page.goto("/book/northside");
+  await expect(page.getByRole("heading", { name: "Northside Telehealth" })).toBeVisible();
+  await waitLive(page);
+}
+
+/** Asks Northside for a session now from its booking page. */
+export async function requestNow(page: Page, service: string, note: string) {
+  await openBookingPage(page);
+  await page.getByRole("radio", { name: new RegExp(service) }).check();
+  await page.getByRole("button", { name: "Now", exact: true }).click();
+  await page.getByLabel("What would you like to discuss?").fill(note);
+  await page.getByLabel(/^Request Note/).fill(note);
+  await page.getByRole("button", { name: "Send request" }).click();
+  await expect(page.getByRole("status")).toContainText("sent");
+}

@@ -8,7 +8,7 @@ use crate::api::availability::{
 };
 use crate::domain::live::topic;
 use crate::domain::slots::{hhmm, weekday_label};
-use crate::live::use_live_version;
+use crate::live::{successes, use_live_version};
 use crate::model::AvailabilityView;
 use crate::shell::{Guard, Need};
 use leptos::form::ActionForm;
@@ -32,18 +32,15 @@ fn Availability() -> impl IntoView {
     let add_off = ServerAction::<AddTimeOff>::new();
     let toggle = ServerAction::<SetAvailableNow>::new();
     let version = use_live_version(&[topic::AVAILABILITY]);
+    let counts = [
+        successes(add_slot),
+        successes(remove),
+        successes(add_off),
+        successes(toggle),
+    ];
+    let saved = Memo::new(move |_| counts.iter().map(|c| c.get()).sum::<u64>());
     let data = Resource::new(
-        move || {
-            (
-                version.get(),
-                clinic.get(),
-                provider.get(),
-                add_slot.version().get()
-                    + remove.version().get()
-                    + add_off.version().get()
-                    + toggle.version().get(),
-            )
-        },
+        move || (version.get(), clinic.get(), provider.get(), saved.get()),
         |(_, c, p, _)| availability(c, p),
     );
     view! {
@@ -187,10 +184,10 @@ fn Editor(
             <ActionForm action=add_off attr:class="inline-form" attr:aria-label="Add time off">
                 <input type="hidden" name="clinic_id" value=cid.to_string() />
                 <input type="hidden" name="provider_id" value=pid.to_string() />
-                <div><label for="off-from-date">"From"</label><input id="off-from-date" type="date" name="from_date" required /></div>
-                <div><label for="off-from-time">"at"</label><input id="off-from-time" type="time" name="from_time" value="00:00" required /></div>
-                <div><label for="off-to-date">"Until"</label><input id="off-to-date" type="date" name="to_date" required /></div>
-                <div><label for="off-to-time">"at"</label><input id="off-to-time" type="time" name="to_time" value="23:59" required /></div>
+                <div><label for="off-from-date">"Start date"</label><input id="off-from-date" type="date" name="from_date" required /></div>
+                <div><label for="off-from-time">"Start time"</label><input id="off-from-time" type="time" name="from_time" value="00:00" required /></div>
+                <div><label for="off-to-date">"End date"</label><input id="off-to-date" type="date" name="to_date" required /></div>
+                <div><label for="off-to-time">"End time"</label><input id="off-to-time" type="time" name="to_time" value="23:59" required /></div>
                 <div class="grow"><label for="off-reason">"Reason (optional)"</label><input id="off-reason" name="reason" maxlength="200" /></div>
                 <button type="submit" class="primary-inline">"Add time off"</button>
             </ActionForm>

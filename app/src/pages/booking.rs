@@ -143,7 +143,7 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
         })}
         {error_alert(send.value())}
         <div class="booking">
-            <section class="card">
+            <section class="card book-service">
                 <h2>"1. Service"</h2>
                 {if info.services.is_empty() {
                     view! { <p class="muted">"This clinic offers no services online yet."</p> }.into_any()
@@ -176,7 +176,7 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
                     }).collect_view()}
                 </select>
             </section>
-            <section class="card">
+            <section class="card book-when">
                 <h2>"2. When"</h2>
                 <div class="segmented" role="group" aria-label="Request Type">
                     <button type="button" aria-pressed=move || (mode.get() == "now").to_string() disabled=move || !now_possible.get() on:click=move |_| mode.set("now")>"Now"</button>
@@ -211,7 +211,7 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
                     </Transition>
                 </Show>
             </section>
-            <section class="card">
+            <section class="card book-about">
                 <h2>"3. About your visit"</h2>
                 <div class="form">
                     {info.questions.iter().zip(answers.iter().copied()).enumerate().map(|(i, (q, a))| {
@@ -267,7 +267,7 @@ fn SlotPicker(
         <div class="slot-pager">
             <button type="button" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"← Earlier"</button>
             <span class="muted">{move || format!("{} of {pages}", page.get() + 1)}</span>
-            <button type="button" disabled=move || page.get() + 1 >= pages on:click=move |_| page.update(|p| *p += 1)>"Later →"</button>
+            <button type="button" disabled=move || { page.get() + 1 >= pages } on:click=move |_| page.update(|p| *p += 1)>"Later →"</button>
         </div>
         {move || {
             let start = page.get() * DAYS_PER_PAGE;

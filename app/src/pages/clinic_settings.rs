@@ -6,7 +6,7 @@ use crate::api::clinic_settings::{
 };
 use crate::domain::form::QuestionKind;
 use crate::domain::live::topic;
-use crate::live::use_live_version;
+use crate::live::{successes, use_live_version};
 use crate::model::{money, ClinicSettings, ServiceRow};
 use crate::shell::{Guard, Need};
 use leptos::form::ActionForm;
@@ -41,18 +41,16 @@ fn Settings() -> impl IntoView {
         edit_q: ServerAction::new(),
     };
     let version = use_live_version(&[topic::AVAILABILITY]);
+    let counts = [
+        successes(a.service),
+        successes(a.active),
+        successes(a.groups),
+        successes(a.add_q),
+        successes(a.edit_q),
+    ];
+    let saved = Memo::new(move |_| counts.iter().map(|c| c.get()).sum::<u64>());
     let data = Resource::new(
-        move || {
-            (
-                version.get(),
-                clinic.get(),
-                a.service.version().get()
-                    + a.active.version().get()
-                    + a.groups.version().get()
-                    + a.add_q.version().get()
-                    + a.edit_q.version().get(),
-            )
-        },
+        move || (version.get(), clinic.get(), saved.get()),
         |(_, c, _)| get_clinic_settings(c),
     );
     view! {
