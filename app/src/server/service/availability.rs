@@ -481,14 +481,14 @@ pub async fn set_available_now(
 
 /// Providers of the clinic with "Available now" on.
 pub async fn available_now(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Vec<i64>> {
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "SELECT o.provider_id FROM on_demand o JOIN membership m ON m.user_id = o.provider_id \
          AND m.clinic_id = o.clinic_id AND m.role = 'provider' WHERE o.clinic_id = $1 AND o.available_now = 1",
     )
     .bind(clinic_id)
     .fetch_all(conn)
     .await
-    .map_err(db_error)?)
+    .map_err(db_error)
 }
 
 /// How far ahead the booking page offers slots.
