@@ -1,4 +1,4 @@
-//! Schedule benchmarks (run: `cargo bench -p server --bench schedule`).
+//! Schedule and dispatch benchmarks (run: `cargo bench -p server --bench schedule`).
 //!
 //! Seeds a fresh database with one clinic (America/New_York) of 50 providers
 //! and 4,000 patients and about 100,000 appointments: a year of history and
@@ -13,6 +13,12 @@
 //! 2. the Bookings patient-name search (`service::bookings::list`) on the
 //!    Upcoming and on the Past tab, for random 3–4 letter fragments of
 //!    surnames;
+//! 3. the public booking page's free slots for "any provider" (all 50, four
+//!    weeks of weekday 08:00–17:00 availability minus their bookings) and
+//!    for one provider (`service::requests::free_slots`);
+//! 4. the Dispatch board with 100 pending requests and the Assign dialog
+//!    (every provider's availability and Possible Conflicting Sessions at
+//!    up to three requested times) (`dispatch_board`, `assign_options`);
 //!
 //! one query at a time after a warm-up, and prints count, p50 and p99 of each
 //! against the target of p99 under 20 ms.
@@ -34,6 +40,7 @@ use app::server::clock::ManualClock;
 use app::server::config::Config;
 use app::server::db::{DbKind, Tx};
 use app::server::service::bookings::{self, BookingQuery};
+use app::server::service::requests;
 use app::server::service::schedule::{self, ScheduleQuery};
 use app::server::state::AppState;
 use app::server::zones;
@@ -55,6 +62,8 @@ const CANCELLED: f64 = 0.08;
 const NOSHOW: f64 = 0.03;
 const INVITED: f64 = 0.03;
 const ROWS_PER_INSERT: usize = 500;
+/// Pending session requests on the Dispatch board.
+const REQUESTS: usize = 100;
 const WARMUP: usize = 20;
 const RUNS: usize = 300;
 const TARGET_P99_MS: f64 = 20.0;
@@ -278,6 +287,8 @@ struct Data {
     patients: Vec<String>,
     /// In start order; an appointment's id is its index + 1.
     appointments: Vec<Appt>,
+    /// Pending session requests, as SQL value rows (id = index + 1).
+    requests: Vec<String>,
 }
 
 /// The fixed "now": Wednesday 2026-03-04 15:00 UTC (10:00 in the clinic),
@@ -390,12 +401,34 @@ fn generate(now: DateTime<Utc>) -> Data {
         }
     }
     appointments.sort_by_key(|a| (a.start, a.host));
+    // Pending Scheduled requests, half to a provider and half to the host
+    // group, each with one to three half-hour times in the next two weeks,
+    // waiting up to two hours.
+    let requests = (0..REQUESTS)
+        .map(|_| {
+            let times: Vec<String> = (0..1 + rng.below(3))
+                .map(|_| (now_ts + (1 + rng.below(14 * 48)) as i64 * SLOT_SECS).to_string())
+                .collect();
+            let target = if rng.chance(0.5) {
+                provider_id(rng.below(PROVIDERS)).to_string()
+            } else {
+                "NULL".into()
+            };
+            format!(
+                "({CLINIC_ID}, 'new_session', 'pending', {}, {SERVICE_ID}, 'scheduled', {target}, '[{}]', 'bench', {})",
+                patient_id(rng.below(PATIENTS)),
+                times.join(","),
+                now_ts - rng.below(7200) as i64
+            )
+        })
+        .collect();
     Data {
         now,
         today,
         providers,
         patients,
         appointments,
+        requests,
     }
 }
 
@@ -521,12 +554,36 @@ async fn seed(state: &AppState, data: &Data) {
         &participants,
     )
     .await;
+    // Every provider works 08:00–17:00 Monday to Friday (the hours their
+    // appointments fill), and the Dispatch board has its pending requests.
+    let mut rules = Vec::new();
+    for p in 0..data.providers.len() {
+        for weekday in 0..5 {
+            rules.push(format!(
+                "({}, {CLINIC_ID}, {weekday}, 480, 1020)",
+                provider_id(p)
+            ));
+        }
+    }
+    insert(
+        &mut tx,
+        "INSERT INTO availability_rule (provider_id, clinic_id, weekday, start_minute, end_minute)",
+        &rules,
+    )
+    .await;
+    insert(
+        &mut tx,
+        "INSERT INTO request (clinic_id, kind, status, requester_id, service_id, mode, target_provider_id, \
+         requested_times, note, created_at)",
+        &data.requests,
+    )
+    .await;
     tx.commit().await.expect("commit");
 
     if state.db.kind == DbKind::Postgres {
         let pool = &state.db.pool;
         // Explicit ids leave the sequences behind.
-        for table in ["clinic", "app_user", "service", "appointment"] {
+        for table in ["clinic", "app_user", "service", "appointment", "request"] {
             sqlx::query(&format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
             ))
@@ -656,6 +713,86 @@ async fn time_search(
     (ms, total / RUNS as i64)
 }
 
+/// Times `f` RUNS times after WARMUP calls; returns the timings (ms) and
+/// the mean of the sizes `f` reports.
+async fn time_calls<F, Fut>(mut f: F) -> (Vec<f64>, usize)
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    let mut ms = Vec::with_capacity(RUNS);
+    let mut total = 0;
+    for i in 0..WARMUP + RUNS {
+        let t = Instant::now();
+        let size = f(i).await;
+        let elapsed = t.elapsed().as_secs_f64() * 1e3;
+        if i >= WARMUP {
+            ms.push(elapsed);
+            total += size;
+        }
+    }
+    (ms, total / RUNS)
+}
+
+/// The booking page's free slots, the Dispatch board and the Assign dialog.
+async fn time_dispatch(backend: &'static str, state: &AppState, me: &Me, out: &mut Vec<Outcome>) {
+    let (ms, n) = time_calls(|_| async {
+        let days = requests::free_slots(state, CLINIC_ID, SERVICE_ID, 0)
+            .await
+            .expect("free slots");
+        days.iter().map(|d| d.slots.len()).sum()
+    })
+    .await;
+    assert!(n > 0, "no free slots: seeding went wrong");
+    out.push(summarise(
+        backend,
+        "Free slots, any provider",
+        ms,
+        &format!("{PROVIDERS} providers, 4 weeks, {n} slot times"),
+    ));
+    let (ms, n) = time_calls(|i| async move {
+        let days = requests::free_slots(state, CLINIC_ID, SERVICE_ID, provider_id(i % PROVIDERS))
+            .await
+            .expect("free slots");
+        days.iter().map(|d| d.slots.len()).sum()
+    })
+    .await;
+    out.push(summarise(
+        backend,
+        "Free slots, one provider",
+        ms,
+        &format!("{n} slots on average"),
+    ));
+    let (ms, n) = time_calls(|_| async {
+        requests::dispatch_board(state, me, 0)
+            .await
+            .expect("board")
+            .rows
+            .len()
+    })
+    .await;
+    assert_eq!(n, REQUESTS, "the board shows every pending request");
+    out.push(summarise(
+        backend,
+        "Dispatch board",
+        ms,
+        &format!("{n} pending requests"),
+    ));
+    let (ms, n) = time_calls(|i| async move {
+        let o = requests::assign_options(state, me, (i % REQUESTS) as i64 + 1)
+            .await
+            .expect("assign options");
+        o.providers.iter().filter(|p| p.available).count()
+    })
+    .await;
+    out.push(summarise(
+        backend,
+        "Assign dialog",
+        ms,
+        &format!("{PROVIDERS} providers, {n} available on average"),
+    ));
+}
+
 /// Seeds a fresh database at `url` and times the queries on it.
 async fn run(backend: &'static str, url: String, data: &Data) -> Vec<Outcome> {
     let config = Config {
@@ -705,6 +842,7 @@ async fn run(backend: &'static str, url: String, data: &Data) -> Vec<Outcome> {
             &format!("{total} matches on average"),
         ));
     }
+    time_dispatch(backend, &state, &me, &mut out).await;
     state.db.pool.close().await;
     out
 }

@@ -86,6 +86,7 @@ pub async fn register(
     email: String,
     password: String,
     clinic_id: i64,
+    #[server(default)] next: String,
 ) -> Result<(), AppError> {
     ctx::run(async {
         let state = ctx::state()?;
@@ -106,7 +107,8 @@ pub async fn register(
             &state.config.session,
             ctx::secure_cookies(&state),
         ));
-        leptos_axum::redirect("/portal");
+        let next = safe_next(&next);
+        leptos_axum::redirect(if next.is_empty() { "/portal" } else { &next });
         Ok(())
     })
     .await

@@ -244,7 +244,7 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
                             "To send a request, "
                             <a href=format!("/login?next={next}")>"log in"</a>
                             " or "
-                            <a href=format!("/register?next={next}")>"create an account"</a>
+                            <a href=format!("/register?next={next}&clinic={}", info.slug)>"create an account"</a>
                             "."
                         </p>
                     }.into_any()

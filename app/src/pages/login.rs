@@ -95,12 +95,17 @@ pub fn RegisterPage() -> impl IntoView {
     let auth = use_auth();
     let clinics = Resource::new(|| (), |_| clinic_options());
     let pending = auth.register.pending();
+    // Coming from a clinic's booking page: back there afterwards, that clinic chosen.
+    let query = use_query_map();
+    let next = move || query.with(|q| q.get("next").unwrap_or_default());
+    let clinic_slug = move || query.with(|q| q.get("clinic").unwrap_or_default());
     view! {
         <Title text="Create an account" />
         <section class="card narrow">
             <h1>"Create your patient account"</h1>
             {error_alert(auth.register.value())}
             <ActionForm action=auth.register attr:class="form">
+                <input type="hidden" name="next" prop:value=next />
                 <label for="reg-name">"Full name"</label>
                 <input id="reg-name" name="name" autocomplete="name" required maxlength="100" />
                 <label for="reg-email">"Email"</label>
@@ -122,7 +127,10 @@ pub fn RegisterPage() -> impl IntoView {
                             <select id="reg-clinic" name="clinic_id" required>
                                 {list
                                     .into_iter()
-                                    .map(|c| view! { <option value=c.id.to_string()>{c.name}</option> })
+                                    .map(|c| {
+                                        let chosen = c.slug == clinic_slug();
+                                        view! { <option value=c.id.to_string() selected=chosen>{c.name}</option> }
+                                    })
                                     .collect_view()}
                             </select>
                         }
@@ -132,7 +140,13 @@ pub fn RegisterPage() -> impl IntoView {
                     "Create account"
                 </button>
             </ActionForm>
-            <p>"Already registered? " <a href="/login">"Log in"</a></p>
+            <p>
+                "Already registered? "
+                <a href=move || {
+                    let n = next();
+                    if n.is_empty() { "/login".to_string() } else { format!("/login?next={n}") }
+                }>"Log in"</a>
+            </p>
         </section>
     }
 }

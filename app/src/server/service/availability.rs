@@ -1,7 +1,7 @@
 //! Availability: providers' weekly slots, time off and the "Available now"
 //! toggle, and the free slots computed from them.
 
-use super::super::db::{db_error, Tx};
+use super::super::db::{db_error, id_list};
 use super::super::state::AppState;
 use super::super::zones;
 use super::{authz, Audit, Change};
@@ -15,6 +15,7 @@ use chrono::{NaiveDateTime, Utc};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 /// The clinic's zone and name.
 pub async fn clinic_zone(
@@ -30,54 +31,108 @@ pub async fn clinic_zone(
     Ok((zones::parse(&r.get::<String, _>(0)), r.get(1)))
 }
 
-/// A provider's calendar between two instants: their weekly windows, their
-/// time off and their (non-cancelled) hosted appointments, `except` one.
+/// The longest an appointment can last (see `booking::check_new_times`):
+/// bounds the index range scanned for bookings that reach into a window.
+const LONGEST_APPOINTMENT: i64 = 12 * 3600;
+
+/// Providers' calendars between two instants: their weekly windows at the
+/// clinic, their time off and their (non-cancelled) hosted appointments.
+/// Time off and appointments anywhere count: a provider is one person.
+/// Two queries however many providers, so the booking page's "any
+/// provider" stays one round trip per table.
+pub async fn load_calendars(
+    conn: &mut AnyConnection,
+    clinic_id: i64,
+    providers: &[i64],
+    from: i64,
+    to: i64,
+) -> AppResult<HashMap<i64, Calendar>> {
+    let ids = id_list(providers);
+    let mut windows: HashMap<i64, Vec<WeeklyWindow>> = HashMap::new();
+    for r in sqlx::query(&format!(
+        "SELECT provider_id, weekday, start_minute, end_minute FROM availability_rule \
+         WHERE clinic_id = $1 AND provider_id IN ({ids})"
+    ))
+    .bind(clinic_id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?
+    {
+        windows.entry(r.get(0)).or_default().push(WeeklyWindow {
+            weekday: r.get::<i64, _>(1) as u8,
+            start_minute: r.get::<i64, _>(2) as u32,
+            end_minute: r.get::<i64, _>(3) as u32,
+        });
+    }
+    let mut busy: HashMap<i64, Vec<Span>> = HashMap::new();
+    for r in sqlx::query(&format!(
+        "SELECT provider_id, starts_at, ends_at FROM availability_exception \
+         WHERE provider_id IN ({ids}) AND starts_at < $2 AND $1 < ends_at \
+         UNION ALL SELECT host_provider_id, starts_at, ends_at FROM appointment \
+         WHERE host_provider_id IN ({ids}) AND status <> 'cancelled' AND starts_at < $2 AND starts_at > $3 \
+         AND $1 < ends_at"
+    ))
+    .bind(from)
+    .bind(to)
+    .bind(from - LONGEST_APPOINTMENT)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?
+    {
+        busy.entry(r.get(0)).or_default().push(Span {
+            start: r.get(1),
+            end: r.get(2),
+        });
+    }
+    Ok(providers
+        .iter()
+        .map(|p| {
+            (
+                *p,
+                Calendar::new(
+                    windows.remove(p).unwrap_or_default(),
+                    busy.remove(p).unwrap_or_default(),
+                ),
+            )
+        })
+        .collect())
+}
+
+/// For each provider, which of `times` they are free at for a session of
+/// `minutes` (inside their slots, clear of time off and bookings). Each
+/// time loads only the day around it, so far-apart times stay cheap.
+pub async fn free_at(
+    conn: &mut AnyConnection,
+    clinic_id: i64,
+    providers: &[i64],
+    times: &[i64],
+    tz: chrono_tz::Tz,
+    minutes: u32,
+) -> AppResult<HashMap<i64, Vec<i64>>> {
+    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    for t in times {
+        let cals = load_calendars(&mut *conn, clinic_id, providers, t - 86_400, t + 86_400).await?;
+        for (p, cal) in cals {
+            if cal.is_free(&tz, *t, minutes) {
+                out.entry(p).or_default().push(*t);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One provider's calendar (see `load_calendars`).
 pub async fn load_calendar(
     conn: &mut AnyConnection,
     clinic_id: i64,
     provider_id: i64,
     from: i64,
     to: i64,
-    except_appointment: Option<i64>,
 ) -> AppResult<Calendar> {
-    let windows = sqlx::query(
-        "SELECT weekday, start_minute, end_minute FROM availability_rule \
-         WHERE provider_id = $1 AND clinic_id = $2",
-    )
-    .bind(provider_id)
-    .bind(clinic_id)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?
-    .into_iter()
-    .map(|r| WeeklyWindow {
-        weekday: r.get::<i64, _>(0) as u8,
-        start_minute: r.get::<i64, _>(1) as u32,
-        end_minute: r.get::<i64, _>(2) as u32,
-    })
-    .collect();
-    // Time off in any clinic keeps the provider away from all of them, and
-    // so do their appointments elsewhere.
-    let busy = sqlx::query(
-        "SELECT starts_at, ends_at FROM availability_exception \
-         WHERE provider_id = $1 AND starts_at < $3 AND $2 < ends_at \
-         UNION ALL SELECT starts_at, ends_at FROM appointment \
-         WHERE host_provider_id = $1 AND status <> 'cancelled' AND starts_at < $3 AND $2 < ends_at AND id <> $4",
-    )
-    .bind(provider_id)
-    .bind(from)
-    .bind(to)
-    .bind(except_appointment.unwrap_or(0))
-    .fetch_all(conn)
-    .await
-    .map_err(db_error)?
-    .into_iter()
-    .map(|r| Span {
-        start: r.get(0),
-        end: r.get(1),
-    })
-    .collect();
-    Ok(Calendar::new(windows, busy))
+    Ok(load_calendars(conn, clinic_id, &[provider_id], from, to)
+        .await?
+        .remove(&provider_id)
+        .unwrap_or_default())
 }
 
 /// The providers of a clinic (id, name), by name.
@@ -494,12 +549,12 @@ pub async fn available_now(conn: &mut AnyConnection, clinic_id: i64) -> AppResul
 /// How far ahead the booking page offers slots.
 pub const BOOKING_DAYS: u32 = 28;
 
-/// Free slot starts of one provider for a service over the next four
-/// weeks, computed from the clinic's zone.
+/// Free slot starts (any of `providers`) for a service over the next four
+/// weeks, computed in the clinic's zone; sorted, without duplicates.
 pub async fn free_slots_of(
     conn: &mut AnyConnection,
     clinic_id: i64,
-    provider_id: i64,
+    providers: &[i64],
     tz: chrono_tz::Tz,
     minutes: u32,
     now: i64,
@@ -509,27 +564,12 @@ pub async fn free_slots_of(
         .with_timezone(&tz)
         .date_naive();
     let to = now + i64::from(BOOKING_DAYS + 2) * 86_400;
-    let cal = load_calendar(conn, clinic_id, provider_id, now - 86_400, to, None).await?;
-    Ok(cal.free_slots(&tz, today, BOOKING_DAYS, minutes, now + 1))
-}
-
-/// Whether a provider of the clinic is free at [start, start+minutes).
-pub async fn provider_free_at(
-    tx: &mut Tx,
-    clinic_id: i64,
-    provider_id: i64,
-    tz: chrono_tz::Tz,
-    start: i64,
-    minutes: u32,
-) -> AppResult<bool> {
-    let cal = load_calendar(
-        tx,
-        clinic_id,
-        provider_id,
-        start - 86_400,
-        start + 2 * 86_400,
-        None,
-    )
-    .await?;
-    Ok(cal.is_free(&tz, start, minutes))
+    let cals = load_calendars(conn, clinic_id, providers, now - 86_400, to).await?;
+    let mut all: Vec<i64> = cals
+        .values()
+        .flat_map(|c| c.free_slots(&tz, today, BOOKING_DAYS, minutes, now + 1))
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    Ok(all)
 }

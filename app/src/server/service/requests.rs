@@ -7,11 +7,11 @@
 //! transaction: of two people accepting one request exactly one claims it,
 //! and of two requests accepted for one provider's time exactly one books.
 
-use super::super::db::{db_error, is_unique_violation};
+use super::super::db::{db_error, id_list, is_unique_violation};
 use super::super::state::AppState;
 use super::super::zones;
 use super::appointments::{find_conflict, insert_booked, Booked};
-use super::availability::{self, clinic_providers, clinic_zone, free_slots_of, load_calendar};
+use super::availability::{self, clinic_providers, clinic_zone, free_at, free_slots_of};
 use super::clinic_settings::questions;
 use super::{authz, Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
@@ -29,6 +29,7 @@ use crate::model::{
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 const ALREADY_WAITING: &str =
     "You already have a Now request waiting at this clinic. It will be answered shortly.";
@@ -182,12 +183,7 @@ pub async fn free_slots(
         vec![provider_id]
     };
     let now = state.clock.now().timestamp();
-    let mut all = Vec::new();
-    for p in providers {
-        all.extend(free_slots_of(&mut conn, clinic_id, p, tz, minutes as u32, now).await?);
-    }
-    all.sort_unstable();
-    all.dedup();
+    let all = free_slots_of(&mut conn, clinic_id, &providers, tz, minutes as u32, now).await?;
     let mut days: Vec<SlotDay> = Vec::new();
     for s in all {
         let label = day_label(s, tz);
@@ -281,24 +277,17 @@ pub async fn create(state: &AppState, me: &Me, new: NewRequest) -> AppResult<i64
                     .map(|p| p.0)
                     .collect(),
             };
+            let free = free_at(
+                change.conn(),
+                new.clinic_id,
+                &providers,
+                &times,
+                tz,
+                minutes as u32,
+            )
+            .await?;
             for t in &times {
-                let mut free = false;
-                for p in &providers {
-                    let cal = load_calendar(
-                        change.conn(),
-                        new.clinic_id,
-                        *p,
-                        t - 86_400,
-                        t + 2 * 86_400,
-                        None,
-                    )
-                    .await?;
-                    if cal.is_free(&tz, *t, minutes as u32) {
-                        free = true;
-                        break;
-                    }
-                }
-                if !free {
+                if !free.values().any(|ts| ts.contains(t)) {
                     return Err(AppError::validation(format!(
                         "{} is not a free time{}. Choose from the free slots shown.",
                         zones::fmt_local(*t, tz),
@@ -688,6 +677,60 @@ async fn already_handled(
     }))
 }
 
+/// Possible Conflicting Sessions: each provider's sessions (hosted, or
+/// invited and not declined) within `CONFLICT_WINDOW` of any anchor time,
+/// described in the clinic's zone. Two queries for all providers.
+async fn sessions_near(
+    conn: &mut AnyConnection,
+    providers: &[i64],
+    anchors: &[i64],
+    tz: chrono_tz::Tz,
+) -> AppResult<HashMap<i64, Vec<String>>> {
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    if anchors.is_empty() {
+        return Ok(out);
+    }
+    let ids = id_list(providers);
+    // One index range per anchor (the anchors are our own integers).
+    let near = anchors
+        .iter()
+        .map(|a| {
+            let (lo, hi) = (a - CONFLICT_WINDOW, a + CONFLICT_WINDOW);
+            format!(
+                "(a.starts_at < {hi} AND a.starts_at > {} AND a.ends_at > {lo})",
+                lo - 12 * 3600
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let select = "SELECT a.starts_at, a.ends_at, u.name, COALESCE(s.name, '')";
+    let from = "JOIN app_user u ON u.id = a.patient_id LEFT JOIN service s ON s.id = a.service_id";
+    let range = format!("a.status <> 'cancelled' AND ({near})");
+    let rows = sqlx::query(&format!(
+        "{select}, a.host_provider_id FROM appointment a {from} WHERE a.host_provider_id IN ({ids}) AND {range} \
+         UNION ALL {select}, x.provider_id FROM participant x JOIN appointment a ON a.id = x.appointment_id {from} \
+         WHERE x.provider_id IN ({ids}) AND x.status <> 'declined' AND {range} ORDER BY 1"
+    ))
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?;
+    for r in rows {
+        let (start, end): (i64, i64) = (r.get(0), r.get(1));
+        let line = format!(
+            "{}–{} {} ({})",
+            zones::fmt_local(start, tz),
+            zones::fmt_time(end, tz),
+            r.get::<String, _>(3),
+            r.get::<String, _>(2)
+        );
+        let list = out.entry(r.get(4)).or_default();
+        if !list.contains(&line) {
+            list.push(line);
+        }
+    }
+    Ok(out)
+}
+
 /// The Assign dialog: who is available, and what might conflict.
 pub async fn assign_options(
     state: &AppState,
@@ -715,29 +758,38 @@ pub async fn assign_options(
     } else {
         req.times.clone()
     };
-    let (lo, hi) = (
-        anchors.iter().min().copied().unwrap_or(now) - CONFLICT_WINDOW - 86_400,
-        anchors.iter().max().copied().unwrap_or(now) + CONFLICT_WINDOW + 86_400,
-    );
+    let ids: Vec<i64> = candidates.iter().map(|c| c.0).collect();
+    let mut free = match req.mode {
+        RequestMode::Scheduled => {
+            free_at(
+                &mut conn,
+                req.clinic_id,
+                &ids,
+                &req.times,
+                tz,
+                req.minutes as u32,
+            )
+            .await?
+        }
+        RequestMode::Now => HashMap::new(),
+    };
+    let mut sessions = sessions_near(&mut conn, &ids, &anchors, tz).await?;
     for (id, name) in candidates {
         let (available, availability) = match req.mode {
             RequestMode::Now => {
                 let on = on_now.contains(&id);
-                (
-                    on,
-                    if on {
-                        "Available now".to_string()
-                    } else {
-                        "Not available now".to_string()
-                    },
-                )
+                let text = if on {
+                    "Available now"
+                } else {
+                    "Not available now"
+                };
+                (on, text.to_string())
             }
             RequestMode::Scheduled => {
-                let cal = load_calendar(&mut conn, req.clinic_id, id, lo, hi, None).await?;
-                let free: Vec<String> = req
-                    .times
+                let free: Vec<String> = free
+                    .remove(&id)
+                    .unwrap_or_default()
                     .iter()
-                    .filter(|t| cal.is_free(&tz, **t, req.minutes as u32))
                     .map(|t| zones::fmt_local(*t, tz))
                     .collect();
                 if free.is_empty() {
@@ -747,34 +799,7 @@ pub async fn assign_options(
                 }
             }
         };
-        let mut conflicts = Vec::new();
-        for a in &anchors {
-            let rows = sqlx::query(
-                "SELECT a.starts_at, a.ends_at, u.name, COALESCE(s.name, '') FROM appointment a \
-                 JOIN app_user u ON u.id = a.patient_id LEFT JOIN service s ON s.id = a.service_id \
-                 WHERE a.status <> 'cancelled' AND a.starts_at < $3 AND $2 < a.ends_at \
-                 AND (a.host_provider_id = $1 OR EXISTS (SELECT 1 FROM participant x WHERE x.appointment_id = a.id \
-                 AND x.provider_id = $1 AND x.status <> 'declined')) ORDER BY a.starts_at",
-            )
-            .bind(id)
-            .bind(a - CONFLICT_WINDOW)
-            .bind(a + CONFLICT_WINDOW)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error)?;
-            for r in rows {
-                let line = format!(
-                    "{}–{} {} ({})",
-                    zones::fmt_local(r.get(0), tz),
-                    zones::fmt_time(r.get(1), tz),
-                    r.get::<String, _>(3),
-                    r.get::<String, _>(2)
-                );
-                if !conflicts.contains(&line) {
-                    conflicts.push(line);
-                }
-            }
-        }
+        let conflicts = sessions.remove(&id).unwrap_or_default();
         providers.push(AssignProvider {
             addressed: req.target == Some(id),
             id,
