@@ -682,6 +682,7 @@ async fn already_handled(
 /// described in the clinic's zone. Two queries for all providers.
 async fn sessions_near(
     conn: &mut AnyConnection,
+    clinic_id: i64,
     providers: &[i64],
     anchors: &[i64],
     tz: chrono_tz::Tz,
@@ -691,29 +692,35 @@ async fn sessions_near(
         return Ok(out);
     }
     let ids = id_list(providers);
-    // One index range per anchor (the anchors are our own integers).
-    let near = anchors
-        .iter()
-        .map(|a| {
-            let (lo, hi) = (a - CONFLICT_WINDOW, a + CONFLICT_WINDOW);
-            format!(
-                "(a.starts_at < {hi} AND a.starts_at > {} AND a.ends_at > {lo})",
-                lo - 12 * 3600
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" OR ");
     let select = "SELECT a.starts_at, a.ends_at, u.name, COALESCE(s.name, '')";
     let from = "JOIN app_user u ON u.id = a.patient_id LEFT JOIN service s ON s.id = a.service_id";
-    let range = format!("a.status <> 'cancelled' AND ({near})");
-    let rows = sqlx::query(&format!(
-        "{select}, a.host_provider_id FROM appointment a {from} WHERE a.host_provider_id IN ({ids}) AND {range} \
-         UNION ALL {select}, x.provider_id FROM participant x JOIN appointment a ON a.id = x.appointment_id {from} \
-         WHERE x.provider_id IN ({ids}) AND x.status <> 'declined' AND {range} ORDER BY 1"
-    ))
-    .fetch_all(conn)
-    .await
-    .map_err(db_error)?;
+    // One branch per anchor and kind, each a plain index range (an OR of
+    // ranges would make SQLite scan every appointment of the providers).
+    // The anchors are our own integers, not user text.
+    let branches: Vec<String> = anchors
+        .iter()
+        .flat_map(|a| {
+            let (lo, hi) = (a - CONFLICT_WINDOW, a + CONFLICT_WINDOW);
+            let range = format!(
+                "a.status <> 'cancelled' AND a.starts_at < {hi} AND a.starts_at > {} AND a.ends_at > {lo}",
+                lo - 12 * 3600
+            );
+            [
+                format!("{select}, a.host_provider_id FROM appointment a {from} WHERE a.host_provider_id IN ({ids}) AND {range}"),
+                // Invitations are within the clinic: start from its
+                // appointments in the range, not from every invitation.
+                format!(
+                    "{select}, x.provider_id FROM appointment a JOIN participant x ON x.appointment_id = a.id \
+                     AND x.provider_id IN ({ids}) AND x.status <> 'declined' {from} \
+                     WHERE a.clinic_id = {clinic_id} AND {range}"
+                ),
+            ]
+        })
+        .collect();
+    let rows = sqlx::query(&format!("{} ORDER BY 1", branches.join(" UNION ALL ")))
+        .fetch_all(conn)
+        .await
+        .map_err(db_error)?;
     for r in rows {
         let (start, end): (i64, i64) = (r.get(0), r.get(1));
         let line = format!(
@@ -773,7 +780,7 @@ pub async fn assign_options(
         }
         RequestMode::Now => HashMap::new(),
     };
-    let mut sessions = sessions_near(&mut conn, &ids, &anchors, tz).await?;
+    let mut sessions = sessions_near(&mut conn, req.clinic_id, &ids, &anchors, tz).await?;
     for (id, name) in candidates {
         let (available, availability) = match req.mode {
             RequestMode::Now => {
