@@ -8,6 +8,9 @@ test("a patient asks for two times; dispatch assigns one live and the patient se
   await login(staff, "scheduler@northside.test");
   await staff.goto("/dispatch");
   await waitLive(staff);
+  // The clinic filter keeps this clinic's requests.
+  await staff.getByLabel("Clinic").selectOption({ label: "Northside Telehealth" });
+  await expect(staff.getByLabel("Clinic")).toHaveValue(/^[1-9]\d*$/);
   // Demo requests have waited long: their counters are red.
   await expect(staff.locator("tr", { hasText: "Ben Brooks" }).locator(".waited.late").first()).toBeVisible();
 

@@ -65,7 +65,7 @@ fn Board() -> impl IntoView {
             {move || Suspend::new(async move {
                 match board.await {
                     Ok(b) => {
-                        let filter = (b.clinics.len() > 1).then(|| {
+                        let filter = (!b.clinics.is_empty()).then(|| {
                             view! {
                                 <div class="filters">
                                     <div>

@@ -67,15 +67,11 @@ pub async fn load_calendars(
     let mut busy: HashMap<i64, Vec<Span>> = HashMap::new();
     for r in sqlx::query(&format!(
         "SELECT provider_id, starts_at, ends_at FROM availability_exception \
-         WHERE provider_id IN ({ids}) AND starts_at < $2 AND $1 < ends_at \
-         UNION ALL SELECT host_provider_id, starts_at, ends_at FROM appointment \
-         WHERE host_provider_id IN ({ids}) AND status <> 'cancelled' AND starts_at < $2 AND starts_at > $3 \
-         AND $1 < ends_at"
+         WHERE provider_id IN ({ids}) AND starts_at < $2 AND $1 < ends_at"
     ))
     .bind(from)
     .bind(to)
-    .bind(from - LONGEST_APPOINTMENT)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?
     {
@@ -83,6 +79,30 @@ pub async fn load_calendars(
             start: r.get(1),
             end: r.get(2),
         });
+    }
+    // Bookings come back as one JSON array: thousands of rows one by one
+    // through the SQLite driver cost more than the whole computation.
+    let triple = match conn.backend_name() {
+        "PostgreSQL" => "(json_agg(json_build_array(host_provider_id, starts_at, ends_at)))::text",
+        _ => "json_group_array(json_array(host_provider_id, starts_at, ends_at))",
+    };
+    let json: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT {triple} FROM appointment WHERE host_provider_id IN ({ids}) AND status <> 'cancelled' \
+         AND starts_at < $2 AND starts_at > $3 AND $1 < ends_at"
+    ))
+    .bind(from)
+    .bind(to)
+    .bind(from - LONGEST_APPOINTMENT)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)?;
+    let booked: Vec<(i64, i64, i64)> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
+        .map_err(|e| {
+            tracing::error!(error = %e, "unreadable bookings aggregate");
+            AppError::internal()
+        })?;
+    for (p, start, end) in booked {
+        busy.entry(p).or_default().push(Span { start, end });
     }
     Ok(providers
         .iter()
