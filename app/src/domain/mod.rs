@@ -6,6 +6,7 @@ pub mod appointment;
 pub mod booking;
 pub mod form;
 pub mod live;
+pub mod policy;
 pub mod rate_limit;
 pub mod recurrence;
 pub mod request;
