@@ -260,6 +260,7 @@ pub struct ClinicSettings {
     pub host_group_name: String,
     pub services: Vec<ServiceRow>,
     pub questions: Vec<crate::domain::form::Question>,
+    pub policy: crate::domain::policy::Policy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -129,3 +129,32 @@ pub async fn edit_question(
     })
     .await
 }
+
+/// Saves the cancellation policy: windows in hours, the fee as an amount,
+/// `needs_approval` a checkbox (present when ticked).
+#[server(prefix = "/api", endpoint = "save_policy")]
+pub async fn save_policy(
+    clinic_id: i64,
+    cancel_hours: String,
+    reschedule_hours: String,
+    #[server(default)] needs_approval: Option<String>,
+    fee: String,
+) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let hours = |v: &str, what: &str| {
+            v.trim().parse::<i64>().map(|h| h * 60).map_err(|_| {
+                AppError::validation(format!("Enter the {what} window in whole hours."))
+            })
+        };
+        let policy = crate::domain::policy::Policy {
+            cancel_window_minutes: hours(&cancel_hours, "cancellation")?,
+            reschedule_window_minutes: hours(&reschedule_hours, "reschedule")?,
+            needs_approval: needs_approval.is_some(),
+            late_cancel_fee_cents: service::clinic_settings::parse_price(&fee)
+                .map_err(AppError::Validation)?,
+        };
+        service::clinic_settings::save_policy(&ctx::state()?, &s.me, clinic_id, policy).await
+    })
+    .await
+}

@@ -2,7 +2,8 @@
 
 use super::error_alert;
 use crate::api::clinic_settings::{
-    get_clinic_settings, AddQuestion, EditQuestion, SaveGroups, SaveService, SetServiceActive,
+    get_clinic_settings, AddQuestion, EditQuestion, SaveGroups, SavePolicy, SaveService,
+    SetServiceActive,
 };
 use crate::domain::form::QuestionKind;
 use crate::domain::live::topic;
@@ -28,6 +29,7 @@ struct Actions {
     groups: ServerAction<SaveGroups>,
     add_q: ServerAction<AddQuestion>,
     edit_q: ServerAction<EditQuestion>,
+    policy: ServerAction<SavePolicy>,
 }
 
 #[component]
@@ -39,6 +41,7 @@ fn Settings() -> impl IntoView {
         groups: ServerAction::new(),
         add_q: ServerAction::new(),
         edit_q: ServerAction::new(),
+        policy: ServerAction::new(),
     };
     let version = use_live_version(&[topic::AVAILABILITY]);
     let counts = [
@@ -47,6 +50,7 @@ fn Settings() -> impl IntoView {
         successes(a.groups),
         successes(a.add_q),
         successes(a.edit_q),
+        successes(a.policy),
     ];
     let saved = Memo::new(move |_| counts.iter().map(|c| c.get()).sum::<u64>());
     let data = Resource::new(
@@ -60,6 +64,8 @@ fn Settings() -> impl IntoView {
         {error_alert(a.groups.value())}
         {error_alert(a.add_q.value())}
         {error_alert(a.edit_q.value())}
+        {error_alert(a.policy.value())}
+        {move || a.policy.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Cancellation policy saved."</p> })}
         {move || a.groups.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Group names saved."</p> })}
         {move || a.service.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Service saved."</p> })}
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -76,6 +82,10 @@ fn Settings() -> impl IntoView {
 #[component]
 fn Editor(s: ClinicSettings, clinic: RwSignal<i64>, a: Actions) -> impl IntoView {
     let cid = s.clinic_id;
+    let fee = match s.policy.late_cancel_fee_cents {
+        0 => String::new(),
+        c => format!("{}.{:02}", c / 100, c % 100),
+    };
     let editing = RwSignal::new(None::<ServiceRow>);
     view! {
         {(s.clinics.len() > 1).then(|| view! {
@@ -145,6 +155,26 @@ fn Editor(s: ClinicSettings, clinic: RwSignal<i64>, a: Actions) -> impl IntoView
                     </ActionForm>
                 }
             }}
+        </section>
+        <section class="card">
+            <h2>"Cancellation policy"</h2>
+            <p class="muted">
+                "Patients may cancel or reschedule on their own until the late-notice window begins; inside it they are asked to contact the clinic, and a late cancellation may cost the fee."
+            </p>
+            <ActionForm action=a.policy attr:class="form service-form" attr:aria-label="Cancellation policy">
+                <input type="hidden" name="clinic_id" value=cid.to_string() />
+                <label for="pol-cancel">"Late-notice window for cancelling (hours before the start)"</label>
+                <input id="pol-cancel" name="cancel_hours" type="number" min="0" max="720" required value=(s.policy.cancel_window_minutes / 60).to_string() />
+                <label for="pol-resched">"Late-notice window for rescheduling (hours before the start)"</label>
+                <input id="pol-resched" name="reschedule_hours" type="number" min="0" max="720" required value=(s.policy.reschedule_window_minutes / 60).to_string() />
+                <label class="check">
+                    <input type="checkbox" name="needs_approval" checked=s.policy.needs_approval />
+                    " Changes made before the window need the practice's approval"
+                </label>
+                <label for="pol-fee">"Late-cancellation fee"</label>
+                <input id="pol-fee" name="fee" inputmode="decimal" placeholder="e.g. 25.00" value=fee />
+                <div class="actions"><button type="submit" class="primary-inline">"Save policy"</button></div>
+            </ActionForm>
         </section>
         <section class="card">
             <h2>"Groups"</h2>

@@ -6,6 +6,7 @@ use super::super::state::AppState;
 use super::{authz, Audit, Change};
 use crate::domain::form::{self, Question};
 use crate::domain::live::{topic, LiveEvent};
+use crate::domain::policy::Policy;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::model::{ClinicSettings, Me, ServiceRow};
@@ -81,7 +82,61 @@ pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<Clinic
         host_group_name: c.get(4),
         services,
         questions: questions(&mut conn, clinic_id).await?,
+        policy: policy(&mut conn, clinic_id).await?,
     })
+}
+
+/// The clinic's cancellation policy.
+pub async fn policy(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Policy> {
+    let r = sqlx::query(
+        "SELECT late_cancel_window_minutes, late_reschedule_window_minutes, late_change_needs_approval, \
+         late_cancel_fee_cents FROM clinic WHERE id = $1",
+    )
+    .bind(clinic_id)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)?
+    .ok_or_else(|| AppError::not_found("That clinic does not exist."))?;
+    Ok(Policy {
+        cancel_window_minutes: r.get(0),
+        reschedule_window_minutes: r.get(1),
+        needs_approval: r.get::<i64, _>(2) == 1,
+        late_cancel_fee_cents: r.get(3),
+    })
+}
+
+/// Saves the cancellation policy.
+pub async fn save_policy(state: &AppState, me: &Me, clinic_id: i64, p: Policy) -> AppResult<()> {
+    authz::require_role(me, clinic_id, &[Role::Admin])?;
+    p.validate().map_err(AppError::Validation)?;
+    let mut change = Change::begin(state).await?;
+    let before = policy(change.conn(), clinic_id).await?;
+    sqlx::query(
+        "UPDATE clinic SET late_cancel_window_minutes = $1, late_reschedule_window_minutes = $2, \
+         late_change_needs_approval = $3, late_cancel_fee_cents = $4 WHERE id = $5",
+    )
+    .bind(p.cancel_window_minutes)
+    .bind(p.reschedule_window_minutes)
+    .bind(i64::from(p.needs_approval))
+    .bind(p.late_cancel_fee_cents)
+    .bind(clinic_id)
+    .execute(change.conn())
+    .await
+    .map_err(db_error)?;
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(clinic_id),
+            action: "clinic.policy",
+            entity: "clinic",
+            entity_id: clinic_id,
+            before: Some(json!(before)),
+            after: Some(json!(p)),
+        })
+        .await?;
+    emit_clinic(&mut change, clinic_id, "settings").await?;
+    change.commit().await
 }
 
 /// A service as the admin typed it.
