@@ -68,9 +68,9 @@ fn local_at(date: NaiveDate, minute: u32) -> NaiveDateTime {
     }
 }
 
-/// The instant a window ends on `date`. If its end falls in a spring-forward
-/// gap, the window runs to the end of the gap.
-fn window_end<Z: TimeZone>(tz: &Z, date: NaiveDate, minute: u32) -> Option<i64> {
+/// The instant a window starts or ends on `date`. A start or end inside a
+/// spring-forward gap moves to when the clocks resume.
+fn window_edge<Z: TimeZone>(tz: &Z, date: NaiveDate, minute: u32) -> Option<i64> {
     let local = local_at(date, minute);
     instant(tz, local).or_else(|| {
         (1..=180)
@@ -121,7 +121,7 @@ impl Calendar {
             let date = from + Duration::days(day);
             let weekday = date.weekday().num_days_from_monday() as u8;
             for w in self.windows.iter().filter(|w| w.weekday == weekday) {
-                let Some(end) = window_end(tz, date, w.end_minute) else {
+                let Some(end) = window_edge(tz, date, w.end_minute) else {
                     continue;
                 };
                 let mut m = w.start_minute;
@@ -165,20 +165,14 @@ impl Calendar {
             .filter(|w| w.weekday == weekday)
             .any(|w| {
                 let (Some(ws), Some(we)) = (
-                    window_start(tz, date, w.start_minute),
-                    window_end(tz, date, w.end_minute),
+                    window_edge(tz, date, w.start_minute),
+                    window_edge(tz, date, w.end_minute),
                 ) else {
                     return false;
                 };
                 ws <= span.start && span.end <= we
             })
     }
-}
-
-/// The instant a window starts on `date`; a start inside a spring-forward
-/// gap begins when the clocks resume.
-fn window_start<Z: TimeZone>(tz: &Z, date: NaiveDate, minute: u32) -> Option<i64> {
-    window_end(tz, date, minute)
 }
 
 /// "Mon", "Tue", … for weekday 0..=6.

@@ -51,19 +51,6 @@ fn conflict_or_db(e: sqlx::Error) -> AppError {
     }
 }
 
-async fn has_role(tx: &mut Tx, user_id: i64, clinic_id: i64, role: Role) -> AppResult<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM membership WHERE user_id = $1 AND clinic_id = $2 AND role = $3",
-    )
-    .bind(user_id)
-    .bind(clinic_id)
-    .bind(role.as_str())
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(db_error)?;
-    Ok(n > 0)
-}
-
 /// The first non-cancelled appointment of the provider overlapping
 /// [start, end), described for the user, if any.
 pub(super) async fn find_conflict(
@@ -218,12 +205,12 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
         _ => return Err(AppError::validation("Choose one of the clinic's services.")),
     };
     let tx = &mut change;
-    if !has_role(tx.tx_mut(), new.provider_id, new.clinic_id, Role::Provider).await? {
+    if !authz::holds_role(tx.conn(), new.provider_id, new.clinic_id, Role::Provider).await? {
         return Err(AppError::validation(
             "The host must be a provider of this clinic.",
         ));
     }
-    if !has_role(tx.tx_mut(), new.patient_id, new.clinic_id, Role::Patient).await? {
+    if !authz::holds_role(tx.conn(), new.patient_id, new.clinic_id, Role::Patient).await? {
         return Err(AppError::validation("Choose a patient of this clinic."));
     }
     let mut invited = new.invited.clone();
@@ -231,7 +218,7 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
     invited.dedup();
     invited.retain(|p| *p != new.provider_id);
     for p in &invited {
-        if !has_role(tx.tx_mut(), *p, new.clinic_id, Role::Provider).await? {
+        if !authz::holds_role(tx.conn(), *p, new.clinic_id, Role::Provider).await? {
             return Err(AppError::validation(
                 "Invited providers must be providers of this clinic.",
             ));

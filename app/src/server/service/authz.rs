@@ -11,6 +11,40 @@ pub fn roles_in(me: &Me, clinic_id: i64) -> impl Iterator<Item = Role> + '_ {
         .map(|m| m.role)
 }
 
+/// The caller's clinics (id, name) where they hold a role matching `pick`,
+/// sorted, each once: the clinic choices of the staff pages.
+pub fn clinics_where(me: &Me, pick: impl Fn(Role) -> bool) -> Vec<(i64, String)> {
+    let mut out: Vec<(i64, String)> = me
+        .memberships
+        .iter()
+        .filter(|m| pick(m.role))
+        .map(|m| (m.clinic_id, m.clinic_name.clone()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether `user_id` holds `role` in the clinic (checked in the database,
+/// for users other than the caller).
+pub async fn holds_role(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+    clinic_id: i64,
+    role: Role,
+) -> AppResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM membership WHERE user_id = $1 AND clinic_id = $2 AND role = $3",
+    )
+    .bind(user_id)
+    .bind(clinic_id)
+    .bind(role.as_str())
+    .fetch_one(conn)
+    .await
+    .map_err(super::super::db::db_error)?;
+    Ok(n > 0)
+}
+
 /// The caller must be on the staff of the clinic.
 pub fn require_staff(me: &Me, clinic_id: i64) -> AppResult<()> {
     if roles_in(me, clinic_id).any(Role::is_staff) {

@@ -141,20 +141,6 @@ pub async fn free_at(
     Ok(out)
 }
 
-/// One provider's calendar (see `load_calendars`).
-pub async fn load_calendar(
-    conn: &mut AnyConnection,
-    clinic_id: i64,
-    provider_id: i64,
-    from: i64,
-    to: i64,
-) -> AppResult<Calendar> {
-    Ok(load_calendars(conn, clinic_id, &[provider_id], from, to)
-        .await?
-        .remove(&provider_id)
-        .unwrap_or_default())
-}
-
 /// The providers of a clinic (id, name), by name.
 pub async fn clinic_providers(
     conn: &mut AnyConnection,
@@ -173,18 +159,6 @@ pub async fn clinic_providers(
     .collect())
 }
 
-async fn is_provider(conn: &mut AnyConnection, clinic_id: i64, user_id: i64) -> AppResult<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM membership WHERE user_id = $1 AND clinic_id = $2 AND role = 'provider'",
-    )
-    .bind(user_id)
-    .bind(clinic_id)
-    .fetch_one(conn)
-    .await
-    .map_err(db_error)?;
-    Ok(n > 0)
-}
-
 /// Who may edit whose availability: the provider themself, or a clinic
 /// admin or scheduler for any provider of the clinic.
 async fn authorize(
@@ -194,23 +168,10 @@ async fn authorize(
     provider_id: i64,
 ) -> AppResult<Option<i64>> {
     let on_behalf = authz::act_for_provider(me, clinic_id, provider_id)?;
-    if !is_provider(conn, clinic_id, provider_id).await? {
+    if !authz::holds_role(conn, provider_id, clinic_id, Role::Provider).await? {
         return Err(AppError::validation("Choose a provider of this clinic."));
     }
     Ok(on_behalf)
-}
-
-/// Clinics where the viewer may edit availability (theirs or others').
-fn editable_clinics(me: &Me) -> Vec<(i64, String)> {
-    let mut out: Vec<(i64, String)> = me
-        .memberships
-        .iter()
-        .filter(|m| m.role == Role::Provider || m.role.acts_for_providers())
-        .map(|m| (m.clinic_id, m.clinic_name.clone()))
-        .collect();
-    out.sort();
-    out.dedup();
-    out
 }
 
 /// The Availability page. `clinic_id` / `provider_id` 0 pick the first
@@ -221,7 +182,8 @@ pub async fn view(
     clinic_id: i64,
     provider_id: i64,
 ) -> AppResult<AvailabilityView> {
-    let clinics = editable_clinics(me);
+    // Clinics where the viewer may edit availability (theirs or others').
+    let clinics = authz::clinics_where(me, |r| r == Role::Provider || r.acts_for_providers());
     let clinic_id = if clinic_id == 0 {
         clinics.first().map(|c| c.0).ok_or_else(|| {
             AppError::forbidden("Only clinic providers, schedulers and admins manage availability.")

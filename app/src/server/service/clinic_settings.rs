@@ -13,14 +13,6 @@ use crate::model::{ClinicSettings, Me, ServiceRow};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-fn admin_clinics(me: &Me) -> Vec<(i64, String)> {
-    me.memberships
-        .iter()
-        .filter(|m| m.role == Role::Admin)
-        .map(|m| (m.clinic_id, m.clinic_name.clone()))
-        .collect()
-}
-
 /// The clinic's pre-request form.
 pub async fn questions(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Vec<Question>> {
     let text: String = sqlx::query_scalar("SELECT pre_request_form FROM clinic WHERE id = $1")
@@ -36,7 +28,7 @@ pub async fn questions(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Ve
 }
 
 pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<ClinicSettings> {
-    let clinics = admin_clinics(me);
+    let clinics = authz::clinics_where(me, |r| r == Role::Admin);
     let clinic_id = match clinic_id {
         0 => clinics
             .first()

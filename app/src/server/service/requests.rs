@@ -506,19 +506,6 @@ pub async fn my_requests(state: &AppState, me: &Me) -> AppResult<Vec<MyRequest>>
         .collect())
 }
 
-/// Clinics where the caller works requests (admin, scheduler or provider).
-fn dispatch_clinics(me: &Me) -> Vec<(i64, String)> {
-    let mut out: Vec<(i64, String)> = me
-        .memberships
-        .iter()
-        .filter(|m| m.role.is_staff())
-        .map(|m| (m.clinic_id, m.clinic_name.clone()))
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
 /// The Dispatch board: pending session requests, oldest first.
 pub async fn dispatch_board(
     state: &AppState,
@@ -572,7 +559,7 @@ pub async fn dispatch_board(
         .collect();
     Ok(DispatchBoard {
         now: state.clock.now().timestamp(),
-        clinics: dispatch_clinics(me),
+        clinics: authz::clinics_where(me, Role::is_staff),
         rows,
     })
 }
