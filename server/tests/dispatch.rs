@@ -342,10 +342,16 @@ async fn a_scheduled_request_is_assigned_and_the_patient_sees_the_meeting(b: Bac
         .await,
         2
     );
+    // Only this accept's two events count: on PostgreSQL the notice of the
+    // appointment created above may still be arriving.
     let mut seen = Vec::new();
     while let Ok(Ok(m)) = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await {
         if let app::server::events::BusMessage::Event(ev) = &*m {
-            seen.push((ev.topic.clone(), ev.action.clone(), ev.user_ids.clone()));
+            if (ev.topic == "request" && ev.entity_id == id)
+                || (ev.topic == "appointment" && ev.entity_id == appt)
+            {
+                seen.push((ev.topic.clone(), ev.action.clone(), ev.user_ids.clone()));
+            }
             if seen.len() == 2 {
                 break;
             }
