@@ -274,6 +274,58 @@ pub struct ServiceRow {
     pub active: bool,
 }
 
+/// Which list of the portal's "My appointments" an appointment is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MyAppointmentTab {
+    Upcoming,
+    Tentative,
+    Past,
+    Cancelled,
+}
+
+impl MyAppointmentTab {
+    pub const ALL: [Self; 4] = [Self::Upcoming, Self::Tentative, Self::Past, Self::Cancelled];
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Upcoming => "Upcoming",
+            Self::Tentative => "Tentative",
+            Self::Past => "Past",
+            Self::Cancelled => "Cancelled",
+        }
+    }
+}
+
+/// One of the patient's appointments in the portal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyAppointment {
+    pub id: i64,
+    pub tab: MyAppointmentTab,
+    pub status: crate::domain::appointment::AppointmentStatus,
+    pub clinic_name: String,
+    pub clinic_phone: String,
+    pub service: String,
+    pub provider: String,
+    /// In the clinic's zone, zone named.
+    pub when_clinic: String,
+    /// In the patient's own zone, when it differs from the clinic's.
+    pub when_mine: Option<String>,
+    pub video_url: String,
+    pub meeting_id: String,
+    pub passcode: String,
+    pub location: String,
+    /// What cancelling or rescheduling online would mean now (None once it
+    /// has started or is cancelled).
+    pub cancel: Option<crate::domain::policy::Decision>,
+    pub reschedule: Option<crate::domain::policy::Decision>,
+    /// When the late-notice windows begin, in the clinic's zone.
+    pub cancel_deadline: String,
+    /// The cancellation's reason and message, for a cancelled appointment.
+    pub cancellation: Option<String>,
+    /// After a cancellation that invites rebooking: book again with the
+    /// same provider.
+    pub rebook_link: Option<String>,
+}
+
 /// "$12.50" from cents (the clinic's currency symbol is not modelled yet).
 pub fn money(cents: i64) -> String {
     format!("${}.{:02}", cents / 100, cents % 100)

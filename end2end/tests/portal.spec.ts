@@ -22,3 +22,26 @@ test("an admin sets the cancellation policy, and a bad value is refused without 
   await expect(saved.getByLabel("Late-cancellation fee")).toHaveValue("25.00");
   await expect(saved.getByLabel(/need the practice's approval/)).toBeChecked();
 });
+
+test("a patient sees their appointments by list, in their own time too, with the clinic's policy", async ({ page }) => {
+  await login(page, "ben@patients.test");
+  await page.goto("/portal");
+  await waitLive(page);
+  const section = page.locator("section", { has: page.getByRole("heading", { name: "My appointments" }) });
+  const lists = section.getByRole("group", { name: "Which appointments" });
+  const cards = section.locator("li[data-appointment]");
+  // Ben lives in Sydney: his Northside (New York) appointment in three days
+  // shows both times, and can still be changed online.
+  const northside = cards
+    .filter({ hasText: "Northside Telehealth" })
+    .filter({ hasText: "You can cancel or reschedule online until" })
+    .first();
+  await expect(northside).toContainText("America/New_York");
+  await expect(northside).toContainText("Your time");
+  await expect(northside).toContainText("Australia/Sydney");
+  await lists.getByRole("button", { name: "Tentative" }).click();
+  await expect(lists.getByRole("button", { name: "Tentative" })).toHaveAttribute("aria-pressed", "true");
+  await expect(cards.first()).toContainText("Tentative");
+  await lists.getByRole("button", { name: "Past" }).click();
+  await expect(cards.filter({ hasText: "Fulfilled" }).first()).toBeVisible();
+});

@@ -135,3 +135,13 @@ pub async fn decline_request(request_id: i64, response: String) -> Result<(), Ap
     })
     .await
 }
+
+/// The caller's own appointments, for the portal.
+#[server(prefix = "/api", endpoint = "my_appointments")]
+pub async fn my_appointments() -> Result<Vec<crate::model::MyAppointment>, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::portal::my_appointments(&ctx::state()?, &s.me).await
+    })
+    .await
+}

@@ -38,7 +38,11 @@ const DAYS_PER_PAGE: usize = 7;
 fn Booking(info: BookingPageInfo) -> impl IntoView {
     let clinic_id = info.clinic_id;
     let service = RwSignal::new(info.services.first().map(|s| s.id).unwrap_or(0));
-    let provider = RwSignal::new(0i64);
+    // "Book again with the same provider" links name the provider.
+    let asked = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get("provider").and_then(|p| p.parse::<i64>().ok()))
+        .filter(|p| info.providers.iter().any(|x| x.id == *p));
+    let provider = RwSignal::new(asked.unwrap_or(0));
     let providers = StoredValue::new(info.providers.clone());
     let now_possible = Memo::new(move |_| {
         providers.with_value(|ps| match provider.get() {
@@ -172,7 +176,7 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
                 <select id="book-provider" on:change=move |e| provider.set(event_target_value(&e).parse().unwrap_or(0))>
                     <option value="0">{format!("Anyone in {}", info.host_group)}</option>
                     {info.providers.iter().map(|p| view! {
-                        <option value=p.id.to_string()>{p.name.clone()}{p.available_now.then_some(" (available now)")}</option>
+                        <option value=p.id.to_string() selected=asked == Some(p.id)>{p.name.clone()}{p.available_now.then_some(" (available now)")}</option>
                     }).collect_view()}
                 </select>
             </section>

@@ -13,6 +13,7 @@ pub mod booking_rows;
 pub mod bookings;
 pub mod clinic_settings;
 pub mod clinics;
+pub mod portal;
 pub mod requests;
 pub mod schedule;
 
