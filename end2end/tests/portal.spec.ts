@@ -23,6 +23,10 @@ test("an admin sets the cancellation policy, and a bad value is refused without 
   await expect(saved.getByLabel(/need the practice's approval/)).toBeChecked();
 });
 
+// FIXME(next session): this test relies on Ben's demo appointments, which
+// earlier specs (Bookings, Schedule) may cancel in the shared e2e database;
+// it failed in a full CI run for that reason. Make it book its own
+// appointment first (staff Create dialog), then check the portal.
 test("a patient sees their appointments by list, in their own time too, with the clinic's policy", async ({ page }) => {
   await login(page, "ben@patients.test");
   await page.goto("/portal");

@@ -184,3 +184,146 @@ both_dbs!(
     my_appointments,
     patients_see_their_own_appointments_with_the_policy_applied
 );
+
+/// Ben's 30-minute Video consultation with Dr Patel at `h`:00 on a March
+/// 2026 day, New York time, booked by the scheduler.
+async fn ben_booking(t: &common::TestApp, day: u32, h: u32) -> i64 {
+    use app::server::service::appointments::{create, NewAppointment};
+    let north = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
+    let ben = t.me("ben@patients.test").await;
+    sqlx::query("INSERT INTO membership (user_id, clinic_id, role, created_at) VALUES ($1, $2, 'patient', 0) ON CONFLICT DO NOTHING")
+        .bind(ben.user_id)
+        .bind(north)
+        .execute(&t.state.db.pool)
+        .await
+        .unwrap();
+    let new = NewAppointment {
+        clinic_id: north,
+        provider_id: t
+            .id("SELECT id FROM app_user WHERE email = 'dr.patel@northside.test'")
+            .await,
+        patient_id: ben.user_id,
+        service_id: t
+            .id("SELECT id FROM service WHERE name = 'Video consultation'")
+            .await,
+        start_local: chrono::NaiveDate::from_ymd_opt(2026, 3, day)
+            .unwrap()
+            .and_hms_opt(h, 0, 0)
+            .unwrap(),
+        end_local: None,
+        location: String::new(),
+        invited: vec![],
+        recurrence: None,
+    };
+    let sched = t.me("scheduler@northside.test").await;
+    create(&t.state, &sched, new).await.unwrap().ids[0]
+}
+
+async fn a_patient_cancels_as_the_policy_allows(b: Backend) {
+    use app::server::service::portal::{patient_cancel, CancelOutcome};
+    let t = demo_app(b).await;
+    let north = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
+    let ben = t.me("ben@patients.test").await;
+    let ann = t.me("ann@patients.test").await;
+    let admin = t.me("admin@northside.test").await;
+
+    // Direct policy, well before the window: cancelled at once.
+    let direct = ben_booking(&t, 16, 10).await;
+    assert_eq!(
+        patient_cancel(&t.state, &ann, direct, "", false)
+            .await
+            .unwrap_err(),
+        AppError::NotFound("You have no such appointment.".into()),
+        "another patient's appointment does not exist for Ann"
+    );
+    assert_eq!(
+        patient_cancel(&t.state, &ben, direct, "Feeling better", false)
+            .await
+            .unwrap(),
+        CancelOutcome::Cancelled
+    );
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {direct} AND status = 'cancelled' AND cancel_reason_code = 'pat' \
+             AND cancel_text = 'Feeling better' AND cancelled_by = {}",
+            ben.user_id
+        ))
+        .await,
+        1
+    );
+    assert!(matches!(
+        patient_cancel(&t.state, &ben, direct, "", false).await,
+        Err(AppError::Validation(_))
+    ));
+
+    // Approval policy: a request, and only one.
+    let approval = Policy {
+        needs_approval: true,
+        ..Policy::default()
+    };
+    save_policy(&t.state, &admin, north, approval)
+        .await
+        .unwrap();
+    let id = ben_booking(&t, 17, 10).await;
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let (state, ben) = (t.state.clone(), ben.clone());
+            tokio::spawn(async move { patient_cancel(&state, &ben, id, "Travelling", false).await })
+        })
+        .collect();
+    let mut requested = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(CancelOutcome::Requested {
+                within_window: false,
+                ..
+            }) => requested += 1,
+            Err(AppError::Conflict(m)) => assert!(m.contains("already asked"), "{m}"),
+            other => panic!("unexpected: {other:?}"),
+        }
+    }
+    assert_eq!(requested, 1, "one request however many clicks");
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM request WHERE appointment_id = {id} AND kind = 'cancel' AND status = 'pending' \
+             AND within_policy_window = 0"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {id} AND status = 'booked'"
+        ))
+        .await,
+        1
+    );
+
+    // Inside the window: told to call; sent only when the patient insists, flagged.
+    let late = ben_booking(&t, 18, 10).await;
+    t.clock
+        .set(chrono::DateTime::from_timestamp(1_773_842_400 - 3 * 3600, 0).unwrap());
+    let err = patient_cancel(&t.state, &ben, late, "", false)
+        .await
+        .unwrap_err();
+    assert!(
+        err.message().contains("Please call +1 212 555 0100"),
+        "{err:?}"
+    );
+    assert_eq!(err.status(), 400);
+    let out = patient_cancel(&t.state, &ben, late, "Sick", true)
+        .await
+        .unwrap();
+    assert!(matches!(
+        out,
+        CancelOutcome::Requested {
+            within_window: true,
+            ..
+        }
+    ));
+    assert_eq!(
+        t.count(&format!("SELECT COUNT(*) FROM request WHERE appointment_id = {late} AND within_policy_window = 1")).await,
+        1
+    );
+}
+both_dbs!(patient_cancel, a_patient_cancels_as_the_policy_allows);
