@@ -220,7 +220,8 @@ async fn ben_booking(t: &common::TestApp, day: u32, h: u32) -> i64 {
 }
 
 async fn a_patient_cancels_as_the_policy_allows(b: Backend) {
-    use app::server::service::portal::{patient_cancel, CancelOutcome};
+    use app::model::ChangeOutcome as CancelOutcome;
+    use app::server::service::portal::patient_cancel;
     let t = demo_app(b).await;
     let north = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
     let ben = t.me("ben@patients.test").await;
@@ -240,7 +241,7 @@ async fn a_patient_cancels_as_the_policy_allows(b: Backend) {
         patient_cancel(&t.state, &ben, direct, "Feeling better", false)
             .await
             .unwrap(),
-        CancelOutcome::Cancelled
+        CancelOutcome::Done
     );
     assert_eq!(
         t.count(&format!(
@@ -327,3 +328,415 @@ async fn a_patient_cancels_as_the_policy_allows(b: Backend) {
     );
 }
 both_dbs!(patient_cancel, a_patient_cancels_as_the_policy_allows);
+
+/// A New York wall-clock time in March 2026, as unix seconds.
+fn ny(day: u32, h: u32, m: u32) -> i64 {
+    use chrono::TimeZone;
+    chrono_tz::America::New_York
+        .with_ymd_and_hms(2026, 3, day, h, m, 0)
+        .single()
+        .unwrap()
+        .timestamp()
+}
+
+async fn appointment_at(t: &common::TestApp, id: i64) -> (String, i64, i64) {
+    let r = sqlx::query("SELECT status, starts_at, ends_at FROM appointment WHERE id = $1")
+        .bind(id)
+        .fetch_one(&t.state.db.pool)
+        .await
+        .unwrap();
+    use sqlx::Row;
+    (r.get(0), r.get(1), r.get(2))
+}
+
+async fn a_patient_reschedules_into_the_providers_free_slots(b: Backend) {
+    use app::model::ChangeOutcome;
+    use app::server::service::portal::{patient_reschedule, reschedule_slots};
+    let t = demo_app(b).await;
+    let north = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
+    let ben = t.me("ben@patients.test").await;
+    let ann = t.me("ann@patients.test").await;
+    let admin = t.me("admin@northside.test").await;
+    let id = ben_booking(&t, 16, 10).await;
+    let busy = ben_booking(&t, 16, 12).await;
+
+    // The offered times: Dr Patel's free 30-minute slots, including ones
+    // overlapping the appointment's own time, never the other booking's.
+    let days = reschedule_slots(&t.state, &ben, id).await.unwrap();
+    let offered: Vec<i64> = days
+        .iter()
+        .flat_map(|d| d.slots.iter().map(|s| s.start))
+        .collect();
+    assert!(
+        offered.contains(&ny(16, 9, 30)),
+        "overlaps its own time: offered"
+    );
+    assert!(offered.contains(&ny(16, 11, 0)));
+    assert!(!offered.contains(&ny(16, 12, 0)), "Ben's other booking");
+    assert!(!offered.contains(&ny(16, 10, 0)), "its current time");
+    assert!(!offered.contains(&ny(16, 17, 0)), "after hours");
+    assert!(matches!(
+        reschedule_slots(&t.state, &ann, id).await,
+        Err(AppError::NotFound(_))
+    ));
+
+    // Bad input changes nothing.
+    for (who, to, what) in [
+        (&ann, ny(16, 11, 0), "someone else's appointment"),
+        (&ben, ny(16, 12, 0), "a booked time"),
+        (&ben, ny(16, 18, 0), "outside the provider's hours"),
+        (&ben, ny(16, 10, 0), "the same time"),
+        (&ben, ny(2, 10, 0), "the past"),
+    ] {
+        let err = patient_reschedule(&t.state, who, id, to, "", false)
+            .await
+            .unwrap_err();
+        assert!((400..500).contains(&err.status()), "{what}: {err:?}");
+    }
+    assert_eq!(appointment_at(&t, id).await.1, ny(16, 10, 0));
+
+    // Direct policy: it moves at once.
+    let out = patient_reschedule(&t.state, &ben, id, ny(16, 9, 30), "", false)
+        .await
+        .unwrap();
+    assert_eq!(out, ChangeOutcome::Done);
+    assert_eq!(
+        appointment_at(&t, id).await,
+        ("booked".into(), ny(16, 9, 30), ny(16, 10, 0))
+    );
+
+    // Approval policy: a request with the requested time, the appointment stays.
+    save_policy(
+        &t.state,
+        &admin,
+        north,
+        Policy {
+            needs_approval: true,
+            ..Policy::default()
+        },
+    )
+    .await
+    .unwrap();
+    let out = patient_reschedule(&t.state, &ben, busy, ny(17, 15, 0), "Clash at work", false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        out,
+        ChangeOutcome::Requested {
+            within_window: false,
+            ..
+        }
+    ));
+    assert_eq!(appointment_at(&t, busy).await.1, ny(16, 12, 0));
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM request WHERE appointment_id = {busy} AND kind = 'reschedule' \
+             AND status = 'pending' AND requested_times = '[{}]' AND note = 'Clash at work'",
+            ny(17, 15, 0)
+        ))
+        .await,
+        1
+    );
+    let err = patient_reschedule(&t.state, &ben, busy, ny(17, 16, 0), "", false)
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("already asked"), "{err:?}");
+}
+both_dbs!(
+    patient_reschedule,
+    a_patient_reschedules_into_the_providers_free_slots
+);
+
+/// A pending change request from Ben for a fresh booking, under the
+/// approval policy; returns (appointment, request).
+async fn pending_change(t: &common::TestApp, day: u32, cancel: bool) -> (i64, i64) {
+    use app::model::ChangeOutcome;
+    use app::server::service::portal::{patient_cancel, patient_reschedule};
+    let ben = t.me("ben@patients.test").await;
+    let id = ben_booking(t, day, 10).await;
+    let out = if cancel {
+        patient_cancel(&t.state, &ben, id, "Travelling", false).await
+    } else {
+        patient_reschedule(&t.state, &ben, id, ny(day, 14, 0), "Later please", false).await
+    };
+    match out.unwrap() {
+        ChangeOutcome::Requested { request_id, .. } => (id, request_id),
+        other => panic!("expected a request, got {other:?}"),
+    }
+}
+
+fn reply(
+    request_id: i64,
+    answer: app::domain::request::ChangeAnswer,
+    start: Option<(u32, u32)>,
+) -> app::server::service::change_requests::Reply {
+    app::server::service::change_requests::Reply {
+        request_id,
+        answer,
+        reason: "Schedule change".into(),
+        message: "See you then".into(),
+        start_local: start.map(|(day, h)| {
+            chrono::NaiveDate::from_ymd_opt(2026, 3, day)
+                .unwrap()
+                .and_hms_opt(h, 0, 0)
+                .unwrap()
+        }),
+    }
+}
+
+async fn the_practice_answers_change_requests(b: Backend) {
+    use app::domain::request::ChangeAnswer::*;
+    use app::server::service::change_requests::{answer, queue};
+    use app::server::service::portal::{answer_proposal, my_appointments};
+    let t = demo_app(b).await;
+    let north = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
+    let admin = t.me("admin@northside.test").await;
+    let sched = t.me("scheduler@northside.test").await;
+    let ben = t.me("ben@patients.test").await;
+    let ann = t.me("ann@patients.test").await;
+    let harbour = t.me("admin@harbour.test").await;
+    let lee = t.me("dr.lee@northside.test").await;
+    let patel = t.me("dr.patel@northside.test").await;
+    save_policy(
+        &t.state,
+        &admin,
+        north,
+        Policy {
+            needs_approval: true,
+            late_cancel_fee_cents: 5000,
+            ..Policy::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    // Deny keeps the original; the patient sees the answer.
+    let (a1, r1) = pending_change(&t, 16, false).await;
+    let q = queue(&t.state, &sched).await.unwrap();
+    let row = q.rows.iter().find(|r| r.id == r1).expect("in the queue");
+    assert_eq!(
+        row.requested.as_deref(),
+        Some("Mon 16 Mar 2026, 14:00–14:30")
+    );
+    assert_eq!(row.original, "Mon 16 Mar 2026, 10:00–10:30");
+    assert!(
+        queue(&t.state, &patel)
+            .await
+            .unwrap()
+            .rows
+            .iter()
+            .any(|r| r.id == r1),
+        "the host sees it"
+    );
+    assert!(
+        !queue(&t.state, &lee)
+            .await
+            .unwrap()
+            .rows
+            .iter()
+            .any(|r| r.id == r1),
+        "another provider does not"
+    );
+    assert!(queue(&t.state, &harbour).await.unwrap().rows.is_empty());
+    assert!(matches!(
+        queue(&t.state, &ben).await,
+        Err(AppError::Forbidden(_))
+    ));
+    // Staff of another clinic, a patient, an unknown id: nothing exists.
+    for who in [&harbour, &ben, &ann] {
+        assert!(
+            matches!(
+                answer(&t.state, who, reply(r1, Deny, None)).await,
+                Err(AppError::NotFound(_))
+            ),
+            "{}",
+            who.name
+        );
+    }
+    assert!(matches!(
+        answer(&t.state, &sched, reply(999_999, Deny, None)).await,
+        Err(AppError::NotFound(_))
+    ));
+    assert!(
+        matches!(
+            answer(&t.state, &lee, reply(r1, Deny, None)).await,
+            Err(AppError::Forbidden(_))
+        ),
+        "a provider cannot answer for another's appointment"
+    );
+    let mut no_reason = reply(r1, Deny, None);
+    no_reason.reason = "  ".into();
+    assert!(matches!(
+        answer(&t.state, &sched, no_reason).await,
+        Err(AppError::Validation(_))
+    ));
+    answer(&t.state, &sched, reply(r1, Deny, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        appointment_at(&t, a1).await,
+        ("booked".into(), ny(16, 10, 0), ny(16, 10, 30))
+    );
+    let err = answer(&t.state, &sched, reply(r1, Approve, None))
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("already been answered"), "{err:?}");
+    let mine = my_appointments(&t.state, &ben).await.unwrap();
+    let card = mine.iter().find(|a| a.id == a1).unwrap();
+    assert_eq!(
+        card.clinic_answer.as_deref(),
+        Some("Denied — Schedule change — See you then")
+    );
+    assert_eq!(card.pending_change, None);
+
+    // Approve a reschedule: it moves to the requested time.
+    let (a2, r2) = pending_change(&t, 17, false).await;
+    answer(&t.state, &patel, reply(r2, Approve, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        appointment_at(&t, a2).await,
+        ("booked".into(), ny(17, 14, 0), ny(17, 14, 30))
+    );
+
+    // Approve a late cancellation: cancelled, with the fee recorded.
+    let (a3, r3) = pending_change(&t, 18, true).await;
+    sqlx::query("UPDATE request SET within_policy_window = 1 WHERE id = $1")
+        .bind(r3)
+        .execute(&t.state.db.pool)
+        .await
+        .unwrap();
+    answer(&t.state, &sched, reply(r3, Approve, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {a3} AND status = 'cancelled' AND cancel_late = 1 \
+             AND cancel_fee_cents = 5000 AND cancel_text = 'Schedule change' AND cancel_message = 'See you then'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(t.count(&format!("SELECT COUNT(*) FROM request WHERE id = {r3} AND status = 'accepted' AND outcome = 'approve'")).await, 1);
+
+    // Propose Changes: a busy time is refused and nothing changes; then
+    // Tentative at the new time until the patient approves, once.
+    let (a4, r4) = pending_change(&t, 19, false).await;
+    let other = ben_booking(&t, 20, 11).await;
+    let err = answer(&t.state, &sched, reply(r4, Propose, Some((20, 11))))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 409, "{err:?}");
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM request WHERE id = {r4} AND status = 'pending'"
+        ))
+        .await,
+        1
+    );
+    assert!(matches!(
+        answer(&t.state, &sched, reply(r4, Propose, None)).await,
+        Err(AppError::Validation(_))
+    ));
+    answer(&t.state, &sched, reply(r4, Propose, Some((20, 15))))
+        .await
+        .unwrap();
+    assert_eq!(
+        appointment_at(&t, a4).await,
+        ("pending".into(), ny(20, 15, 0), ny(20, 15, 30))
+    );
+    let card = my_appointments(&t.state, &ben)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.id == a4)
+        .unwrap();
+    assert_eq!(card.tab, app::model::MyAppointmentTab::Tentative);
+    assert_eq!(
+        card.proposed_instead_of.as_deref(),
+        Some("Thu 19 Mar 2026, 10:00")
+    );
+    assert!(matches!(
+        answer_proposal(&t.state, &ann, a4, true).await,
+        Err(AppError::NotFound(_))
+    ));
+    let twice: Vec<_> = (0..4)
+        .map(|_| {
+            let (state, ben) = (t.state.clone(), ben.clone());
+            tokio::spawn(async move { answer_proposal(&state, &ben, a4, true).await })
+        })
+        .collect();
+    let mut ok = 0;
+    for task in twice {
+        match task.await.unwrap() {
+            Ok(()) => ok += 1,
+            Err(AppError::Conflict(m)) => assert!(m.contains("already answered"), "{m}"),
+            other => panic!("unexpected: {other:?}"),
+        }
+    }
+    assert_eq!(ok, 1, "a proposal is answered once");
+    assert_eq!(
+        appointment_at(&t, a4).await,
+        ("booked".into(), ny(20, 15, 0), ny(20, 15, 30))
+    );
+    let _ = other;
+
+    // A proposal the patient cancels instead.
+    let (a5, r5) = pending_change(&t, 23, false).await;
+    answer(&t.state, &sched, reply(r5, Propose, Some((24, 9))))
+        .await
+        .unwrap();
+    answer_proposal(&t.state, &ben, a5, false).await.unwrap();
+    assert_eq!(appointment_at(&t, a5).await.0, "cancelled");
+
+    // Cancel and Update Appointment, and two staff answering at once.
+    let (a6, r6) = pending_change(&t, 25, false).await;
+    answer(&t.state, &sched, reply(r6, Cancel, None))
+        .await
+        .unwrap();
+    assert_eq!(appointment_at(&t, a6).await.0, "cancelled");
+    let (a7, r7) = pending_change(&t, 26, true).await;
+    let racers: Vec<_> = [
+        (sched.clone(), Update),
+        (admin.clone(), Deny),
+        (patel.clone(), Approve),
+    ]
+    .into_iter()
+    .map(|(who, what)| {
+        let state = t.state.clone();
+        tokio::spawn(async move { answer(&state, &who, reply(r7, what, Some((27, 13)))).await })
+    })
+    .collect();
+    let mut won = 0;
+    for task in racers {
+        match task.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(AppError::Conflict(m)) => assert!(m.contains("answered"), "{m}"),
+            other => panic!("unexpected: {other:?}"),
+        }
+    }
+    assert_eq!(won, 1, "exactly one answer wins");
+    let (status, start, _) = appointment_at(&t, a7).await;
+    assert!(
+        (status == "booked" && start == ny(27, 13, 0))
+            || (status == "booked" && start == ny(26, 10, 0))
+            || status == "cancelled",
+        "{status} {start}"
+    );
+    let (a8, r8) = pending_change(&t, 30, false).await;
+    answer(&t.state, &admin, reply(r8, Update, Some((31, 16))))
+        .await
+        .unwrap();
+    assert_eq!(
+        appointment_at(&t, a8).await,
+        ("booked".into(), ny(31, 16, 0), ny(31, 16, 30))
+    );
+
+    // Every answer is audited.
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM audit WHERE action = 'request.answer'")
+            .await,
+        8
+    );
+}
+both_dbs!(staff_answers, the_practice_answers_change_requests);

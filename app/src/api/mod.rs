@@ -6,6 +6,7 @@ use crate::model::{ClinicOption, DemoLogin, Me, PendingCounts};
 use leptos::prelude::*;
 
 pub mod availability;
+pub mod changes;
 pub mod clinic_settings;
 pub mod requests;
 

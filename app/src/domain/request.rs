@@ -138,6 +138,104 @@ pub fn pending_for(secs: i64) -> (String, bool) {
     (text, s >= LATE_AFTER_SECS)
 }
 
+/// How the practice answers a patient's cancel or reschedule request in
+/// Appointment Requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeAnswer {
+    /// The requested cancel or reschedule takes effect.
+    Approve,
+    /// The original appointment stays.
+    Deny,
+    /// A new time the patient must approve; Tentative until then.
+    Propose,
+    /// The practice cancels the appointment.
+    Cancel,
+    /// The practice moves the appointment without asking the patient.
+    Update,
+}
+
+impl ChangeAnswer {
+    pub const ALL: [Self; 5] = [
+        Self::Approve,
+        Self::Deny,
+        Self::Propose,
+        Self::Cancel,
+        Self::Update,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Deny => "deny",
+            Self::Propose => "propose",
+            Self::Cancel => "cancel",
+            Self::Update => "update",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+    /// The button, in the product's words.
+    pub fn label(self, kind: RequestKind) -> &'static str {
+        match (self, kind) {
+            (Self::Approve, RequestKind::Cancel) => "Approve Cancellation",
+            (Self::Approve, _) => "Approve",
+            (Self::Deny, _) => "Deny",
+            (Self::Propose, _) => "Propose Changes",
+            (Self::Cancel, _) => "Cancel Appointment",
+            (Self::Update, _) => "Update Appointment",
+        }
+    }
+    /// Whether the answer sets a new date and time.
+    pub fn needs_time(self) -> bool {
+        matches!(self, Self::Propose | Self::Update)
+    }
+    /// The request's status after this answer: the patient got what they
+    /// asked for, or not.
+    pub fn request_status(self, kind: RequestKind) -> RequestStatus {
+        match (self, kind) {
+            (Self::Approve, _) | (Self::Cancel, RequestKind::Cancel) => RequestStatus::Accepted,
+            _ => RequestStatus::Declined,
+        }
+    }
+    /// How the patient's portal words the answer.
+    pub fn outcome_label(self) -> &'static str {
+        match self {
+            Self::Approve => "Approved",
+            Self::Deny => "Denied",
+            Self::Propose => "New time proposed",
+            Self::Cancel => "Cancelled by the clinic",
+            Self::Update => "Moved by the clinic",
+        }
+    }
+}
+
+/// The longest message to the patient with an answer.
+pub const MAX_RESPONSE_MESSAGE: usize = 1000;
+/// The longest reason (it is also the cancellation note, ≤ 255).
+pub const MAX_RESPONSE_REASON: usize = 255;
+
+/// Checks an answer's reason (required) and message (optional); returns
+/// them trimmed.
+pub fn check_response(reason: &str, message: &str) -> Result<(String, String), String> {
+    let reason = reason.trim();
+    let message = message.trim();
+    if reason.is_empty() {
+        return Err("Give a reason; the patient receives it.".into());
+    }
+    if reason.chars().count() > MAX_RESPONSE_REASON {
+        return Err(format!(
+            "The reason can be at most {MAX_RESPONSE_REASON} characters."
+        ));
+    }
+    if message.chars().count() > MAX_RESPONSE_MESSAGE {
+        return Err(format!(
+            "The message can be at most {MAX_RESPONSE_MESSAGE} characters."
+        ));
+    }
+    Ok((reason.to_string(), message.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +289,44 @@ mod tests {
             "0s",
             "a browser clock slightly behind never shows a negative time"
         );
+    }
+
+    #[test]
+    fn change_answers_round_trip_and_settle_the_request() {
+        for a in ChangeAnswer::ALL {
+            assert_eq!(ChangeAnswer::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(ChangeAnswer::parse("counter"), None);
+        assert_eq!(
+            ChangeAnswer::Approve.label(RequestKind::Cancel),
+            "Approve Cancellation"
+        );
+        assert_eq!(
+            ChangeAnswer::Cancel.request_status(RequestKind::Cancel),
+            RequestStatus::Accepted,
+            "cancelling is what the patient asked for"
+        );
+        assert_eq!(
+            ChangeAnswer::Cancel.request_status(RequestKind::Reschedule),
+            RequestStatus::Declined
+        );
+        assert_eq!(
+            ChangeAnswer::Propose.request_status(RequestKind::Reschedule),
+            RequestStatus::Declined
+        );
+        assert!(ChangeAnswer::Propose.needs_time() && ChangeAnswer::Update.needs_time());
+        assert!(!ChangeAnswer::Deny.needs_time());
+    }
+
+    #[test]
+    fn a_response_needs_a_reason_and_bounded_texts() {
+        assert_eq!(
+            check_response("  Clinic closed ", " See you soon "),
+            Ok(("Clinic closed".into(), "See you soon".into()))
+        );
+        assert!(check_response("   ", "hi").is_err());
+        assert!(check_response(&"x".repeat(256), "").is_err());
+        assert!(check_response(&"x".repeat(255), "").is_ok());
+        assert!(check_response("ok", &"y".repeat(1001)).is_err());
     }
 }

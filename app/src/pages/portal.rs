@@ -2,13 +2,17 @@
 //! (status, the clinic's response, and the meeting once accepted).
 
 use super::error_alert;
+use crate::api::changes::{
+    reschedule_times, AnswerProposal, CancelMyAppointment, RescheduleMyAppointment,
+};
 use crate::api::clinic_options;
 use crate::api::requests::{my_appointments, my_requests, WithdrawRequest};
 use crate::domain::live::topic;
 use crate::domain::policy::Decision;
 use crate::domain::request::RequestStatus;
+use crate::error::AppError;
 use crate::live::use_live_version;
-use crate::model::{money, MyAppointment, MyAppointmentTab, MyRequest};
+use crate::model::{money, ChangeOutcome, MyAppointment, MyAppointmentTab, MyRequest};
 use crate::shell::{Guard, Need};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -137,16 +141,78 @@ fn RequestCard(r: MyRequest, withdraw: ServerAction<WithdrawRequest>) -> impl In
     }
 }
 
+/// The patient's own changes: cancel, reschedule, answer a proposal.
+#[derive(Clone, Copy)]
+struct Changes {
+    cancel: ServerAction<CancelMyAppointment>,
+    reschedule: ServerAction<RescheduleMyAppointment>,
+    proposal: ServerAction<AnswerProposal>,
+}
+
+/// The banner after a change went through.
+fn outcome_text(what: &str, r: Option<Result<ChangeOutcome, AppError>>) -> Option<String> {
+    Some(match r?.ok()? {
+        ChangeOutcome::Done if what == "cancel" => "Your appointment is cancelled.".to_string(),
+        ChangeOutcome::Done => "Your appointment has been moved.".to_string(),
+        ChangeOutcome::Requested { within_window, .. } => format!(
+            "Your request has been sent to the clinic{}. You will see their answer here.",
+            if within_window {
+                ", marked as inside the notice period"
+            } else {
+                ""
+            }
+        ),
+    })
+}
+
 /// The patient's appointments by list, with what the clinic's policy says
 /// about changing each one.
 #[component]
 fn MyAppointments() -> impl IntoView {
-    let version = use_live_version(&[topic::APPOINTMENT]);
-    let list = Resource::new(move || version.get(), |_| my_appointments());
+    let changes = Changes {
+        cancel: ServerAction::new(),
+        reschedule: ServerAction::new(),
+        proposal: ServerAction::new(),
+    };
+    let version = use_live_version(&[topic::APPOINTMENT, topic::REQUEST]);
+    let list = Resource::new(
+        move || {
+            (
+                version.get(),
+                changes.cancel.version().get(),
+                changes.reschedule.version().get(),
+                changes.proposal.version().get(),
+            )
+        },
+        |_| my_appointments(),
+    );
     let tab = RwSignal::new(MyAppointmentTab::Upcoming);
+    // Which card has which form open: (appointment, "cancel" | "reschedule").
+    let open = RwSignal::new(None::<(i64, &'static str)>);
+    let banner = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let text = outcome_text("cancel", changes.cancel.value().get());
+        if text.is_some() {
+            banner.set(text);
+            open.set(None);
+        }
+    });
+    Effect::new(move |_| {
+        let text = outcome_text("reschedule", changes.reschedule.value().get());
+        if text.is_some() {
+            banner.set(text);
+            open.set(None);
+        }
+    });
+    Effect::new(move |_| match changes.proposal.value().get() {
+        Some(Ok(())) => banner.set(Some("Thank you. The clinic has your answer.".into())),
+        _ => {}
+    });
     view! {
         <section class="card">
             <h2>"My appointments"</h2>
+            {move || banner.get().map(|t| view! { <p class="alert ok" role="status">{t}</p> })}
+            {error_alert(changes.proposal.value())}
             <div class="segmented" role="group" aria-label="Which appointments">
                 {MyAppointmentTab::ALL
                     .into_iter()
@@ -169,7 +235,7 @@ fn MyAppointments() -> impl IntoView {
                                 } else {
                                     view! {
                                         <ul class="plain requests">
-                                            {shown.into_iter().map(|a| view! { <AppointmentCard a /> }).collect_view()}
+                                            {shown.into_iter().map(|a| view! { <AppointmentCard a changes open /> }).collect_view()}
                                         </ul>
                                     }
                                     .into_any()
@@ -184,13 +250,16 @@ fn MyAppointments() -> impl IntoView {
     }
 }
 
-/// What the policy means for changing this appointment, in words.
-fn policy_hint(a: &MyAppointment) -> Option<String> {
-    let phone = if a.clinic_phone.is_empty() {
+fn phone_of(a: &MyAppointment) -> String {
+    if a.clinic_phone.is_empty() {
         "the clinic".to_string()
     } else {
         a.clinic_phone.clone()
-    };
+    }
+}
+
+/// What the policy means for changing this appointment, in words.
+fn policy_hint(a: &MyAppointment) -> Option<String> {
     match a.cancel? {
         Decision::Direct => Some(format!("You can cancel or reschedule online until {}.", a.cancel_deadline)),
         Decision::NeedsApproval => Some(format!(
@@ -198,19 +267,40 @@ fn policy_hint(a: &MyAppointment) -> Option<String> {
             a.cancel_deadline
         )),
         Decision::InsideWindow { fee_cents } => Some(format!(
-            "This appointment is within the clinic's notice period. To change it, please call {phone}.{}",
+            "This appointment is within the clinic's notice period. To change it, please call {}.{}",
+            phone_of(a),
             if fee_cents > 0 { format!(" A late-cancellation fee of {} may apply.", money(fee_cents)) } else { String::new() }
         )),
     }
 }
 
 #[component]
-fn AppointmentCard(a: MyAppointment) -> impl IntoView {
+fn AppointmentCard(
+    a: MyAppointment,
+    changes: Changes,
+    open: RwSignal<Option<(i64, &'static str)>>,
+) -> impl IntoView {
     let hint = policy_hint(&a);
     let upcoming = matches!(
         a.tab,
         MyAppointmentTab::Upcoming | MyAppointmentTab::Tentative
     );
+    let id = a.id;
+    // The patient may change it themself: booked, not started, nothing asked yet.
+    let changeable =
+        a.tab == MyAppointmentTab::Upcoming && a.cancel.is_some() && a.pending_change.is_none();
+    let proposal = a.proposed_instead_of.clone();
+    let which = move || open.get().filter(|(i, _)| *i == id).map(|(_, w)| w);
+    let toggle = move |w: &'static str| {
+        open.update(|o| {
+            *o = if *o == Some((id, w)) {
+                None
+            } else {
+                Some((id, w))
+            }
+        })
+    };
+    let card = a.clone();
     view! {
         <li class="request-card" data-appointment=a.id.to_string()>
             <div class="request-head">
@@ -231,11 +321,146 @@ fn AppointmentCard(a: MyAppointment) -> impl IntoView {
                     <dd>{a.meeting_id.clone()} " · passcode " {a.passcode.clone()}</dd>
                 })}
                 {a.cancellation.clone().map(|c| view! { <dt>"Cancelled"</dt><dd>{c}</dd> })}
+                {a.clinic_answer.clone().map(|c| view! { <dt>"Clinic's answer"</dt><dd class="response">{c}</dd> })}
             </dl>
-            {hint.map(|h| view! { <p class="muted small-text policy-hint">{h}</p> })}
+            {proposal.map(|was| view! {
+                <div class="alert warn proposal" role="note">
+                    <p>{format!("The clinic proposes this new time instead of {was}. Please approve it or cancel the appointment.")}</p>
+                    <div class="actions">
+                        <button type="button" class="primary" disabled=move || changes.proposal.pending().get()
+                            on:click=move |_| { changes.proposal.dispatch(AnswerProposal { appointment_id: id, answer: "approve".into() }); }>
+                            "Approve new time"
+                        </button>
+                        <button type="button" class="danger" disabled=move || changes.proposal.pending().get()
+                            on:click=move |_| { changes.proposal.dispatch(AnswerProposal { appointment_id: id, answer: "cancel".into() }); }>
+                            "Cancel appointment"
+                        </button>
+                    </div>
+                </div>
+            })}
+            {a.pending_change.clone().map(|t| view! { <p class="alert info pending-change" role="note">{t}</p> })}
+            {hint.filter(|_| changeable).map(|h| view! { <p class="muted small-text policy-hint">{h}</p> })}
+            {changeable.then(|| view! {
+                <div class="actions">
+                    <button type="button" aria-expanded=move || (which() == Some("cancel")).to_string() on:click=move |_| toggle("cancel")>"Cancel…"</button>
+                    <button type="button" aria-expanded=move || (which() == Some("reschedule")).to_string() on:click=move |_| toggle("reschedule")>"Reschedule…"</button>
+                </div>
+            })}
+            {move || match which() {
+                Some("cancel") => Some(view! { <CancelForm a=card.clone() changes /> }.into_any()),
+                Some("reschedule") => Some(view! { <RescheduleForm a=card.clone() changes /> }.into_any()),
+                _ => None,
+            }}
             {a.rebook_link.clone().map(|href| view! {
                 <a class="button-link" href=href>{format!("Book again with {}", a.provider)}</a>
             })}
         </li>
     }
+}
+
+/// The words and button for sending a change under the policy's decision.
+fn decision_text(
+    d: Decision,
+    what: &str,
+    a: &MyAppointment,
+) -> (Option<String>, &'static str, bool) {
+    match (d, what) {
+        (Decision::Direct, "cancel") => (Some("Your appointment will be cancelled at once.".into()), "Cancel appointment", false),
+        (Decision::Direct, _) => (Some("Your appointment will move at once.".into()), "Move appointment", false),
+        (Decision::NeedsApproval, "cancel") => (Some("The clinic approves cancellations; your request goes to them.".into()), "Send cancellation request", false),
+        (Decision::NeedsApproval, _) => (Some("The clinic approves changes; your request goes to them.".into()), "Send reschedule request", false),
+        (Decision::InsideWindow { fee_cents }, _) => (
+            Some(format!(
+                "This appointment is within the clinic's notice period. Please call {} to {what} it.{} You can still send your request; the clinic will see it is late.",
+                phone_of(a),
+                if fee_cents > 0 && what == "cancel" { format!(" A late-cancellation fee of {} may apply.", money(fee_cents)) } else { String::new() }
+            )),
+            "Send request anyway",
+            true,
+        ),
+    }
+}
+
+#[component]
+fn CancelForm(a: MyAppointment, changes: Changes) -> impl IntoView {
+    let Some(d) = a.cancel else {
+        return ().into_any();
+    };
+    let (text, button, anyway) = decision_text(d, "cancel", &a);
+    let reason = RwSignal::new(String::new());
+    let action = changes.cancel;
+    let id = a.id;
+    view! {
+        <div class="change-form" role="group" aria-label="Cancel this appointment">
+            {text.map(|t| view! { <p class=if anyway { "alert warn" } else { "muted" }>{t}</p> })}
+            {error_alert(action.value())}
+            <label for=format!("cancel-reason-{id}")>"Reason (optional)"</label>
+            <textarea id=format!("cancel-reason-{id}") rows="2" maxlength="255" on:input=move |e| reason.set(event_target_value(&e))></textarea>
+            <button type="button" class="danger" disabled=move || action.pending().get()
+                on:click=move |_| {
+                    action.dispatch(CancelMyAppointment {
+                        appointment_id: id,
+                        reason: reason.get_untracked(),
+                        send_anyway: anyway.then(|| "on".to_string()),
+                    });
+                }>
+                {button}
+            </button>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn RescheduleForm(a: MyAppointment, changes: Changes) -> impl IntoView {
+    let Some(d) = a.reschedule else {
+        return ().into_any();
+    };
+    let (text, button, anyway) = decision_text(d, "reschedule", &a);
+    let id = a.id;
+    let times = Resource::new(move || id, reschedule_times);
+    let chosen = RwSignal::new(0i64);
+    let note = RwSignal::new(String::new());
+    let action = changes.reschedule;
+    view! {
+        <div class="change-form" role="group" aria-label="Reschedule this appointment">
+            {text.map(|t| view! { <p class=if anyway { "alert warn" } else { "muted" }>{t}</p> })}
+            {error_alert(action.value())}
+            <Suspense fallback=|| view! { <p class="loading">"Loading free times…"</p> }>
+                {move || Suspend::new(async move {
+                    match times.await {
+                        Ok(days) if days.is_empty() => view! { <p class="muted">"No free times with this provider in the next four weeks. Please call the clinic."</p> }.into_any(),
+                        Ok(days) => view! {
+                            <label for=format!("reschedule-time-{id}")>"New time (clinic time)"</label>
+                            <select id=format!("reschedule-time-{id}") on:change=move |e| chosen.set(event_target_value(&e).parse().unwrap_or(0))>
+                                <option value="0">"Choose a time…"</option>
+                                {days.into_iter().map(|d| view! {
+                                    <optgroup label=d.label.clone()>
+                                        {d.slots.into_iter().map(|s| view! {
+                                            <option value=s.start.to_string()>{format!("{} {}", d.label, s.label)}</option>
+                                        }).collect_view()}
+                                    </optgroup>
+                                }).collect_view()}
+                            </select>
+                        }.into_any(),
+                        Err(e) => view! { <p class="alert error">{e.message().to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <label for=format!("reschedule-note-{id}")>"Note to the clinic (optional)"</label>
+            <textarea id=format!("reschedule-note-{id}") rows="2" maxlength="255" on:input=move |e| note.set(event_target_value(&e))></textarea>
+            <button type="button" class="primary" disabled=move || chosen.get() == 0 || action.pending().get()
+                on:click=move |_| {
+                    action.dispatch(RescheduleMyAppointment {
+                        appointment_id: id,
+                        start: chosen.get_untracked(),
+                        note: note.get_untracked(),
+                        send_anyway: anyway.then(|| "on".to_string()),
+                    });
+                }>
+                {button}
+            </button>
+        </div>
+    }
+    .into_any()
 }

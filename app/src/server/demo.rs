@@ -712,7 +712,7 @@ impl Seeder<'_> {
             ann,
             video,
             None,
-            None,
+            Some(patel),
             &[local(ny, d(today_ny, 2), 10, 0)],
             "Could we move this to the morning?",
             Some(ids[4]),

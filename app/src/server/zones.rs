@@ -28,6 +28,13 @@ pub fn fmt_time(ts: i64, tz: Tz) -> String {
         .unwrap_or_default()
 }
 
+/// "2026-03-03T10:00" in the zone: the value of a datetime-local input.
+pub fn local_input(ts: i64, tz: Tz) -> String {
+    DateTime::<Utc>::from_timestamp(ts, 0)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

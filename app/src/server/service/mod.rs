@@ -11,6 +11,7 @@ pub mod authz;
 pub mod availability;
 pub mod booking_rows;
 pub mod bookings;
+pub mod change_requests;
 pub mod clinic_settings;
 pub mod clinics;
 pub mod portal;

@@ -1,14 +1,23 @@
 //! The patient's side of their appointments: what they see in the portal,
 //! and what the clinic's policy lets them do with each.
 
-use super::super::db::db_error;
+use super::super::db::{db_error, is_unique_violation};
 use super::super::state::AppState;
 use super::super::zones;
+use super::availability::{load_calendars, BOOKING_DAYS};
+use super::change_requests::{
+    audience, cancel_appt, load_appt, move_appt, Actor, Appt, Cancellation,
+};
+use super::requests::slot_days;
+use super::{Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
-use crate::domain::booking::CancelReason;
-use crate::domain::policy::{PatientChange, Policy};
-use crate::error::AppResult;
-use crate::model::{Me, MyAppointment, MyAppointmentTab};
+use crate::domain::booking::{self, CancelReason};
+use crate::domain::live::{topic, LiveEvent};
+use crate::domain::policy::{Decision, PatientChange, Policy};
+use crate::domain::request::{ChangeAnswer, RequestKind};
+use crate::error::{AppError, AppResult};
+use crate::model::{ChangeOutcome, Me, MyAppointment, MyAppointmentTab, SlotDay};
+use serde_json::json;
 use sqlx::Row;
 
 /// The caller's own appointments as a patient, newest first within each
@@ -28,6 +37,20 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
     .fetch_all(&state.db.pool)
     .await
     .map_err(db_error)?;
+    // The latest change request of each appointment, newest first.
+    let mut latest: std::collections::HashMap<i64, sqlx::any::AnyRow> = Default::default();
+    for r in sqlx::query(
+        "SELECT appointment_id, kind, status, outcome, response, response_message, original_start, \
+         requested_times, within_policy_window FROM request WHERE requester_id = $1 \
+         AND kind IN ('cancel', 'reschedule') ORDER BY created_at DESC, id DESC LIMIT 1000",
+    )
+    .bind(me.user_id)
+    .fetch_all(&state.db.pool)
+    .await
+    .map_err(db_error)?
+    {
+        latest.entry(r.get(0)).or_insert(r);
+    }
     let mut out: Vec<(i64, MyAppointment)> = rows
         .into_iter()
         .map(|r| {
@@ -88,6 +111,41 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
                     r.get::<i64, _>(10)
                 )
             });
+            let req = latest.get(&r.get::<i64, _>(0));
+            let req_kind = req.and_then(|q| RequestKind::parse(&q.get::<String, _>(1)));
+            let pending_change = req.filter(|q| q.get::<String, _>(2) == "pending").map(|q| {
+                let late = if q.get::<i64, _>(8) == 1 {
+                    " It was sent inside the notice period."
+                } else {
+                    ""
+                };
+                match req_kind {
+                    Some(RequestKind::Reschedule) => {
+                        let to = serde_json::from_str::<Vec<i64>>(&q.get::<String, _>(7))
+                            .unwrap_or_default()
+                            .first()
+                            .map(|t| zones::fmt_local(*t, tz))
+                            .unwrap_or_default();
+                        format!("You asked to move this appointment to {to}. The clinic will answer soon.{late}")
+                    }
+                    _ => format!("You asked to cancel this appointment. The clinic will answer soon.{late}"),
+                }
+            });
+            let answer = req.and_then(|q| {
+                ChangeAnswer::parse(&q.get::<Option<String>, _>(3)?).map(|a| (a, q))
+            });
+            let clinic_answer = answer.map(|(a, q)| {
+                let mut parts = vec![a.outcome_label().to_string()];
+                parts.extend(q.get::<Option<String>, _>(4).filter(|t| !t.is_empty()));
+                parts.extend(q.get::<Option<String>, _>(5).filter(|t| !t.is_empty()));
+                parts.join(" — ")
+            });
+            let proposed_instead_of = answer
+                .filter(|(a, _)| {
+                    *a == ChangeAnswer::Propose && status == AppointmentStatus::Pending
+                })
+                .and_then(|(_, q)| q.get::<Option<i64>, _>(6))
+                .map(|was| zones::fmt_local(was, tz));
             let appt = MyAppointment {
                 id: r.get(0),
                 tab,
@@ -107,6 +165,9 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
                 cancel_deadline: zones::fmt_local(starts - policy.cancel_window_minutes * 60, tz),
                 cancellation,
                 rebook_link,
+                pending_change,
+                clinic_answer,
+                proposed_instead_of,
             };
             (starts, appt)
         })
@@ -119,17 +180,152 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
     Ok(out.into_iter().map(|(_, a)| a).collect())
 }
 
-/// What a patient's cancel did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CancelOutcome {
-    /// Cancelled at once (outside the window, direct policy).
-    Cancelled,
-    /// Sent to the practice's Appointment Requests (needs approval, or
-    /// inside the window and the patient chose to send it anyway).
-    Requested {
-        request_id: i64,
-        within_window: bool,
-    },
+const ALREADY_ASKED: &str =
+    "You have already asked the clinic to change this appointment. You will hear back soon.";
+
+/// One of the caller's appointments, about to be changed by them, with the
+/// clinic's policy and phone.
+struct Mine {
+    appt: Appt,
+    policy: Policy,
+    phone: String,
+    service_minutes: i64,
+}
+
+/// Loads the caller's own appointment; someone else's looks exactly like a
+/// missing one.
+async fn load_mine(change: &mut Change, me: &Me, appointment_id: i64) -> AppResult<Mine> {
+    let missing = || AppError::not_found("You have no such appointment.");
+    let appt = load_appt(change.tx_mut(), appointment_id)
+        .await?
+        .filter(|a| a.patient == me.user_id)
+        .ok_or_else(missing)?;
+    let r = sqlx::query(
+        "SELECT c.phone, c.late_cancel_window_minutes, c.late_reschedule_window_minutes, \
+         c.late_change_needs_approval, c.late_cancel_fee_cents FROM clinic c WHERE c.id = $1",
+    )
+    .bind(appt.clinic_id)
+    .fetch_one(change.conn())
+    .await
+    .map_err(db_error)?;
+    let service_minutes = (appt.ends_at - appt.starts_at) / 60;
+    Ok(Mine {
+        policy: Policy {
+            cancel_window_minutes: r.get(1),
+            reschedule_window_minutes: r.get(2),
+            needs_approval: r.get::<i64, _>(3) == 1,
+            late_cancel_fee_cents: r.get(4),
+        },
+        phone: r.get(0),
+        appt,
+        service_minutes,
+    })
+}
+
+async fn has_pending_change(change: &mut Change, appointment_id: i64) -> AppResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM request WHERE appointment_id = $1 AND status = 'pending' \
+         AND kind IN ('cancel', 'reschedule')",
+    )
+    .bind(appointment_id)
+    .fetch_one(change.conn())
+    .await
+    .map_err(db_error)?;
+    Ok(n > 0)
+}
+
+/// The policy's decision for the caller's change, or why they must call.
+fn decide(m: &Mine, what: PatientChange, now: i64, send_anyway: bool) -> AppResult<Decision> {
+    let decision = m
+        .policy
+        .decide(what, m.appt.starts_at, now)
+        .map_err(AppError::Validation)?;
+    if matches!(decision, Decision::InsideWindow { .. }) && !send_anyway {
+        let verb = match what {
+            PatientChange::Cancel => "cancel",
+            PatientChange::Reschedule => "reschedule",
+        };
+        return Err(AppError::validation(format!(
+            "This appointment is within the clinic's notice period. Please call {} to {verb} it, or send your request anyway.",
+            if m.phone.is_empty() { "the clinic" } else { m.phone.as_str() }
+        )));
+    }
+    Ok(decision)
+}
+
+/// Files a change request for the practice's Appointment Requests,
+/// addressed to the host.
+async fn file_request(
+    change: &mut Change,
+    me: &Me,
+    m: &Mine,
+    kind: RequestKind,
+    requested: &[i64],
+    note: &str,
+    within: bool,
+) -> AppResult<ChangeOutcome> {
+    let request_id: i64 = sqlx::query_scalar(
+        "INSERT INTO request (clinic_id, kind, status, requester_id, target_provider_id, appointment_id, \
+         within_policy_window, requested_times, note, created_at) \
+         VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(m.appt.clinic_id)
+    .bind(kind.as_str())
+    .bind(me.user_id)
+    .bind(m.appt.host)
+    .bind(m.appt.id)
+    .bind(i64::from(within))
+    .bind(serde_json::to_string(requested).unwrap_or_else(|_| "[]".into()))
+    .bind(note)
+    .bind(change.now)
+    .fetch_one(change.conn())
+    .await
+    .map_err(|e| {
+        // The unique index backs up the check against a concurrent twin.
+        if is_unique_violation(&e) {
+            AppError::conflict(ALREADY_ASKED)
+        } else {
+            db_error(e)
+        }
+    })?;
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(m.appt.clinic_id),
+            action: "request.create",
+            entity: "request",
+            entity_id: request_id,
+            before: None,
+            after: Some(json!({ "kind": kind.as_str(), "appointment_id": m.appt.id,
+                "requested_times": requested, "within_policy_window": within })),
+        })
+        .await?;
+    change
+        .emit(LiveEvent {
+            topic: topic::REQUEST.into(),
+            action: "created".into(),
+            entity_id: request_id,
+            version: 1,
+            clinic_id: Some(m.appt.clinic_id),
+            user_ids: vec![me.user_id, m.appt.host],
+            at_us: 0,
+        })
+        .await?;
+    Ok(ChangeOutcome::Requested {
+        request_id,
+        within_window: within,
+    })
+}
+
+fn check_note(note: &str) -> AppResult<&str> {
+    let note = note.trim();
+    if note.chars().count() > 255 {
+        return Err(AppError::validation(
+            "The reason can be at most 255 characters.",
+        ));
+    }
+    Ok(note)
 }
 
 /// A patient cancels their own appointment, as the clinic's policy allows:
@@ -141,159 +337,227 @@ pub async fn patient_cancel(
     appointment_id: i64,
     reason: &str,
     send_anyway: bool,
-) -> AppResult<CancelOutcome> {
-    use super::{Audit, Change};
-    use crate::domain::booking;
-    use crate::domain::live::{topic, LiveEvent};
-    use crate::domain::policy::Decision;
-    use crate::error::AppError;
-    use serde_json::json;
-
-    let reason = reason.trim();
-    if reason.chars().count() > 255 {
-        return Err(AppError::validation(
-            "The reason can be at most 255 characters.",
-        ));
-    }
+) -> AppResult<ChangeOutcome> {
+    let reason = check_note(reason)?;
     let mut change = Change::begin(state).await?;
     let now = change.now;
-    let r = sqlx::query(
-        "SELECT a.patient_id, a.status, a.starts_at, a.clinic_id, a.host_provider_id, a.version, c.phone, \
-         c.late_cancel_window_minutes, c.late_reschedule_window_minutes, c.late_change_needs_approval, \
-         c.late_cancel_fee_cents FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
-    )
-    .bind(appointment_id)
-    .fetch_optional(change.conn())
-    .await
-    .map_err(db_error)?;
-    // Someone else's appointment looks exactly like a missing one.
-    let Some(r) = r.filter(|r| r.get::<i64, _>(0) == me.user_id) else {
-        return Err(AppError::not_found("You have no such appointment."));
+    let m = load_mine(&mut change, me, appointment_id).await?;
+    booking::check_cancel(m.appt.status, m.appt.starts_at, now).map_err(AppError::Validation)?;
+    if has_pending_change(&mut change, appointment_id).await? {
+        return Err(AppError::conflict(ALREADY_ASKED));
+    }
+    let decision = decide(&m, PatientChange::Cancel, now, send_anyway)?;
+    let outcome = if decision == Decision::Direct {
+        let by = Actor {
+            user_id: me.user_id,
+            on_behalf_of: None,
+        };
+        let c = Cancellation {
+            code: "pat",
+            text: reason,
+            message: "",
+            late_fee_cents: None,
+        };
+        cancel_appt(&mut change, &m.appt, c, by).await?;
+        ChangeOutcome::Done
+    } else {
+        let within = matches!(decision, Decision::InsideWindow { .. });
+        file_request(
+            &mut change,
+            me,
+            &m,
+            RequestKind::Cancel,
+            &[],
+            reason,
+            within,
+        )
+        .await?
     };
-    let status =
-        AppointmentStatus::parse(&r.get::<String, _>(1)).unwrap_or(AppointmentStatus::Booked);
-    let starts: i64 = r.get(2);
-    let (clinic_id, host, version): (i64, i64, i64) = (r.get(3), r.get(4), r.get(5));
-    booking::check_cancel(status, starts, now).map_err(AppError::Validation)?;
-    let policy = Policy {
-        cancel_window_minutes: r.get(7),
-        reschedule_window_minutes: r.get(8),
-        needs_approval: r.get::<i64, _>(9) == 1,
-        late_cancel_fee_cents: r.get(10),
-    };
-    let pending: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM request WHERE appointment_id = $1 AND status = 'pending' AND kind IN ('cancel', 'reschedule')",
-    )
-    .bind(appointment_id)
-    .fetch_one(change.conn())
-    .await
-    .map_err(db_error)?;
-    if pending > 0 {
-        return Err(AppError::conflict(
-            "You have already asked the clinic to change this appointment. You will hear back soon.",
+    change.commit().await?;
+    Ok(outcome)
+}
+
+/// A patient moves their own appointment to one of the same provider's free
+/// slots for the same length, as the clinic's policy allows (like
+/// [`patient_cancel`]).
+pub async fn patient_reschedule(
+    state: &AppState,
+    me: &Me,
+    appointment_id: i64,
+    new_start: i64,
+    note: &str,
+    send_anyway: bool,
+) -> AppResult<ChangeOutcome> {
+    let note = check_note(note)?;
+    let mut change = Change::begin(state).await?;
+    let now = change.now;
+    let m = load_mine(&mut change, me, appointment_id).await?;
+    booking::check_reschedule(m.appt.status, m.appt.starts_at, now)
+        .map_err(AppError::Validation)?;
+    if m.appt.status == AppointmentStatus::Pending {
+        return Err(AppError::validation(
+            "The clinic has proposed a new time for this appointment. Approve it or cancel the appointment.",
         ));
     }
-    let decision = policy
-        .decide(PatientChange::Cancel, starts, now)
-        .map_err(AppError::Validation)?;
-    let within = matches!(decision, Decision::InsideWindow { .. });
-    if within && !send_anyway {
-        let phone: String = r.get(6);
-        return Err(AppError::validation(format!(
-            "This appointment is within the clinic's notice period. Please call {} to cancel it, or send your request anyway.",
-            if phone.is_empty() { "the clinic".to_string() } else { phone }
-        )));
+    if has_pending_change(&mut change, appointment_id).await? {
+        return Err(AppError::conflict(ALREADY_ASKED));
     }
-    let audience = vec![me.user_id, host];
+    if new_start == m.appt.starts_at {
+        return Err(AppError::validation(
+            "That is the appointment's current time. Choose another time.",
+        ));
+    }
+    let decision = decide(&m, PatientChange::Reschedule, now, send_anyway)?;
+    let free = reschedule_calendar(change.conn(), &m.appt, now).await?;
+    if !free.is_free(&m.appt.tz, new_start, m.service_minutes as u32) || new_start <= now {
+        return Err(AppError::conflict(
+            "That time is not free any more. Choose another of the times offered.",
+        ));
+    }
     let outcome = if decision == Decision::Direct {
-        let done = sqlx::query(
-            "UPDATE appointment SET status = 'cancelled', cancel_reason_code = 'pat', cancel_text = $1, \
-             cancelled_by = $2, cancelled_at = $3, updated_at = $3, version = version + 1 \
-             WHERE id = $4 AND status <> 'cancelled'",
+        let by = Actor {
+            user_id: me.user_id,
+            on_behalf_of: None,
+        };
+        move_appt(
+            &mut change,
+            &m.appt,
+            new_start,
+            AppointmentStatus::Booked,
+            by,
         )
-        .bind(reason)
-        .bind(me.user_id)
+        .await?;
+        ChangeOutcome::Done
+    } else {
+        let within = matches!(decision, Decision::InsideWindow { .. });
+        let kind = RequestKind::Reschedule;
+        file_request(&mut change, me, &m, kind, &[new_start], note, within).await?
+    };
+    change.commit().await?;
+    Ok(outcome)
+}
+
+/// The host's calendar for moving this appointment: its own time counts as
+/// free, so a patient can move it by less than its length.
+async fn reschedule_calendar(
+    conn: &mut sqlx::AnyConnection,
+    a: &Appt,
+    now: i64,
+) -> AppResult<crate::domain::slots::Calendar> {
+    let to = now + i64::from(BOOKING_DAYS + 2) * 86_400;
+    let mut cals = load_calendars(conn, a.clinic_id, &[a.host], now - 86_400, to).await?;
+    let mut cal = cals.remove(&a.host).unwrap_or_default();
+    cal.busy
+        .retain(|s| !(s.start == a.starts_at && s.end == a.ends_at));
+    Ok(cal)
+}
+
+/// The times the caller can move their appointment to: the same
+/// provider's free slots of the same length over the next four weeks, by
+/// day, in the clinic's zone.
+pub async fn reschedule_slots(
+    state: &AppState,
+    me: &Me,
+    appointment_id: i64,
+) -> AppResult<Vec<SlotDay>> {
+    let mut change = Change::begin(state).await?;
+    let now = change.now;
+    let m = load_mine(&mut change, me, appointment_id).await?;
+    booking::check_reschedule(m.appt.status, m.appt.starts_at, now)
+        .map_err(AppError::Validation)?;
+    let cal = reschedule_calendar(change.conn(), &m.appt, now).await?;
+    let tz = m.appt.tz;
+    let today = chrono::DateTime::<chrono::Utc>::from_timestamp(now, 0)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+        .date_naive();
+    let slots: Vec<i64> = cal
+        .free_slots(&tz, today, BOOKING_DAYS, m.service_minutes as u32, now + 1)
+        .into_iter()
+        .filter(|s| *s != m.appt.starts_at)
+        .collect();
+    Ok(slot_days(&slots, tz))
+}
+
+/// The patient answers the clinic's proposed time: approve (booked at the
+/// new time) or cancel the appointment. Not a counter-proposal.
+pub async fn answer_proposal(
+    state: &AppState,
+    me: &Me,
+    appointment_id: i64,
+    approve: bool,
+) -> AppResult<()> {
+    let mut change = Change::begin(state).await?;
+    let now = change.now;
+    let m = load_mine(&mut change, me, appointment_id).await?;
+    let a = &m.appt;
+    match a.status {
+        AppointmentStatus::Pending => {}
+        AppointmentStatus::Cancelled => {
+            return Err(AppError::conflict("This appointment is cancelled."))
+        }
+        _ => {
+            return Err(AppError::conflict(
+                "You have already answered this proposal.",
+            ))
+        }
+    }
+    if a.starts_at <= now {
+        return Err(AppError::validation(
+            "The proposed time has passed. Please contact the clinic.",
+        ));
+    }
+    let by = Actor {
+        user_id: me.user_id,
+        on_behalf_of: None,
+    };
+    if approve {
+        let done = sqlx::query(
+            "UPDATE appointment SET status = 'booked', updated_at = $1, version = version + 1 \
+             WHERE id = $2 AND status = 'pending'",
+        )
         .bind(now)
-        .bind(appointment_id)
+        .bind(a.id)
         .execute(change.conn())
         .await
         .map_err(db_error)?;
         if done.rows_affected() == 0 {
-            return Err(AppError::conflict("This appointment was just cancelled."));
+            return Err(AppError::conflict(
+                "You have already answered this proposal.",
+            ));
         }
         change
             .audit(Audit {
                 actor_id: Some(me.user_id),
                 on_behalf_of_id: None,
-                clinic_id: Some(clinic_id),
-                action: "appointment.cancel",
+                clinic_id: Some(a.clinic_id),
+                action: "appointment.proposal_approve",
                 entity: "appointment",
-                entity_id: appointment_id,
-                before: Some(json!({ "status": status.as_str(), "version": version })),
-                after: Some(json!({ "status": "cancelled", "reason": "pat", "by": "patient" })),
+                entity_id: a.id,
+                before: Some(json!({ "status": "pending" })),
+                after: Some(json!({ "status": "booked", "starts_at": a.starts_at })),
             })
             .await?;
+        let users = audience(&mut change, a).await?;
         change
             .emit(LiveEvent {
                 topic: topic::APPOINTMENT.into(),
-                action: "cancelled".into(),
-                entity_id: appointment_id,
-                version: version + 1,
-                clinic_id: Some(clinic_id),
-                user_ids: audience,
+                action: "proposal_approved".into(),
+                entity_id: a.id,
+                version: a.version + 1,
+                clinic_id: Some(a.clinic_id),
+                user_ids: users,
                 at_us: 0,
             })
             .await?;
-        CancelOutcome::Cancelled
     } else {
-        let request_id: i64 = sqlx::query_scalar(
-            "INSERT INTO request (clinic_id, kind, status, requester_id, appointment_id, within_policy_window, note, created_at) \
-             VALUES ($1, 'cancel', 'pending', $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(clinic_id)
-        .bind(me.user_id)
-        .bind(appointment_id)
-        .bind(i64::from(within))
-        .bind(reason)
-        .bind(now)
-        .fetch_one(change.conn())
-        .await
-        .map_err(|e| {
-            // The unique index backs up the check above against a concurrent twin.
-            if super::super::db::is_unique_violation(&e) {
-                AppError::conflict("You have already asked the clinic to change this appointment. You will hear back soon.")
-            } else {
-                db_error(e)
-            }
-        })?;
-        change
-            .audit(Audit {
-                actor_id: Some(me.user_id),
-                on_behalf_of_id: None,
-                clinic_id: Some(clinic_id),
-                action: "request.create",
-                entity: "request",
-                entity_id: request_id,
-                before: None,
-                after: Some(json!({ "kind": "cancel", "appointment_id": appointment_id, "within_policy_window": within })),
-            })
-            .await?;
-        change
-            .emit(LiveEvent {
-                topic: topic::REQUEST.into(),
-                action: "created".into(),
-                entity_id: request_id,
-                version: 1,
-                clinic_id: Some(clinic_id),
-                user_ids: audience,
-                at_us: 0,
-            })
-            .await?;
-        CancelOutcome::Requested {
-            request_id,
-            within_window: within,
-        }
-    };
-    change.commit().await?;
-    Ok(outcome)
+        let c = Cancellation {
+            code: "pat",
+            text: "The patient cancelled instead of accepting the proposed time.",
+            message: "",
+            late_fee_cents: None,
+        };
+        cancel_appt(&mut change, a, c, by).await?;
+    }
+    change.commit().await
 }

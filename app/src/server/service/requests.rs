@@ -184,8 +184,13 @@ pub async fn free_slots(
     };
     let now = state.clock.now().timestamp();
     let all = free_slots_of(&mut conn, clinic_id, &providers, tz, minutes as u32, now).await?;
+    Ok(slot_days(&all, tz))
+}
+
+/// Slot starts grouped by local day, each labelled with its local time.
+pub(super) fn slot_days(all: &[i64], tz: chrono_tz::Tz) -> Vec<SlotDay> {
     let mut days: Vec<SlotDay> = Vec::new();
-    for s in all {
+    for &s in all {
         let label = day_label(s, tz);
         if days.last().map(|d| &d.label) != Some(&label) {
             days.push(SlotDay {
@@ -200,7 +205,7 @@ pub async fn free_slots(
             });
         }
     }
-    Ok(days)
+    days
 }
 
 // ---- Requesting -----------------------------------------------------------

@@ -1,0 +1,122 @@
+//! Server functions for changing booked appointments: the patient's cancel,
+//! reschedule and answer to a proposed time in the portal, and the
+//! practice's Appointment Requests queue.
+
+use crate::error::AppError;
+use crate::model::{ChangeOutcome, ChangeQueue, SlotDay};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::server::{ctx, service};
+
+/// A checkbox sends "on" when ticked and nothing otherwise.
+#[cfg(feature = "ssr")]
+fn ticked(v: &Option<String>) -> bool {
+    v.as_deref().is_some_and(|s| !s.is_empty() && s != "false")
+}
+
+/// The patient cancels their appointment as the clinic's policy allows.
+/// `send_anyway` sends a request inside the late-notice window.
+#[server(prefix = "/api", endpoint = "cancel_my_appointment")]
+pub async fn cancel_my_appointment(
+    appointment_id: i64,
+    #[server(default)] reason: String,
+    #[server(default)] send_anyway: Option<String>,
+) -> Result<ChangeOutcome, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let st = ctx::state()?;
+        service::portal::patient_cancel(&st, &s.me, appointment_id, &reason, ticked(&send_anyway))
+            .await
+    })
+    .await
+}
+
+/// The free times the patient can move their appointment to.
+#[server(prefix = "/api", endpoint = "reschedule_times")]
+pub async fn reschedule_times(appointment_id: i64) -> Result<Vec<SlotDay>, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::portal::reschedule_slots(&ctx::state()?, &s.me, appointment_id).await
+    })
+    .await
+}
+
+/// The patient moves their appointment to `start` (one of the offered
+/// times, unix seconds) as the clinic's policy allows.
+#[server(prefix = "/api", endpoint = "reschedule_my_appointment")]
+pub async fn reschedule_my_appointment(
+    appointment_id: i64,
+    start: i64,
+    #[server(default)] note: String,
+    #[server(default)] send_anyway: Option<String>,
+) -> Result<ChangeOutcome, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let st = ctx::state()?;
+        let anyway = ticked(&send_anyway);
+        service::portal::patient_reschedule(&st, &s.me, appointment_id, start, &note, anyway).await
+    })
+    .await
+}
+
+/// The patient answers a proposed time: "approve" or "cancel".
+#[server(prefix = "/api", endpoint = "answer_proposal")]
+pub async fn answer_proposal(appointment_id: i64, answer: String) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let approve = match answer.as_str() {
+            "approve" => true,
+            "cancel" => false,
+            _ => return Err(AppError::validation("Approve the new time or cancel.")),
+        };
+        service::portal::answer_proposal(&ctx::state()?, &s.me, appointment_id, approve).await
+    })
+    .await
+}
+
+/// Appointment Requests: pending reschedule and cancellation requests.
+#[server(prefix = "/api", endpoint = "change_requests")]
+pub async fn change_requests() -> Result<ChangeQueue, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::change_requests::queue(&ctx::state()?, &s.me).await
+    })
+    .await
+}
+
+/// The practice answers a change request. `answer` is approve, deny,
+/// propose, cancel or update; `start` ("2026-03-05T10:00", clinic time) is
+/// the new time for propose and update.
+#[server(prefix = "/api", endpoint = "answer_change_request")]
+pub async fn answer_change_request(
+    request_id: i64,
+    answer: String,
+    #[server(default)] reason: String,
+    #[server(default)] message: String,
+    #[server(default)] start: String,
+) -> Result<(), AppError> {
+    use crate::domain::request::ChangeAnswer;
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let answer = ChangeAnswer::parse(answer.trim())
+            .ok_or_else(|| AppError::validation("Choose how to answer the request."))?;
+        let start_local = match start.trim() {
+            "" => None,
+            t => Some(
+                chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").map_err(|_| {
+                    AppError::validation("Enter the new date and time as YYYY-MM-DD HH:MM.")
+                })?,
+            ),
+        };
+        let reply = service::change_requests::Reply {
+            request_id,
+            answer,
+            reason,
+            message,
+            start_local,
+        };
+        service::change_requests::answer(&ctx::state()?, &s.me, reply).await
+    })
+    .await
+}

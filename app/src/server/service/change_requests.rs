@@ -1,0 +1,482 @@
+//! Appointment Requests: patients' reschedule and cancellation requests as
+//! the practice sees and answers them (Approve, Deny, Propose Changes,
+//! Cancel, Update Appointment), and the appointment changes they share with
+//! the patient's own portal actions.
+//!
+//! Answering claims the request first (`UPDATE … WHERE status = 'pending'`),
+//! so of two staff answering one request exactly one does, and the other is
+//! told it was just answered; the appointment then changes in the same
+//! transaction, under the host's lock when it moves.
+
+use super::super::db::{db_error, Tx};
+use super::super::state::AppState;
+use super::super::zones;
+use super::appointments::find_conflict;
+use super::{authz, Audit, Change};
+use crate::domain::appointment::AppointmentStatus;
+use crate::domain::booking;
+use crate::domain::live::{topic, LiveEvent};
+use crate::domain::recurrence::resolve_local;
+use crate::domain::request::{check_response, ChangeAnswer, RequestKind};
+use crate::error::{AppError, AppResult};
+use crate::model::{money, ChangeQueue, ChangeRequestRow, Me};
+use chrono::NaiveDateTime;
+use serde_json::json;
+use sqlx::Row;
+
+/// The appointment a change acts on.
+#[derive(Debug, Clone)]
+pub(super) struct Appt {
+    pub id: i64,
+    pub clinic_id: i64,
+    pub host: i64,
+    pub patient: i64,
+    pub status: AppointmentStatus,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub version: i64,
+    pub tz: chrono_tz::Tz,
+}
+
+pub(super) async fn load_appt(tx: &mut Tx, id: i64) -> AppResult<Option<Appt>> {
+    let r = sqlx::query(
+        "SELECT a.id, a.clinic_id, a.host_provider_id, a.patient_id, a.status, a.starts_at, a.ends_at, \
+         a.version, c.time_zone FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(r.map(|r| Appt {
+        id: r.get(0),
+        clinic_id: r.get(1),
+        host: r.get(2),
+        patient: r.get(3),
+        status: AppointmentStatus::parse(&r.get::<String, _>(4))
+            .unwrap_or(AppointmentStatus::Booked),
+        starts_at: r.get(5),
+        ends_at: r.get(6),
+        version: r.get(7),
+        tz: zones::parse(&r.get::<String, _>(8)),
+    }))
+}
+
+/// Everyone who sees the appointment change live: patient, host, invited.
+pub(super) async fn audience(change: &mut Change, a: &Appt) -> AppResult<Vec<i64>> {
+    let mut ids: Vec<i64> =
+        sqlx::query_scalar("SELECT provider_id FROM participant WHERE appointment_id = $1")
+            .bind(a.id)
+            .fetch_all(change.conn())
+            .await
+            .map_err(db_error)?;
+    ids.extend([a.patient, a.host]);
+    Ok(ids)
+}
+
+/// Who changed an appointment, for its audit entry.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Actor {
+    pub user_id: i64,
+    pub on_behalf_of: Option<i64>,
+}
+
+/// Moves one appointment to `new_start`, keeping its length, and sets its
+/// status (`booked`, or `pending` = Tentative for a proposal). The host must
+/// be free then; invited providers are asked again.
+pub(super) async fn move_appt(
+    change: &mut Change,
+    a: &Appt,
+    new_start: i64,
+    status: AppointmentStatus,
+    by: Actor,
+) -> AppResult<()> {
+    let new_end = new_start + (a.ends_at - a.starts_at);
+    booking::check_new_times(new_start, new_end, change.now).map_err(AppError::Validation)?;
+    change.lock_provider(a.host).await?;
+    if let Some(c) =
+        find_conflict(change.tx_mut(), a.host, new_start, new_end, &[a.id], a.tz).await?
+    {
+        return Err(AppError::conflict(format!(
+            "That time is no longer free: the provider is booked then ({c})."
+        )));
+    }
+    let updated = sqlx::query(
+        "UPDATE appointment SET starts_at = $1, ends_at = $2, status = $3, updated_at = $4, \
+         version = version + 1 WHERE id = $5 AND version = $6",
+    )
+    .bind(new_start)
+    .bind(new_end)
+    .bind(status.as_str())
+    .bind(change.now)
+    .bind(a.id)
+    .bind(a.version)
+    .execute(change.conn())
+    .await
+    .map_err(|e| {
+        if e.to_string().contains("appointment_no_double_booking") {
+            AppError::conflict("That time is no longer free: the provider is booked then.")
+        } else {
+            db_error(e)
+        }
+    })?;
+    if updated.rows_affected() == 0 {
+        return Err(AppError::conflict(
+            "This appointment was just changed by someone else. Reload and try again.",
+        ));
+    }
+    sqlx::query("UPDATE participant SET status = 'needs-action' WHERE appointment_id = $1")
+        .bind(a.id)
+        .execute(change.conn())
+        .await
+        .map_err(db_error)?;
+    change
+        .audit(Audit {
+            actor_id: Some(by.user_id),
+            on_behalf_of_id: by.on_behalf_of,
+            clinic_id: Some(a.clinic_id),
+            action: "appointment.reschedule",
+            entity: "appointment",
+            entity_id: a.id,
+            before: Some(
+                json!({ "starts_at": a.starts_at, "ends_at": a.ends_at, "status": a.status.as_str() }),
+            ),
+            after: Some(
+                json!({ "starts_at": new_start, "ends_at": new_end, "status": status.as_str() }),
+            ),
+        })
+        .await?;
+    let users = audience(change, a).await?;
+    change
+        .emit(LiveEvent {
+            topic: topic::APPOINTMENT.into(),
+            action: if status == AppointmentStatus::Pending {
+                "proposed"
+            } else {
+                "rescheduled"
+            }
+            .into(),
+            entity_id: a.id,
+            version: a.version + 1,
+            clinic_id: Some(a.clinic_id),
+            user_ids: users,
+            at_us: 0,
+        })
+        .await
+}
+
+/// How a cancellation is recorded.
+pub(super) struct Cancellation<'a> {
+    /// FHIR cancellation-reason code.
+    pub code: &'a str,
+    pub text: &'a str,
+    pub message: &'a str,
+    /// The late-cancellation fee recorded (0: not late).
+    pub late_fee_cents: Option<i64>,
+}
+
+/// Cancels one appointment (unless someone just did).
+pub(super) async fn cancel_appt(
+    change: &mut Change,
+    a: &Appt,
+    c: Cancellation<'_>,
+    by: Actor,
+) -> AppResult<()> {
+    let updated = sqlx::query(
+        "UPDATE appointment SET status = 'cancelled', cancel_reason_code = $1, cancel_text = $2, \
+         cancel_message = $3, cancelled_by = $4, cancelled_on_behalf_of = $5, cancelled_at = $6, \
+         cancel_late = $7, cancel_fee_cents = $8, updated_at = $6, version = version + 1 \
+         WHERE id = $9 AND status <> 'cancelled'",
+    )
+    .bind(c.code)
+    .bind(c.text)
+    .bind(c.message)
+    .bind(by.user_id)
+    .bind(by.on_behalf_of)
+    .bind(change.now)
+    .bind(i64::from(c.late_fee_cents.is_some()))
+    .bind(c.late_fee_cents.unwrap_or(0))
+    .bind(a.id)
+    .execute(change.conn())
+    .await
+    .map_err(db_error)?;
+    if updated.rows_affected() == 0 {
+        return Err(AppError::conflict("This appointment was just cancelled."));
+    }
+    change
+        .audit(Audit {
+            actor_id: Some(by.user_id),
+            on_behalf_of_id: by.on_behalf_of,
+            clinic_id: Some(a.clinic_id),
+            action: "appointment.cancel",
+            entity: "appointment",
+            entity_id: a.id,
+            before: Some(json!({ "status": a.status.as_str(), "version": a.version })),
+            after: Some(
+                json!({ "status": "cancelled", "reason": c.code, "note": c.text,
+                "late_fee_cents": c.late_fee_cents }),
+            ),
+        })
+        .await?;
+    let users = audience(change, a).await?;
+    change
+        .emit(LiveEvent {
+            topic: topic::APPOINTMENT.into(),
+            action: "cancelled".into(),
+            entity_id: a.id,
+            version: a.version + 1,
+            clinic_id: Some(a.clinic_id),
+            user_ids: users,
+            at_us: 0,
+        })
+        .await
+}
+
+/// The requests a user answers: all of a clinic's for its admins and
+/// schedulers; a provider's own appointments' for a provider. `$1` is the
+/// user's id; the request table is `r`, the appointment `a`.
+const ANSWERABLE: &str = "(r.clinic_id IN (SELECT clinic_id FROM membership WHERE user_id = $1 \
+     AND role IN ('admin', 'scheduler')) OR (a.host_provider_id = $1 AND r.clinic_id IN \
+     (SELECT clinic_id FROM membership WHERE user_id = $1 AND role = 'provider')))";
+
+/// The Appointment Requests queue: pending reschedule and cancellation
+/// requests the caller may answer, oldest first.
+pub async fn queue(state: &AppState, me: &Me) -> AppResult<ChangeQueue> {
+    if !me.is_staff() {
+        return Err(AppError::forbidden(
+            "Only clinic staff see Appointment Requests.",
+        ));
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT r.id, r.kind, c.name, p.name, COALESCE(s.name, ''), h.name, a.starts_at, a.ends_at, \
+         r.requested_times, r.within_policy_window, c.late_cancel_fee_cents, r.note, r.created_at, c.time_zone \
+         FROM request r JOIN appointment a ON a.id = r.appointment_id JOIN clinic c ON c.id = r.clinic_id \
+         JOIN app_user p ON p.id = r.requester_id JOIN app_user h ON h.id = a.host_provider_id \
+         LEFT JOIN service s ON s.id = a.service_id \
+         WHERE r.status = 'pending' AND r.kind IN ('cancel', 'reschedule') AND {ANSWERABLE} \
+         ORDER BY r.created_at, r.id LIMIT 500"
+    ))
+    .bind(me.user_id)
+    .fetch_all(&state.db.pool)
+    .await
+    .map_err(db_error)?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let kind = RequestKind::parse(&r.get::<String, _>(1)).unwrap_or(RequestKind::Cancel);
+            let tz = zones::parse(&r.get::<String, _>(13));
+            let (starts, ends): (i64, i64) = (r.get(6), r.get(7));
+            let span = |s: i64| {
+                format!(
+                    "{}–{}",
+                    zones::fmt_local(s, tz),
+                    zones::fmt_time(s + (ends - starts), tz)
+                )
+            };
+            let requested: Option<i64> = serde_json::from_str::<Vec<i64>>(&r.get::<String, _>(8))
+                .unwrap_or_default()
+                .first()
+                .copied();
+            let within = r.get::<i64, _>(9) == 1;
+            let fee: i64 = r.get(10);
+            ChangeRequestRow {
+                id: r.get(0),
+                kind,
+                clinic_name: r.get(2),
+                patient: r.get(3),
+                service: r.get(4),
+                provider: r.get(5),
+                original: span(starts),
+                requested: requested.map(span),
+                within_window: within,
+                fee: (within && kind == RequestKind::Cancel && fee > 0).then(|| money(fee)),
+                note: r.get(11),
+                created_at: r.get(12),
+                default_start: zones::local_input(requested.unwrap_or(starts), tz),
+                time_zone: tz.name().to_string(),
+            }
+        })
+        .collect();
+    Ok(ChangeQueue {
+        rows,
+        server_now: state.clock.now().timestamp(),
+    })
+}
+
+/// An answer to a change request, as the staff dialog submits it.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub request_id: i64,
+    pub answer: ChangeAnswer,
+    pub reason: String,
+    pub message: String,
+    /// The new local start for Propose Changes and Update Appointment.
+    pub start_local: Option<NaiveDateTime>,
+}
+
+/// Answers a pending change request; the appointment changes accordingly
+/// in the same transaction.
+pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
+    let (reason, message) =
+        check_response(&reply.reason, &reply.message).map_err(AppError::Validation)?;
+    let mut change = Change::begin(state).await?;
+    let now = change.now;
+    let r = sqlx::query(
+        "SELECT clinic_id, kind, status, appointment_id, requested_times, within_policy_window \
+         FROM request WHERE id = $1 AND kind IN ('cancel', 'reschedule')",
+    )
+    .bind(reply.request_id)
+    .fetch_optional(change.conn())
+    .await
+    .map_err(db_error)?;
+    let missing = || AppError::not_found("That request does not exist.");
+    let r = r.ok_or_else(missing)?;
+    let clinic_id: i64 = r.get(0);
+    if !authz::roles_in(me, clinic_id).any(crate::domain::role::Role::is_staff) {
+        return Err(missing());
+    }
+    let kind = RequestKind::parse(&r.get::<String, _>(1)).unwrap_or(RequestKind::Cancel);
+    let appointment_id: i64 = r.get(3);
+    let requested: Option<i64> = serde_json::from_str::<Vec<i64>>(&r.get::<String, _>(4))
+        .unwrap_or_default()
+        .first()
+        .copied();
+    let within = r.get::<i64, _>(5) == 1;
+    let a = load_appt(change.tx_mut(), appointment_id)
+        .await?
+        .ok_or_else(missing)?;
+    let on_behalf_of = authz::act_for_provider(me, clinic_id, a.host)?;
+    let by = Actor {
+        user_id: me.user_id,
+        on_behalf_of,
+    };
+    if r.get::<String, _>(2) != "pending" {
+        return Err(AppError::conflict(
+            "This request has already been answered.",
+        ));
+    }
+    if a.status == AppointmentStatus::Cancelled && reply.answer != ChangeAnswer::Deny {
+        return Err(AppError::validation(
+            "This appointment is already cancelled. Deny the request to close it.",
+        ));
+    }
+    if a.starts_at <= now && reply.answer != ChangeAnswer::Deny {
+        return Err(AppError::validation(
+            "This appointment has already started, so it can no longer be changed. Deny the request to close it.",
+        ));
+    }
+    let new_start = match (reply.answer.needs_time(), reply.start_local) {
+        (false, _) => None,
+        (true, None) => {
+            return Err(AppError::validation("Enter the new date and time."));
+        }
+        (true, Some(local)) => Some(
+            resolve_local(&a.tz, local)
+                .ok_or_else(|| {
+                    AppError::validation("That time does not exist in the clinic's time zone.")
+                })?
+                .timestamp(),
+        ),
+    };
+
+    // Claim the request first: a second answer finds it answered.
+    let status = reply.answer.request_status(kind);
+    let claimed = sqlx::query(
+        "UPDATE request SET status = $1, outcome = $2, response = $3, response_message = $4, \
+         responder_id = $5, responded_at = $6, original_start = $7, version = version + 1 \
+         WHERE id = $8 AND status = 'pending'",
+    )
+    .bind(status.as_str())
+    .bind(reply.answer.as_str())
+    .bind(&reason)
+    .bind(&message)
+    .bind(me.user_id)
+    .bind(now)
+    .bind(a.starts_at)
+    .bind(reply.request_id)
+    .execute(change.conn())
+    .await
+    .map_err(db_error)?;
+    if claimed.rows_affected() == 0 {
+        return Err(AppError::conflict(
+            "This request was just answered by someone else.",
+        ));
+    }
+
+    let fee = if within && kind == RequestKind::Cancel {
+        let cents: i64 =
+            sqlx::query_scalar("SELECT late_cancel_fee_cents FROM clinic WHERE id = $1")
+                .bind(clinic_id)
+                .fetch_one(change.conn())
+                .await
+                .map_err(db_error)?;
+        Some(cents)
+    } else {
+        None
+    };
+    match (reply.answer, kind) {
+        (ChangeAnswer::Deny, _) => {}
+        (ChangeAnswer::Approve, RequestKind::Cancel) => {
+            let c = Cancellation {
+                code: "pat",
+                text: &reason,
+                message: &message,
+                late_fee_cents: fee,
+            };
+            cancel_appt(&mut change, &a, c, by).await?;
+        }
+        (ChangeAnswer::Approve, _) => {
+            let to = requested.ok_or_else(|| {
+                AppError::validation("This request names no new time. Use Propose Changes instead.")
+            })?;
+            move_appt(&mut change, &a, to, AppointmentStatus::Booked, by).await?;
+        }
+        (ChangeAnswer::Cancel, _) => {
+            let c = Cancellation {
+                code: if kind == RequestKind::Cancel {
+                    "pat"
+                } else {
+                    "other"
+                },
+                text: &reason,
+                message: &message,
+                late_fee_cents: None,
+            };
+            cancel_appt(&mut change, &a, c, by).await?;
+        }
+        (ChangeAnswer::Propose, _) => {
+            let to = new_start.unwrap_or(a.starts_at);
+            move_appt(&mut change, &a, to, AppointmentStatus::Pending, by).await?;
+        }
+        (ChangeAnswer::Update, _) => {
+            let to = new_start.unwrap_or(a.starts_at);
+            move_appt(&mut change, &a, to, AppointmentStatus::Booked, by).await?;
+        }
+    }
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: on_behalf_of,
+            clinic_id: Some(clinic_id),
+            action: "request.answer",
+            entity: "request",
+            entity_id: reply.request_id,
+            before: Some(json!({ "status": "pending" })),
+            after: Some(
+                json!({ "status": status.as_str(), "outcome": reply.answer.as_str(),
+                "reason": reason, "new_start": new_start }),
+            ),
+        })
+        .await?;
+    change
+        .emit(LiveEvent {
+            topic: topic::REQUEST.into(),
+            action: "answered".into(),
+            entity_id: reply.request_id,
+            version: 2,
+            clinic_id: Some(clinic_id),
+            user_ids: vec![a.patient, a.host],
+            at_us: 0,
+        })
+        .await?;
+    change.commit().await
+}
