@@ -50,3 +50,87 @@ export async function requestNow(page: Page, service: string, note: string) {
   await page.getByRole("button", { name: "Send request" }).click();
   await expect(page.getByRole("status")).toContainText("sent");
 }
+
+/** A local date in the clinic's zone (Northside: New York), days from today. */
+export function nyDate(daysAhead: number): string {
+  return new Date(Date.now() + daysAhead * 86_400_000).toLocaleDateString("en-CA", {
+    timeZone: "America/New_York",
+  });
+}
+
+/** An instant as New York date ("2026-11-30") and time ("16:00"). */
+export function nyParts(at: Date): { date: string; time: string } {
+  const date = at.toLocaleDateString("en-CA", { timeZone: "America/New_York" });
+  const time = at.toLocaleTimeString("en-GB", {
+    timeZone: "America/New_York",
+    hour: "2-digit",
+    minute: "2-digit",
+    hour12: false,
+  });
+  return { date, time };
+}
+
+export type NewAppt = {
+  host: string;
+  patient: string;
+  date: string;
+  start: string;
+  invite?: string;
+  weeklyCount?: number;
+};
+
+/** Creates an appointment through the New appointment dialog (Schedule). */
+export async function createAppointment(page: Page, a: NewAppt) {
+  await fillNewAppointment(page, a);
+  await expect(page.getByRole("dialog", { name: "New appointment" })).toHaveCount(0);
+}
+
+async function fillNewAppointment(page: Page, a: NewAppt) {
+  await page.getByRole("button", { name: "New appointment" }).click();
+  const dialog = page.getByRole("dialog", { name: "New appointment" });
+  await dialog.getByLabel("Host provider").selectOption({ label: a.host });
+  await dialog.getByLabel("Patient").selectOption({ label: a.patient });
+  await dialog.getByLabel("Appointment type").selectOption({ label: "Video consultation (30 min)" });
+  await dialog.getByLabel("Date").fill(a.date);
+  await dialog.getByLabel("Start").fill(a.start);
+  if (a.invite) await dialog.getByRole("checkbox", { name: a.invite }).check();
+  if (a.weeklyCount) {
+    await dialog.getByLabel("Repeats weekly").check();
+    await dialog.getByLabel("Meetings").fill(String(a.weeklyCount));
+  }
+  await dialog.getByRole("button", { name: "Create appointment" }).click();
+}
+
+/**
+ * Books a 30-minute Video consultation with `host` for `patient` as the
+ * scheduler, at `from` or, when the host is already booked then (the e2e
+ * database is shared by every spec), the next free hour. Returns the New
+ * York date and time it was booked at.
+ */
+export async function bookAppointment(
+  page: Page,
+  host: string,
+  patient: string,
+  from: Date,
+): Promise<{ date: string; time: string }> {
+  for (let i = 0; i < 8; i++) {
+    const at = nyParts(new Date(from.getTime() + i * 3_600_000));
+    await page.goto(`/schedule?date=${at.date}`);
+    await waitLive(page);
+    await fillNewAppointment(page, { host, patient, date: at.date, start: at.time });
+    const dialog = page.getByRole("dialog", { name: "New appointment" });
+    const refused = dialog.getByRole("alert").filter({ hasText: "already booked" });
+    await expect(async () => {
+      expect((await dialog.count()) === 0 || (await refused.count()) === 1).toBe(true);
+    }).toPass();
+    if ((await dialog.count()) === 0) return at;
+  }
+  throw new Error(`${host} has no free hour from ${from.toISOString()}`);
+}
+
+/** An instant `hours` from now, on the hour. */
+export function hoursFromNow(hours: number): Date {
+  const t = new Date(Date.now() + hours * 3_600_000);
+  t.setUTCMinutes(0, 0, 0);
+  return t;
+}

@@ -1,39 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { login, waitLive } from "./helpers";
-
-/** A local date in the clinic's zone (Northside: New York), days from today. */
-function nyDate(daysAhead: number): string {
-  return new Date(Date.now() + daysAhead * 86_400_000).toLocaleDateString("en-CA", {
-    timeZone: "America/New_York",
-  });
-}
-
-type NewAppt = {
-  host: string;
-  patient: string;
-  date: string;
-  start: string;
-  invite?: string;
-  weeklyCount?: number;
-};
-
-/** Creates an appointment through the New appointment dialog. */
-async function createAppointment(page: Page, a: NewAppt) {
-  await page.getByRole("button", { name: "New appointment" }).click();
-  const dialog = page.getByRole("dialog", { name: "New appointment" });
-  await dialog.getByLabel("Host provider").selectOption({ label: a.host });
-  await dialog.getByLabel("Patient").selectOption({ label: a.patient });
-  await dialog.getByLabel("Appointment type").selectOption({ label: "Video consultation (30 min)" });
-  await dialog.getByLabel("Date").fill(a.date);
-  await dialog.getByLabel("Start").fill(a.start);
-  if (a.invite) await dialog.getByRole("checkbox", { name: a.invite }).check();
-  if (a.weeklyCount) {
-    await dialog.getByLabel("Repeats weekly").check();
-    await dialog.getByLabel("Meetings").fill(String(a.weeklyCount));
-  }
-  await dialog.getByRole("button", { name: "Create appointment" }).click();
-  await expect(dialog).toHaveCount(0);
-}
+import { createAppointment, login, nyDate, waitLive } from "./helpers";
 
 function gridItem(page: Page, text: string, host: string) {
   return page.getByRole("listitem").filter({ hasText: text }).filter({ hasText: host });

@@ -308,6 +308,7 @@ fn GridItem(item: ScheduleItem, first_hour: u32, hours: u32, actions: Actions) -
                 // Tags first, so a short block still shows them.
                 <span class="appt-line">
                     {item.invitation.as_deref().map(|s| view! { <span class="appt-tag">{if s == "declined" { "Declined" } else { "Invited" }}</span> })}
+                    {matches!(b.status.as_str(), "pending" | "proposed").then(|| view! { <span class="appt-tag">"Tentative"</span> })}
                     {item.overlap_warning.is_some().then(|| view! { <span class="appt-tag warn" title=item.overlap_warning.clone().unwrap_or_default()>"Overlap"</span> })}
                     <span class="appt-time">{time}</span>
                     " "
