@@ -917,3 +917,110 @@ async fn staff_create_and_reschedule_over_http_with_clear_errors() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(web::json(resp).await["time_zone"], "America/New_York");
 }
+
+#[tokio::test]
+async fn change_requests_refuse_bad_input_over_http_with_4xx_and_change_nothing() {
+    let (t, router) = app().await;
+    let req: i64 = t
+        .id("SELECT id FROM request WHERE kind = 'reschedule' AND status = 'pending'")
+        .await;
+    let appt: i64 = t
+        .id(&format!(
+            "SELECT appointment_id FROM request WHERE id = {req}"
+        ))
+        .await;
+    let sched = t.session("scheduler@northside.test").await.0;
+    let ben = t.session("ben@patients.test").await.0;
+    let id = req.to_string();
+    let cases = [
+        // (who, path, body, status)
+        (
+            &sched,
+            "/api/answer_change_request",
+            form(&[("request_id", &id), ("answer", "counter"), ("reason", "x")]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            &sched,
+            "/api/answer_change_request",
+            form(&[("request_id", &id), ("answer", "approve"), ("reason", " ")]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            &sched,
+            "/api/answer_change_request",
+            form(&[
+                ("request_id", &id),
+                ("answer", "propose"),
+                ("reason", "x"),
+                ("start", "tomorrow"),
+            ]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            &sched,
+            "/api/answer_change_request",
+            form(&[
+                ("request_id", "999999"),
+                ("answer", "deny"),
+                ("reason", "x"),
+            ]),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &ben,
+            "/api/answer_change_request",
+            form(&[("request_id", &id), ("answer", "deny"), ("reason", "x")]),
+            StatusCode::NOT_FOUND,
+        ),
+        // Ben acting on Ann's appointment (swapped ids).
+        (
+            &ben,
+            "/api/cancel_my_appointment",
+            form(&[("appointment_id", &appt.to_string())]),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &ben,
+            "/api/reschedule_my_appointment",
+            form(&[("appointment_id", &appt.to_string()), ("start", "1")]),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &ben,
+            "/api/answer_proposal",
+            form(&[("appointment_id", &appt.to_string()), ("answer", "approve")]),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &ben,
+            "/api/answer_proposal",
+            form(&[("appointment_id", &appt.to_string()), ("answer", "maybe")]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            &ben,
+            "/api/change_requests",
+            String::new(),
+            StatusCode::FORBIDDEN,
+        ),
+    ];
+    for (who, path, body, status) in cases {
+        let resp = send(&router, post(path, &body, Some(who))).await;
+        assert_eq!(resp.status(), status, "{path} {body}");
+    }
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM request WHERE id = {req} AND status = 'pending'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {appt} AND status = 'booked'"
+        ))
+        .await,
+        1
+    );
+}

@@ -204,9 +204,10 @@ fn MyAppointments() -> impl IntoView {
             open.set(None);
         }
     });
-    Effect::new(move |_| match changes.proposal.value().get() {
-        Some(Ok(())) => banner.set(Some("Thank you. The clinic has your answer.".into())),
-        _ => {}
+    Effect::new(move |_| {
+        if let Some(Ok(())) = changes.proposal.value().get() {
+            banner.set(Some("Thank you. The clinic has your answer.".into()));
+        }
     });
     view! {
         <section class="card">
