@@ -42,7 +42,7 @@ pub struct Created {
 }
 
 /// Maps the database's own double-booking guard to a readable conflict.
-fn conflict_or_db(e: sqlx::Error) -> AppError {
+pub(super) fn conflict_or_db(e: sqlx::Error) -> AppError {
     let msg = e.to_string();
     if msg.contains("appointment_no_double_booking") {
         AppError::conflict("That time overlaps another appointment of this provider.")

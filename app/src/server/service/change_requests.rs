@@ -11,7 +11,8 @@
 use super::super::db::{db_error, Tx};
 use super::super::state::AppState;
 use super::super::zones;
-use super::appointments::find_conflict;
+use super::appointments::{conflict_or_db, find_conflict};
+use super::requests::parse_times;
 use super::{authz, Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking;
@@ -112,13 +113,7 @@ pub(super) async fn move_appt(
     .bind(a.version)
     .execute(change.conn())
     .await
-    .map_err(|e| {
-        if e.to_string().contains("appointment_no_double_booking") {
-            AppError::conflict("That time is no longer free: the provider is booked then.")
-        } else {
-            db_error(e)
-        }
-    })?;
+    .map_err(conflict_or_db)?;
     if updated.rows_affected() == 0 {
         return Err(AppError::conflict(
             "This appointment was just changed by someone else. Reload and try again.",
@@ -272,10 +267,7 @@ pub async fn queue(state: &AppState, me: &Me) -> AppResult<ChangeQueue> {
                     zones::fmt_time(s + (ends - starts), tz)
                 )
             };
-            let requested: Option<i64> = serde_json::from_str::<Vec<i64>>(&r.get::<String, _>(8))
-                .unwrap_or_default()
-                .first()
-                .copied();
+            let requested: Option<i64> = parse_times(&r.get::<String, _>(8)).first().copied();
             let within = r.get::<i64, _>(9) == 1;
             let fee: i64 = r.get(10);
             ChangeRequestRow {
@@ -336,10 +328,7 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
     }
     let kind = RequestKind::parse(&r.get::<String, _>(1)).unwrap_or(RequestKind::Cancel);
     let appointment_id: i64 = r.get(3);
-    let requested: Option<i64> = serde_json::from_str::<Vec<i64>>(&r.get::<String, _>(4))
-        .unwrap_or_default()
-        .first()
-        .copied();
+    let requested: Option<i64> = parse_times(&r.get::<String, _>(4)).first().copied();
     let within = r.get::<i64, _>(5) == 1;
     let a = load_appt(change.tx_mut(), appointment_id)
         .await?

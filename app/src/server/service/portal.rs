@@ -8,7 +8,7 @@ use super::availability::{load_calendars, BOOKING_DAYS};
 use super::change_requests::{
     audience, cancel_appt, load_appt, move_appt, Actor, Appt, Cancellation,
 };
-use super::requests::slot_days;
+use super::requests::{parse_times, slot_days};
 use super::{Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking::{self, CancelReason};
@@ -121,8 +121,7 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
                 };
                 match req_kind {
                     Some(RequestKind::Reschedule) => {
-                        let to = serde_json::from_str::<Vec<i64>>(&q.get::<String, _>(7))
-                            .unwrap_or_default()
+                        let to = parse_times(&q.get::<String, _>(7))
                             .first()
                             .map(|t| zones::fmt_local(*t, tz))
                             .unwrap_or_default();

@@ -51,7 +51,7 @@ fn day_label(ts: i64, tz: chrono_tz::Tz) -> String {
         .unwrap_or_default()
 }
 
-fn parse_times(text: &str) -> Vec<i64> {
+pub(super) fn parse_times(text: &str) -> Vec<i64> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
