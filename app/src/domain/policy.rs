@@ -205,4 +205,40 @@ mod tests {
         .validate()
         .is_err());
     }
+
+    proptest::proptest! {
+        /// For any window, approval setting and moment: the decision is
+        /// "inside the window" exactly when fewer than the window's real
+        /// seconds remain, whatever the zone's clock does in between.
+        #[test]
+        fn inside_the_window_exactly_when_less_than_the_window_remains(
+            window_hours in 0i64..=168,
+            needs_approval: bool,
+            start_offset in 0i64..(400 * DAY),
+            before in 1i64..(10 * DAY),
+        ) {
+            let p = Policy {
+                cancel_window_minutes: window_hours * 60,
+                reschedule_window_minutes: window_hours * 60,
+                needs_approval,
+                late_cancel_fee_cents: 700,
+            };
+            // Starts spread over 2026 and 2027, through New York's DST changes.
+            let start = at(&New_York, 2026, 1, 1, 0) + start_offset;
+            let now = start - before;
+            let d = p.decide(PatientChange::Cancel, start, now).unwrap();
+            let late = before < window_hours * 3600;
+            proptest::prop_assert_eq!(
+                d,
+                if late {
+                    Decision::InsideWindow { fee_cents: 700 }
+                } else if needs_approval {
+                    Decision::NeedsApproval
+                } else {
+                    Decision::Direct
+                }
+            );
+            proptest::prop_assert!(p.decide(PatientChange::Cancel, start, start).is_err());
+        }
+    }
 }
