@@ -563,6 +563,10 @@ async fn the_bookings_list_filters_and_respects_clinics(b: Backend) {
         .await
         .unwrap();
     assert!(mine.total > 0 && mine.total < upcoming.total);
+    assert!(mine
+        .rows
+        .iter()
+        .all(|r| r.host_id == c.lee || r.participants.iter().any(|p| p.provider_id == c.lee)));
 
     assert!(matches!(
         list(&c.t.state, &ann, q(BookingStatusFilter::Upcoming, "")).await,

@@ -75,13 +75,34 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
     };
     // Admins and schedulers see their clinics' bookings; providers see the
     // ones they host or are invited to. Clinic ids are integers from the
-    // session, so inlining them is safe.
+    // session, so inlining them is safe. The host/invitation test is only
+    // written for clinics where the caller is not a delegate: an `OR` the
+    // query doesn't need keeps PostgreSQL off the covering index (it
+    // measured 15 ms instead of 6 for a broad name search).
     let viewing = booking_rows::Viewing::new(me, now);
-    let delegate_clinics = id_list(&viewing.delegates);
-    let visible = format!(
-        "(a.clinic_id IN ({delegate_clinics}) OR a.host_provider_id = $1 \
-         OR EXISTS (SELECT 1 FROM participant x WHERE x.appointment_id = a.id AND x.provider_id = $1))"
-    );
+    let mut provider_clinics: Vec<i64> = staff
+        .iter()
+        .map(|s| s.0)
+        .filter(|c| !viewing.delegates.contains(c))
+        .collect();
+    provider_clinics.sort_unstable();
+    provider_clinics.dedup();
+    let mut scopes = Vec::new();
+    if !viewing.delegates.is_empty() {
+        // The unary `+` keeps SQLite from choosing the clinic index over
+        // the patient one for a name search (it has no statistics).
+        scopes.push(format!("+a.clinic_id IN ({})", id_list(&viewing.delegates)));
+    }
+    if !provider_clinics.is_empty() {
+        scopes.push(format!(
+            "(a.clinic_id IN ({}) AND (a.host_provider_id = $1 \
+             OR EXISTS (SELECT 1 FROM participant x WHERE x.appointment_id = a.id AND x.provider_id = $1)))",
+            id_list(&provider_clinics)
+        ));
+    }
+    // `$1` is bound either way; `$1 = $1` keeps it referenced when only
+    // delegate clinics are in scope (PostgreSQL needs every parameter used).
+    let visible = format!("({}) AND $1 = $1", scopes.join(" OR "));
     // The name search picks the matching patients first (a small table), so
     // the patient index finds their appointments; a constant `OR` here would
     // stop the planner from using it.
