@@ -261,6 +261,10 @@ pub struct ClinicSettings {
     pub services: Vec<ServiceRow>,
     pub questions: Vec<crate::domain::form::Question>,
     pub policy: crate::domain::policy::Policy,
+    pub pms_connector: crate::domain::pms::PmsConnector,
+    pub pms_url: String,
+    /// Whether a signing secret is set (the secret itself is never sent back).
+    pub pms_secret_set: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -476,6 +480,11 @@ pub struct BookingRow {
     pub start_date: String,
     pub start_time: String,
     pub minutes: i64,
+    /// The appointment's PMS sync state: "none", "pending", "synced" or "failed".
+    pub pms_sync: String,
+    /// The clinic's PMS connector lacks automatic cancellation: the cancel
+    /// dialog says "Manual update required".
+    pub pms_manual_cancel: bool,
 }
 
 /// An invited provider and their answer.
@@ -624,4 +633,70 @@ pub struct AppointmentForm {
     pub ends: String,
     pub count: u32,
     pub until: String,
+}
+
+/// Account > Notifications for one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationSettings {
+    pub user_id: i64,
+    pub name: String,
+    pub email: String,
+    pub mobile: String,
+    pub rows: Vec<NotificationRow>,
+    /// The people a clinic admin may pick (themselves first); empty for
+    /// everyone else.
+    pub choices: Vec<(i64, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationRow {
+    /// The event's code (`NotifyEvent::as_str`).
+    pub event: String,
+    pub label: String,
+    pub email: bool,
+    pub sms: bool,
+}
+
+/// The admins' Outbox page for one clinic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxView {
+    pub clinic_id: i64,
+    pub clinics: Vec<(i64, String)>,
+    pub pending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub rows: Vec<OutboxEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub created: String,
+    pub channel: String,
+    pub event: String,
+    pub recipient: String,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// smtp, http or mailbox (once sent).
+    pub transport: String,
+    pub sent: Option<String>,
+    pub next_attempt: Option<String>,
+}
+
+/// A message kept in the dev mailbox, as the recipient would see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxMessage {
+    pub id: i64,
+    pub channel: String,
+    pub event: String,
+    pub to: String,
+    pub to_name: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The iCalendar attachment, if any.
+    pub attachment: Option<String>,
+    pub at: String,
 }

@@ -112,12 +112,13 @@ export async function bookAppointment(
   host: string,
   patient: string,
   from: Date,
+  invite?: string,
 ): Promise<{ date: string; time: string }> {
   for (let i = 0; i < 8; i++) {
     const at = nyParts(new Date(from.getTime() + i * 3_600_000));
     await page.goto(`/schedule?date=${at.date}`);
     await waitLive(page);
-    await fillNewAppointment(page, { host, patient, date: at.date, start: at.time });
+    await fillNewAppointment(page, { host, patient, date: at.date, start: at.time, invite });
     const dialog = page.getByRole("dialog", { name: "New appointment" });
     const refused = dialog.getByRole("alert").filter({ hasText: "already booked" });
     await expect(async () => {

@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/live", get(sse::live))
+        .route("/calendar/{file}", get(calendar_feed))
         .leptos_routes_with_context(&state, routes, ctx.clone(), page_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
@@ -54,6 +55,37 @@ pub fn router(state: AppState) -> Router {
         ))
         .with_state(state);
     telemetry::add_layers(router)
+}
+
+/// A provider's calendar feed: `/calendar/<token>.ics`. An unknown or
+/// revoked token is a plain 404 (nothing tells it apart from a typo).
+async fn calendar_feed(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let token = file.strip_suffix(".ics").unwrap_or("");
+    match app::server::service::calendar_feed::feed(&state, token).await {
+        Ok(Some(ics)) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "text/calendar; charset=utf-8",
+                ),
+                (axum::http::header::CACHE_CONTROL, "private, max-age=300"),
+            ],
+            ics,
+        )
+            .into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "No such calendar feed.").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e.message(), "calendar feed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The calendar feed is unavailable.",
+            )
+                .into_response()
+        }
+    }
 }
 
 /// Liveness and readiness: answers 200 only when the database answers.

@@ -37,6 +37,8 @@ async fn run() -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot load demo data: {}", e.message()))?;
     }
+    // Delivers queued email and SMS (or keeps them in the dev mailbox).
+    app::server::outbox::spawn(state.clone())?;
     let router = server::router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -158,3 +158,29 @@ pub async fn save_policy(
     })
     .await
 }
+
+/// Saves the PMS connector (`connector`: none, auto_cancel or
+/// manual_cancel). A blank `secret` keeps the one already set.
+#[server(prefix = "/api", endpoint = "save_pms")]
+pub async fn save_pms(
+    clinic_id: i64,
+    connector: String,
+    url: String,
+    secret: String,
+) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let connector = crate::domain::pms::PmsConnector::parse(&connector)
+            .ok_or_else(|| AppError::validation("Choose one of the PMS connector options."))?;
+        service::clinic_settings::save_pms(
+            &ctx::state()?,
+            &s.me,
+            clinic_id,
+            connector,
+            &url,
+            &secret,
+        )
+        .await
+    })
+    .await
+}

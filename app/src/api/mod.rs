@@ -8,6 +8,7 @@ use leptos::prelude::*;
 pub mod availability;
 pub mod changes;
 pub mod clinic_settings;
+pub mod notifications;
 pub mod requests;
 
 #[cfg(feature = "ssr")]

@@ -6,6 +6,8 @@ pub mod appointment;
 pub mod booking;
 pub mod form;
 pub mod live;
+pub mod notify;
+pub mod pms;
 pub mod policy;
 pub mod rate_limit;
 pub mod recurrence;

@@ -44,6 +44,9 @@ pub fn AccountPage() -> impl IntoView {
                                     .collect_view()}
                             </tbody>
                         </table>
+                        {me.is_staff().then(|| view! {
+                            <p><a href="/account/notifications">"Notification settings"</a>" — choose email and SMS per event."</p>
+                        })}
                     </section>
                 }
             }

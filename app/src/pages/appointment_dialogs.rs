@@ -83,6 +83,12 @@ pub fn CancelDialog(
                     <label for="cancel-message">"Message to the patient (optional)"</label>
                     <textarea id="cancel-message" rows="2" on:input=move |e| message.set(event_target_value(&e))></textarea>
                     <p class="alert warn">"This action cannot be undone."</p>
+                    {row.pms_manual_cancel.then(|| view! {
+                        <p class="alert warn manual-update" role="note">
+                            <strong>"Manual update required. "</strong>
+                            "This clinic's practice-management system does not take cancellations automatically: after cancelling here, cancel the appointment in the PMS as well."
+                        </p>
+                    })}
                 </div>
                 <div class="actions">
                     <button type="button" on:click=move |_| on_close()>"Keep the booking"</button>

@@ -196,6 +196,12 @@ fn BookingLine(
             <td data-label="Status">
                 <span class=status_class>{row.status_label.clone()}</span>
                 {row.cancel_reason.clone().map(|r| view! { <span class="muted">" " {r}</span> })}
+                {match row.pms_sync.as_str() {
+                    "pending" => Some(view! { <br /><span class="pill pending pms-sync">"PMS: sending"</span> }.into_any()),
+                    "synced" => Some(view! { <br /><span class="pill ok pms-sync">"PMS: synced"</span> }.into_any()),
+                    "failed" => Some(view! { <br /><span class="pill danger pms-sync" title="The PMS did not accept the last update. An admin can retry it from the Outbox.">"PMS sync failed"</span> }.into_any()),
+                    _ => None,
+                }}
             </td>
             <td>
                 // Controlled, so choosing an action closes the menu.

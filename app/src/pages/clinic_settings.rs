@@ -2,11 +2,12 @@
 
 use super::error_alert;
 use crate::api::clinic_settings::{
-    get_clinic_settings, AddQuestion, EditQuestion, SaveGroups, SavePolicy, SaveService,
+    get_clinic_settings, AddQuestion, EditQuestion, SaveGroups, SavePms, SavePolicy, SaveService,
     SetServiceActive,
 };
 use crate::domain::form::QuestionKind;
 use crate::domain::live::topic;
+use crate::domain::pms::PmsConnector;
 use crate::live::{successes, use_live_version};
 use crate::model::{money, ClinicSettings, ServiceRow};
 use crate::shell::{Guard, Need};
@@ -30,6 +31,7 @@ struct Actions {
     add_q: ServerAction<AddQuestion>,
     edit_q: ServerAction<EditQuestion>,
     policy: ServerAction<SavePolicy>,
+    pms: ServerAction<SavePms>,
 }
 
 #[component]
@@ -42,6 +44,7 @@ fn Settings() -> impl IntoView {
         add_q: ServerAction::new(),
         edit_q: ServerAction::new(),
         policy: ServerAction::new(),
+        pms: ServerAction::new(),
     };
     let version = use_live_version(&[topic::AVAILABILITY]);
     let counts = [
@@ -51,6 +54,7 @@ fn Settings() -> impl IntoView {
         successes(a.add_q),
         successes(a.edit_q),
         successes(a.policy),
+        successes(a.pms),
     ];
     let saved = Memo::new(move |_| counts.iter().map(|c| c.get()).sum::<u64>());
     let data = Resource::new(
@@ -65,6 +69,8 @@ fn Settings() -> impl IntoView {
         {error_alert(a.add_q.value())}
         {error_alert(a.edit_q.value())}
         {error_alert(a.policy.value())}
+        {error_alert(a.pms.value())}
+        {move || a.pms.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Practice-management connection saved."</p> })}
         {move || a.policy.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Cancellation policy saved."</p> })}
         {move || a.groups.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Group names saved."</p> })}
         {move || a.service.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Service saved."</p> })}
@@ -174,6 +180,30 @@ fn Editor(s: ClinicSettings, clinic: RwSignal<i64>, a: Actions) -> impl IntoView
                 <label for="pol-fee">"Late-cancellation fee"</label>
                 <input id="pol-fee" name="fee" inputmode="decimal" placeholder="e.g. 25.00" value=fee />
                 <div class="actions"><button type="submit" class="primary-inline">"Save policy"</button></div>
+            </ActionForm>
+        </section>
+        <section class="card">
+            <h2>"Practice-management system"</h2>
+            <p class="muted">
+                "Appointments created, rescheduled and cancelled here are sent to the PMS as signed HTTP requests (HMAC-SHA256 of the timestamp and body in X-Slotwise-Signature), retried until it accepts them. Each booking shows its sync state."
+            </p>
+            <ActionForm action=a.pms attr:class="form service-form" attr:aria-label="Practice-management system">
+                <input type="hidden" name="clinic_id" value=cid.to_string() />
+                <fieldset>
+                    <legend>"Connection"</legend>
+                    {PmsConnector::ALL.into_iter().map(|c| view! {
+                        <label class="check">
+                            <input type="radio" name="connector" value=c.as_str() checked={s.pms_connector == c} />
+                            " " {c.label()}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+                <label for="pms-url">"PMS endpoint"</label>
+                <input id="pms-url" name="url" type="url" placeholder="https://pms.example.com/slotwise" value=s.pms_url.clone() />
+                <label for="pms-secret">"Signing secret"</label>
+                <input id="pms-secret" name="secret" type="password" autocomplete="new-password"
+                    placeholder=if s.pms_secret_set { "(set; leave blank to keep it)" } else { "at least 16 characters" } />
+                <div class="actions"><button type="submit" class="primary-inline">"Save connection"</button></div>
             </ActionForm>
         </section>
         <section class="card">

@@ -10,6 +10,7 @@ pub mod consultations;
 pub mod dispatch;
 pub mod errors;
 pub mod login;
+pub mod notifications;
 pub mod portal;
 pub mod schedule;
 pub mod staff;

@@ -23,6 +23,45 @@ pub struct Config {
     /// Seconds between SSE heartbeats.
     pub heartbeat_secs: u64,
     pub addr: Option<SocketAddr>,
+    /// Where email goes; None keeps it in the dev mailbox.
+    pub smtp: Option<Smtp>,
+    /// Where SMS goes; None keeps it in the dev mailbox.
+    pub sms: Option<Sms>,
+    /// The sender of every email (`Name <address>` or an address).
+    pub mail_from: String,
+    /// How often the outbox worker looks for due messages when nothing
+    /// wakes it (a commit with new messages wakes it at once).
+    pub outbox_poll_ms: u64,
+    /// Messages the worker delivers at once.
+    pub outbox_concurrency: usize,
+}
+
+/// An SMTP relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    /// `none` (plain, for a local relay), `starttls` or `tls` (implicit).
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    None,
+    StartTls,
+    Tls,
+}
+
+/// A Twilio-style SMS API: `POST {base_url}/Accounts/{account}/Messages.json`
+/// with form fields To, From, Body and basic auth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sms {
+    pub base_url: String,
+    pub account: String,
+    pub token: String,
+    pub from: String,
 }
 
 impl Default for Config {
@@ -39,6 +78,11 @@ impl Default for Config {
             db_max_connections: 8,
             heartbeat_secs: 15,
             addr: None,
+            smtp: None,
+            sms: None,
+            mail_from: "Slotwise <no-reply@slotwise.local>".into(),
+            outbox_poll_ms: 1000,
+            outbox_concurrency: 8,
         }
     }
 }
@@ -102,6 +146,46 @@ impl Config {
                 ),
                 None => None,
             },
+            smtp: match var("SLOTWISE_SMTP_HOST") {
+                None => None,
+                Some(host) => {
+                    let tls = match var("SLOTWISE_SMTP_TLS")
+                        .as_deref()
+                        .map(str::to_ascii_lowercase)
+                        .as_deref()
+                    {
+                        None | Some("starttls") => SmtpTls::StartTls,
+                        Some("tls") => SmtpTls::Tls,
+                        Some("none") => SmtpTls::None,
+                        Some(v) => {
+                            return Err(format!(
+                                "SLOTWISE_SMTP_TLS={v:?} should be none, starttls or tls"
+                            ))
+                        }
+                    };
+                    let default_port = match tls {
+                        SmtpTls::None => 25,
+                        SmtpTls::StartTls => 587,
+                        SmtpTls::Tls => 465,
+                    };
+                    Some(Smtp {
+                        host: host.trim().to_string(),
+                        port: parse("SLOTWISE_SMTP_PORT", default_port)?,
+                        tls,
+                        username: var("SLOTWISE_SMTP_USERNAME"),
+                        password: var("SLOTWISE_SMTP_PASSWORD"),
+                    })
+                }
+            },
+            sms: var("SLOTWISE_SMS_URL").map(|url| Sms {
+                base_url: url.trim_end_matches('/').to_string(),
+                account: var("SLOTWISE_SMS_ACCOUNT").unwrap_or_default(),
+                token: var("SLOTWISE_SMS_TOKEN").unwrap_or_default(),
+                from: var("SLOTWISE_SMS_FROM").unwrap_or_default(),
+            }),
+            mail_from: var("SLOTWISE_MAIL_FROM").unwrap_or(d.mail_from),
+            outbox_poll_ms: parse("SLOTWISE_OUTBOX_POLL_MS", d.outbox_poll_ms)?,
+            outbox_concurrency: parse("SLOTWISE_OUTBOX_CONCURRENCY", d.outbox_concurrency)?.max(1),
         })
     }
 

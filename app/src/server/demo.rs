@@ -719,6 +719,28 @@ impl Seeder<'_> {
             60,
         )
         .await?;
+        // Notification settings: every provider hears about everything by
+        // email; Dr. Lee also wants a text when a meeting is cancelled or a
+        // request arrives; the scheduler hears about incoming requests.
+        use crate::domain::notify::{Channel, NotifyEvent};
+        let mut prefs: Vec<(i64, NotifyEvent, Channel)> = Vec::new();
+        for p in [lee, patel, kim, nguyen] {
+            prefs.extend(NotifyEvent::ALL.map(|e| (p, e, Channel::Email)));
+        }
+        prefs.push((lee, NotifyEvent::AppointmentCancelled, Channel::Sms));
+        prefs.push((lee, NotifyEvent::RequestReceived, Channel::Sms));
+        prefs.push((sched, NotifyEvent::RequestReceived, Channel::Email));
+        prefs.push((sched, NotifyEvent::ChangeRequestReceived, Channel::Email));
+        for (user, event, channel) in prefs {
+            sqlx::query(
+                "INSERT INTO notification_preference (user_id, event, channel) VALUES ($1, $2, $3)",
+            )
+            .bind(user)
+            .bind(event.as_str())
+            .bind(channel.as_str())
+            .execute(&mut *self.conn)
+            .await?;
+        }
         Ok(())
     }
 }

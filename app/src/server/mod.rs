@@ -8,6 +8,8 @@ pub mod ctx;
 pub mod db;
 pub mod demo;
 pub mod events;
+pub mod notify;
+pub mod outbox;
 pub mod service;
 pub mod state;
 pub mod zones;

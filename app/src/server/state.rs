@@ -17,6 +17,8 @@ pub struct AppState {
     pub clock: SharedClock,
     pub config: Arc<Config>,
     pub login_limiter: Arc<Mutex<LoginLimiter>>,
+    /// Wakes the outbox worker when a commit queued messages.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Failed-login counters per account and per client address.
@@ -61,6 +63,7 @@ impl AppState {
             clock,
             config: Arc::new(config),
             login_limiter: Arc::new(Mutex::new(limiter)),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         })
     }
 

@@ -8,7 +8,7 @@ pub use auth::{use_auth, Auth, Guard, Need};
 use crate::live::{connect_while_logged_in, Live};
 use crate::pages::{
     account, availability, booking, bookings, clinic_settings, consultations, dispatch, errors,
-    login, portal, schedule, staff,
+    login, notifications, portal, schedule, staff,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -63,6 +63,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/book/:slug") view=booking::BookingPage />
                     <Route path=path!("/requests") view=staff::RequestsPage />
                     <Route path=path!("/account") view=account::AccountPage />
+                    <Route path=path!("/account/notifications") view=notifications::NotificationsPage />
+                    <Route path=path!("/outbox") view=notifications::OutboxPage />
+                    <Route path=path!("/mailbox") view=notifications::MailboxPage />
                 </Routes>
             </main>
         </Router>

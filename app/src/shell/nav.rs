@@ -52,6 +52,11 @@ fn SignedIn(me: Me) -> impl IntoView {
         .into_any()
     };
     let roles = me.roles_label();
+    let staff = me.is_staff();
+    let admin = me
+        .memberships
+        .iter()
+        .any(|m| m.role == crate::domain::role::Role::Admin);
     view! {
         <nav class="nav" aria-label="Main">
             {links}
@@ -74,6 +79,9 @@ fn SignedIn(me: Me) -> impl IntoView {
                     <span class="muted">{roles}</span>
                 </p>
                 <a href="/account">"Account"</a>
+                {staff.then(|| view! { <a href="/account/notifications">"Notifications"</a> })}
+                <a href="/mailbox">"Mailbox"</a>
+                {admin.then(|| view! { <a href="/outbox">"Outbox"</a> })}
                 <ActionForm action=auth.logout>
                     <button type="submit" class="link-button">"Log out"</button>
                 </ActionForm>

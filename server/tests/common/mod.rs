@@ -373,3 +373,4 @@ pub mod web {
         }
     }
 }
+pub mod smtp;

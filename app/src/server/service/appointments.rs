@@ -3,12 +3,15 @@
 //! under the provider's lock; the database constraint backs it up.
 
 use super::super::db::{db_error, id_list, Tx};
+use super::super::notify::{self, pms, About, Notice, Span};
 use super::super::state::AppState;
 use super::super::zones;
 use super::{authz, Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking::{self, CancelForm, NoShowKind};
 use crate::domain::live::{topic, LiveEvent};
+use crate::domain::notify::NotifyEvent;
+use crate::domain::pms::PmsAction;
 use crate::domain::recurrence::{resolve_local, Weekly};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
@@ -152,7 +155,7 @@ pub(super) struct Booked<'a> {
 pub(super) async fn insert_booked(change: &mut Change, b: Booked<'_>) -> AppResult<i64> {
     let (url, meeting, passcode) = meeting_details();
     let now = change.now;
-    sqlx::query_scalar(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO appointment (clinic_id, service_id, host_provider_id, patient_id, starts_at, ends_at, \
          status, video_url, meeting_id, passcode, location, series_id, original_start, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'booked', $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
@@ -172,7 +175,9 @@ pub(super) async fn insert_booked(change: &mut Change, b: Booked<'_>) -> AppResu
     .bind(now)
     .fetch_one(change.conn())
     .await
-    .map_err(conflict_or_db)
+    .map_err(conflict_or_db)?;
+    pms::sync(change, id, PmsAction::Created).await?;
+    Ok(id)
 }
 
 pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult<Created> {
@@ -340,6 +345,33 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
             .await?;
         ids.push(id);
     }
+    // One message for a whole series (its calendar entry repeats).
+    let span = match series_id {
+        Some(_) => Span::Series { count: ids.len() },
+        None => Span::One,
+    };
+    if let Some(first) = ids.first() {
+        notify::queue(
+            &mut change,
+            Notice::new(
+                NotifyEvent::AppointmentCreated,
+                About::Appointment { id: *first, span },
+                me.user_id,
+            ),
+        )
+        .await?;
+        if !invited.is_empty() {
+            notify::queue(
+                &mut change,
+                Notice::new(
+                    NotifyEvent::Invited,
+                    About::Appointment { id: *first, span },
+                    me.user_id,
+                ),
+            )
+            .await?;
+        }
+    }
     change.commit().await?;
     Ok(Created {
         ids,
@@ -479,6 +511,7 @@ pub async fn cancel(
             }
             continue;
         }
+        pms::sync(&mut change, *id, PmsAction::Cancelled).await?;
         change
             .audit(Audit {
                 actor_id: Some(me.user_id),
@@ -510,6 +543,23 @@ pub async fn cancel(
                 at_us: 0,
             })
             .await?;
+    }
+    // One message for the meetings cancelled together.
+    if let Some(first) = ids.first() {
+        let span = if ids.len() > 1 {
+            Span::FromHere { count: ids.len() }
+        } else {
+            Span::One
+        };
+        notify::queue(
+            &mut change,
+            Notice::new(
+                NotifyEvent::AppointmentCancelled,
+                About::Appointment { id: *first, span },
+                me.user_id,
+            ),
+        )
+        .await?;
     }
     change.commit().await?;
     Ok(ids)
@@ -562,6 +612,16 @@ pub async fn decline(state: &AppState, me: &Me, appointment_id: i64) -> AppResul
             at_us: 0,
         })
         .await?;
+    let mut notice = Notice::new(
+        NotifyEvent::InviteeDeclined,
+        About::Appointment {
+            id: appointment_id,
+            span: Span::One,
+        },
+        me.user_id,
+    );
+    notice.by = Some(me.user_id);
+    notify::queue(&mut change, notice).await?;
     change.commit().await
 }
 
@@ -593,6 +653,7 @@ pub async fn mark_noshow(
             "This appointment was just changed by someone else. Reload and try again.",
         ));
     }
+    pms::sync(&mut change, appointment_id, PmsAction::NoShow).await?;
     change
         .audit(Audit {
             actor_id: Some(me.user_id),
@@ -824,6 +885,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
             .execute(change.conn())
             .await
             .map_err(db_error)?;
+        pms::sync(&mut change, *id, PmsAction::Rescheduled).await?;
         change
             .audit(Audit {
                 actor_id: Some(me.user_id),
@@ -851,6 +913,32 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
             })
             .await?;
     }
+    let span = match (mv.scope, series_id) {
+        (RescheduleScope::ThisAndFuture, Some(series)) => {
+            // The moved meetings are a series of their own now (or the
+            // whole series moved): their times are its occurrences.
+            sqlx::query(&format!(
+                "UPDATE appointment SET original_start = starts_at WHERE series_id = $1 AND id IN ({})",
+                id_list(&ids)
+            ))
+            .bind(series)
+            .execute(change.conn())
+            .await
+            .map_err(db_error)?;
+            Span::Series { count: ids.len() }
+        }
+        _ => Span::One,
+    };
+    let mut notice = Notice::new(
+        NotifyEvent::AppointmentRescheduled,
+        About::Appointment {
+            id: mv.appointment_id,
+            span,
+        },
+        me.user_id,
+    );
+    notice.previous_start = Some(t.starts_at);
+    notify::queue(&mut change, notice).await?;
     change.commit().await?;
     Ok(Moved {
         ids,

@@ -19,7 +19,7 @@ pub const COLUMNS: &str =
     "a.id, c.name, c.time_zone, p.name, h.name, s.name, a.starts_at, a.ends_at, \
      a.status, a.series_id, a.noshow_kind, a.cancel_reason_code, a.host_provider_id, \
      (SELECT x.status FROM participant x WHERE x.appointment_id = a.id AND x.provider_id = $1), \
-     a.clinic_id, a.location, a.video_url, a.meeting_id, a.passcode";
+     a.clinic_id, a.location, a.video_url, a.meeting_id, a.passcode, a.pms_sync_state, c.pms_connector";
 
 /// The joins `COLUMNS` reads from.
 pub const FROM: &str = "FROM appointment a JOIN clinic c ON c.id = a.clinic_id \
@@ -76,6 +76,8 @@ pub struct Raw {
     pub video_url: String,
     pub meeting_id: String,
     pub passcode: String,
+    pub pms_sync_state: String,
+    pub pms_connector: String,
 }
 
 impl Raw {
@@ -100,6 +102,8 @@ impl Raw {
             video_url: r.get(16),
             meeting_id: r.get(17),
             passcode: r.get(18),
+            pms_sync_state: r.get(19),
+            pms_connector: r.get(20),
         }
     }
 }
@@ -171,6 +175,8 @@ pub fn map(r: Raw, v: &Viewing) -> BookingRow {
         start_time: format!("{:02}:{:02}", local.hour(), local.minute()),
         minutes: (end - start) / 60,
         time_zone: tz_name,
+        pms_sync: r.pms_sync_state,
+        pms_manual_cancel: r.pms_connector == "manual_cancel",
     }
 }
 

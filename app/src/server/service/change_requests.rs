@@ -9,6 +9,7 @@
 //! transaction, under the host's lock when it moves.
 
 use super::super::db::{db_error, Tx};
+use super::super::notify::{self, pms};
 use super::super::state::AppState;
 use super::super::zones;
 use super::appointments::{conflict_or_db, find_conflict};
@@ -17,6 +18,8 @@ use super::{authz, Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking;
 use crate::domain::live::{topic, LiveEvent};
+use crate::domain::notify::NotifyEvent;
+use crate::domain::pms::PmsAction;
 use crate::domain::recurrence::resolve_local;
 use crate::domain::request::{check_response, ChangeAnswer, RequestKind};
 use crate::error::{AppError, AppResult};
@@ -124,6 +127,7 @@ pub(super) async fn move_appt(
         .execute(change.conn())
         .await
         .map_err(db_error)?;
+    pms::sync(change, a.id, PmsAction::Rescheduled).await?;
     change
         .audit(Audit {
             actor_id: Some(by.user_id),
@@ -197,6 +201,7 @@ pub(super) async fn cancel_appt(
     if updated.rows_affected() == 0 {
         return Err(AppError::conflict("This appointment was just cancelled."));
     }
+    pms::sync(change, a.id, PmsAction::Cancelled).await?;
     change
         .audit(Audit {
             actor_id: Some(by.user_id),
@@ -402,6 +407,18 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
     } else {
         None
     };
+    // What the patient (and the host) hear: the change itself, or for a
+    // denial the answer to the request.
+    let (event, previous_start) = match (reply.answer, kind) {
+        (ChangeAnswer::Deny, _) => (NotifyEvent::RequestAnswered, None),
+        (ChangeAnswer::Approve, RequestKind::Cancel) | (ChangeAnswer::Cancel, _) => {
+            (NotifyEvent::AppointmentCancelled, None)
+        }
+        (ChangeAnswer::Propose, _) => (NotifyEvent::ProposalMade, Some(a.starts_at)),
+        (ChangeAnswer::Approve | ChangeAnswer::Update, _) => {
+            (NotifyEvent::AppointmentRescheduled, Some(a.starts_at))
+        }
+    };
     match (reply.answer, kind) {
         (ChangeAnswer::Deny, _) => {}
         (ChangeAnswer::Approve, RequestKind::Cancel) => {
@@ -467,5 +484,26 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
             at_us: 0,
         })
         .await?;
+    if event == NotifyEvent::RequestAnswered {
+        notify::request_event(
+            &mut change,
+            event,
+            reply.request_id,
+            me.user_id,
+            "denied",
+            &message,
+        )
+        .await?;
+    } else {
+        notify::appointment_changed(
+            &mut change,
+            event,
+            a.id,
+            me.user_id,
+            previous_start,
+            &message,
+        )
+        .await?;
+    }
     change.commit().await
 }

@@ -6,6 +6,7 @@ use super::super::state::AppState;
 use super::{authz, Audit, Change};
 use crate::domain::form::{self, Question};
 use crate::domain::live::{topic, LiveEvent};
+use crate::domain::pms::PmsConnector;
 use crate::domain::policy::Policy;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
@@ -39,7 +40,8 @@ pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<Clinic
     authz::require_role(me, clinic_id, &[Role::Admin])?;
     let mut conn = state.db.pool.acquire().await.map_err(db_error)?;
     let c = sqlx::query(
-        "SELECT name, slug, time_zone, patient_group_name, host_group_name FROM clinic WHERE id = $1",
+        "SELECT name, slug, time_zone, patient_group_name, host_group_name, pms_connector, pms_url, \
+         pms_secret FROM clinic WHERE id = $1",
     )
     .bind(clinic_id)
     .fetch_one(&mut *conn)
@@ -75,7 +77,62 @@ pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<Clinic
         services,
         questions: questions(&mut conn, clinic_id).await?,
         policy: policy(&mut conn, clinic_id).await?,
+        pms_connector: PmsConnector::parse(&c.get::<String, _>(5)).unwrap_or_default(),
+        pms_url: c.get(6),
+        pms_secret_set: !c.get::<String, _>(7).is_empty(),
     })
+}
+
+/// Saves the PMS connector. A blank secret keeps the one already set.
+pub async fn save_pms(
+    state: &AppState,
+    me: &Me,
+    clinic_id: i64,
+    connector: PmsConnector,
+    url: &str,
+    secret: &str,
+) -> AppResult<()> {
+    authz::require_role(me, clinic_id, &[Role::Admin])?;
+    let mut change = Change::begin(state).await?;
+    let r = sqlx::query("SELECT pms_connector, pms_url, pms_secret FROM clinic WHERE id = $1")
+        .bind(clinic_id)
+        .fetch_one(change.conn())
+        .await
+        .map_err(db_error)?;
+    let (old_connector, old_url, old_secret): (String, String, String) =
+        (r.get(0), r.get(1), r.get(2));
+    let secret = if secret.trim().is_empty() {
+        old_secret
+    } else {
+        secret.trim().to_string()
+    };
+    let url = url.trim();
+    crate::domain::pms::validate(connector, url, &secret).map_err(AppError::Validation)?;
+    sqlx::query(
+        "UPDATE clinic SET pms_connector = $1, pms_url = $2, pms_secret = $3 WHERE id = $4",
+    )
+    .bind(connector.as_str())
+    .bind(url)
+    .bind(&secret)
+    .bind(clinic_id)
+    .execute(change.conn())
+    .await
+    .map_err(db_error)?;
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(clinic_id),
+            action: "clinic.pms",
+            entity: "clinic",
+            entity_id: clinic_id,
+            // Never the secret.
+            before: Some(json!({ "connector": old_connector, "url": old_url })),
+            after: Some(json!({ "connector": connector.as_str(), "url": url })),
+        })
+        .await?;
+    emit_clinic(&mut change, clinic_id, "settings").await?;
+    change.commit().await
 }
 
 /// The clinic's cancellation policy.

@@ -11,9 +11,11 @@ pub mod authz;
 pub mod availability;
 pub mod booking_rows;
 pub mod bookings;
+pub mod calendar_feed;
 pub mod change_requests;
 pub mod clinic_settings;
 pub mod clinics;
+pub mod notifications;
 pub mod portal;
 pub mod requests;
 pub mod schedule;
@@ -49,6 +51,9 @@ pub struct OutboxMessage {
     pub attachment: Option<String>,
     /// Same key, same message: a retried change never sends twice.
     pub idempotency_key: String,
+    /// The clinic whose admins see it on the Outbox page.
+    pub clinic_id: Option<i64>,
+    pub appointment_id: Option<i64>,
 }
 
 /// A write transaction with its audit, outbox and live-event obligations.
@@ -60,6 +65,9 @@ pub struct Change {
     /// "Now" for this change, from the injectable clock (unix seconds).
     pub now: i64,
     now_us: i64,
+    config: std::sync::Arc<super::config::Config>,
+    outbox_wake: std::sync::Arc<tokio::sync::Notify>,
+    queued_messages: bool,
 }
 
 impl Change {
@@ -73,7 +81,28 @@ impl Change {
             events: Vec::new(),
             now: now.timestamp(),
             now_us: now.timestamp_micros(),
+            config: state.config.clone(),
+            outbox_wake: state.outbox_wake.clone(),
+            queued_messages: false,
         })
+    }
+
+    /// The app's public origin, for links in messages.
+    pub fn base_url(&self) -> &str {
+        self.config
+            .public_url
+            .as_deref()
+            .unwrap_or("http://127.0.0.1:3000")
+    }
+
+    /// The address messages are sent from.
+    pub fn mail_from(&self) -> &str {
+        let from = self.config.mail_from.as_str();
+        // "Name <address>" or a bare address.
+        match (from.find('<'), from.rfind('>')) {
+            (Some(a), Some(b)) if a < b => &from[a + 1..b],
+            _ => from,
+        }
     }
 
     /// The transaction's connection, for the change's own queries.
@@ -110,8 +139,9 @@ impl Change {
         // A duplicate key means this message is already queued: keep the first.
         sqlx::query(
             "INSERT INTO outbox (recipient_user_id, recipient, channel, event, subject, body_text, \
-             body_html, attachment, status, attempts, next_attempt_at, idempotency_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, $9) \
+             body_html, attachment, status, attempts, next_attempt_at, idempotency_key, created_at, \
+             clinic_id, appointment_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, $9, $11, $12) \
              ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(m.recipient_user_id)
@@ -124,9 +154,12 @@ impl Change {
         .bind(m.attachment)
         .bind(self.now)
         .bind(m.idempotency_key)
+        .bind(m.clinic_id)
+        .bind(m.appointment_id)
         .execute(&mut *self.tx)
         .await
         .map_err(db_error)?;
+        self.queued_messages = true;
         Ok(())
     }
 
@@ -166,6 +199,9 @@ impl Change {
 
     pub async fn commit(self) -> AppResult<()> {
         self.tx.commit().await.map_err(db_error)?;
+        if self.queued_messages {
+            self.outbox_wake.notify_one();
+        }
         for mut ev in self.events {
             // Stamp the real commit time so latency figures start here.
             ev.at_us = chrono::Utc::now().timestamp_micros();

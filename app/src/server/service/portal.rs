@@ -2,6 +2,7 @@
 //! and what the clinic's policy lets them do with each.
 
 use super::super::db::{db_error, is_unique_violation};
+use super::super::notify::{self, pms, About, Notice, Span};
 use super::super::state::AppState;
 use super::super::zones;
 use super::availability::{load_calendars, BOOKING_DAYS};
@@ -13,6 +14,8 @@ use super::{Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking::{self, CancelReason};
 use crate::domain::live::{topic, LiveEvent};
+use crate::domain::notify::NotifyEvent;
+use crate::domain::pms::PmsAction;
 use crate::domain::policy::{Decision, PatientChange, Policy};
 use crate::domain::request::{ChangeAnswer, RequestKind};
 use crate::error::{AppError, AppResult};
@@ -311,6 +314,15 @@ async fn file_request(
             at_us: 0,
         })
         .await?;
+    notify::request_event(
+        change,
+        NotifyEvent::ChangeRequestReceived,
+        request_id,
+        me.user_id,
+        "",
+        note,
+    )
+    .await?;
     Ok(ChangeOutcome::Requested {
         request_id,
         within_window: within,
@@ -358,6 +370,15 @@ pub async fn patient_cancel(
             late_fee_cents: None,
         };
         cancel_appt(&mut change, &m.appt, c, by).await?;
+        notify::appointment_changed(
+            &mut change,
+            NotifyEvent::AppointmentCancelled,
+            m.appt.id,
+            me.user_id,
+            None,
+            "",
+        )
+        .await?;
         ChangeOutcome::Done
     } else {
         let within = matches!(decision, Decision::InsideWindow { .. });
@@ -424,6 +445,15 @@ pub async fn patient_reschedule(
             new_start,
             AppointmentStatus::Booked,
             by,
+        )
+        .await?;
+        notify::appointment_changed(
+            &mut change,
+            NotifyEvent::AppointmentRescheduled,
+            m.appt.id,
+            me.user_id,
+            Some(m.appt.starts_at),
+            "",
         )
         .await?;
         ChangeOutcome::Done
@@ -525,6 +555,7 @@ pub async fn answer_proposal(
                 "You have already answered this proposal.",
             ));
         }
+        pms::sync(&mut change, a.id, PmsAction::Confirmed).await?;
         change
             .audit(Audit {
                 actor_id: Some(me.user_id),
@@ -558,5 +589,19 @@ pub async fn answer_proposal(
         };
         cancel_appt(&mut change, a, c, by).await?;
     }
+    let mut n = Notice::new(
+        NotifyEvent::ProposalAnswered,
+        About::Appointment {
+            id: a.id,
+            span: Span::One,
+        },
+        me.user_id,
+    );
+    n.outcome = if approve {
+        "approved".into()
+    } else {
+        "declined (the appointment is cancelled)".into()
+    };
+    notify::queue(&mut change, n).await?;
     change.commit().await
 }

@@ -8,6 +8,7 @@
 //! and of two requests accepted for one provider's time exactly one books.
 
 use super::super::db::{db_error, id_list, is_unique_violation};
+use super::super::notify;
 use super::super::state::AppState;
 use super::super::zones;
 use super::appointments::{find_conflict, insert_booked, Booked};
@@ -18,6 +19,7 @@ use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking;
 use crate::domain::form::{self, Answer};
 use crate::domain::live::{topic, LiveEvent};
+use crate::domain::notify::NotifyEvent;
 use crate::domain::request::{self as rules, RequestMode, RequestStatus};
 use crate::domain::role::Role;
 use crate::domain::validate;
@@ -368,6 +370,15 @@ pub async fn create(state: &AppState, me: &Me, new: NewRequest) -> AppResult<i64
             at_us: 0,
         })
         .await?;
+    notify::request_event(
+        &mut change,
+        NotifyEvent::RequestReceived,
+        id,
+        me.user_id,
+        "",
+        "",
+    )
+    .await?;
     change.commit().await?;
     Ok(id)
 }
@@ -1017,6 +1028,16 @@ pub async fn accept(
             at_us: 0,
         })
         .await?;
+    // The booking is the answer: one message with the calendar entry.
+    notify::appointment_changed(
+        &mut change,
+        NotifyEvent::AppointmentCreated,
+        appointment_id,
+        me.user_id,
+        None,
+        &response,
+    )
+    .await?;
     change.commit().await?;
     Ok(appointment_id)
 }
@@ -1064,5 +1085,14 @@ pub async fn decline(state: &AppState, me: &Me, request_id: i64, response: &str)
             at_us: 0,
         })
         .await?;
+    notify::request_event(
+        &mut change,
+        NotifyEvent::RequestAnswered,
+        request_id,
+        me.user_id,
+        "declined",
+        &response,
+    )
+    .await?;
     change.commit().await
 }

@@ -304,6 +304,7 @@ struct Lean {
     meeting_id: String,
     passcode: String,
     my_invitation: Option<String>,
+    pms_sync_state: String,
 }
 
 impl Lean {
@@ -324,13 +325,14 @@ impl Lean {
             meeting_id: r.get(12),
             passcode: r.get(13),
             my_invitation: r.get(14),
+            pms_sync_state: r.get(15),
         }
     }
 }
 
 const LEAN: &str = "a.id, a.starts_at, a.ends_at, a.status, a.series_id, a.noshow_kind, \
      a.cancel_reason_code, a.host_provider_id, p.name, a.service_id, a.location, a.video_url, \
-     a.meeting_id, a.passcode, mine.status";
+     a.meeting_id, a.passcode, mine.status, a.pms_sync_state";
 
 /// A clinic's appointments in a range, as `BookingRow`s with participants.
 ///
@@ -412,6 +414,11 @@ async fn fetch_rows(
             names.insert(r.get(0), r.get(1));
         }
     }
+    let connector: String = sqlx::query_scalar("SELECT pms_connector FROM clinic WHERE id = $1")
+        .bind(scope.clinic_id)
+        .fetch_one(pool)
+        .await
+        .map_err(db_error)?;
     let services: HashMap<i64, String> =
         sqlx::query("SELECT id, name FROM service WHERE clinic_id = $1")
             .bind(scope.clinic_id)
@@ -460,6 +467,8 @@ async fn fetch_rows(
                 video_url: l.video_url,
                 meeting_id: l.meeting_id,
                 passcode: l.passcode,
+                pms_sync_state: l.pms_sync_state,
+                pms_connector: connector.clone(),
             };
             BookingRow {
                 participants,

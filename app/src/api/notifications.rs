@@ -1,0 +1,96 @@
+//! Server functions for Account > Notifications, the Outbox and the dev
+//! Mailbox.
+
+use crate::error::AppError;
+use crate::model::{MailboxMessage, NotificationSettings, OutboxView};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::server::{ctx, service};
+
+/// `user_id` 0: the caller's own settings.
+#[server(prefix = "/api", endpoint = "notification_settings")]
+pub async fn get_notification_settings(user_id: i64) -> Result<NotificationSettings, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::notifications::settings(&ctx::state()?, &s.me, Some(user_id)).await
+    })
+    .await
+}
+
+/// `choices`: "event:channel" pairs separated by commas, e.g.
+/// "appointment_cancelled:email,appointment_cancelled:sms".
+#[server(prefix = "/api", endpoint = "save_notification_settings")]
+pub async fn save_notification_settings(user_id: i64, choices: String) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let picked = service::notifications::parse_choices(&choices)?;
+        service::notifications::save(&ctx::state()?, &s.me, user_id, picked).await
+    })
+    .await
+}
+
+/// `status`: pending, sent, failed or all; `clinic_id` 0: the first.
+#[server(prefix = "/api", endpoint = "outbox")]
+pub async fn outbox(clinic_id: i64, status: String) -> Result<OutboxView, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::notifications::outbox(&ctx::state()?, &s.me, Some(clinic_id), &status).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "retry_message")]
+pub async fn retry_message(id: i64) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::notifications::retry(&ctx::state()?, &s.me, id).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "mailbox")]
+pub async fn mailbox() -> Result<Vec<MailboxMessage>, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::notifications::mailbox(&ctx::state()?, &s.me).await
+    })
+    .await
+}
+
+/// Whether the caller has a calendar feed.
+#[server(prefix = "/api", endpoint = "calendar_feed_status")]
+pub async fn calendar_feed_status() -> Result<bool, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::calendar_feed::exists(&ctx::state()?, &s.me).await
+    })
+    .await
+}
+
+/// A new private feed URL (shown once), ending any earlier one.
+#[server(prefix = "/api", endpoint = "create_calendar_feed")]
+pub async fn create_calendar_feed() -> Result<String, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let state = ctx::state()?;
+        let path = service::calendar_feed::create(&state, &s.me).await?;
+        let base = state
+            .config
+            .public_url
+            .clone()
+            .or_else(|| ctx::header(http::header::HOST).map(|h| format!("http://{h}")))
+            .unwrap_or_default();
+        Ok(format!("{base}{path}"))
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "revoke_calendar_feed")]
+pub async fn revoke_calendar_feed() -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::calendar_feed::revoke(&ctx::state()?, &s.me).await
+    })
+    .await
+}

@@ -1,0 +1,248 @@
+//! Who hears about what: the notification events, the channels, the rule
+//! that picks each event's recipients, and the delivery retry schedule.
+//! Pure: the service layer supplies the people, this decides.
+
+use serde::{Deserialize, Serialize};
+
+/// The events a care-team member may choose to hear about (Account >
+/// Notifications), each by email and/or SMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum NotifyEvent {
+    AppointmentCreated,
+    AppointmentCancelled,
+    AppointmentRescheduled,
+    Invited,
+    InviteeDeclined,
+    RequestReceived,
+    RequestAnswered,
+    ChangeRequestReceived,
+    ProposalMade,
+    ProposalAnswered,
+}
+
+impl NotifyEvent {
+    pub const ALL: [NotifyEvent; 10] = [
+        NotifyEvent::AppointmentCreated,
+        NotifyEvent::AppointmentCancelled,
+        NotifyEvent::AppointmentRescheduled,
+        NotifyEvent::Invited,
+        NotifyEvent::InviteeDeclined,
+        NotifyEvent::RequestReceived,
+        NotifyEvent::RequestAnswered,
+        NotifyEvent::ChangeRequestReceived,
+        NotifyEvent::ProposalMade,
+        NotifyEvent::ProposalAnswered,
+    ];
+
+    /// The stored code (notification_preference.event, outbox.event).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyEvent::AppointmentCreated => "appointment_created",
+            NotifyEvent::AppointmentCancelled => "appointment_cancelled",
+            NotifyEvent::AppointmentRescheduled => "appointment_rescheduled",
+            NotifyEvent::Invited => "invited",
+            NotifyEvent::InviteeDeclined => "invitee_declined",
+            NotifyEvent::RequestReceived => "request_received",
+            NotifyEvent::RequestAnswered => "request_answered",
+            NotifyEvent::ChangeRequestReceived => "change_request_received",
+            NotifyEvent::ProposalMade => "proposal_made",
+            NotifyEvent::ProposalAnswered => "proposal_answered",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NotifyEvent> {
+        NotifyEvent::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+
+    /// What the settings page calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            NotifyEvent::AppointmentCreated => "Appointment created",
+            NotifyEvent::AppointmentCancelled => "Appointment cancelled",
+            NotifyEvent::AppointmentRescheduled => "Appointment rescheduled",
+            NotifyEvent::Invited => "Invited to another host's appointment",
+            NotifyEvent::InviteeDeclined => "An invited provider declined",
+            NotifyEvent::RequestReceived => "Request received",
+            NotifyEvent::RequestAnswered => "Request answered",
+            NotifyEvent::ChangeRequestReceived => "Change request received",
+            NotifyEvent::ProposalMade => "Proposal made",
+            NotifyEvent::ProposalAnswered => "Proposal answered",
+        }
+    }
+
+    /// Whether the patient concerned is always emailed (DESIGN §1: patients
+    /// always hear about their requests, reschedules, proposals and
+    /// cancellations, whatever any setting says). An invitation or a
+    /// colleague's decline is between providers.
+    pub fn patient_emailed(self) -> bool {
+        !matches!(self, NotifyEvent::Invited | NotifyEvent::InviteeDeclined)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 2] = [Channel::Email, Channel::Sms];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Email => "Email",
+            Channel::Sms => "SMS",
+        }
+    }
+}
+
+/// The care-team side of an event: who acted, who hosts, who is invited
+/// (and has not declined), and which providers a request is addressed to.
+#[derive(Debug, Clone, Default)]
+pub struct Parties {
+    pub actor: i64,
+    pub host: Option<i64>,
+    pub invitees: Vec<i64>,
+    pub addressed: Vec<i64>,
+}
+
+/// The staff members an event concerns, before their own settings filter
+/// it: nobody is told about what they just did themselves.
+pub fn staff_audience(event: NotifyEvent, p: &Parties) -> Vec<i64> {
+    use NotifyEvent::*;
+    let host = p.host.into_iter();
+    let mut out: Vec<i64> = match event {
+        // The host learns of a booking someone else made for them; the
+        // invited providers get their own "invited" event.
+        AppointmentCreated
+        | RequestAnswered
+        | ChangeRequestReceived
+        | ProposalMade
+        | ProposalAnswered
+        | InviteeDeclined => host.collect(),
+        AppointmentCancelled | AppointmentRescheduled => {
+            host.chain(p.invitees.iter().copied()).collect()
+        }
+        Invited => p.invitees.clone(),
+        RequestReceived => p.addressed.clone(),
+    };
+    out.retain(|id| *id != p.actor);
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Delivery attempts before a message is marked failed (for an admin to
+/// retry from the Outbox page).
+pub const MAX_ATTEMPTS: i64 = 8;
+
+/// Seconds to wait before attempt `attempts + 1`, after `attempts` failed
+/// ones: 30 s doubling to at most an hour (30 s, 1 min, 2 min, ... 1 h), so
+/// a receiving system that is down for a while is not hammered and one that
+/// comes back soon is caught up quickly.
+pub fn retry_delay(attempts: i64) -> i64 {
+    let doublings = (attempts.max(1) - 1).min(20) as u32;
+    (30i64 << doublings).min(3600)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_code_reads_back() {
+        for e in NotifyEvent::ALL {
+            assert_eq!(NotifyEvent::parse(e.as_str()), Some(e));
+            assert!(!e.label().is_empty());
+        }
+        for c in Channel::ALL {
+            assert_eq!(Channel::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(NotifyEvent::parse("appointment_deleted"), None);
+        assert_eq!(Channel::parse("fax"), None);
+    }
+
+    fn parties() -> Parties {
+        Parties {
+            actor: 1,
+            host: Some(2),
+            invitees: vec![3, 4],
+            addressed: vec![2, 5],
+        }
+    }
+
+    #[test]
+    fn cancellations_reach_host_and_invitees_but_not_the_actor() {
+        assert_eq!(
+            staff_audience(NotifyEvent::AppointmentCancelled, &parties()),
+            vec![2, 3, 4]
+        );
+        let by_host = Parties {
+            actor: 2,
+            ..parties()
+        };
+        assert_eq!(
+            staff_audience(NotifyEvent::AppointmentCancelled, &by_host),
+            vec![3, 4]
+        );
+        assert_eq!(
+            staff_audience(NotifyEvent::AppointmentRescheduled, &by_host),
+            vec![3, 4]
+        );
+    }
+
+    #[test]
+    fn each_event_has_its_own_audience() {
+        let p = parties();
+        assert_eq!(staff_audience(NotifyEvent::AppointmentCreated, &p), vec![2]);
+        assert_eq!(staff_audience(NotifyEvent::Invited, &p), vec![3, 4]);
+        assert_eq!(staff_audience(NotifyEvent::InviteeDeclined, &p), vec![2]);
+        assert_eq!(staff_audience(NotifyEvent::RequestReceived, &p), vec![2, 5]);
+        assert_eq!(staff_audience(NotifyEvent::ProposalAnswered, &p), vec![2]);
+        // A provider who books for themselves is not told about it.
+        let own = Parties {
+            actor: 2,
+            ..parties()
+        };
+        assert!(staff_audience(NotifyEvent::AppointmentCreated, &own).is_empty());
+    }
+
+    #[test]
+    fn patients_hear_about_everything_but_provider_to_provider_events() {
+        let emailed: Vec<_> = NotifyEvent::ALL
+            .into_iter()
+            .filter(|e| !e.patient_emailed())
+            .collect();
+        assert_eq!(
+            emailed,
+            vec![NotifyEvent::Invited, NotifyEvent::InviteeDeclined]
+        );
+    }
+
+    #[test]
+    fn retries_back_off_from_30_seconds_to_an_hour() {
+        assert_eq!(retry_delay(0), 30);
+        assert_eq!(retry_delay(1), 30);
+        assert_eq!(retry_delay(2), 60);
+        assert_eq!(retry_delay(3), 120);
+        assert_eq!(retry_delay(7), 1920);
+        assert_eq!(retry_delay(8), 3600);
+        assert_eq!(retry_delay(1000), 3600);
+        let mut last = 0;
+        for n in 0..40 {
+            assert!(retry_delay(n) >= last, "never shorter than the last wait");
+            last = retry_delay(n);
+        }
+    }
+}

@@ -1,0 +1,556 @@
+//! Notifications: inside the transaction of a change, work out who hears
+//! about it (the event's audience, filtered by each staff member's
+//! settings; patients always by email), render the messages with their
+//! iCalendar attachments, and write them to the outbox. The outbox worker
+//! (`super::outbox`) delivers them after the commit, with retries.
+//!
+//! Because the outbox rows are part of the change's transaction, a change
+//! that rolls back sends nothing and one that commits is never lost.
+
+pub mod ics;
+pub mod pms;
+pub mod render;
+
+use super::db::{db_error, id_list};
+use super::service::{Change, OutboxMessage};
+use super::zones;
+use crate::domain::booking::CancelReason;
+use crate::domain::notify::{staff_audience, Channel, NotifyEvent, Parties};
+use crate::error::AppResult;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use render::{Facts, Links, Meeting, Reader};
+use sqlx::Row;
+
+/// Which part of a series a notice covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    /// This appointment (an occurrence of a series is named by its
+    /// RECURRENCE-ID).
+    One,
+    /// The whole series this appointment starts (a new series).
+    Series { count: usize },
+    /// This occurrence and every later one (cancel the rest of a series).
+    FromHere { count: usize },
+}
+
+/// What a notice is about.
+#[derive(Debug, Clone)]
+pub enum About {
+    Appointment { id: i64, span: Span },
+    Request { id: i64 },
+}
+
+/// One thing that happened, for `queue`.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub event: NotifyEvent,
+    pub about: About,
+    /// Who did it (never told about their own action).
+    pub actor_id: i64,
+    /// The start an appointment had before this change (reschedules).
+    pub previous_start: Option<i64>,
+    /// The provider who declined (InviteeDeclined).
+    pub by: Option<i64>,
+    /// Outcome words for answers ("approved", "declined", ...).
+    pub outcome: String,
+    /// A message for the patient, shown as written.
+    pub message: String,
+}
+
+impl Notice {
+    pub fn new(event: NotifyEvent, about: About, actor_id: i64) -> Notice {
+        Notice {
+            event,
+            about,
+            actor_id,
+            previous_start: None,
+            by: None,
+            outcome: String::new(),
+            message: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Person {
+    id: i64,
+    name: String,
+    email: String,
+    mobile: String,
+}
+
+async fn person(change: &mut Change, id: i64) -> AppResult<Person> {
+    let r = sqlx::query("SELECT id, name, email, mobile FROM app_user WHERE id = $1")
+        .bind(id)
+        .fetch_one(change.conn())
+        .await
+        .map_err(db_error)?;
+    Ok(Person {
+        id: r.get(0),
+        name: r.get(1),
+        email: r.get(2),
+        mobile: r.get(3),
+    })
+}
+
+struct Clinic {
+    id: i64,
+    name: String,
+    slug: String,
+    phone: String,
+    tz: Tz,
+}
+
+async fn clinic(change: &mut Change, id: i64) -> AppResult<Clinic> {
+    let r = sqlx::query("SELECT id, name, slug, phone, time_zone FROM clinic WHERE id = $1")
+        .bind(id)
+        .fetch_one(change.conn())
+        .await
+        .map_err(db_error)?;
+    Ok(Clinic {
+        id: r.get(0),
+        name: r.get(1),
+        slug: r.get(2),
+        phone: r.get(3),
+        tz: zones::parse(&r.get::<String, _>(4)),
+    })
+}
+
+/// An appointment as the messages need it.
+struct Appt {
+    id: i64,
+    clinic_id: i64,
+    host: Person,
+    patient: Person,
+    /// Invited providers who have not declined.
+    invitees: Vec<Person>,
+    service: String,
+    starts_at: i64,
+    ends_at: i64,
+    status: String,
+    location: String,
+    video_url: String,
+    meeting_id: String,
+    passcode: String,
+    series: Option<(i64, String)>,
+    original_start: Option<i64>,
+    cancel_reason: Option<CancelReason>,
+    cancel_note: String,
+    cancel_message: String,
+}
+
+async fn appointment(change: &mut Change, id: i64) -> AppResult<Appt> {
+    let r = sqlx::query(
+        "SELECT a.clinic_id, a.host_provider_id, a.patient_id, s.name, a.starts_at, a.ends_at, \
+         a.status, a.location, a.video_url, a.meeting_id, a.passcode, a.series_id, \
+         a.original_start, a.cancel_reason_code, a.cancel_text, a.cancel_message, \
+         (SELECT rrule FROM series x WHERE x.id = a.series_id) \
+         FROM appointment a JOIN service s ON s.id = a.service_id WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_one(change.conn())
+    .await
+    .map_err(db_error)?;
+    let host_id: i64 = r.get(1);
+    let patient_id: i64 = r.get(2);
+    let series_id: Option<i64> = r.get(11);
+    let rrule: Option<String> = r.get(16);
+    let code: Option<String> = r.get(13);
+    let mut a = Appt {
+        id,
+        clinic_id: r.get(0),
+        host: person(change, host_id).await?,
+        patient: person(change, patient_id).await?,
+        invitees: Vec::new(),
+        service: r.get(3),
+        starts_at: r.get(4),
+        ends_at: r.get(5),
+        status: r.get(6),
+        location: r.get(7),
+        video_url: r.get(8),
+        meeting_id: r.get(9),
+        passcode: r.get(10),
+        series: series_id.zip(rrule),
+        original_start: r.get(12),
+        cancel_reason: code.as_deref().and_then(CancelReason::from_code),
+        cancel_note: r.get::<Option<String>, _>(14).unwrap_or_default(),
+        cancel_message: r.get::<Option<String>, _>(15).unwrap_or_default(),
+    };
+    let invited: Vec<i64> = sqlx::query_scalar(
+        "SELECT provider_id FROM participant WHERE appointment_id = $1 AND status <> 'declined' \
+         ORDER BY provider_id",
+    )
+    .bind(id)
+    .fetch_all(change.conn())
+    .await
+    .map_err(db_error)?;
+    for p in invited {
+        a.invitees.push(person(change, p).await?);
+    }
+    Ok(a)
+}
+
+/// A request as the messages need it.
+struct Req {
+    clinic_id: i64,
+    kind: String,
+    patient: Person,
+    target: Option<i64>,
+    requested: Vec<i64>,
+    appointment_id: Option<i64>,
+}
+
+async fn request(change: &mut Change, id: i64) -> AppResult<Req> {
+    let r = sqlx::query(
+        "SELECT clinic_id, kind, requester_id, target_provider_id, requested_times, \
+         COALESCE(result_appointment_id, appointment_id) FROM request WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(change.conn())
+    .await
+    .map_err(db_error)?;
+    let requester: i64 = r.get(2);
+    Ok(Req {
+        clinic_id: r.get(0),
+        kind: r.get(1),
+        patient: person(change, requester).await?,
+        target: r.get(3),
+        requested: serde_json::from_str(&r.get::<String, _>(4)).unwrap_or_default(),
+        appointment_id: r.get(5),
+    })
+}
+
+/// The next SEQUENCE for a calendar UID: every message about a meeting
+/// carries a higher one than the last, so calendars apply them in order.
+async fn next_sequence(change: &mut Change, uid: &str) -> AppResult<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO ics_sequence (uid, seq) VALUES ($1, 0) \
+         ON CONFLICT (uid) DO UPDATE SET seq = ics_sequence.seq + 1 RETURNING seq",
+    )
+    .bind(uid)
+    .fetch_one(change.conn())
+    .await
+    .map_err(db_error)
+}
+
+/// Providers (and schedulers) who hear about a request for the host group.
+async fn clinic_staff(change: &mut Change, clinic_id: i64) -> AppResult<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT user_id FROM membership WHERE clinic_id = $1 \
+         AND role IN ('provider', 'scheduler') ORDER BY user_id",
+    )
+    .bind(clinic_id)
+    .fetch_all(change.conn())
+    .await
+    .map_err(db_error)
+}
+
+/// The channels each of `users` chose for `event`.
+async fn chosen(
+    change: &mut Change,
+    event: NotifyEvent,
+    users: &[i64],
+) -> AppResult<Vec<(i64, Channel)>> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT user_id, channel FROM notification_preference WHERE event = $1 \
+         AND user_id IN ({}) ORDER BY user_id, channel",
+        id_list(users)
+    ))
+    .bind(event.as_str())
+    .fetch_all(change.conn())
+    .await
+    .map_err(db_error)?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| Some((r.get::<i64, _>(0), Channel::parse(&r.get::<String, _>(1))?)))
+        .collect())
+}
+
+fn ts(t: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(t, 0).unwrap_or_default()
+}
+
+/// The calendar attachment for an appointment notice, and its UID and
+/// SEQUENCE (part of the messages' idempotency keys).
+async fn attachment(
+    change: &mut Change,
+    n: &Notice,
+    a: &Appt,
+    c: &Clinic,
+    span: Span,
+) -> AppResult<(Option<String>, String)> {
+    let (uid, occurrence, rrule) = match (&a.series, span) {
+        (None, _) => (
+            format!("appointment-{}@{}.slotwise", a.id, c.slug),
+            None,
+            None,
+        ),
+        (Some((sid, rule)), Span::Series { .. }) => (
+            format!("series-{sid}@{}.slotwise", c.slug),
+            None,
+            Some(rule.clone()),
+        ),
+        (Some((sid, _)), span) => (
+            format!("series-{sid}@{}.slotwise", c.slug),
+            Some(ics::Occurrence {
+                original_start: ts(a.original_start.unwrap_or(a.starts_at)),
+                and_future: matches!(span, Span::FromHere { .. }),
+            }),
+            None,
+        ),
+    };
+    let seq = next_sequence(change, &uid).await?;
+    let key = format!("{uid}#{seq}");
+    let method = match n.event {
+        // A decline changes nothing in anyone's calendar but the decliner's.
+        NotifyEvent::InviteeDeclined => return Ok((None, key)),
+        NotifyEvent::AppointmentCancelled => ics::Method::Cancel,
+        // e.g. a proposal the patient turned down, cancelling the meeting.
+        _ if a.status == "cancelled" => ics::Method::Cancel,
+        _ => ics::Method::Request,
+    };
+    let status = match (method, a.status.as_str()) {
+        (ics::Method::Cancel, _) | (_, "cancelled") => ics::Status::Cancelled,
+        (_, "pending" | "proposed") => ics::Status::Tentative,
+        _ => ics::Status::Confirmed,
+    };
+    let mut description = format!("{} with {}", a.service, a.host.name);
+    if !a.video_url.is_empty() && status != ics::Status::Cancelled {
+        description.push_str(&format!("\nJoin: {}", a.video_url));
+        if !a.meeting_id.is_empty() {
+            description.push_str(&format!("\nMeeting ID: {}", a.meeting_id));
+        }
+        if !a.passcode.is_empty() {
+            description.push_str(&format!("\nPasscode: {}", a.passcode));
+        }
+    }
+    let mut attendees = vec![(a.patient.name.clone(), a.patient.email.clone())];
+    attendees.push((a.host.name.clone(), a.host.email.clone()));
+    attendees.extend(a.invitees.iter().map(|p| (p.name.clone(), p.email.clone())));
+    let event = ics::Event {
+        tz: c.tz,
+        uid,
+        sequence: seq,
+        start: ts(a.starts_at),
+        end: ts(a.ends_at),
+        summary: format!("{}: {} with {}", c.name, a.service, a.host.name),
+        description,
+        location: a.location.clone(),
+        url: a.video_url.clone(),
+        status,
+        rrule,
+        occurrence,
+        organizer: (c.name.clone(), change.mail_from().to_string()),
+        attendees,
+    };
+    let now = ts(change.now);
+    Ok((Some(ics::calendar(Some(method), now, &[event])), key))
+}
+
+/// Writes the outbox messages for `n` inside `change`'s transaction.
+pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
+    let base = change.base_url().to_string();
+    let mut facts = Facts {
+        message: n.message.clone(),
+        outcome: n.outcome.clone(),
+        ..Default::default()
+    };
+    let mut parties = Parties {
+        actor: n.actor_id,
+        ..Default::default()
+    };
+    let clinic_id;
+    let patient;
+    let mut attachment_ics = None;
+    let key;
+    let mut appointment_id = None;
+    match n.about {
+        About::Appointment { id, span } => {
+            let a = appointment(change, id).await?;
+            let c = clinic(change, a.clinic_id).await?;
+            let (ics_text, k) = attachment(change, &n, &a, &c, span).await?;
+            attachment_ics = ics_text;
+            key = k;
+            clinic_id = c.id;
+            appointment_id = Some(a.id);
+            parties.host = Some(a.host.id);
+            parties.invitees = a.invitees.iter().map(|p| p.id).collect();
+            let count = match span {
+                Span::One => 1,
+                Span::Series { count } | Span::FromHere { count } => count,
+            };
+            facts.meeting = Some(Meeting {
+                starts_at: a.starts_at,
+                ends_at: a.ends_at,
+                practitioner: a.host.name.clone(),
+                service: a.service.clone(),
+                location: a.location.clone(),
+                video_url: a.video_url.clone(),
+                meeting_id: a.meeting_id.clone(),
+                passcode: a.passcode.clone(),
+                tentative: matches!(a.status.as_str(), "pending" | "proposed"),
+                previous_start: n.previous_start,
+                series_count: count,
+            });
+            if n.event == NotifyEvent::AppointmentCancelled {
+                facts.cancel_reason = a.cancel_reason;
+                facts.cancel_note = a.cancel_note.clone();
+                if facts.message.is_empty() {
+                    facts.message = a.cancel_message.clone();
+                }
+            }
+            facts.clinic = c.name.clone();
+            facts.clinic_phone = c.phone.clone();
+            facts.tz = Some(c.tz);
+            facts.links = Links {
+                portal: format!("{base}/portal"),
+                staff: format!("{base}/bookings"),
+                rebook: format!("{base}/book/{}", c.slug),
+            };
+            patient = a.patient;
+        }
+        About::Request { id } => {
+            let r = request(change, id).await?;
+            let c = clinic(change, r.clinic_id).await?;
+            clinic_id = c.id;
+            parties.addressed = match r.target {
+                Some(p) => vec![p],
+                None => clinic_staff(change, c.id).await?,
+            };
+            if let Some(aid) = r.appointment_id {
+                let a = appointment(change, aid).await?;
+                parties.host = Some(a.host.id);
+                appointment_id = Some(aid);
+                facts.meeting = Some(Meeting {
+                    starts_at: a.starts_at,
+                    ends_at: a.ends_at,
+                    practitioner: a.host.name.clone(),
+                    service: a.service.clone(),
+                    location: a.location.clone(),
+                    video_url: a.video_url.clone(),
+                    meeting_id: a.meeting_id.clone(),
+                    passcode: a.passcode.clone(),
+                    tentative: matches!(a.status.as_str(), "pending" | "proposed"),
+                    previous_start: None,
+                    series_count: 1,
+                });
+            } else {
+                parties.host = r.target;
+                facts.requested = r.requested.clone();
+            }
+            facts.request_kind = match r.kind.as_str() {
+                "reschedule" => "reschedule request",
+                "cancel" => "cancellation request",
+                _ => "session request",
+            }
+            .into();
+            facts.clinic = c.name.clone();
+            facts.clinic_phone = c.phone.clone();
+            facts.tz = Some(c.tz);
+            facts.links = Links {
+                portal: format!("{base}/portal"),
+                staff: match r.kind.as_str() {
+                    "new_session" => format!("{base}/dispatch"),
+                    _ => format!("{base}/requests"),
+                },
+                rebook: format!("{base}/book/{}", c.slug),
+            };
+            // Request answers are keyed by the request's state, which
+            // changes with every answer.
+            let version: i64 = sqlx::query_scalar("SELECT version FROM request WHERE id = $1")
+                .bind(id)
+                .fetch_one(change.conn())
+                .await
+                .map_err(db_error)?;
+            key = format!("request-{id}#{version}");
+            patient = r.patient;
+        }
+    }
+    facts.patient = patient.name.clone();
+    if let Some(by) = n.by {
+        facts.by = person(change, by).await?.name;
+    }
+
+    let event = n.event;
+    let mut out: Vec<OutboxMessage> = Vec::new();
+    let mut add = |to: &Person, channel: Channel, reader: Reader, facts: &Facts| {
+        let address = match channel {
+            Channel::Email => to.email.clone(),
+            Channel::Sms => to.mobile.clone(),
+        };
+        if address.trim().is_empty() {
+            return;
+        }
+        let m = render::message(event, reader, facts);
+        let (body_text, body_html, attachment) = match channel {
+            Channel::Email => (m.text, m.html, attachment_ics.clone()),
+            Channel::Sms => (m.sms, String::new(), None),
+        };
+        out.push(OutboxMessage {
+            recipient_user_id: Some(to.id),
+            recipient: address,
+            channel: channel.as_str(),
+            event: event.as_str().to_string(),
+            subject: m.subject,
+            body_text,
+            body_html,
+            attachment,
+            idempotency_key: format!("{}/{key}/{}/{}", event.as_str(), to.id, channel.as_str()),
+            clinic_id: Some(clinic_id),
+            appointment_id,
+        });
+    };
+    if event.patient_emailed() {
+        add(&patient, Channel::Email, Reader::Patient, &facts);
+    }
+    let staff = staff_audience(event, &parties);
+    for (user, channel) in chosen(change, event, &staff).await? {
+        let p = person(change, user).await?;
+        add(&p, channel, Reader::Staff, &facts);
+    }
+    for m in out {
+        change.outbox(m).await?;
+    }
+    Ok(())
+}
+
+/// Queues the notice for a change to one appointment (not a series span).
+pub async fn appointment_changed(
+    change: &mut Change,
+    event: NotifyEvent,
+    appointment_id: i64,
+    actor_id: i64,
+    previous_start: Option<i64>,
+    message: &str,
+) -> AppResult<()> {
+    let mut n = Notice::new(
+        event,
+        About::Appointment {
+            id: appointment_id,
+            span: Span::One,
+        },
+        actor_id,
+    );
+    n.previous_start = previous_start;
+    n.message = message.to_string();
+    queue(change, n).await
+}
+
+/// Queues the notice for something that happened to a request.
+pub async fn request_event(
+    change: &mut Change,
+    event: NotifyEvent,
+    request_id: i64,
+    actor_id: i64,
+    outcome: &str,
+    message: &str,
+) -> AppResult<()> {
+    let mut n = Notice::new(event, About::Request { id: request_id }, actor_id);
+    n.outcome = outcome.to_string();
+    n.message = message.to_string();
+    queue(change, n).await
+}

@@ -1,0 +1,469 @@
+//! The outbox worker: delivers what changes queued (email over SMTP, SMS
+//! through an HTTP provider) after their transactions commit, with retries
+//! and backoff, and records each message's status.
+//!
+//! Several instances may run it against one database: a message is claimed
+//! by moving its `next_attempt_at` forward (a lease) with a compare-and-set
+//! update, so exactly one worker attempts it at a time. A worker that dies
+//! mid-delivery leaves the lease to expire and the message is tried again;
+//! the SMTP Message-ID and the SMS Idempotency-Key are derived from the
+//! message's idempotency key so a receiver can drop such a repeat.
+//!
+//! Without an SMTP server (or SMS provider) configured, messages are kept
+//! in the dev mailbox instead: marked sent with transport `mailbox` and
+//! shown on the Mailbox page exactly as they would have been delivered.
+
+use super::config::{Config, Smtp, SmtpTls};
+use super::db::db_error;
+use super::state::AppState;
+use crate::domain::notify::{retry_delay, MAX_ATTEMPTS};
+use crate::error::{AppError, AppResult};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use std::time::Duration;
+
+/// How long a claimed message is reserved for the worker delivering it.
+const LEASE_SECS: i64 = 300;
+/// Messages claimed per pass.
+const BATCH: i64 = 64;
+
+/// The ways out, built once from the configuration.
+#[derive(Clone)]
+pub struct Transports {
+    smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    http: reqwest::Client,
+    sms: Option<super::config::Sms>,
+    from: Mailbox,
+}
+
+impl Transports {
+    pub fn new(config: &Config) -> Result<Transports, String> {
+        let from: Mailbox = config
+            .mail_from
+            .parse()
+            .map_err(|e| format!("SLOTWISE_MAIL_FROM={:?}: {e}", config.mail_from))?;
+        let smtp = match &config.smtp {
+            None => None,
+            Some(s) => Some(smtp_transport(s)?),
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        Ok(Transports {
+            smtp,
+            http,
+            sms: config.sms.clone(),
+            from,
+        })
+    }
+}
+
+fn smtp_transport(s: &Smtp) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+    let builder = match s.tls {
+        SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
+        SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)
+            .map_err(|e| format!("SMTP {}: {e}", s.host))?,
+        SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)
+            .map_err(|e| format!("SMTP {}: {e}", s.host))?,
+    };
+    let mut builder = builder.port(s.port).timeout(Some(Duration::from_secs(15)));
+    if let (Some(u), Some(p)) = (&s.username, &s.password) {
+        builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
+    }
+    Ok(builder.build())
+}
+
+/// Runs the worker until the process ends: a pass whenever a commit queued
+/// messages, and at least every `outbox_poll_ms` for retries that fall due.
+pub fn spawn(state: AppState) -> Result<tokio::task::JoinHandle<()>, String> {
+    let transports = Transports::new(&state.config)?;
+    Ok(tokio::spawn(async move {
+        let poll = Duration::from_millis(state.config.outbox_poll_ms.max(10));
+        loop {
+            match deliver_due(&state, &transports).await {
+                // A full batch: there may be more waiting.
+                Ok(n) if n as i64 >= BATCH => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message(), "outbox pass failed"),
+            }
+            let _ = tokio::time::timeout(poll, state.outbox_wake.notified()).await;
+        }
+    }))
+}
+
+struct Due {
+    id: i64,
+    channel: String,
+    recipient: String,
+    subject: String,
+    body_text: String,
+    body_html: String,
+    attachment: Option<String>,
+    key: String,
+    attempts: i64,
+    clinic_id: Option<i64>,
+    appointment_id: Option<i64>,
+}
+
+/// One pass: claims the messages that are due and delivers them, several at
+/// once. Returns how many it attempted.
+pub async fn deliver_due(state: &AppState, t: &Transports) -> AppResult<usize> {
+    use futures::StreamExt;
+    let now = state.now();
+    // PMS messages go in order per appointment: one waits while an earlier
+    // one for the same appointment is still pending.
+    let candidates = sqlx::query(
+        "SELECT id, next_attempt_at FROM outbox o WHERE status = 'pending' AND next_attempt_at <= $1 \
+         AND (channel <> 'pms' OR NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = 'pms' \
+         AND e.appointment_id = o.appointment_id AND e.status = 'pending' AND e.id < o.id)) \
+         ORDER BY next_attempt_at, id LIMIT $2",
+    )
+    .bind(now)
+    .bind(BATCH)
+    .fetch_all(&state.db.pool)
+    .await
+    .map_err(db_error)?;
+    let mut claimed = Vec::new();
+    for r in &candidates {
+        let (id, due): (i64, i64) = (r.get(0), r.get(1));
+        let won = sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1 \
+             WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3",
+        )
+        .bind(now + LEASE_SECS)
+        .bind(id)
+        .bind(due)
+        .execute(&state.db.pool)
+        .await
+        .map_err(db_error)?
+        .rows_affected()
+            == 1;
+        if won {
+            claimed.push(id);
+        }
+    }
+    let n = claimed.len();
+    futures::stream::iter(claimed)
+        .map(|id| async move {
+            if let Err(e) = deliver_one(state, t, id).await {
+                tracing::warn!(id, error = %e.message(), "outbox message not recorded");
+            }
+        })
+        .buffer_unordered(state.config.outbox_concurrency)
+        .collect::<Vec<()>>()
+        .await;
+    Ok(n)
+}
+
+/// How one attempt ended.
+enum Outcome {
+    Sent(&'static str),
+    /// Worth trying again later (the receiver is down or busy).
+    Retry(String),
+    /// Will never work as it is (a malformed address, a refused request).
+    Fail(String),
+}
+
+async fn deliver_one(state: &AppState, t: &Transports, id: i64) -> AppResult<()> {
+    let r = sqlx::query(
+        "SELECT id, channel, recipient, subject, body_text, body_html, attachment, \
+         idempotency_key, attempts, clinic_id, appointment_id FROM outbox WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&state.db.pool)
+    .await
+    .map_err(db_error)?;
+    let m = Due {
+        id: r.get(0),
+        channel: r.get(1),
+        recipient: r.get(2),
+        subject: r.get(3),
+        body_text: r.get(4),
+        body_html: r.get(5),
+        attachment: r.get(6),
+        key: r.get(7),
+        attempts: r.get(8),
+        clinic_id: r.get(9),
+        appointment_id: r.get(10),
+    };
+    let outcome = match m.channel.as_str() {
+        "email" => send_email(t, &m).await,
+        "sms" => send_sms(t, &m).await,
+        "pms" => send_pms(state, t, &m).await,
+        other => Outcome::Fail(format!("unknown channel {other}")),
+    };
+    let now = state.now();
+    if m.channel == "pms" {
+        pms_state(state, &m, &outcome).await?;
+    }
+    match outcome {
+        Outcome::Sent(transport) => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'sent', sent_at = $1, transport = $2, last_error = NULL \
+                 WHERE id = $3",
+            )
+            .bind(now)
+            .bind(transport)
+            .bind(m.id)
+            .execute(&state.db.pool)
+            .await
+            .map_err(db_error)?;
+        }
+        Outcome::Retry(e) if m.attempts < MAX_ATTEMPTS => {
+            tracing::info!(id = m.id, attempts = m.attempts, error = %e, "delivery failed; will retry");
+            sqlx::query("UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3")
+                .bind(now + retry_delay(m.attempts))
+                .bind(e)
+                .bind(m.id)
+                .execute(&state.db.pool)
+                .await
+                .map_err(db_error)?;
+        }
+        Outcome::Retry(e) | Outcome::Fail(e) => {
+            tracing::warn!(id = m.id, attempts = m.attempts, error = %e, "delivery failed for good");
+            sqlx::query("UPDATE outbox SET status = 'failed', last_error = $1 WHERE id = $2")
+                .bind(e)
+                .bind(m.id)
+                .execute(&state.db.pool)
+                .await
+                .map_err(db_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// A stable Message-ID from the idempotency key: the same message always
+/// carries the same one.
+fn message_id(key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("<{hex}@slotwise>")
+}
+
+/// The email as it goes over the wire (also what the dev mailbox shows).
+fn build_email(from: &Mailbox, m: &Due) -> Result<lettre::Message, String> {
+    let to: Mailbox = m
+        .recipient
+        .parse()
+        .map_err(|e| format!("bad recipient {:?}: {e}", m.recipient))?;
+    let builder = lettre::Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(m.subject.clone())
+        .message_id(Some(message_id(&m.key)));
+    let body = MultiPart::alternative_plain_html(m.body_text.clone(), m.body_html.clone());
+    let email = match &m.attachment {
+        None => builder.multipart(body),
+        Some(ics) => {
+            let method = if ics.contains("\r\nMETHOD:CANCEL\r\n") {
+                "CANCEL"
+            } else {
+                "REQUEST"
+            };
+            let kind =
+                ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+                    .map_err(|e| e.to_string())?;
+            builder.multipart(
+                MultiPart::mixed()
+                    .multipart(body)
+                    .singlepart(Attachment::new("invite.ics".into()).body(ics.clone(), kind)),
+            )
+        }
+    };
+    email.map_err(|e| e.to_string())
+}
+
+async fn send_email(t: &Transports, m: &Due) -> Outcome {
+    let email = match build_email(&t.from, m) {
+        Ok(e) => e,
+        Err(e) => return Outcome::Fail(e),
+    };
+    let Some(smtp) = &t.smtp else {
+        return Outcome::Sent("mailbox");
+    };
+    match smtp.send(email).await {
+        Ok(_) => Outcome::Sent("smtp"),
+        // 5xx: the server refuses this message for good.
+        Err(e) if e.is_permanent() => Outcome::Fail(format!("SMTP refused: {e}")),
+        Err(e) => Outcome::Retry(format!("SMTP: {e}")),
+    }
+}
+
+async fn send_sms(t: &Transports, m: &Due) -> Outcome {
+    let Some(sms) = &t.sms else {
+        return Outcome::Sent("mailbox");
+    };
+    let url = format!("{}/Accounts/{}/Messages.json", sms.base_url, sms.account);
+    let sent = t
+        .http
+        .post(&url)
+        .basic_auth(&sms.account, Some(&sms.token))
+        .header("Idempotency-Key", message_id(&m.key))
+        .form(&[
+            ("To", m.recipient.as_str()),
+            ("From", sms.from.as_str()),
+            ("Body", m.body_text.as_str()),
+        ])
+        .send()
+        .await;
+    match sent {
+        Ok(resp) if resp.status().is_success() => Outcome::Sent("http"),
+        Ok(resp) if resp.status().as_u16() == 429 || resp.status().is_server_error() => {
+            Outcome::Retry(format!("SMS provider answered {}", resp.status()))
+        }
+        Ok(resp) => Outcome::Fail(format!("SMS provider refused: {}", resp.status())),
+        Err(e) => Outcome::Retry(format!("SMS provider: {e}")),
+    }
+}
+
+async fn send_pms(state: &AppState, t: &Transports, m: &Due) -> Outcome {
+    let secret: Option<String> =
+        match sqlx::query_scalar("SELECT pms_secret FROM clinic WHERE id = $1")
+            .bind(m.clinic_id)
+            .fetch_optional(&state.db.pool)
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => return Outcome::Retry(format!("reading the clinic's PMS secret: {e}")),
+        };
+    let Some(secret) = secret else {
+        return Outcome::Fail("the clinic no longer exists".into());
+    };
+    // Wall-clock time, not the injectable clock: the PMS checks freshness.
+    let timestamp = chrono::Utc::now().timestamp();
+    let sent = t
+        .http
+        .post(&m.recipient)
+        .header("Content-Type", "application/json")
+        .header("X-Slotwise-Timestamp", timestamp.to_string())
+        .header(
+            "X-Slotwise-Signature",
+            format!(
+                "sha256={}",
+                super::notify::pms::signature(&secret, timestamp, &m.body_text)
+            ),
+        )
+        .header("Idempotency-Key", message_id(&m.key))
+        .body(m.body_text.clone())
+        .send()
+        .await;
+    match sent {
+        Ok(resp) if resp.status().is_success() => Outcome::Sent("http"),
+        Ok(resp) if resp.status().as_u16() == 429 || resp.status().is_server_error() => {
+            Outcome::Retry(format!("PMS answered {}", resp.status()))
+        }
+        Ok(resp) => Outcome::Fail(format!("PMS refused: {}", resp.status())),
+        Err(e) => Outcome::Retry(format!("PMS unreachable: {e}")),
+    }
+}
+
+/// Records the appointment's PMS sync state after an attempt; a message
+/// that failed for good alerts the clinic's admins by email.
+async fn pms_state(state: &AppState, m: &Due, outcome: &Outcome) -> AppResult<()> {
+    let Some(appointment) = m.appointment_id else {
+        return Ok(());
+    };
+    let final_failure = match outcome {
+        Outcome::Sent(_) => false,
+        Outcome::Retry(_) if m.attempts < MAX_ATTEMPTS => return Ok(()),
+        Outcome::Retry(_) | Outcome::Fail(_) => true,
+    };
+    let error = match outcome {
+        Outcome::Retry(e) | Outcome::Fail(e) => e.clone(),
+        Outcome::Sent(_) => String::new(),
+    };
+    let mut change = super::service::Change::begin(state).await?;
+    if final_failure {
+        sqlx::query("UPDATE appointment SET pms_sync_state = 'failed' WHERE id = $1")
+            .bind(appointment)
+            .execute(change.conn())
+            .await
+            .map_err(db_error)?;
+        let admins = sqlx::query(
+            "SELECT u.id, u.email, c.name FROM membership m JOIN app_user u ON u.id = m.user_id \
+             JOIN clinic c ON c.id = m.clinic_id WHERE m.clinic_id = $1 AND m.role = 'admin'",
+        )
+        .bind(m.clinic_id)
+        .fetch_all(change.conn())
+        .await
+        .map_err(db_error)?;
+        let base = change.base_url().to_string();
+        for a in &admins {
+            let clinic: String = a.get(2);
+            let text = format!(
+                "The practice-management system did not accept an update for appointment {appointment} \
+                 after {} attempts.\n\nUpdate: {}\nLast error: {error}\n\nThe appointment is marked \
+                 \"PMS sync failed\" in Bookings. Fix the connection, then retry the message from the \
+                 Outbox: {base}/outbox\n\n{clinic}\n",
+                m.attempts, m.subject
+            );
+            change
+                .outbox(super::service::OutboxMessage {
+                    recipient_user_id: Some(a.get(0)),
+                    recipient: a.get(1),
+                    channel: "email",
+                    event: "pms_failed".into(),
+                    subject: format!("[{clinic}] PMS sync failed for appointment {appointment}"),
+                    body_html: format!(
+                        "<!doctype html><html><body style=\"font-family:sans-serif\"><pre style=\"white-space:pre-wrap;font:inherit\">{}</pre></body></html>",
+                        super::notify::render::esc(&text)
+                    ),
+                    body_text: text,
+                    attachment: None,
+                    idempotency_key: format!("pms-failed/{}/{}", m.id, a.get::<i64, _>(0)),
+                    clinic_id: m.clinic_id,
+                    appointment_id: Some(appointment),
+                })
+                .await?;
+        }
+    } else {
+        // Synced, unless a later update is still on its way.
+        sqlx::query(
+            "UPDATE appointment SET pms_sync_state = 'synced' WHERE id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM outbox WHERE channel = 'pms' AND appointment_id = $1 \
+             AND status = 'pending' AND id <> $2)",
+        )
+        .bind(appointment)
+        .bind(m.id)
+        .execute(change.conn())
+        .await
+        .map_err(db_error)?;
+    }
+    change
+        .emit(crate::domain::live::LiveEvent {
+            topic: crate::domain::live::topic::APPOINTMENT.into(),
+            action: "pms_sync".into(),
+            entity_id: appointment,
+            version: 0,
+            clinic_id: m.clinic_id,
+            user_ids: Vec::new(),
+            at_us: 0,
+        })
+        .await?;
+    change.commit().await
+}
+
+/// Puts a failed (or pending) message back in the queue, due now, with a
+/// fresh set of attempts (the Outbox page's Retry).
+pub async fn retry(state: &AppState, id: i64) -> AppResult<()> {
+    let n = sqlx::query(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 \
+         WHERE id = $2 AND status <> 'sent'",
+    )
+    .bind(state.now())
+    .bind(id)
+    .execute(&state.db.pool)
+    .await
+    .map_err(db_error)?
+    .rows_affected();
+    if n == 0 {
+        return Err(AppError::conflict("That message was already sent."));
+    }
+    state.outbox_wake.notify_one();
+    Ok(())
+}

@@ -1,0 +1,398 @@
+//! Account > Notifications (each care-team member's choice of email and SMS
+//! per event; clinic admins edit their providers'), the admins' Outbox
+//! page, and the dev Mailbox.
+
+use super::super::db::{db_error, id_list};
+use super::super::state::AppState;
+use super::super::zones;
+use super::{authz, Audit, Change};
+use crate::domain::live::{topic, LiveEvent};
+use crate::domain::notify::{Channel, NotifyEvent};
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult};
+use crate::model::{
+    MailboxMessage, Me, NotificationRow, NotificationSettings, OutboxEntry, OutboxView,
+};
+use serde_json::json;
+use sqlx::Row;
+use std::collections::HashSet;
+
+/// Whose settings `me` may see and change: their own (staff only; patients
+/// always get email), or, for a clinic admin, any provider of their clinics.
+async fn may_edit(state: &AppState, me: &Me, user_id: i64) -> AppResult<()> {
+    if !me.is_staff() {
+        return Err(AppError::forbidden(
+            "Notification settings are for clinic staff. Patients always receive email about their appointments.",
+        ));
+    }
+    if user_id == me.user_id {
+        return Ok(());
+    }
+    let admin_of = authz::clinics_where(me, |r| r == Role::Admin);
+    if admin_of.is_empty() {
+        return Err(AppError::forbidden(
+            "Only a clinic admin can change another provider's notifications.",
+        ));
+    }
+    let ids: Vec<i64> = admin_of.iter().map(|c| c.0).collect();
+    let n: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM membership WHERE user_id = $1 AND role = 'provider' \
+         AND clinic_id IN ({})",
+        id_list(&ids)
+    ))
+    .bind(user_id)
+    .fetch_one(&state.db.pool)
+    .await
+    .map_err(db_error)?;
+    if n == 0 {
+        return Err(AppError::not_found(
+            "That provider is not in one of your clinics.",
+        ));
+    }
+    Ok(())
+}
+
+/// The providers an admin may pick (with themselves first); empty for
+/// everyone else.
+async fn choices(state: &AppState, me: &Me) -> AppResult<Vec<(i64, String)>> {
+    let admin_of: Vec<i64> = authz::clinics_where(me, |r| r == Role::Admin)
+        .iter()
+        .map(|c| c.0)
+        .collect();
+    if admin_of.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT DISTINCT u.id, u.name FROM app_user u JOIN membership m ON m.user_id = u.id \
+         WHERE m.role = 'provider' AND m.clinic_id IN ({}) AND u.id <> $1 ORDER BY u.name",
+        id_list(&admin_of)
+    ))
+    .bind(me.user_id)
+    .fetch_all(&state.db.pool)
+    .await
+    .map_err(db_error)?;
+    let mut out = vec![(me.user_id, format!("{} (you)", me.name))];
+    out.extend(
+        rows.iter()
+            .map(|r| (r.get::<i64, _>(0), r.get::<String, _>(1))),
+    );
+    Ok(out)
+}
+
+pub async fn settings(
+    state: &AppState,
+    me: &Me,
+    user_id: Option<i64>,
+) -> AppResult<NotificationSettings> {
+    let user_id = user_id.filter(|id| *id > 0).unwrap_or(me.user_id);
+    may_edit(state, me, user_id).await?;
+    let u = sqlx::query("SELECT name, email, mobile FROM app_user WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(&state.db.pool)
+        .await
+        .map_err(db_error)?;
+    let chosen: HashSet<(String, String)> =
+        sqlx::query("SELECT event, channel FROM notification_preference WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&state.db.pool)
+            .await
+            .map_err(db_error)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+    let on = |e: NotifyEvent, c: Channel| chosen.contains(&(e.as_str().into(), c.as_str().into()));
+    Ok(NotificationSettings {
+        user_id,
+        name: u.get(0),
+        email: u.get(1),
+        mobile: u.get(2),
+        rows: NotifyEvent::ALL
+            .into_iter()
+            .map(|e| NotificationRow {
+                event: e.as_str().into(),
+                label: e.label().into(),
+                email: on(e, Channel::Email),
+                sms: on(e, Channel::Sms),
+            })
+            .collect(),
+        choices: choices(state, me).await?,
+    })
+}
+
+/// Reads "event:channel,event:channel" (what the settings form sends).
+pub fn parse_choices(text: &str) -> AppResult<Vec<(NotifyEvent, Channel)>> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (e, c) = part
+            .split_once(':')
+            .ok_or_else(|| AppError::validation(format!("Unknown setting {part:?}.")))?;
+        let e = NotifyEvent::parse(e)
+            .ok_or_else(|| AppError::validation(format!("Unknown event {e:?}.")))?;
+        let c = Channel::parse(c)
+            .ok_or_else(|| AppError::validation(format!("Unknown channel {c:?}.")))?;
+        if !out.contains(&(e, c)) {
+            out.push((e, c));
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces a user's choices. SMS needs a mobile number on the profile.
+pub async fn save(
+    state: &AppState,
+    me: &Me,
+    user_id: i64,
+    picked: Vec<(NotifyEvent, Channel)>,
+) -> AppResult<()> {
+    may_edit(state, me, user_id).await?;
+    let mut change = Change::begin(state).await?;
+    let mobile: String = sqlx::query_scalar("SELECT mobile FROM app_user WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(change.conn())
+        .await
+        .map_err(db_error)?;
+    if mobile.trim().is_empty() && picked.iter().any(|(_, c)| *c == Channel::Sms) {
+        return Err(AppError::validation(
+            "There is no mobile number on this profile, so SMS cannot be chosen. Add one first or choose email.",
+        ));
+    }
+    let before: Vec<String> = sqlx::query(
+        "SELECT event, channel FROM notification_preference WHERE user_id = $1 ORDER BY event, channel",
+    )
+    .bind(user_id)
+    .fetch_all(change.conn())
+    .await
+    .map_err(db_error)?
+    .iter()
+    .map(|r| format!("{}:{}", r.get::<String, _>(0), r.get::<String, _>(1)))
+    .collect();
+    sqlx::query("DELETE FROM notification_preference WHERE user_id = $1")
+        .bind(user_id)
+        .execute(change.conn())
+        .await
+        .map_err(db_error)?;
+    for (e, c) in &picked {
+        sqlx::query(
+            "INSERT INTO notification_preference (user_id, event, channel) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(e.as_str())
+        .bind(c.as_str())
+        .execute(change.conn())
+        .await
+        .map_err(db_error)?;
+    }
+    let after: Vec<String> = picked
+        .iter()
+        .map(|(e, c)| format!("{}:{}", e.as_str(), c.as_str()))
+        .collect();
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: (user_id != me.user_id).then_some(user_id),
+            clinic_id: None,
+            action: "notification.settings",
+            entity: "user",
+            entity_id: user_id,
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+        })
+        .await?;
+    change
+        .emit(LiveEvent {
+            topic: topic::ACCOUNT.into(),
+            action: "notifications".into(),
+            entity_id: user_id,
+            version: 0,
+            clinic_id: None,
+            user_ids: vec![user_id, me.user_id],
+            at_us: 0,
+        })
+        .await?;
+    change.commit().await
+}
+
+const SHOWN: i64 = 200;
+
+/// The Outbox page: a clinic's messages (admins), newest first, with the
+/// counts per status.
+pub async fn outbox(
+    state: &AppState,
+    me: &Me,
+    clinic_id: Option<i64>,
+    status: &str,
+) -> AppResult<OutboxView> {
+    let clinics = authz::clinics_where(me, |r| r == Role::Admin);
+    let Some(first) = clinics.first() else {
+        return Err(AppError::forbidden("Only clinic admins see the Outbox."));
+    };
+    let clinic_id = clinic_id
+        .filter(|c| clinics.iter().any(|x| x.0 == *c))
+        .unwrap_or(first.0);
+    let status = match status {
+        "" | "all" => None,
+        s @ ("pending" | "sent" | "failed") => Some(s),
+        _ => return Err(AppError::validation("Choose pending, sent, failed or all.")),
+    };
+    let tz_name: String = sqlx::query_scalar("SELECT time_zone FROM clinic WHERE id = $1")
+        .bind(clinic_id)
+        .fetch_one(&state.db.pool)
+        .await
+        .map_err(db_error)?;
+    let tz = zones::parse(&tz_name);
+    let counts =
+        sqlx::query("SELECT status, COUNT(*) FROM outbox WHERE clinic_id = $1 GROUP BY status")
+            .bind(clinic_id)
+            .fetch_all(&state.db.pool)
+            .await
+            .map_err(db_error)?;
+    let count = |s: &str| {
+        counts
+            .iter()
+            .find(|r| r.get::<String, _>(0) == s)
+            .map(|r| r.get::<i64, _>(1))
+            .unwrap_or(0)
+    };
+    let filter = if status.is_some() {
+        "AND status = $2"
+    } else {
+        "AND $2 = $2"
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT id, created_at, channel, event, recipient, subject, status, attempts, last_error, \
+         transport, sent_at, next_attempt_at FROM outbox WHERE clinic_id = $1 {filter} \
+         ORDER BY id DESC LIMIT {SHOWN}"
+    ))
+    .bind(clinic_id)
+    .bind(status.unwrap_or(""))
+    .fetch_all(&state.db.pool)
+    .await
+    .map_err(db_error)?;
+    let label = |e: &str| {
+        NotifyEvent::parse(e)
+            .map(|e| e.label().to_string())
+            .unwrap_or_else(|| e.to_string())
+    };
+    Ok(OutboxView {
+        clinic_id,
+        clinics,
+        pending: count("pending"),
+        sent: count("sent"),
+        failed: count("failed"),
+        rows: rows
+            .iter()
+            .map(|r| {
+                let status: String = r.get(6);
+                OutboxEntry {
+                    id: r.get(0),
+                    created: zones::fmt_local(r.get(1), tz),
+                    channel: r.get(2),
+                    event: label(&r.get::<String, _>(3)),
+                    recipient: r.get(4),
+                    subject: r.get(5),
+                    attempts: r.get(7),
+                    last_error: r.get(8),
+                    transport: r.get::<Option<String>, _>(9).unwrap_or_default(),
+                    sent: r.get::<Option<i64>, _>(10).map(|t| zones::fmt_local(t, tz)),
+                    next_attempt: (status == "pending").then(|| zones::fmt_local(r.get(11), tz)),
+                    status,
+                }
+            })
+            .collect(),
+    })
+}
+
+/// Puts a failed message back in the queue (admins of its clinic).
+pub async fn retry(state: &AppState, me: &Me, id: i64) -> AppResult<()> {
+    let clinic: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT clinic_id FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&state.db.pool)
+            .await
+            .map_err(db_error)?;
+    let clinic = clinic
+        .flatten()
+        .filter(|c| authz::roles_in(me, *c).any(|r| r == Role::Admin))
+        .ok_or_else(|| AppError::not_found("That message does not exist."))?;
+    super::super::outbox::retry(state, id).await?;
+    sqlx::query(
+        "INSERT INTO audit (at, actor_id, clinic_id, action, entity, entity_id) \
+         VALUES ($1, $2, $3, 'outbox.retry', 'outbox', $4)",
+    )
+    .bind(state.now())
+    .bind(me.user_id)
+    .bind(clinic)
+    .bind(id)
+    .execute(&state.db.pool)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// The dev mailbox: messages kept instead of sent (no SMTP server or SMS
+/// provider configured). Everyone sees what was addressed to them; clinic
+/// admins and schedulers also see their clinics' messages, so a new user
+/// can watch notifications happen.
+pub async fn mailbox(state: &AppState, me: &Me) -> AppResult<Vec<MailboxMessage>> {
+    let clinics: Vec<i64> = authz::clinics_where(me, Role::acts_for_providers)
+        .iter()
+        .map(|c| c.0)
+        .collect();
+    let rows = sqlx::query(&format!(
+        "SELECT o.id, o.channel, o.event, o.recipient, o.subject, o.body_text, o.body_html, \
+         o.attachment, o.sent_at, COALESCE(c.time_zone, 'UTC'), u.name \
+         FROM outbox o LEFT JOIN clinic c ON c.id = o.clinic_id \
+         LEFT JOIN app_user u ON u.id = o.recipient_user_id \
+         WHERE o.transport = 'mailbox' AND (o.recipient_user_id = $1 OR o.clinic_id IN ({})) \
+         ORDER BY o.id DESC LIMIT {SHOWN}",
+        id_list(&clinics)
+    ))
+    .bind(me.user_id)
+    .fetch_all(&state.db.pool)
+    .await
+    .map_err(db_error)?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let tz = zones::parse(&r.get::<String, _>(9));
+            MailboxMessage {
+                id: r.get(0),
+                channel: r.get(1),
+                event: NotifyEvent::parse(&r.get::<String, _>(2))
+                    .map(|e| e.label().to_string())
+                    .unwrap_or_default(),
+                to: r.get(3),
+                to_name: r.get::<Option<String>, _>(10).unwrap_or_default(),
+                subject: r.get(4),
+                text: r.get(5),
+                html: r.get(6),
+                attachment: r.get(7),
+                at: r
+                    .get::<Option<i64>, _>(8)
+                    .map(|t| zones::fmt_local(t, tz))
+                    .unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_read_back_and_refuse_unknown_words() {
+        let got = parse_choices("appointment_created:email, invited:sms,,invited:sms").unwrap();
+        assert_eq!(
+            got,
+            vec![
+                (NotifyEvent::AppointmentCreated, Channel::Email),
+                (NotifyEvent::Invited, Channel::Sms)
+            ]
+        );
+        assert!(parse_choices("").unwrap().is_empty());
+        assert!(parse_choices("invited").is_err());
+        assert!(parse_choices("invited:fax").is_err());
+        assert!(parse_choices("birthday:email").is_err());
+    }
+}

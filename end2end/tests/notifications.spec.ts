@@ -1,0 +1,125 @@
+import { Browser, expect, Page, test } from "@playwright/test";
+import { bookAppointment, hoursFromNow, login, registerPatient, waitLive } from "./helpers";
+
+/** Sets one event's Email and SMS boxes for a provider (as a clinic admin). */
+async function setChoice(page: Page, provider: string, event: string, email: boolean, sms: boolean) {
+  await page.goto("/account/notifications");
+  await waitLive(page);
+  await page.getByLabel("Provider").selectOption({ label: provider });
+  const form = page.getByRole("form", { name: "Notification settings" });
+  // The form shows the chosen provider once their settings have loaded.
+  await expect(page.locator("dl.facts dd").first()).toHaveText(provider);
+  await form.getByRole("checkbox", { name: `Email: ${event}` }).setChecked(email);
+  await form.getByRole("checkbox", { name: `SMS: ${event}` }).setChecked(sms);
+  await form.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status")).toHaveText("Notification settings saved.");
+}
+
+test("an admin edits a provider's notification settings; a provider sees only their own", async ({ page, browser }) => {
+  await login(page, "admin@northside.test");
+  await setChoice(page, "Dr. Min-jun Kim", "Proposal made", true, true);
+  await page.reload();
+  await waitLive(page);
+  await page.getByLabel("Provider").selectOption({ label: "Dr. Min-jun Kim" });
+  await expect(page.getByRole("checkbox", { name: "SMS: Proposal made" })).toBeChecked();
+  await expect(page.getByText("+12125550105")).toBeVisible();
+
+  const kim = await (await browser.newContext()).newPage();
+  await login(kim, "dr.kim@northside.test");
+  await kim.goto("/account/notifications");
+  await waitLive(kim);
+  await expect(kim.getByRole("heading", { name: "Notifications" })).toBeVisible();
+  await expect(kim.getByLabel("Provider")).toHaveCount(0);
+  await expect(kim.getByRole("checkbox", { name: "SMS: Proposal made" })).toBeChecked();
+  // An unknown event sent by hand is refused with a clear message.
+  const resp = await kim.request.post("/api/save_notification_settings", {
+    form: { user_id: "0", choices: "birthday:email" },
+    headers: { Origin: new URL(kim.url()).origin },
+  });
+  expect(resp.status()).toBe(400);
+  expect(await resp.text()).toContain("Unknown event");
+});
+
+async function newPatient(browser: Browser, name: string): Promise<string> {
+  const page = await (await browser.newContext()).newPage();
+  return registerPatient(page, name);
+}
+
+test("cancelling a meeting puts messages for exactly the opted-in recipients in the mailbox", async ({ page, browser }) => {
+  const name = `Nora Notify ${Date.now() % 100000}`;
+  const email = await newPatient(browser, name);
+  await login(page, "admin@northside.test");
+  // Kim (the host) hears about cancellations by email; Lee (invited) not at all.
+  await setChoice(page, "Dr. Min-jun Kim", "Appointment cancelled", true, false);
+  await setChoice(page, "Dr. Jordan Lee", "Appointment cancelled", false, false);
+
+  await bookAppointment(page, "Dr. Min-jun Kim", name, hoursFromNow(50), "Dr. Jordan Lee");
+  await page.goto("/bookings");
+  await waitLive(page);
+  await page.getByLabel("Patient name").fill(name);
+  const row = page.getByRole("row").filter({ hasText: name });
+  await expect(row).toHaveCount(1);
+  await row.getByLabel(/Actions for booking/).click();
+  await row.getByRole("button", { name: "Cancel" }).click();
+  const dialog = page.getByRole("dialog", { name: "Cancel Meeting" });
+  await expect(dialog.getByText("Manual update required")).toHaveCount(0);
+  await dialog.getByLabel("Reason").selectOption({ label: "Provider unavailable" });
+  await dialog.getByLabel("Message to the patient (optional)").fill("Dr. Kim is unwell today.");
+  await dialog.getByRole("button", { name: "Cancel Meeting" }).click();
+  await expect(page.getByRole("status")).toHaveText("The booking was cancelled.");
+
+  await page.goto("/mailbox");
+  await waitLive(page);
+  // The patient's copy names the time; the host's names the patient.
+  const forPatient = page.locator(`li.mail[data-to="${email}"]`).filter({ hasText: /cancelled/i });
+  const forKim = page.locator('li.mail[data-to="dr.kim@northside.test"]').filter({ hasText: `Cancelled: appointment with ${name}` });
+  const forLee = page.locator('li.mail[data-to="dr.lee@northside.test"], li.mail[data-to="+12125550103"]').filter({ hasText: name });
+  await expect(forPatient).toHaveCount(1);
+  await expect(forKim).toHaveCount(1);
+  await expect(forLee.filter({ hasText: /cancelled/i })).toHaveCount(0);
+  // Nobody else heard about it: the patient's copy and Kim's, nothing more.
+  await expect(page.locator("li.mail").filter({ hasText: /cancelled/i }).filter({ hasText: name })).toHaveCount(2);
+
+  // The patient's email, as they would see it: reason, message, a new-time link and the calendar cancel.
+  await forPatient.getByRole("button").click();
+  const html = forPatient.frameLocator("iframe.mail-html");
+  await expect(html.getByText("Provider unavailable")).toBeVisible();
+  await expect(html.getByText("Dr. Kim is unwell today.")).toBeVisible();
+  await expect(html.getByRole("link", { name: "Book a new time" })).toBeVisible();
+  await forPatient.getByText("Calendar attachment (invite.ics)").click();
+  await expect(forPatient.locator("pre.ics")).toContainText("METHOD:CANCEL");
+});
+
+test("a clinic whose PMS lacks automatic cancellation asks for a manual update", async ({ page }) => {
+  await login(page, "admin@harbour.test");
+  await page.goto("/settings");
+  await waitLive(page);
+  const form = page.getByRole("form", { name: "Practice-management system" });
+  await form.getByLabel("Connected, cancellations updated by hand").check();
+  await form.getByLabel("PMS endpoint").fill("http://127.0.0.1:9/pms");
+  await form.getByLabel("Signing secret").fill("short");
+  await form.getByRole("button", { name: "Save connection" }).click();
+  await expect(page.getByRole("alert")).toContainText("16 to 200 characters");
+  await form.getByLabel("Signing secret").fill("a-signing-secret-for-e2e");
+  await form.getByRole("button", { name: "Save connection" }).click();
+  await expect(page.getByRole("status")).toContainText("Practice-management connection saved.");
+
+  try {
+    await page.goto("/bookings");
+    await waitLive(page);
+    const row = page.getByRole("row").filter({ has: page.getByLabel(/Actions for booking/) }).first();
+    await row.getByLabel(/Actions for booking/).click();
+    await row.getByRole("button", { name: "Cancel" }).click();
+    const dialog = page.getByRole("dialog", { name: "Cancel Meeting" });
+    await expect(dialog.getByText("Manual update required")).toBeVisible();
+    await dialog.getByRole("button", { name: "Keep the booking" }).click();
+  } finally {
+    // Leave Harbour without a PMS for the other specs.
+    await page.goto("/settings");
+    await waitLive(page);
+    const again = page.getByRole("form", { name: "Practice-management system" });
+    await again.getByLabel("No practice-management system").check();
+    await again.getByRole("button", { name: "Save connection" }).click();
+    await expect(page.getByRole("status")).toContainText("Practice-management connection saved.");
+  }
+});
