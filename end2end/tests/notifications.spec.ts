@@ -5,7 +5,7 @@ import { bookAppointment, hoursFromNow, login, registerPatient, waitLive } from 
 async function setChoice(page: Page, provider: string, event: string, email: boolean, sms: boolean) {
   await page.goto("/account/notifications");
   await waitLive(page);
-  await page.getByLabel("Provider").selectOption({ label: provider });
+  await page.getByLabel("Provider", { exact: true }).selectOption({ label: provider });
   const form = page.getByRole("form", { name: "Notification settings" });
   // The form shows the chosen provider once their settings have loaded.
   await expect(page.locator("dl.facts dd").first()).toHaveText(provider);
@@ -20,7 +20,7 @@ test("an admin edits a provider's notification settings; a provider sees only th
   await setChoice(page, "Dr. Min-jun Kim", "Proposal made", true, true);
   await page.reload();
   await waitLive(page);
-  await page.getByLabel("Provider").selectOption({ label: "Dr. Min-jun Kim" });
+  await page.getByLabel("Provider", { exact: true }).selectOption({ label: "Dr. Min-jun Kim" });
   await expect(page.getByRole("checkbox", { name: "SMS: Proposal made" })).toBeChecked();
   await expect(page.getByText("+12125550105")).toBeVisible();
 
@@ -29,7 +29,7 @@ test("an admin edits a provider's notification settings; a provider sees only th
   await kim.goto("/account/notifications");
   await waitLive(kim);
   await expect(kim.getByRole("heading", { name: "Notifications" })).toBeVisible();
-  await expect(kim.getByLabel("Provider")).toHaveCount(0);
+  await expect(kim.getByLabel("Provider", { exact: true })).toHaveCount(0);
   await expect(kim.getByRole("checkbox", { name: "SMS: Proposal made" })).toBeChecked();
   // An unknown event sent by hand is refused with a clear message.
   const resp = await kim.request.post("/api/save_notification_settings", {

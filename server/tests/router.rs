@@ -1024,3 +1024,124 @@ async fn change_requests_refuse_bad_input_over_http_with_4xx_and_change_nothing(
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notification_endpoints_refuse_bad_input_and_feeds_answer_only_their_token() {
+    let (t, router) = app().await;
+    let admin = t.session("admin@northside.test").await.0;
+    let lee = t.session("dr.lee@northside.test").await.0;
+    let ann = t.session("ann@patients.test").await.0;
+    let nguyen_id = t
+        .id("SELECT id FROM app_user WHERE email = 'dr.nguyen@harbour.test'")
+        .await
+        .to_string();
+    let prefs = || t.count("SELECT COUNT(*) FROM notification_preference");
+    let before = prefs().await;
+    let cases = [
+        (
+            &lee,
+            "/api/save_notification_settings",
+            form(&[("user_id", "0"), ("choices", "birthday:email")]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            &lee,
+            "/api/save_notification_settings",
+            form(&[("user_id", "0"), ("choices", "invited:fax")]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            &lee,
+            "/api/save_notification_settings",
+            form(&[("user_id", "0")]),
+            StatusCode::BAD_REQUEST,
+        ),
+        // A provider may not edit a colleague; an admin not another clinic's provider.
+        (
+            &lee,
+            "/api/save_notification_settings",
+            form(&[("user_id", &nguyen_id), ("choices", "")]),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &admin,
+            "/api/save_notification_settings",
+            form(&[("user_id", &nguyen_id), ("choices", "")]),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &ann,
+            "/api/notification_settings",
+            form(&[("user_id", "0")]),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &lee,
+            "/api/outbox",
+            form(&[("clinic_id", "0"), ("status", "all")]),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &admin,
+            "/api/outbox",
+            form(&[("clinic_id", "0"), ("status", "lost")]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            &admin,
+            "/api/retry_message",
+            form(&[("id", "999999")]),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &ann,
+            "/api/create_calendar_feed",
+            String::new(),
+            StatusCode::FORBIDDEN,
+        ),
+    ];
+    for (who, path, body, status) in cases {
+        let resp = send(&router, post(path, &body, Some(who))).await;
+        assert_eq!(resp.status(), status, "{path} {body}");
+    }
+    assert_eq!(prefs().await, before, "nothing changed");
+
+    // A provider's feed: only its own token reads it, and revoking ends it.
+    let resp = send(&router, post("/api/create_calendar_feed", "", Some(&lee))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let url: String = serde_json::from_str(&web::text(resp).await).unwrap();
+    let path = url
+        .split_once("/calendar/")
+        .map(|(_, p)| format!("/calendar/{p}"))
+        .unwrap();
+    let resp = send(&router, get(&path, None)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        web::header_str(&resp, "content-type"),
+        Some("text/calendar; charset=utf-8")
+    );
+    let ics = web::text(resp).await;
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"));
+    assert!(
+        ics.contains("BEGIN:VEVENT"),
+        "Dr. Lee's demo appointments are listed"
+    );
+    assert!(!ics.contains("METHOD:"));
+    let wrong = format!("{}x.ics", &path[..path.len() - 5]);
+    assert_eq!(
+        send(&router, get(&wrong, None)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        send(&router, get("/calendar/nothing.ics", None))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let resp = send(&router, post("/api/revoke_calendar_feed", "", Some(&lee))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        send(&router, get(&path, None)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -66,6 +66,7 @@ fn CalendarFeed() -> impl IntoView {
                                 {if has { "Make a new link (ends the old one)" } else { "Make a feed link" }}
                             </button>
                             {has.then(|| view! {
+                                " "
                                 <button type="button" on:click=move |_| { revoke.dispatch(RevokeCalendarFeed {}); }>"Revoke"</button>
                             })}
                         </div>
