@@ -692,3 +692,29 @@ both_dbs!(
     pms_propagation,
     the_pms_gets_signed_updates_in_order_and_failures_alert_admins
 );
+
+async fn the_running_worker_delivers_what_a_change_queues(b: Backend) {
+    let c = ctx(b).await;
+    let sched = c.t.me("scheduler@northside.test").await;
+    let worker = app::server::outbox::spawn(c.t.state.clone()).unwrap();
+    create(
+        &c.t.state,
+        &sched,
+        c.booking(local(2026, 3, 10, 14), vec![]),
+    )
+    .await
+    .unwrap();
+    // The commit wakes the worker; no one calls it here.
+    let mut waited = 0;
+    while c.smtp.messages().len() < 2 && waited < 100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    worker.abort();
+    let to = recipients(&c.smtp.messages().iter().map(parse).collect::<Vec<_>>());
+    assert_eq!(to, vec!["<ann@patients.test>", "<dr.patel@northside.test>"]);
+}
+both_dbs!(
+    running_worker,
+    the_running_worker_delivers_what_a_change_queues
+);

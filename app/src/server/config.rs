@@ -82,7 +82,7 @@ impl Default for Config {
             sms: None,
             mail_from: "Slotwise <no-reply@slotwise.local>".into(),
             outbox_poll_ms: 1000,
-            outbox_concurrency: 8,
+            outbox_concurrency: 16,
         }
     }
 }
