@@ -698,5 +698,7 @@ pub struct MailboxMessage {
     pub html: String,
     /// The iCalendar attachment, if any.
     pub attachment: Option<String>,
+    /// A second calendar (the earlier part of a split series).
+    pub attachment_extra: Option<String>,
     pub at: String,
 }

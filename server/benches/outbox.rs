@@ -166,6 +166,7 @@ async fn queue_emails(state: &AppState, n: usize, tag: &str) {
                     body_text: m.text.clone(),
                     body_html: m.html.clone(),
                     attachment: Some(cal.clone()),
+                    attachment_extra: None,
                     idempotency_key: format!("bench/{tag}/{i}"),
                     clinic_id: None,
                     appointment_id: None,

@@ -176,19 +176,23 @@ struct Mail {
     html: String,
     message_id: String,
     ics: Option<String>,
+    /// Every calendar attached, in order.
+    calendars: Vec<String>,
 }
 
 fn parse(r: &Received) -> Mail {
     let m = mail_parser::MessageParser::default()
         .parse(r.data.as_bytes())
         .expect("a parsable email");
-    let ics = m
+    let calendars: Vec<String> = m
         .attachments()
-        .find(|a| {
+        .filter(|a| {
             a.content_type()
                 .is_some_and(|c| c.ctype() == "text" && c.subtype() == Some("calendar"))
         })
-        .map(|a| String::from_utf8(a.contents().to_vec()).unwrap());
+        .map(|a| String::from_utf8(a.contents().to_vec()).unwrap())
+        .collect();
+    let ics = calendars.first().cloned();
     Mail {
         to: r.to.join(","),
         subject: m.subject().unwrap_or_default().to_string(),
@@ -196,6 +200,7 @@ fn parse(r: &Received) -> Mail {
         html: m.body_html(0).unwrap_or_default().to_string(),
         message_id: m.message_id().unwrap_or_default().to_string(),
         ics,
+        calendars,
     }
 }
 
@@ -382,6 +387,55 @@ async fn a_series_is_one_invitation_and_one_occurrence_cancels_alone(b: Backend)
         .contains("RECURRENCE-ID;TZID=America/New_York:20260319T100000"));
     // "Patient requested": no invitation to book again.
     assert!(!ann[0].text.contains("Book a new time"));
+
+    // "This and all future" from the fourth meeting (26 March) to 11:00:
+    // the moved meetings become a series of their own, and the earlier
+    // series goes out again with its shortened rule, so calendars do not
+    // keep both.
+    use app::server::service::appointments::{reschedule, Move, RescheduleScope};
+    let before = c.smtp.messages().len();
+    reschedule(
+        &c.t.state,
+        &sched,
+        Move {
+            appointment_id: made.ids[3],
+            start_local: local(2026, 3, 26, 11),
+            location: "Video".into(),
+            scope: RescheduleScope::ThisAndFuture,
+        },
+    )
+    .await
+    .unwrap();
+    c.deliver().await;
+    let ann: Vec<Mail> = c.smtp.messages()[before..]
+        .iter()
+        .map(parse)
+        .filter(|m| m.to.contains("ann@"))
+        .collect();
+    assert_eq!(ann.len(), 1);
+    assert_eq!(
+        ann[0].calendars.len(),
+        2,
+        "the new series and the shortened old one"
+    );
+    let (method, new_uid, _, _, rrule) = calendar(&ann[0].calendars[0]);
+    assert_eq!(method, "REQUEST");
+    assert_ne!(new_uid, uid, "the moved meetings are a series of their own");
+    assert_eq!(rrule.as_deref(), Some("FREQ=WEEKLY;COUNT=1"));
+    assert!(ann[0].calendars[0].contains("DTSTART;TZID=America/New_York:20260326T110000"));
+    let (method, old_uid, old_seq, _, old_rule) = calendar(&ann[0].calendars[1]);
+    assert_eq!(method, "REQUEST");
+    assert_eq!(old_uid, uid);
+    assert!(
+        old_seq >= 2,
+        "after the invitation and the cancel: {old_seq}"
+    );
+    // It ends the day before the moved meeting (25 March, New York).
+    assert_eq!(
+        old_rule.as_deref(),
+        Some("FREQ=WEEKLY;UNTIL=20260326T035959Z")
+    );
+    assert!(ann[0].calendars[1].contains("DTSTART;TZID=America/New_York:20260305T100000"));
 }
 both_dbs!(
     series_invitations,

@@ -6,6 +6,9 @@
 ALTER TABLE outbox ADD COLUMN clinic_id BIGINT REFERENCES clinic(id);
 ALTER TABLE outbox ADD COLUMN appointment_id BIGINT REFERENCES appointment(id);
 ALTER TABLE outbox ADD COLUMN transport TEXT;
+-- A second calendar: when "this and all future" splits a series, the
+-- earlier meetings' series is sent again with its shortened rule.
+ALTER TABLE outbox ADD COLUMN attachment_extra TEXT;
 CREATE INDEX outbox_clinic ON outbox (clinic_id, created_at);
 CREATE INDEX outbox_recipient ON outbox (recipient_user_id, created_at);
 

@@ -341,6 +341,7 @@ fn MailItem(m: MailboxMessage, open: RwSignal<Option<i64>>) -> impl IntoView {
         m.subject.clone()
     };
     let ics = m.attachment.clone();
+    let earlier = m.attachment_extra.clone();
     view! {
         <li class="mail" data-to=m.to.clone() data-channel=m.channel.clone()>
             <button type="button" class="mail-head" aria-expanded=move || is_open().to_string()
@@ -354,6 +355,7 @@ fn MailItem(m: MailboxMessage, open: RwSignal<Option<i64>>) -> impl IntoView {
                 let html = m.html.clone();
                 let text = m.text.clone();
                 let ics = ics.clone();
+                let earlier = earlier.clone();
                 view! {
                     <div class="mail-body">
                         {if sms {
@@ -367,6 +369,9 @@ fn MailItem(m: MailboxMessage, open: RwSignal<Option<i64>>) -> impl IntoView {
                         }}
                         {ics.map(|c| view! {
                             <details><summary>"Calendar attachment (invite.ics)"</summary><pre class="ics">{c}</pre></details>
+                        })}
+                        {earlier.map(|c| view! {
+                            <details><summary>"Calendar attachment (earlier-meetings.ics)"</summary><pre class="ics">{c}</pre></details>
                         })}
                     </div>
                 }

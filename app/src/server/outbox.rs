@@ -115,6 +115,7 @@ struct Due {
     body_text: String,
     body_html: String,
     attachment: Option<String>,
+    attachment_extra: Option<String>,
     key: String,
     attempts: i64,
     clinic_id: Option<i64>,
@@ -140,7 +141,7 @@ pub async fn deliver_due(state: &AppState, t: &Transports) -> AppResult<usize> {
            AND e.appointment_id = o.appointment_id AND e.status = 'pending' AND e.id < o.id)) \
            ORDER BY next_attempt_at, id LIMIT $3) \
          RETURNING id, channel, recipient, subject, body_text, body_html, attachment, \
-         idempotency_key, attempts, clinic_id, appointment_id",
+         idempotency_key, attempts, clinic_id, appointment_id, attachment_extra",
     )
     .bind(now + LEASE_SECS)
     .bind(now)
@@ -162,6 +163,7 @@ pub async fn deliver_due(state: &AppState, t: &Transports) -> AppResult<usize> {
             attempts: r.get(8),
             clinic_id: r.get(9),
             appointment_id: r.get(10),
+            attachment_extra: r.get(11),
         })
         .collect();
     // Oldest first, and a PMS message before a later one (RETURNING keeps no order).
@@ -272,22 +274,26 @@ fn build_email(from: &Mailbox, m: &Due) -> Result<lettre::Message, String> {
         .subject(m.subject.clone())
         .message_id(Some(message_id(&m.key)));
     let body = MultiPart::alternative_plain_html(m.body_text.clone(), m.body_html.clone());
-    let email = match &m.attachment {
-        None => builder.multipart(body),
-        Some(ics) => {
-            let method = if ics.contains("\r\nMETHOD:CANCEL\r\n") {
-                "CANCEL"
-            } else {
-                "REQUEST"
-            };
-            let kind =
-                ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
-                    .map_err(|e| e.to_string())?;
-            builder.multipart(
-                MultiPart::mixed()
-                    .multipart(body)
-                    .singlepart(Attachment::new("invite.ics".into()).body(ics.clone(), kind)),
-            )
+    let calendar = |name: &str, ics: &str| -> Result<lettre::message::SinglePart, String> {
+        let method = if ics.contains("\r\nMETHOD:CANCEL\r\n") {
+            "CANCEL"
+        } else {
+            "REQUEST"
+        };
+        let kind = ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+            .map_err(|e| e.to_string())?;
+        Ok(Attachment::new(name.into()).body(ics.to_string(), kind))
+    };
+    let email = match (&m.attachment, &m.attachment_extra) {
+        (None, _) => builder.multipart(body),
+        (Some(ics), extra) => {
+            let mut all = MultiPart::mixed()
+                .multipart(body)
+                .singlepart(calendar("invite.ics", ics)?);
+            if let Some(earlier) = extra {
+                all = all.singlepart(calendar("earlier-meetings.ics", earlier)?);
+            }
+            builder.multipart(all)
         }
     };
     email.map_err(|e| e.to_string())
@@ -430,6 +436,7 @@ async fn pms_state(state: &AppState, m: &Due, outcome: &Outcome) -> AppResult<()
                     ),
                     body_text: text,
                     attachment: None,
+                    attachment_extra: None,
                     idempotency_key: format!("pms-failed/{}/{}", m.id, a.get::<i64, _>(0)),
                     clinic_id: m.clinic_id,
                     appointment_id: Some(appointment),

@@ -50,6 +50,10 @@ pub struct Notice {
     pub actor_id: i64,
     /// The start an appointment had before this change (reschedules).
     pub previous_start: Option<i64>,
+    /// The series "this and all future" split this appointment's series
+    /// from: its shortened rule goes out too, so calendars drop the moved
+    /// meetings from it.
+    pub previous_series: Option<i64>,
     /// The provider who declined (InviteeDeclined).
     pub by: Option<i64>,
     /// Outcome words for answers ("approved", "declined", ...).
@@ -65,6 +69,7 @@ impl Notice {
             about,
             actor_id,
             previous_start: None,
+            previous_series: None,
             by: None,
             outcome: String::new(),
             message: String::new(),
@@ -274,15 +279,15 @@ fn ts(t: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(t, 0).unwrap_or_default()
 }
 
-/// The calendar attachment for an appointment notice, and its UID and
-/// SEQUENCE (part of the messages' idempotency keys).
+/// The calendar attachments for an appointment notice (the second only
+/// for a split series), and the UID and SEQUENCE that key its messages.
 async fn attachment(
     change: &mut Change,
     n: &Notice,
     a: &Appt,
     c: &Clinic,
     span: Span,
-) -> AppResult<(Option<String>, String)> {
+) -> AppResult<(Option<String>, Option<String>, String)> {
     let (uid, occurrence, rrule) = match (&a.series, span) {
         (None, _) => (
             format!("appointment-{}@{}.slotwise", a.id, c.slug),
@@ -307,7 +312,7 @@ async fn attachment(
     let key = format!("{uid}#{seq}");
     let method = match n.event {
         // A decline changes nothing in anyone's calendar but the decliner's.
-        NotifyEvent::InviteeDeclined => return Ok((None, key)),
+        NotifyEvent::InviteeDeclined => return Ok((None, None, key)),
         NotifyEvent::AppointmentCancelled => ics::Method::Cancel,
         // e.g. a proposal the patient turned down, cancelling the meeting.
         _ if a.status == "cancelled" => ics::Method::Cancel,
@@ -348,7 +353,53 @@ async fn attachment(
         attendees,
     };
     let now = ts(change.now);
-    Ok((Some(ics::calendar(Some(method), now, &[event])), key))
+    let earlier = match n.previous_series {
+        Some(old) => Some(earlier_series(change, c, &event, old).await?),
+        None => None,
+    };
+    Ok((
+        Some(ics::calendar(Some(method), now, &[event])),
+        earlier,
+        key,
+    ))
+}
+
+/// The earlier part of a split series, sent again with its shortened rule
+/// (same UID, next SEQUENCE), so calendars end it where the moved part
+/// begins. Its first meeting's time comes from the series itself.
+async fn earlier_series(
+    change: &mut Change,
+    c: &Clinic,
+    moved: &ics::Event,
+    series: i64,
+) -> AppResult<String> {
+    let r = sqlx::query("SELECT rrule, dtstart_local FROM series WHERE id = $1")
+        .bind(series)
+        .fetch_one(change.conn())
+        .await
+        .map_err(db_error)?;
+    let (rule, first): (String, String) = (r.get(0), r.get(1));
+    let start = chrono::NaiveDateTime::parse_from_str(&first, "%Y%m%dT%H%M%S")
+        .ok()
+        .and_then(|l| crate::domain::recurrence::resolve_local(&c.tz, l))
+        .unwrap_or(moved.start);
+    let uid = format!("series-{series}@{}.slotwise", c.slug);
+    let seq = next_sequence(change, &uid).await?;
+    let event = ics::Event {
+        uid,
+        sequence: seq,
+        start,
+        end: start + (moved.end - moved.start),
+        rrule: Some(rule),
+        occurrence: None,
+        status: ics::Status::Confirmed,
+        ..moved.clone()
+    };
+    Ok(ics::calendar(
+        Some(ics::Method::Request),
+        ts(change.now),
+        &[event],
+    ))
 }
 
 /// Writes the outbox messages for `n` inside `change`'s transaction.
@@ -366,14 +417,16 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
     let clinic_id;
     let patient;
     let mut attachment_ics = None;
+    let mut attachment_extra = None;
     let key;
     let mut appointment_id = None;
     match n.about {
         About::Appointment { id, span } => {
             let a = appointment(change, id).await?;
             let c = clinic(change, a.clinic_id).await?;
-            let (ics_text, k) = attachment(change, &n, &a, &c, span).await?;
+            let (ics_text, extra, k) = attachment(change, &n, &a, &c, span).await?;
             attachment_ics = ics_text;
+            attachment_extra = extra;
             key = k;
             clinic_id = c.id;
             appointment_id = Some(a.id);
@@ -486,9 +539,14 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
             return;
         }
         let m = render::message(event, reader, facts);
-        let (body_text, body_html, attachment) = match channel {
-            Channel::Email => (m.text, m.html, attachment_ics.clone()),
-            Channel::Sms => (m.sms, String::new(), None),
+        let (body_text, body_html, attachment, extra) = match channel {
+            Channel::Email => (
+                m.text,
+                m.html,
+                attachment_ics.clone(),
+                attachment_extra.clone(),
+            ),
+            Channel::Sms => (m.sms, String::new(), None, None),
         };
         out.push(OutboxMessage {
             recipient_user_id: Some(to.id),
@@ -499,6 +557,7 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
             body_text,
             body_html,
             attachment,
+            attachment_extra: extra,
             idempotency_key: format!("{}/{key}/{}/{}", event.as_str(), to.id, channel.as_str()),
             clinic_id: Some(clinic_id),
             appointment_id,

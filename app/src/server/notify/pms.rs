@@ -69,6 +69,7 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
             body_text: body.to_string(),
             body_html: String::new(),
             attachment: None,
+            attachment_extra: None,
             idempotency_key: format!(
                 "pms/appointment-{appointment_id}/v{version}/{}",
                 action.as_str()

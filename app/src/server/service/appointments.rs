@@ -938,6 +938,9 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
         me.user_id,
     );
     notice.previous_start = Some(t.starts_at);
+    if series_id != t.series_id {
+        notice.previous_series = t.series_id;
+    }
     notify::queue(&mut change, notice).await?;
     change.commit().await?;
     Ok(Moved {

@@ -49,6 +49,8 @@ pub struct OutboxMessage {
     pub body_text: String,
     pub body_html: String,
     pub attachment: Option<String>,
+    /// A second calendar (the earlier part of a split series).
+    pub attachment_extra: Option<String>,
     /// Same key, same message: a retried change never sends twice.
     pub idempotency_key: String,
     /// The clinic whose admins see it on the Outbox page.
@@ -140,8 +142,8 @@ impl Change {
         sqlx::query(
             "INSERT INTO outbox (recipient_user_id, recipient, channel, event, subject, body_text, \
              body_html, attachment, status, attempts, next_attempt_at, idempotency_key, created_at, \
-             clinic_id, appointment_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, $9, $11, $12) \
+             clinic_id, appointment_id, attachment_extra) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, $9, $11, $12, $13) \
              ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(m.recipient_user_id)
@@ -156,6 +158,7 @@ impl Change {
         .bind(m.idempotency_key)
         .bind(m.clinic_id)
         .bind(m.appointment_id)
+        .bind(m.attachment_extra)
         .execute(&mut *self.tx)
         .await
         .map_err(db_error)?;

@@ -340,7 +340,7 @@ pub async fn mailbox(state: &AppState, me: &Me) -> AppResult<Vec<MailboxMessage>
         .collect();
     let rows = sqlx::query(&format!(
         "SELECT o.id, o.channel, o.event, o.recipient, o.subject, o.body_text, o.body_html, \
-         o.attachment, o.sent_at, COALESCE(c.time_zone, 'UTC'), u.name \
+         o.attachment, o.sent_at, COALESCE(c.time_zone, 'UTC'), u.name, o.attachment_extra \
          FROM outbox o LEFT JOIN clinic c ON c.id = o.clinic_id \
          LEFT JOIN app_user u ON u.id = o.recipient_user_id \
          WHERE o.transport = 'mailbox' AND (o.recipient_user_id = $1 OR o.clinic_id IN ({})) \
@@ -367,6 +367,7 @@ pub async fn mailbox(state: &AppState, me: &Me) -> AppResult<Vec<MailboxMessage>
                 text: r.get(5),
                 html: r.get(6),
                 attachment: r.get(7),
+                attachment_extra: r.get(11),
                 at: r
                     .get::<Option<i64>, _>(8)
                     .map(|t| zones::fmt_local(t, tz))
