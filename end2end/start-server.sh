@@ -4,10 +4,12 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 mkdir -p "$HERE/.state"
-rm -f "$HERE/.state/e2e.db" "$HERE/.state/e2e.db-wal" "$HERE/.state/e2e.db-shm"
+# One database per port, so a benchmark and a test run can run side by side.
+DB="$HERE/.state/e2e-${E2E_PORT:-3100}.db"
+rm -f "$DB" "$DB-wal" "$DB-shm"
 cd "$ROOT"
 export SLOTWISE_DEMO=true
-export SLOTWISE_SQLITE_PATH="$HERE/.state/e2e.db"
+export SLOTWISE_SQLITE_PATH="$DB"
 export SLOTWISE_ADDR="127.0.0.1:${E2E_PORT:-3100}"
 export LEPTOS_SITE_ROOT="$ROOT/target/site"
 export LEPTOS_ENV=PROD

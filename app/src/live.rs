@@ -93,6 +93,9 @@ pub fn use_ticking_clock(server_now: Signal<Option<i64>>) -> Signal<i64> {
     })
 }
 
+/// The `<meta>` that carries when the server rendered the page (unix ms).
+pub const RENDERED_AT_META: &str = "slotwise-rendered-at";
+
 /// Keeps the stream open while `user` (a logged-in user id) is Some.
 /// Browser only: the server renders without a stream.
 pub fn connect_while_logged_in(live: Live, user: Signal<Option<i64>>) {
@@ -130,10 +133,29 @@ mod client {
     /// While the stream is down this long, views are refreshed by polling.
     const POLL_EVERY_MS: u32 = 10_000;
 
+    /// When the server rendered this page, read once: only the first stream
+    /// of a page load may skip the refetch (later ones follow a gap).
+    fn rendered_at() -> Option<String> {
+        thread_local!(static TAKEN: Cell<bool> = const { Cell::new(false) });
+        if TAKEN.with(|t| t.replace(true)) {
+            return None;
+        }
+        let selector = format!("meta[name=\"{}\"]", super::RENDERED_AT_META);
+        web_sys::window()?
+            .document()?
+            .query_selector(&selector)
+            .ok()??
+            .get_attribute("content")
+    }
+
     pub async fn run(live: Live, still_wanted: impl Fn() -> bool + 'static) {
         let mut backoff_ms: u32 = 1_000;
         while still_wanted() {
-            let Ok(es) = EventSource::new("/api/live") else {
+            let url = match rendered_at() {
+                Some(ms) => format!("/api/live?since={ms}"),
+                None => "/api/live".to_string(),
+            };
+            let Ok(es) = EventSource::new(&url) else {
                 TimeoutFuture::new(backoff_ms).await;
                 continue;
             };
@@ -150,6 +172,8 @@ mod client {
                             live.connected.set(true);
                             live.notify(None);
                         }
+                        // The server-rendered page is current.
+                        Ok(LiveWire::Connected) => live.connected.set(true),
                         Ok(LiveWire::Resync) => live.notify(None),
                         Ok(LiveWire::Change(ev)) => live.notify(Some(ev.topic)),
                         Err(_) => {}

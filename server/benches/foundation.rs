@@ -25,13 +25,9 @@ const READ_SECONDS: u64 = 5;
 const STREAMS: usize = 1_000;
 const EVENTS: usize = 50;
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
+#[path = "support/stats.rs"]
+mod stats;
+use stats::percentile;
 
 fn raise_fd_limit() {
     // 1,000 streams need ~2,000 descriptors (both ends live in this process).

@@ -34,13 +34,9 @@ const THROUGHPUT_MESSAGES: usize = 2_000;
 const CANCELS: usize = 200;
 const BACKLOG: usize = 1_000;
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
+#[path = "support/stats.rs"]
+mod stats;
+use stats::percentile;
 
 async fn app(url: String, smtp_port: u16) -> AppState {
     let config = Config {

@@ -612,13 +612,9 @@ fn admin() -> Me {
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
+#[path = "support/stats.rs"]
+mod stats;
+use stats::percentile;
 
 fn verdict(p99: f64) -> &'static str {
     if p99 < TARGET_P99_MS {

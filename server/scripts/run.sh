@@ -7,4 +7,4 @@ source "$ROOT/server/scripts/setup.sh" app
 cd "$ROOT"
 export SLOTWISE_DEMO="${SLOTWISE_DEMO:-true}"
 export SLOTWISE_SQLITE_PATH="${SLOTWISE_SQLITE_PATH:-$ROOT/slotwise.db}"
-exec cargo leptos serve --release
+exec cargo leptos serve --release --precompress

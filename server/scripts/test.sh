@@ -34,7 +34,7 @@ say "integration and router tests (SQLite and PostgreSQL)"
 cargo test -q -p server
 
 say "building the release site"
-cargo leptos build --release
+cargo leptos build --release --precompress
 
 say "end-to-end tests (Playwright, Chromium)"
 (cd end2end && npx playwright test)

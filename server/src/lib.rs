@@ -5,6 +5,7 @@
 //! `tower::ServiceExt::oneshot`, without a socket; `main.rs` only reads the
 //! configuration, prepares the state and serves.
 
+pub mod assets;
 pub mod middleware;
 pub mod sse;
 pub mod telemetry;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         move || shell(options.clone())
     };
     let router = Router::new()
+        .nest_service("/pkg", assets::pkg(&state.leptos_options.site_root))
         .route("/healthz", get(healthz))
         .route("/api/live", get(sse::live))
         .route("/calendar/{file}", get(calendar_feed))
@@ -53,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             state.config.max_body_bytes,
         ))
+        .layer(axum::middleware::from_fn(assets::default_cache_control))
+        .layer(assets::compression())
         .with_state(state);
     telemetry::add_layers(router)
 }

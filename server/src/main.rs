@@ -19,15 +19,23 @@ async fn main() {
 }
 
 async fn run() -> Result<(), String> {
-    // A binary built by cargo-leptos knows its site settings (LEPTOS_*
-    // variables, baked in at build time); otherwise read them from the
-    // workspace Cargo.toml.
+    // A binary built by cargo-leptos knows its output name (baked in at
+    // build time); otherwise read the settings from the workspace
+    // Cargo.toml.
     let conf = match leptos::config::get_configuration(None) {
         Ok(c) if !c.leptos_options.output_name.is_empty() => c,
         _ => leptos::config::get_configuration(Some("Cargo.toml"))
             .map_err(|e| format!("cannot read the Leptos configuration: {e}"))?,
     };
-    let options = conf.leptos_options;
+    let mut options = conf.leptos_options;
+    // cargo-leptos passes `LEPTOS_HASH_FILES` to the compiler but only to
+    // the processes it starts itself: a binary run directly (the release
+    // server, the end-to-end tests) would otherwise link the unhashed
+    // names, which `hash-files` renamed away. The hash file it reads sits
+    // next to the binary.
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        options.hash_files = option_env!("LEPTOS_HASH_FILES") == Some("true");
+    }
     let config = Config::from_env()?;
     let addr = config.addr.unwrap_or(options.site_addr);
     let demo = config.demo;

@@ -1145,3 +1145,205 @@ async fn notification_endpoints_refuse_bad_input_and_feeds_answer_only_their_tok
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_stream_opened_from_a_fresh_page_needs_no_refetch_unless_something_changed() {
+    let (t, router) = app().await;
+    let open = |token: String, since: i64| {
+        let router = router.clone();
+        async move {
+            let resp = send(
+                &router,
+                get(&format!("/api/live?since={since}"), Some(&token)),
+            )
+            .await;
+            assert_eq!(resp.status(), StatusCode::OK);
+            let mut s = LiveStream::new(resp);
+            s.expect_message(Duration::from_secs(10)).await
+        }
+    };
+    let sched = t.session("scheduler@northside.test").await.0;
+    let harbour = t.session("admin@harbour.test").await.0;
+    // A page rendered in the future (no event can be newer) and one rendered
+    // now: nothing happened since either.
+    let rendered = app::server::events::now_millis();
+    assert_eq!(
+        open(sched.clone(), rendered + 60_000).await,
+        LiveWire::Connected
+    );
+    // Streams without `since` (a reconnection) always resynchronise.
+    let resp = send(&router, get("/api/live", Some(&sched))).await;
+    assert_eq!(
+        LiveStream::new(resp)
+            .expect_message(Duration::from_secs(10))
+            .await,
+        LiveWire::Ready
+    );
+
+    // Ben asks Northside for a session after both pages were rendered.
+    let ben = login(&router, "ben@patients.test").await;
+    let clinic = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
+    let service = t
+        .id("SELECT id FROM service WHERE name = 'Video consultation'")
+        .await;
+    let body = form(&[
+        ("clinic_id", &clinic.to_string()),
+        ("service_id", &service.to_string()),
+        ("mode", "now"),
+        ("provider_id", "0"),
+        ("answers[0]", "A sore throat"),
+        ("note", ""),
+    ]);
+    let resp = send(&router, post("/api/request_session", &body, Some(&ben))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    // Northside's scheduler may see it: their page is stale.
+    assert_eq!(open(sched.clone(), rendered).await, LiveWire::Ready);
+    // Harbour's admin may not: their page is still current.
+    assert_eq!(open(harbour.clone(), rendered).await, LiveWire::Connected);
+    // A page rendered well after the request is current.
+    assert_eq!(
+        open(sched.clone(), app::server::events::now_millis() + 5_000).await,
+        LiveWire::Connected
+    );
+    // A `since` that is not a number is refused, not guessed.
+    let resp = send(&router, get("/api/live?since=yesterday", Some(&sched))).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
+
+/// A site root with a hashed wasm file and its precompressed copies, as
+/// `cargo leptos build --release --precompress` with `hash-files` leaves it.
+fn site_with_assets() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let root = std::env::temp_dir().join(format!(
+        "slotwise-assets-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let pkg = root.join("pkg");
+    std::fs::create_dir_all(&pkg).expect("site dir");
+    let write = |name: &str, body: &[u8]| std::fs::write(pkg.join(name), body).expect("write");
+    write("slotwise.AAAAAAAAAAAAAAAAAAAAAA.wasm", b"\0asm plain");
+    write("slotwise.AAAAAAAAAAAAAAAAAAAAAA.wasm.br", b"brotli bytes");
+    write("slotwise.AAAAAAAAAAAAAAAAAAAAAA.wasm.gz", b"gzip bytes");
+    write("slotwise.css", b"body { margin: 0 }");
+    root
+}
+
+#[tokio::test]
+async fn assets_are_sent_precompressed_and_kept_by_their_hashed_names() {
+    let (t, _) = app().await;
+    let root = site_with_assets();
+    let mut state = t.state.clone();
+    state.leptos_options.site_root = root.to_string_lossy().to_string().into();
+    let router = server::router(state);
+    let wasm = "/pkg/slotwise.AAAAAAAAAAAAAAAAAAAAAA.wasm";
+    let with = |path: &str, headers: &[(&str, &str)]| {
+        let mut b = Request::get(path);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(axum::body::Body::empty()).expect("request")
+    };
+
+    // Brotli when the browser takes it, gzip when only that, plain otherwise.
+    let resp = send(
+        &router,
+        with(wasm, &[("accept-encoding", "gzip, deflate, br")]),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(web::header_str(&resp, "content-encoding"), Some("br"));
+    assert_eq!(
+        web::header_str(&resp, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert!(
+        web::header_str(&resp, "vary")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding")),
+        "{:?}",
+        resp.headers()
+    );
+    let modified = web::header_str(&resp, "last-modified")
+        .expect("Last-Modified")
+        .to_string();
+    assert_eq!(web::text(resp).await, "brotli bytes");
+
+    let resp = send(&router, with(wasm, &[("accept-encoding", "gzip")])).await;
+    assert_eq!(web::header_str(&resp, "content-encoding"), Some("gzip"));
+    assert_eq!(web::text(resp).await, "gzip bytes");
+
+    let resp = send(&router, with(wasm, &[])).await;
+    assert_eq!(web::header_str(&resp, "content-encoding"), None);
+    assert_eq!(web::text(resp).await, "\0asm plain");
+
+    // A repeat visit that asks anyway gets a 304 without the body.
+    let resp = send(
+        &router,
+        with(
+            wasm,
+            &[("accept-encoding", "br"), ("if-modified-since", &modified)],
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(web::text(resp).await, "");
+
+    // An unhashed name may change: revalidated every time.
+    let resp = send(&router, with("/pkg/slotwise.css", &[])).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(web::header_str(&resp, "cache-control"), Some("no-cache"));
+
+    // A hashed name that does not exist is a 404 nobody keeps.
+    let resp = send(
+        &router,
+        with("/pkg/slotwise.BBBBBBBBBBBBBBBBBBBBBB.wasm", &[]),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_ne!(
+        web::header_str(&resp, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[tokio::test]
+async fn pages_and_server_functions_are_compressed_and_private() {
+    let (t, router) = app().await;
+    let token = t.session("scheduler@northside.test").await.0;
+    let mut req = get("/login", None);
+    req.headers_mut()
+        .insert(header::ACCEPT_ENCODING, "br".parse().expect("header"));
+    let resp = send(&router, req).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(web::header_str(&resp, "content-encoding"), Some("br"));
+    assert_eq!(
+        web::header_str(&resp, "cache-control"),
+        Some("private, no-cache")
+    );
+
+    let mut req = post("/api/pending_counts", "", Some(&token));
+    req.headers_mut()
+        .insert(header::ACCEPT_ENCODING, "gzip".parse().expect("header"));
+    let resp = send(&router, req).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        web::header_str(&resp, "cache-control"),
+        Some("private, no-cache")
+    );
+
+    // The live stream is never compressed: events must not wait in a buffer.
+    let mut req = get("/api/live", Some(&token));
+    req.headers_mut()
+        .insert(header::ACCEPT_ENCODING, "br, gzip".parse().expect("header"));
+    let resp = send(&router, req).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(web::header_str(&resp, "content-encoding"), None);
+    assert_eq!(
+        LiveStream::new(resp)
+            .expect_message(Duration::from_secs(10))
+            .await,
+        LiveWire::Ready
+    );
+}

@@ -85,6 +85,10 @@ mod tests {
 pub enum LiveWire {
     /// Sent first on every (re)connection: refetch everything shown.
     Ready,
+    /// Sent first instead of `Ready` when the client said when its page was
+    /// rendered (`?since=`) and nothing it may see happened since: what the
+    /// server rendered is current, so there is nothing to refetch.
+    Connected,
     /// Events may have been missed: refetch everything shown.
     Resync,
     /// Something changed.

@@ -9,8 +9,12 @@
 use crate::domain::live::LiveEvent;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
+
+/// How many recent messages each instance remembers (see `missed_since`).
+const RECENT: usize = 1024;
 
 pub const PG_CHANNEL: &str = "slotwise_events";
 
@@ -30,6 +34,18 @@ pub enum BusMessage {
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<BusMessage>>,
+    recent: Arc<Mutex<Recent>>,
+}
+
+/// The latest messages with the moment (unix milliseconds, wall clock) this
+/// instance heard them. A page rendered on the server already shows what was
+/// true then; when its live stream opens, this tells whether anything it may
+/// see happened in between, so the page refetches only if it did.
+#[derive(Default)]
+struct Recent {
+    items: VecDeque<(i64, Arc<BusMessage>)>,
+    /// When the newest message that no longer fits was heard (0: none).
+    forgotten_at: i64,
 }
 
 impl Default for EventBus {
@@ -42,7 +58,10 @@ impl EventBus {
     pub fn new() -> Self {
         // Generous: a slow stream that falls this far behind gets a Resync.
         let (tx, _) = broadcast::channel(4096);
-        Self { tx }
+        Self {
+            tx,
+            recent: Arc::default(),
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<BusMessage>> {
@@ -51,8 +70,35 @@ impl EventBus {
 
     /// Delivers to this instance's subscribers only.
     pub fn publish_local(&self, msg: BusMessage) {
+        let msg = Arc::new(msg);
+        // Remembered before it is sent: a stream that subscribes and then
+        // asks `missed_since` sees every message either way.
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.items.len() == RECENT {
+                if let Some((at, _)) = recent.items.pop_front() {
+                    recent.forgotten_at = at;
+                }
+            }
+            recent.items.push_back((now_millis(), msg.clone()));
+        }
         // No subscribers is fine: nobody is watching.
-        let _ = self.tx.send(Arc::new(msg));
+        let _ = self.tx.send(msg);
+    }
+
+    /// Whether a message that `relevant` accepts was heard at or after
+    /// `since` (unix ms), or may have been (it is older than what is
+    /// remembered). Subscribe first, then ask, so nothing falls in between.
+    pub fn missed_since(&self, since: i64, relevant: impl Fn(&BusMessage) -> bool) -> bool {
+        let Ok(recent) = self.recent.lock() else {
+            return true;
+        };
+        recent.forgotten_at >= since
+            || recent
+                .items
+                .iter()
+                .rev()
+                .take_while(|(at, _)| *at >= since)
+                .any(|(_, m)| relevant(m))
     }
 
     /// Listens on PostgreSQL and rebroadcasts every notification locally.
@@ -102,5 +148,48 @@ impl EventBus {
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             }
         })
+    }
+}
+
+/// Wall-clock milliseconds: transport bookkeeping, not a policy decision, so
+/// not the injectable clock (pages carry the same clock's reading).
+pub fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resync_only(m: &BusMessage) -> bool {
+        matches!(m, BusMessage::Resync)
+    }
+
+    #[test]
+    fn missed_since_sees_only_relevant_messages_after_the_moment() {
+        let bus = EventBus::new();
+        let before = now_millis();
+        assert!(!bus.missed_since(before, |_| true), "nothing heard yet");
+        bus.publish_local(BusMessage::SessionEnded {
+            token_hash: "x".into(),
+        });
+        assert!(bus.missed_since(before, |_| true));
+        assert!(!bus.missed_since(before, resync_only), "not relevant");
+        assert!(!bus.missed_since(now_millis() + 1_000, |_| true), "too old");
+        bus.publish_local(BusMessage::Resync);
+        assert!(bus.missed_since(before, resync_only));
+    }
+
+    #[test]
+    fn a_moment_older_than_what_is_remembered_counts_as_missed() {
+        let bus = EventBus::new();
+        let start = now_millis();
+        for _ in 0..=RECENT {
+            bus.publish_local(BusMessage::SessionEnded {
+                token_hash: "x".into(),
+            });
+        }
+        assert!(bus.missed_since(start, |_| false));
+        assert!(!bus.missed_since(now_millis() + 1_000, |_| false));
     }
 }

@@ -17,7 +17,7 @@ use super::config::{Config, Smtp, SmtpTls};
 use super::db::db_error;
 use super::state::AppState;
 use crate::domain::notify::{retry_delay, MAX_ATTEMPTS};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -468,24 +468,4 @@ async fn pms_state(state: &AppState, m: &Due, outcome: &Outcome) -> AppResult<()
         })
         .await?;
     change.commit().await
-}
-
-/// Puts a failed (or pending) message back in the queue, due now, with a
-/// fresh set of attempts (the Outbox page's Retry).
-pub async fn retry(state: &AppState, id: i64) -> AppResult<()> {
-    let n = sqlx::query(
-        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 \
-         WHERE id = $2 AND status <> 'sent'",
-    )
-    .bind(state.now())
-    .bind(id)
-    .execute(&state.db.pool)
-    .await
-    .map_err(db_error)?
-    .rows_affected();
-    if n == 0 {
-        return Err(AppError::conflict("That message was already sent."));
-    }
-    state.outbox_wake.notify_one();
-    Ok(())
 }

@@ -11,9 +11,9 @@ use crate::pages::{
     login, notifications, portal, schedule, staff,
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -22,7 +22,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                // When this page's data was read: its live stream asks the
+                // server whether anything changed since (crate::live).
+                <meta name=crate::live::RENDERED_AT_META content=chrono::Utc::now().timestamp_millis().to_string() />
                 <AutoReload options=options.clone() />
+                <HashedStylesheet id="leptos" options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
@@ -34,6 +38,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Whether the app's code runs in this part of the page yet: false while it
+/// is only the server's HTML, true once it is hydrated. Controls that need
+/// the app (not a plain form post) stay visibly disabled until then, so a
+/// click before the wasm arrives is never silently lost.
+///
+/// Call it in the component that renders the controls: its effect runs
+/// right after that component hydrates (an app-wide flag could flip before
+/// a late `Suspense` hydrates, and hydration keeps the server's attributes).
+pub fn use_hydrated() -> ReadSignal<bool> {
+    let (hydrated, set_hydrated) = signal(false);
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| set_hydrated.set(true));
+    hydrated
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -43,7 +62,6 @@ pub fn App() -> impl IntoView {
     connect_while_logged_in(live, auth.user_id());
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/slotwise.css" />
         <Title formatter=|t: String| if t.is_empty() { "Slotwise".to_string() } else { format!("{t} · Slotwise") } />
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -54,16 +72,21 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=login::LoginPage />
                     <Route path=path!("/register") view=login::RegisterPage />
                     <Route path=path!("/portal") view=portal::PortalPage />
+                    <Route path=path!("/book/:slug") view=booking::BookingPage />
+                    <Route path=path!("/account") view=account::AccountPage />
                     <Route path=path!("/schedule") view=schedule::SchedulePage />
                     <Route path=path!("/consultations") view=consultations::ConsultationsPage />
                     <Route path=path!("/bookings") view=bookings::BookingsPage />
                     <Route path=path!("/dispatch") view=dispatch::DispatchPage />
                     <Route path=path!("/availability") view=availability::AvailabilityPage />
                     <Route path=path!("/settings") view=clinic_settings::ClinicSettingsPage />
-                    <Route path=path!("/book/:slug") view=booking::BookingPage />
                     <Route path=path!("/requests") view=staff::RequestsPage />
-                    <Route path=path!("/account") view=account::AccountPage />
-                    <Route path=path!("/account/notifications") view=notifications::NotificationsPage />
+                    // Rendered whole, not streamed: its two independently
+                    // loading sections inside the login guard, streamed out of
+                    // order, failed to hydrate in about half of all loads
+                    // (tachys 0.2.19 found an element where it expected
+                    // another), which left the calendar-feed buttons dead.
+                    <Route path=path!("/account/notifications") view=notifications::NotificationsPage ssr=SsrMode::Async />
                     <Route path=path!("/outbox") view=notifications::OutboxPage />
                     <Route path=path!("/mailbox") view=notifications::MailboxPage />
                 </Routes>

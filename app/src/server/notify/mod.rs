@@ -107,6 +107,21 @@ struct Clinic {
     tz: Tz,
 }
 
+impl Clinic {
+    /// The clinic's part of a message: its name, phone, zone and links
+    /// (`staff_page`: where the event is handled in Slotwise).
+    fn describe(&self, facts: &mut Facts, base: &str, staff_page: &str) {
+        facts.clinic = self.name.clone();
+        facts.clinic_phone = self.phone.clone();
+        facts.tz = Some(self.tz);
+        facts.links = Links {
+            portal: format!("{base}/portal"),
+            staff: format!("{base}{staff_page}"),
+            rebook: format!("{base}/book/{}", self.slug),
+        };
+    }
+}
+
 async fn clinic(change: &mut Change, id: i64) -> AppResult<Clinic> {
     let r = sqlx::query("SELECT id, name, slug, phone, time_zone FROM clinic WHERE id = $1")
         .bind(id)
@@ -143,6 +158,24 @@ struct Appt {
     cancel_reason: Option<CancelReason>,
     cancel_note: String,
     cancel_message: String,
+}
+
+impl Appt {
+    fn meeting(&self, previous_start: Option<i64>, series_count: usize) -> Meeting {
+        Meeting {
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            practitioner: self.host.name.clone(),
+            service: self.service.clone(),
+            location: self.location.clone(),
+            video_url: self.video_url.clone(),
+            meeting_id: self.meeting_id.clone(),
+            passcode: self.passcode.clone(),
+            tentative: matches!(self.status.as_str(), "pending" | "proposed"),
+            previous_start,
+            series_count,
+        }
+    }
 }
 
 async fn appointment(change: &mut Change, id: i64) -> AppResult<Appt> {
@@ -204,12 +237,13 @@ struct Req {
     target: Option<i64>,
     requested: Vec<i64>,
     appointment_id: Option<i64>,
+    version: i64,
 }
 
 async fn request(change: &mut Change, id: i64) -> AppResult<Req> {
     let r = sqlx::query(
         "SELECT clinic_id, kind, requester_id, target_provider_id, requested_times, \
-         COALESCE(result_appointment_id, appointment_id) FROM request WHERE id = $1",
+         COALESCE(result_appointment_id, appointment_id), version FROM request WHERE id = $1",
     )
     .bind(id)
     .fetch_one(change.conn())
@@ -223,6 +257,7 @@ async fn request(change: &mut Change, id: i64) -> AppResult<Req> {
         target: r.get(3),
         requested: serde_json::from_str(&r.get::<String, _>(4)).unwrap_or_default(),
         appointment_id: r.get(5),
+        version: r.get(6),
     })
 }
 
@@ -436,19 +471,7 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
                 Span::One => 1,
                 Span::Series { count } | Span::FromHere { count } => count,
             };
-            facts.meeting = Some(Meeting {
-                starts_at: a.starts_at,
-                ends_at: a.ends_at,
-                practitioner: a.host.name.clone(),
-                service: a.service.clone(),
-                location: a.location.clone(),
-                video_url: a.video_url.clone(),
-                meeting_id: a.meeting_id.clone(),
-                passcode: a.passcode.clone(),
-                tentative: matches!(a.status.as_str(), "pending" | "proposed"),
-                previous_start: n.previous_start,
-                series_count: count,
-            });
+            facts.meeting = Some(a.meeting(n.previous_start, count));
             if n.event == NotifyEvent::AppointmentCancelled {
                 facts.cancel_reason = a.cancel_reason;
                 facts.cancel_note = a.cancel_note.clone();
@@ -456,14 +479,7 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
                     facts.message = a.cancel_message.clone();
                 }
             }
-            facts.clinic = c.name.clone();
-            facts.clinic_phone = c.phone.clone();
-            facts.tz = Some(c.tz);
-            facts.links = Links {
-                portal: format!("{base}/portal"),
-                staff: format!("{base}/bookings"),
-                rebook: format!("{base}/book/{}", c.slug),
-            };
+            c.describe(&mut facts, &base, "/bookings");
             patient = a.patient;
         }
         About::Request { id } => {
@@ -478,19 +494,7 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
                 let a = appointment(change, aid).await?;
                 parties.host = Some(a.host.id);
                 appointment_id = Some(aid);
-                facts.meeting = Some(Meeting {
-                    starts_at: a.starts_at,
-                    ends_at: a.ends_at,
-                    practitioner: a.host.name.clone(),
-                    service: a.service.clone(),
-                    location: a.location.clone(),
-                    video_url: a.video_url.clone(),
-                    meeting_id: a.meeting_id.clone(),
-                    passcode: a.passcode.clone(),
-                    tentative: matches!(a.status.as_str(), "pending" | "proposed"),
-                    previous_start: None,
-                    series_count: 1,
-                });
+                facts.meeting = Some(a.meeting(None, 1));
             } else {
                 parties.host = r.target;
                 facts.requested = r.requested.clone();
@@ -501,25 +505,14 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
                 _ => "session request",
             }
             .into();
-            facts.clinic = c.name.clone();
-            facts.clinic_phone = c.phone.clone();
-            facts.tz = Some(c.tz);
-            facts.links = Links {
-                portal: format!("{base}/portal"),
-                staff: match r.kind.as_str() {
-                    "new_session" => format!("{base}/dispatch"),
-                    _ => format!("{base}/requests"),
-                },
-                rebook: format!("{base}/book/{}", c.slug),
+            let staff_page = match r.kind.as_str() {
+                "new_session" => "/dispatch",
+                _ => "/requests",
             };
+            c.describe(&mut facts, &base, staff_page);
             // Request answers are keyed by the request's state, which
             // changes with every answer.
-            let version: i64 = sqlx::query_scalar("SELECT version FROM request WHERE id = $1")
-                .bind(id)
-                .fetch_one(change.conn())
-                .await
-                .map_err(db_error)?;
-            key = format!("request-{id}#{version}");
+            key = format!("request-{id}#{}", r.version);
             patient = r.patient;
         }
     }

@@ -8,7 +8,8 @@ use super::super::db::db_error;
 use super::super::notify::ics;
 use super::super::state::AppState;
 use super::super::zones;
-use super::{Audit, Change};
+use super::{authz, Audit, Change};
+use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::model::Me;
 use chrono::DateTime;
@@ -19,17 +20,12 @@ const PAST_DAYS: i64 = 90;
 const FUTURE_DAYS: i64 = 400;
 
 fn providers_only(me: &Me) -> AppResult<()> {
-    if me
-        .memberships
-        .iter()
-        .any(|m| m.role == crate::domain::role::Role::Provider)
-    {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
+    if authz::clinics_where(me, |r| r == Role::Provider).is_empty() {
+        return Err(AppError::forbidden(
             "Calendar feeds are for providers: they list the appointments you host or are invited to.",
-        ))
+        ));
     }
+    Ok(())
 }
 
 /// Whether the caller has a feed.
@@ -46,48 +42,43 @@ pub async fn exists(state: &AppState, me: &Me) -> AppResult<bool> {
 pub async fn create(state: &AppState, me: &Me) -> AppResult<String> {
     providers_only(me)?;
     let token = new_token();
+    replace(state, me, Some(&token)).await?;
+    Ok(format!("/calendar/{token}.ics"))
+}
+
+pub async fn revoke(state: &AppState, me: &Me) -> AppResult<()> {
+    replace(state, me, None).await
+}
+
+/// Ends the caller's feed and, with a token, starts a new one.
+async fn replace(state: &AppState, me: &Me, token: Option<&str>) -> AppResult<()> {
     let mut change = Change::begin(state).await?;
     sqlx::query("DELETE FROM calendar_feed WHERE user_id = $1")
         .bind(me.user_id)
         .execute(change.conn())
         .await
         .map_err(db_error)?;
-    sqlx::query("INSERT INTO calendar_feed (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
-        .bind(token_hash(&token))
+    if let Some(token) = token {
+        sqlx::query(
+            "INSERT INTO calendar_feed (token_hash, user_id, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash(token))
         .bind(me.user_id)
         .bind(change.now)
         .execute(change.conn())
         .await
         .map_err(db_error)?;
+    }
     change
         .audit(Audit {
             actor_id: Some(me.user_id),
             on_behalf_of_id: None,
             clinic_id: None,
-            action: "calendar_feed.create",
-            entity: "user",
-            entity_id: me.user_id,
-            before: None,
-            after: None,
-        })
-        .await?;
-    change.commit().await?;
-    Ok(format!("/calendar/{token}.ics"))
-}
-
-pub async fn revoke(state: &AppState, me: &Me) -> AppResult<()> {
-    let mut change = Change::begin(state).await?;
-    sqlx::query("DELETE FROM calendar_feed WHERE user_id = $1")
-        .bind(me.user_id)
-        .execute(change.conn())
-        .await
-        .map_err(db_error)?;
-    change
-        .audit(Audit {
-            actor_id: Some(me.user_id),
-            on_behalf_of_id: None,
-            clinic_id: None,
-            action: "calendar_feed.revoke",
+            action: if token.is_some() {
+                "calendar_feed.create"
+            } else {
+                "calendar_feed.revoke"
+            },
             entity: "user",
             entity_id: me.user_id,
             before: None,

@@ -304,28 +304,45 @@ pub async fn outbox(
 
 /// Puts a failed message back in the queue (admins of its clinic).
 pub async fn retry(state: &AppState, me: &Me, id: i64) -> AppResult<()> {
+    let mut change = Change::begin(state).await?;
     let clinic: Option<Option<i64>> =
         sqlx::query_scalar("SELECT clinic_id FROM outbox WHERE id = $1")
             .bind(id)
-            .fetch_optional(&state.db.pool)
+            .fetch_optional(change.conn())
             .await
             .map_err(db_error)?;
     let clinic = clinic
         .flatten()
         .filter(|c| authz::roles_in(me, *c).any(|r| r == Role::Admin))
         .ok_or_else(|| AppError::not_found("That message does not exist."))?;
-    super::super::outbox::retry(state, id).await?;
-    sqlx::query(
-        "INSERT INTO audit (at, actor_id, clinic_id, action, entity, entity_id) \
-         VALUES ($1, $2, $3, 'outbox.retry', 'outbox', $4)",
+    // Due now, with a fresh set of attempts.
+    let requeued = sqlx::query(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 \
+         WHERE id = $2 AND status <> 'sent'",
     )
-    .bind(state.now())
-    .bind(me.user_id)
-    .bind(clinic)
+    .bind(change.now)
     .bind(id)
-    .execute(&state.db.pool)
+    .execute(change.conn())
     .await
-    .map_err(db_error)?;
+    .map_err(db_error)?
+    .rows_affected();
+    if requeued == 0 {
+        return Err(AppError::conflict("That message was already sent."));
+    }
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(clinic),
+            action: "outbox.retry",
+            entity: "outbox",
+            entity_id: id,
+            before: None,
+            after: None,
+        })
+        .await?;
+    change.commit().await?;
+    state.outbox_wake.notify_one();
     Ok(())
 }
 

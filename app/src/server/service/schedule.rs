@@ -30,11 +30,17 @@ pub struct ScheduleQuery {
 }
 
 /// The clinic the viewer is looking at, checked to be one where they are staff.
-async fn staff_clinic(
-    state: &AppState,
-    me: &Me,
-    clinic_id: Option<i64>,
-) -> AppResult<(i64, String, chrono_tz::Tz, Vec<(i64, String)>)> {
+struct StaffClinic {
+    id: i64,
+    name: String,
+    tz: chrono_tz::Tz,
+    /// The PMS connector (the cancel dialog warns about a manual one).
+    pms_connector: String,
+    /// Every clinic where the viewer is staff.
+    clinics: Vec<(i64, String)>,
+}
+
+async fn staff_clinic(state: &AppState, me: &Me, clinic_id: Option<i64>) -> AppResult<StaffClinic> {
     let mut clinics: Vec<(i64, String)> = me
         .memberships
         .iter()
@@ -47,13 +53,19 @@ async fn staff_clinic(
     };
     let id = clinic_id.unwrap_or(first.0);
     authz::require_staff(me, id)?;
-    let r = sqlx::query("SELECT name, time_zone FROM clinic WHERE id = $1")
+    let r = sqlx::query("SELECT name, time_zone, pms_connector FROM clinic WHERE id = $1")
         .bind(id)
         .fetch_one(&state.db.pool)
         .await
         .map_err(db_error)?;
     let tz_name: String = r.get(1);
-    Ok((id, r.get(0), zones::parse(&tz_name), clinics))
+    Ok(StaffClinic {
+        id,
+        name: r.get(0),
+        tz: zones::parse(&tz_name),
+        pms_connector: r.get(2),
+        clinics,
+    })
 }
 
 async fn members(state: &AppState, clinic_id: i64, role: Role) -> AppResult<Vec<(i64, String)>> {
@@ -87,7 +99,8 @@ fn start_minute(row: &BookingRow) -> i64 {
 }
 
 pub async fn view(state: &AppState, me: &Me, q: ScheduleQuery) -> AppResult<ScheduleView> {
-    let (clinic_id, clinic_name, tz, clinics) = staff_clinic(state, me, q.clinic_id).await?;
+    let clinic = staff_clinic(state, me, q.clinic_id).await?;
+    let (clinic_id, tz) = (clinic.id, clinic.tz);
     let now = state.now();
     let today = local_date_today(now, tz);
     let date = q.date.unwrap_or(today);
@@ -142,7 +155,7 @@ pub async fn view(state: &AppState, me: &Me, q: ScheduleQuery) -> AppResult<Sche
             who,
         };
         let names: HashMap<i64, String> = all.iter().cloned().collect();
-        rows = fetch_rows(state, me, now, (&clinic_name, tz), &scope, names).await?;
+        rows = fetch_rows(state, me, now, &clinic, &scope, names).await?;
     }
     let warnings = overlap_warnings(&rows);
 
@@ -237,9 +250,9 @@ pub async fn view(state: &AppState, me: &Me, q: ScheduleQuery) -> AppResult<Sche
     let fmt = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
     Ok(ScheduleView {
         clinic_id,
-        clinic_name,
+        clinic_name: clinic.name.clone(),
         time_zone: tz.name().to_string(),
-        clinics,
+        clinics: clinic.clinics.clone(),
         mode: q.mode,
         title: match q.mode {
             ScheduleMode::Week => format!("Week of {}", days[0].format("%a %-d %b %Y")),
@@ -350,7 +363,7 @@ async fn fetch_rows(
     state: &AppState,
     me: &Me,
     now: i64,
-    (clinic_name, tz): (&str, chrono_tz::Tz),
+    clinic: &StaffClinic,
     scope: &Scope,
     mut names: HashMap<i64, String>,
 ) -> AppResult<Vec<BookingRow>> {
@@ -414,11 +427,6 @@ async fn fetch_rows(
             names.insert(r.get(0), r.get(1));
         }
     }
-    let connector: String = sqlx::query_scalar("SELECT pms_connector FROM clinic WHERE id = $1")
-        .bind(scope.clinic_id)
-        .fetch_one(pool)
-        .await
-        .map_err(db_error)?;
     let services: HashMap<i64, String> =
         sqlx::query("SELECT id, name FROM service WHERE clinic_id = $1")
             .bind(scope.clinic_id)
@@ -449,8 +457,8 @@ async fn fetch_rows(
             let participants = invitees.remove(&l.id).unwrap_or_default();
             let raw = booking_rows::Raw {
                 id: l.id,
-                clinic_name: clinic_name.to_string(),
-                time_zone: tz.name().to_string(),
+                clinic_name: clinic.name.clone(),
+                time_zone: clinic.tz.name().to_string(),
                 patient: l.patient,
                 practitioner: name(l.host_id),
                 service: services.get(&l.service_id).cloned().unwrap_or_default(),
@@ -468,7 +476,7 @@ async fn fetch_rows(
                 meeting_id: l.meeting_id,
                 passcode: l.passcode,
                 pms_sync_state: l.pms_sync_state,
-                pms_connector: connector.clone(),
+                pms_connector: clinic.pms_connector.clone(),
             };
             BookingRow {
                 participants,
@@ -532,7 +540,9 @@ pub async fn create_options(
     me: &Me,
     clinic_id: Option<i64>,
 ) -> AppResult<CreateOptions> {
-    let (clinic_id, _, tz, _) = staff_clinic(state, me, clinic_id).await?;
+    let StaffClinic {
+        id: clinic_id, tz, ..
+    } = staff_clinic(state, me, clinic_id).await?;
     let delegate = authz::roles_in(me, clinic_id).any(Role::acts_for_providers);
     let is_provider = authz::roles_in(me, clinic_id).any(|r| r == Role::Provider);
     if !delegate && !is_provider {
