@@ -12,13 +12,17 @@
 // demo-login button) and checks the effect, so a page that looks ready but
 // is not hydrated does not count.
 //
-// Usage: node end2end/bench/page-weight.mjs http://127.0.0.1:3300 [runs]
+// Usage: node end2end/bench/page-weight.mjs http://127.0.0.1:3300 [runs] [--plain]
 // (end2end/bench/run.sh builds the site, starts a server and calls this).
+// `--plain` asks for everything uncompressed and keeps nothing in the
+// browser's cache: what a browser got before the server compressed and
+// cached (the "before" figures of issue 11), on today's build.
 
 import { chromium } from "@playwright/test";
 
 const BASE = process.argv[2] ?? "http://127.0.0.1:3300";
 const RUNS = Number(process.argv[3] ?? 3);
+const PLAIN = process.argv.includes("--plain");
 const PASSWORD = "slotwise-demo";
 
 // DevTools' "Slow 4G" preset (Chromium 156): 562.5 ms latency, 1.44 Mbit/s
@@ -84,6 +88,10 @@ async function meter(page) {
   await cdp.send("Network.enable");
   await cdp.send("Network.emulateNetworkConditions", SLOW_4G);
   await cdp.send("Emulation.setCPUThrottlingRate", { rate: CPU_SLOWDOWN });
+  if (PLAIN) {
+    await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+    await cdp.send("Network.setExtraHTTPHeaders", { headers: { "Accept-Encoding": "identity" } });
+  }
   const bytes = new Map();
   const urls = new Map();
   cdp.on("Network.requestWillBeSent", (e) => urls.set(e.requestId, e.request.url));
@@ -168,7 +176,7 @@ const kb = (b) => `${(b / 1024).toFixed(1)} KB`;
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
 const browser = await chromium.launch(LAUNCH);
-console.log(`Slow 4G (${SLOW_4G.latency} ms, ${((SLOW_4G.downloadThroughput * 8) / 1e6).toFixed(2)} Mbit/s) + ${CPU_SLOWDOWN}x CPU, 390x844, median of ${RUNS} runs`);
+console.log(`${PLAIN ? "UNCOMPRESSED, NO CACHE: " : ""}Slow 4G (${SLOW_4G.latency} ms, ${((SLOW_4G.downloadThroughput * 8) / 1e6).toFixed(2)} Mbit/s) + ${CPU_SLOWDOWN}x CPU, 390x844, median of ${RUNS} runs`);
 console.log("| page | first visit: bytes | first visit: a click works | repeat visit: bytes | repeat visit: a click works |");
 console.log("|---|---|---|---|---|");
 for (const spec of PAGES) {

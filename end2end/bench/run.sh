@@ -25,4 +25,4 @@ for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do
   [ -f "$f" ] || continue
   printf '  %-60s %9d B / %9d B\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(stat -c %s "$f.br" 2>/dev/null || echo 0)"
 done
-(cd "$ROOT/end2end" && node bench/page-weight.mjs "http://127.0.0.1:$PORT" "${1:-3}")
+(cd "$ROOT/end2end" && node bench/page-weight.mjs "http://127.0.0.1:$PORT" "${1:-3}" ${2:-})

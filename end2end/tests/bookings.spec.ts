@@ -9,7 +9,7 @@ test("a scheduler cancels a booking from the Bookings list", async ({ page }) =>
   const row = page.getByRole("row").filter({ hasText: "Dr. Priya Patel" }).filter({ hasText: "Ann Archer" });
   await expect(row).toHaveCount(1);
   await row.getByLabel(/Actions for booking/).click();
-  await row.getByRole("button", { name: "Cancel" }).click();
+  await row.getByRole("menuitem", { name: "Cancel" }).click();
 
   const dialog = page.getByRole("dialog", { name: "Cancel Meeting" });
   await expect(dialog).toBeVisible();
@@ -35,8 +35,8 @@ test("a scheduler cancels a booking from the Bookings list", async ({ page }) =>
   await expect(cancelled).toContainText("Other");
   // There is no un-cancel: Cancel is disabled with the reason.
   await cancelled.getByLabel(/Actions for booking/).click();
-  await expect(cancelled.getByRole("button", { name: "Cancel" })).toBeDisabled();
-  await expect(cancelled.getByRole("button", { name: "Cancel" })).toHaveAttribute("title", "This appointment is cancelled.");
+  await expect(cancelled.getByRole("menuitem", { name: "Cancel" })).toBeDisabled();
+  await expect(cancelled.getByRole("menuitem", { name: "Cancel" })).toHaveAttribute("title", "This appointment is cancelled.");
 });
 
 test("a recurring booking offers this meeting only or the whole series", async ({ page }) => {
@@ -46,7 +46,7 @@ test("a recurring booking offers this meeting only or the whole series", async (
   // Not one in progress right now (that can no longer be cancelled).
   const row = page.getByRole("row").filter({ hasText: "recurring" }).filter({ hasText: "Upcoming" }).first();
   await row.getByLabel(/Actions for booking/).click();
-  await row.getByRole("button", { name: "Cancel" }).click();
+  await row.getByRole("menuitem", { name: "Cancel" }).click();
   const dialog = page.getByRole("dialog", { name: "Cancel Meeting" });
   await expect(dialog.getByRole("button", { name: "Cancel This Meeting Only" })).toBeDisabled();
   await expect(dialog.getByRole("button", { name: "Cancel All Meetings in This Series" })).toBeDisabled();
@@ -65,8 +65,9 @@ test("past bookings can be marked FTA or DNA but not cancelled", async ({ page }
   const row = page.getByRole("row").filter({ has: hostedByPatel }).filter({ hasText: "Ben Brooks" });
   await expect(row).toHaveCount(1);
   await row.getByLabel(/Actions for booking/).click();
-  await expect(row.getByRole("button", { name: "Cancel" })).toBeDisabled();
-  await row.getByRole("button", { name: "Mark DNA" }).click();
+  await expect(row.getByRole("menuitem", { name: "Cancel" })).toBeDisabled();
+  await row.getByRole("menuitem", { name: "Mark DNA" }).click();
+  await expect(page.getByRole("status")).toHaveText("Marked as did not attend.");
   await page.getByLabel("Status").selectOption({ label: "FTA/DNA" });
   const marked = page.getByRole("row").filter({ hasText: "Ben Brooks" }).filter({ hasText: "DNA" });
   await expect(marked).toHaveCount(1);
@@ -79,7 +80,7 @@ test("a scheduler reschedules from the Bookings menu and sees who is invited", a
   const row = page.getByRole("row").filter({ hasText: "Upcoming" }).filter({ hasNotText: "recurring" }).last();
   const patient = (await row.locator('td[data-label="Patient"]').innerText()).trim();
   await row.getByLabel(/Actions for booking/).click();
-  await row.getByRole("button", { name: "Reschedule" }).click();
+  await row.getByRole("menuitem", { name: "Reschedule" }).click();
   const dialog = page.getByRole("dialog", { name: "Reschedule" });
   await expect(dialog.getByText(patient)).toBeVisible();
   const day = new Date(Date.now() + 20 * 86_400_000).toLocaleDateString("en-CA", { timeZone: "America/New_York" });

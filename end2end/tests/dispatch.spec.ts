@@ -22,8 +22,8 @@ test("a patient asks for two times; dispatch assigns one live and the patient se
   await expect(patient.getByText("America/New_York")).toBeVisible();
   await patient.getByRole("radio", { name: /Video consultation/ }).check();
   await patient.getByLabel("Request To").selectOption({ label: "Dr. Priya Patel" });
-  // Later pages are past this week's busy days.
-  await patient.getByRole("button", { name: "Later →" }).click();
+  // The eighth day with free times is past this week's busy days.
+  await patient.getByRole("group", { name: "Day" }).getByRole("button").nth(7).click();
   const slots = patient.locator("button.slot");
   await slots.nth(0).click();
   await slots.nth(3).click();
@@ -84,7 +84,7 @@ test("a provider declines a request addressed to the host group with a response"
   await registerPatient(patient, "Hal Decline");
   await openBookingPage(patient);
   await patient.getByRole("radio", { name: /Follow-up/ }).check();
-  await patient.getByRole("button", { name: "Later →" }).click();
+  await patient.getByRole("group", { name: "Day" }).getByRole("button").nth(7).click();
   await patient.locator("button.slot").nth(5).click();
   await patient.getByLabel("What would you like to discuss?").fill("A second opinion");
   await patient.getByRole("button", { name: "Send request" }).click();

@@ -60,7 +60,7 @@ test("cancelling a meeting puts messages for exactly the opted-in recipients in 
   const row = page.getByRole("row").filter({ hasText: name });
   await expect(row).toHaveCount(1);
   await row.getByLabel(/Actions for booking/).click();
-  await row.getByRole("button", { name: "Cancel" }).click();
+  await row.getByRole("menuitem", { name: "Cancel" }).click();
   const dialog = page.getByRole("dialog", { name: "Cancel Meeting" });
   await expect(dialog.getByText("Manual update required")).toHaveCount(0);
   await dialog.getByLabel("Reason").selectOption({ label: "Provider unavailable" });
@@ -109,7 +109,7 @@ test("a clinic whose PMS lacks automatic cancellation asks for a manual update",
     await waitLive(page);
     const row = page.getByRole("row").filter({ has: page.getByLabel(/Actions for booking/) }).first();
     await row.getByLabel(/Actions for booking/).click();
-    await row.getByRole("button", { name: "Cancel" }).click();
+    await row.getByRole("menuitem", { name: "Cancel" }).click();
     const dialog = page.getByRole("dialog", { name: "Cancel Meeting" });
     await expect(dialog.getByText("Manual update required")).toBeVisible();
     await dialog.getByRole("button", { name: "Keep the booking" }).click();

@@ -55,6 +55,9 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             state.config.max_body_bytes,
         ))
+        .layer(axum::middleware::from_fn(
+            middleware::redirect_refused_form_posts,
+        ))
         .layer(axum::middleware::from_fn(assets::default_cache_control))
         .layer(assets::compression())
         .with_state(state);

@@ -145,3 +145,27 @@ pub async fn read_body_within_limit(
 fn is_safe(m: &Method) -> bool {
     matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
+
+/// A form the browser posted by itself (before the app's code loaded, or
+/// without it) that a server function refused: server_fn sends the browser
+/// back to the page with the error in the URL (`Location`, `?__err=`), but
+/// keeps the error's own status (401, 409, …), and browsers follow a
+/// `Location` only on a redirect status — the person would see raw JSON.
+/// Such answers become `303 See Other`, so the page shows the message.
+pub async fn redirect_refused_form_posts(req: Request<Body>, next: Next) -> Response {
+    let plain_form = req.method() == Method::POST
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    let mut res = next.run(req).await;
+    if plain_form
+        && (res.status().is_client_error() || res.status().is_server_error())
+        && res.headers().contains_key(header::LOCATION)
+        && res.headers().contains_key("serverfnerror")
+    {
+        *res.status_mut() = StatusCode::SEE_OTHER;
+    }
+    res
+}

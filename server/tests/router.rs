@@ -1347,3 +1347,48 @@ async fn pages_and_server_functions_are_compressed_and_private() {
         LiveWire::Ready
     );
 }
+
+#[tokio::test]
+async fn a_refused_plain_form_post_sends_the_browser_back_with_the_message() {
+    let (_t, router) = app().await;
+    // As a browser posts a form by itself: it wants HTML and names the page.
+    let mut req = post(
+        "/api/login",
+        &login_form("ann@patients.test", "not-the-password", ""),
+        None,
+    );
+    req.headers_mut().insert(
+        header::ACCEPT,
+        common::web::BROWSER_ACCEPT.parse().expect("header"),
+    );
+    req.headers_mut().insert(
+        header::REFERER,
+        "http://127.0.0.1:3000/login".parse().expect("header"),
+    );
+    let resp = send(&router, req).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let location = web::header_str(&resp, "location").expect("Location");
+    assert!(
+        location.starts_with("http://127.0.0.1:3000/login?") && location.contains("__err="),
+        "{location}"
+    );
+    // The login page it lands on shows the message.
+    let path = location.trim_start_matches("http://127.0.0.1:3000");
+    let page = web::text(send(&router, get(path, None)).await).await;
+    assert!(
+        page.contains("Email or password is incorrect."),
+        "the page does not show the error"
+    );
+
+    // The app's own calls (JSON) keep their status.
+    let resp = send(
+        &router,
+        post(
+            "/api/login",
+            &login_form("ann@patients.test", "not-the-password", ""),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}

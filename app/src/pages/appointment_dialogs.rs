@@ -1,11 +1,11 @@
 //! The dialogs that change an appointment, shared by the Schedule,
 //! Consultations and Bookings: Cancel, Reschedule and New appointment.
 
+use super::dialog::Modal;
 use super::error_alert;
 use crate::api::{create_options, CancelAppointment, CreateAppointment, RescheduleAppointment};
 use crate::domain::booking::{CancelReason, MAX_CANCEL_NOTE};
-use crate::error::AppError;
-use crate::model::{BookingRow, WriteOutcome};
+use crate::model::BookingRow;
 use leptos::prelude::*;
 
 /// The booking a dialog acts on: patient, time (in the clinic's zone),
@@ -56,8 +56,7 @@ pub fn CancelDialog(
         });
     };
     view! {
-        <div class="modal-backdrop">
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="cancel-title">
+        <Modal label_id="cancel-title" on_close=on_close>
                 <h2 id="cancel-title">"Cancel Meeting"</h2>
                 {summary(&row, "Time", row.service.clone())}
                 {error_alert(action.value())}
@@ -111,35 +110,7 @@ pub fn CancelDialog(
                         .into_any()
                     }}
                 </div>
-            </div>
-        </div>
-    }
-}
-
-/// The confirmation banner after a create or reschedule, with any warnings
-/// about invited providers who are busy at the time.
-#[component]
-pub fn Saved(
-    #[prop(into)] value: Signal<Option<Result<WriteOutcome, AppError>>>,
-    one: &'static str,
-    many: &'static str,
-) -> impl IntoView {
-    move || {
-        value.get().and_then(|r| r.ok()).map(|o| {
-            let text = if o.count == 1 {
-                one.to_string()
-            } else {
-                many.replace("{n}", &o.count.to_string())
-            };
-            view! {
-                <p class="alert ok" role="status">{text}</p>
-                {o
-                    .warnings
-                    .into_iter()
-                    .map(|w| view! { <p class="alert warn" role="status">{w}</p> })
-                    .collect_view()}
-            }
-        })
+        </Modal>
     }
 }
 
@@ -168,8 +139,7 @@ pub fn RescheduleDialog(
         });
     };
     view! {
-        <div class="modal-backdrop">
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="resched-title">
+        <Modal label_id="resched-title" on_close=on_close>
                 <h2 id="resched-title">"Reschedule"</h2>
                 {summary(&row, "Now", format!("{} · {} min", row.service, row.minutes))}
                 {error_alert(action.value())}
@@ -203,8 +173,7 @@ pub fn RescheduleDialog(
                         "Reschedule"
                     </button>
                 </div>
-            </div>
-        </div>
+        </Modal>
     }
 }
 
@@ -279,8 +248,7 @@ pub fn CreateDialog(
         });
     };
     view! {
-        <div class="modal-backdrop">
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="create-title">
+        <Modal label_id="create-title" on_close=on_close>
                 <h2 id="create-title">"New appointment"</h2>
                 {error_alert(action.value())}
                 <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -411,8 +379,7 @@ pub fn CreateDialog(
                         "Create appointment"
                     </button>
                 </div>
-            </div>
-        </div>
+        </Modal>
     }
 }
 

@@ -31,9 +31,6 @@ pub fn BookingPage() -> impl IntoView {
     }
 }
 
-/// Days of slots shown at once.
-const DAYS_PER_PAGE: usize = 7;
-
 #[component]
 fn Booking(info: BookingPageInfo) -> impl IntoView {
     let clinic_id = info.clinic_id;
@@ -52,7 +49,8 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
     });
     let mode = RwSignal::new("scheduled");
     let chosen = RwSignal::new(Vec::<(i64, String)>::new());
-    let page = RwSignal::new(0usize);
+    // The day whose free times are shown (an index into the slot days).
+    let day = RwSignal::new(0usize);
     let answers: Vec<RwSignal<String>> = info
         .questions
         .iter()
@@ -83,7 +81,7 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
         service.track();
         provider.track();
         chosen.set(Vec::new());
-        page.set(0);
+        day.set(0);
     });
     Effect::new(move |_| {
         if !now_possible.get() && mode.get_untracked() == "now" {
@@ -124,11 +122,28 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
             note: note.get_untracked(),
         });
     };
+    let hydrated = crate::shell::use_hydrated();
     let ready = move || {
         service.get() != 0
             && (mode.get() == "now" || !chosen.with(Vec::is_empty))
             && !send.pending().get()
     };
+    // The answer shows next to the Send button; a sent form starts afresh.
+    let result = NodeRef::<leptos::html::Div>::new();
+    let answers_for_reset = answers.clone();
+    Effect::new(move |_| {
+        let Some(r) = send.value().get() else { return };
+        if r.is_ok() {
+            chosen.set(Vec::new());
+            note.set(String::new());
+            for a in &answers_for_reset {
+                a.set(String::new());
+            }
+            mode.set("scheduled");
+            day.set(0);
+        }
+        super::reveal(result);
+    });
     let next = format!("/book/{}", info.slug);
     let services = StoredValue::new(info.services.clone());
 
@@ -140,13 +155,9 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
             "."
             {(!info.phone.is_empty()).then(|| format!(" Questions? Call {}.", info.phone))}
         </p>
-        {move || send.value().get().and_then(|r| r.ok()).map(|id| view! {
-            <p class="alert ok" role="status">
-                "Request #" {id} " sent. You can follow it in your " <a href="/portal">"portal"</a> "."
-            </p>
-        })}
-        {error_alert(send.value())}
-        <div class="booking">
+        // Disabled (visibly, natively) until the app runs: choosing a
+        // time or sending needs it, and a click before then would be lost.
+        <fieldset class="booking" disabled=move || !hydrated.get()>
             <section class="card book-service">
                 <h2>"1. Service"</h2>
                 {if info.services.is_empty() {
@@ -208,7 +219,7 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
                         {move || Suspend::new(async move {
                             match slots.await {
                                 Ok(days) if days.is_empty() => view! { <p class="muted">"No free times in the next four weeks. Try another provider or service."</p> }.into_any(),
-                                Ok(days) => view! { <SlotPicker days chosen page toggle /> }.into_any(),
+                                Ok(days) => view! { <SlotPicker days chosen day toggle /> }.into_any(),
                                 Err(e) => view! { <p class="alert error">{e.message().to_string()}</p> }.into_any(),
                             }
                         })}
@@ -224,11 +235,11 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
                         match q.kind {
                             QuestionKind::Text => view! {
                                 <label for=id.clone()>{label}</label>
-                                <textarea id=id rows="2" maxlength="1000" required=q.required on:input=move |e| a.set(event_target_value(&e))></textarea>
+                                <textarea id=id rows="2" maxlength="1000" required=q.required prop:value=move || a.get() on:input=move |e| a.set(event_target_value(&e))></textarea>
                             }.into_any(),
                             QuestionKind::Choice => view! {
                                 <label for=id.clone()>{label}</label>
-                                <select id=id on:change=move |e| a.set(event_target_value(&e))>
+                                <select id=id prop:value=move || a.get() on:change=move |e| a.set(event_target_value(&e))>
                                     <option value="">"Choose…"</option>
                                     {q.options.iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
                                 </select>
@@ -236,11 +247,19 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
                         }
                     }).collect_view()}
                     <label for="book-note">"Request Note (optional)"</label>
-                    <textarea id="book-note" rows="3" maxlength="1000" on:input=move |e| note.set(event_target_value(&e))></textarea>
+                    <textarea id="book-note" rows="3" maxlength="1000" prop:value=move || note.get() on:input=move |e| note.set(event_target_value(&e))></textarea>
                 </div>
                 {if info.logged_in {
                     view! {
-                        <button type="button" class="primary" disabled=move || !ready() on:click=submit>"Send request"</button>
+                        <button type="button" class="primary send" disabled=move || !ready() on:click=submit>"Send request"</button>
+                        <div class="send-result" node_ref=result>
+                            {move || send.value().get().and_then(|r| r.ok()).map(|id| view! {
+                                <p class="alert ok" role="status">
+                                    "Request #" {id} " sent. You can follow it in your " <a href="/portal">"portal"</a> "."
+                                </p>
+                            })}
+                            {error_alert(send.value())}
+                        </div>
                     }.into_any()
                 } else {
                     view! {
@@ -254,51 +273,74 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
                     }.into_any()
                 }}
             </section>
-        </div>
+        </fieldset>
     }
 }
 
+/// Free times one day at a time: a strip of days (those with free times),
+/// previous/next day, and the chosen day's times.
 #[component]
 fn SlotPicker(
     days: Vec<SlotDay>,
     chosen: RwSignal<Vec<(i64, String)>>,
-    page: RwSignal<usize>,
+    day: RwSignal<usize>,
     toggle: impl Fn(i64, String) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let pages = days.len().div_ceil(DAYS_PER_PAGE);
+    let count = days.len();
+    // Live updates may shorten the list under the chosen day.
+    let current = move || day.get().min(count.saturating_sub(1));
+    let starts: Vec<Vec<i64>> = days
+        .iter()
+        .map(|d| d.slots.iter().map(|s| s.start).collect())
+        .collect();
     let days = StoredValue::new(days);
+    let strip = NodeRef::<leptos::html::Div>::new();
+    let go = move |i: usize| {
+        day.set(i);
+        // Keep the chosen day visible in the strip.
+        super::reveal_child(strip, i);
+    };
     view! {
-        <div class="slot-pager">
-            <button type="button" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"← Earlier"</button>
-            <span class="muted">{move || format!("{} of {pages}", page.get() + 1)}</span>
-            <button type="button" disabled=move || { page.get() + 1 >= pages } on:click=move |_| page.update(|p| *p += 1)>"Later →"</button>
+        <div class="day-strip" role="group" aria-label="Day" node_ref=strip>
+            {days.with_value(|d| d.to_vec()).into_iter().zip(starts).enumerate().map(|(i, (d, starts))| {
+                let (dow, date) = d.label.split_once(' ').map(|(a, b)| (a.to_string(), b.to_string())).unwrap_or((d.label.clone(), String::new()));
+                let picked = move || chosen.with(|c| c.iter().any(|x| starts.contains(&x.0)));
+                view! {
+                    <button type="button" class="day" class:has-chosen=picked aria-pressed=move || (current() == i).to_string()
+                        on:click=move |_| go(i)>
+                        <span class="dow">{dow}</span>
+                        " "
+                        <span class="dom">{date}</span>
+                    </button>
+                }
+            }).collect_view()}
+        </div>
+        <div class="day-nav">
+            <button type="button" aria-label="Previous day" disabled=move || current() == 0 on:click=move |_| go(current().saturating_sub(1))>"‹"</button>
+            <h3 aria-live="polite">{move || days.with_value(|d| {
+                let d = &d[current()];
+                format!("{} · {} free {}", d.label, d.slots.len(), if d.slots.len() == 1 { "time" } else { "times" })
+            })}</h3>
+            <button type="button" aria-label="Next day" disabled=move || { current() + 1 >= count } on:click=move |_| go(current() + 1)>"›"</button>
         </div>
         {move || {
-            let start = page.get() * DAYS_PER_PAGE;
-            days.with_value(|d| d.iter().skip(start).take(DAYS_PER_PAGE).cloned().collect::<Vec<_>>())
-                .into_iter()
-                .map(|day| {
-                    let day_label = day.label.clone();
-                    view! {
-                        <div class="slot-day">
-                            <h3>{day.label}</h3>
-                            <div class="slots">
-                                {day.slots.into_iter().map(|s| {
-                                    let start = s.start;
-                                    let full = format!("{}, {}", day_label, s.label);
-                                    let picked = move || chosen.with(|c| c.iter().any(|x| x.0 == start));
-                                    view! {
-                                        <button type="button" class="slot" aria-pressed=move || picked().to_string() aria-label=full.clone()
-                                            on:click={ let full = full.clone(); move |_| toggle(start, full.clone()) }>
-                                            {s.label}
-                                        </button>
-                                    }
-                                }).collect_view()}
-                            </div>
-                        </div>
-                    }
-                })
-                .collect_view()
+            let d = days.with_value(|d| d[current()].clone());
+            let day_label = d.label.clone();
+            view! {
+                <div class="slots" role="group" aria-label=format!("Free times on {day_label}")>
+                    {d.slots.into_iter().map(|s| {
+                        let start = s.start;
+                        let full = format!("{}, {}", day_label, s.label);
+                        let picked = move || chosen.with(|c| c.iter().any(|x| x.0 == start));
+                        view! {
+                            <button type="button" class="slot" aria-pressed=move || picked().to_string() aria-label=full.clone()
+                                on:click={ let full = full.clone(); move |_| toggle(start, full.clone()) }>
+                                {s.label}
+                            </button>
+                        }
+                    }).collect_view()}
+                </div>
+            }
         }}
     }
 }

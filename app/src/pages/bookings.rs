@@ -2,8 +2,9 @@
 //! and patient name, with a ⋯ menu per row (Cancel, Reschedule, Mark FTA,
 //! Mark DNA).
 
-use super::appointment_dialogs::{CancelDialog, Invitees, RescheduleDialog, Saved};
-use super::error_alert;
+use super::appointment_dialogs::{CancelDialog, Invitees, RescheduleDialog};
+use super::menu::Menu;
+use super::notice::{cancelled, Message, Notice};
 use crate::api::{bookings, CancelAppointment, MarkNoShow, RescheduleAppointment};
 use crate::domain::live::topic;
 use crate::live::use_live_version;
@@ -49,6 +50,26 @@ fn Bookings() -> impl IntoView {
         },
         |(s, f, t, q, p, ..)| bookings(s, f, t, q, p),
     );
+    // One banner: what the latest action did.
+    let notice = Notice::new();
+    let noshow_kind = RwSignal::new("fta");
+    notice.on_ok(cancel.value(), cancel.pending(), |n| {
+        Some(Message::ok(cancelled(*n, "The booking was cancelled.")))
+    });
+    notice.on_ok(reschedule.value(), reschedule.pending(), |o| {
+        Some(Message::saved(
+            o,
+            "The booking was rescheduled.",
+            "{n} meetings were rescheduled.",
+        ))
+    });
+    notice.on_result(noshow.value(), noshow.pending(), move |_| {
+        Some(Message::ok(if noshow_kind.get_untracked() == "dna" {
+            "Marked as did not attend."
+        } else {
+            "Marked as failed to attend."
+        }))
+    });
     // Close the dialog once the cancel went through.
     Effect::new(move |_| {
         if let Some(Ok(_)) = cancel.value().get() {
@@ -61,18 +82,7 @@ fn Bookings() -> impl IntoView {
 
     view! {
         <h1>"Bookings"</h1>
-        {move || {
-            cancel
-                .value()
-                .get()
-                .and_then(|r| r.ok())
-                .map(|n| {
-                    let what = if n == 1 { "The booking was cancelled.".to_string() } else { format!("{n} meetings were cancelled.") };
-                    view! { <p class="alert ok" role="status">{what}</p> }
-                })
-        }}
-        <Saved value=reschedule.value() one="The booking was rescheduled." many="{n} meetings were rescheduled." />
-        {error_alert(noshow.value())}
+        {notice.view()}
         <form class="filters" on:submit=|e| e.prevent_default()>
             <div>
                 <label for="bk-status">"Status"</label>
@@ -143,7 +153,7 @@ fn Bookings() -> impl IntoView {
                                 <tbody>
                                     {p.rows
                                         .into_iter()
-                                        .map(|r| view! { <BookingLine row=r cancelling rescheduling noshow /> })
+                                        .map(|r| view! { <BookingLine row=r cancelling rescheduling noshow noshow_kind /> })
                                         .collect_view()}
                                 </tbody>
                             </table>
@@ -173,6 +183,7 @@ fn BookingLine(
     cancelling: RwSignal<Option<BookingRow>>,
     rescheduling: RwSignal<Option<BookingRow>>,
     noshow: ServerAction<MarkNoShow>,
+    noshow_kind: RwSignal<&'static str>,
 ) -> impl IntoView {
     let id = row.id;
     let cancel_blocked = row.cancel_blocked.clone();
@@ -180,7 +191,9 @@ fn BookingLine(
     let for_reschedule = row.clone();
     let noshow_blocked = row.noshow_blocked.clone();
     let for_dialog = row.clone();
-    let menu_open = RwSignal::new(false);
+    let menu = Menu::new();
+    let menu_id = format!("booking-menu-{id}");
+    let button_id = format!("booking-menu-button-{id}");
     let status_class = match row.status_label.as_str() {
         "Cancelled" => "pill muted",
         "Tentative" => "pill pending",
@@ -204,45 +217,64 @@ fn BookingLine(
                 }}
             </td>
             <td>
-                // Controlled, so choosing an action closes the menu.
-                <details class="row-menu" prop:open=move || menu_open.get()>
-                    <summary
+                <div class="row-menu" node_ref=menu.root>
+                    <button
+                        type="button"
+                        class="menu-button"
+                        id=button_id.clone()
+                        aria-haspopup="menu"
+                        aria-expanded=menu.expanded()
+                        aria-controls=menu_id.clone()
                         aria-label=format!("Actions for booking {id}")
-                        on:click=move |e| {
-                            e.prevent_default();
-                            menu_open.update(|o| *o = !*o);
-                        }
+                        node_ref=menu.button
+                        on:click=move |_| menu.toggle()
+                        on:keydown=move |e| menu.on_button_keydown(e)
                     >
                         "⋯"
-                    </summary>
-                    <div class="menu">
-                        <MenuItem label="Cancel" blocked=cancel_blocked menu_open on_pick=move || cancelling.set(Some(for_dialog.clone())) />
-                        <MenuItem label="Reschedule" blocked=reschedule_blocked menu_open on_pick=move || rescheduling.set(Some(for_reschedule.clone())) />
-                        <MenuItem label="Mark FTA" blocked=noshow_blocked.clone() menu_open on_pick=move || { noshow.dispatch(MarkNoShow { id, kind: "fta".into() }); } />
-                        <MenuItem label="Mark DNA" blocked=noshow_blocked menu_open on_pick=move || { noshow.dispatch(MarkNoShow { id, kind: "dna".into() }); } />
+                    </button>
+                    <div
+                        class="menu"
+                        id=menu_id
+                        role="menu"
+                        aria-labelledby=button_id
+                        hidden=move || !menu.open.get()
+                        node_ref=menu.list
+                        on:keydown=move |e| menu.on_menu_keydown(e)
+                    >
+                        <MenuItem label="Cancel" blocked=cancel_blocked menu on_pick=move || cancelling.set(Some(for_dialog.clone())) />
+                        <MenuItem label="Reschedule" blocked=reschedule_blocked menu on_pick=move || rescheduling.set(Some(for_reschedule.clone())) />
+                        <MenuItem label="Mark FTA" blocked=noshow_blocked.clone() menu on_pick=move || { noshow_kind.set("fta"); noshow.dispatch(MarkNoShow { id, kind: "fta".into() }); } />
+                        <MenuItem label="Mark DNA" blocked=noshow_blocked menu on_pick=move || { noshow_kind.set("dna"); noshow.dispatch(MarkNoShow { id, kind: "dna".into() }); } />
                     </div>
-                </details>
+                </div>
             </td>
         </tr>
     }
 }
 
-/// One action of a row's ⋯ menu: disabled with the reason as its tooltip
-/// when not allowed; picking it closes the menu.
+/// One action of a row's ⋯ menu: when not allowed it stays focusable but
+/// is marked disabled, with the reason as its tooltip; picking it closes the
+/// menu and returns focus to the ⋯ button.
 #[component]
 fn MenuItem(
     label: &'static str,
     blocked: Option<String>,
-    menu_open: RwSignal<bool>,
+    menu: Menu,
     on_pick: impl Fn() + 'static,
 ) -> impl IntoView {
+    let disabled = blocked.is_some();
     view! {
         <button
             type="button"
-            disabled=blocked.is_some()
+            role="menuitem"
+            tabindex="-1"
+            aria-disabled=disabled.then_some("true")
             title=blocked.clone().unwrap_or_default()
             on:click=move |_| {
-                menu_open.set(false);
+                if disabled {
+                    return;
+                }
+                menu.close_to_button();
                 on_pick();
             }
         >

@@ -3,7 +3,7 @@
 //! invited providers.
 
 use super::appointment_dialogs::CancelDialog;
-use super::error_alert;
+use super::notice::{cancelled, Message, Notice};
 use crate::api::{bookings, CancelAppointment, DeclineInvitation};
 use crate::domain::live::topic;
 use crate::live::use_live_version;
@@ -49,24 +49,20 @@ fn Consultations() -> impl IntoView {
             cancelling.set(None);
         }
     });
+    // One banner: what the latest action did.
+    let notice = Notice::new();
+    notice.on_ok(cancel.value(), cancel.pending(), |n| {
+        Some(Message::ok(cancelled(*n, "The meeting was cancelled.")))
+    });
+    notice.on_result(decline.value(), decline.pending(), |_| {
+        Some(Message::ok(
+            "You declined the invitation. The host has been told.",
+        ))
+    });
     view! {
         <h1>"Consultations"</h1>
         <h2>"Active and Pending"</h2>
-        {move || {
-            cancel
-                .value()
-                .get()
-                .and_then(|r| r.ok())
-                .map(|_| view! { <p class="alert ok" role="status">"The meeting was cancelled."</p> })
-        }}
-        {move || {
-            decline
-                .value()
-                .get()
-                .and_then(|r| r.ok())
-                .map(|_| view! { <p class="alert ok" role="status">"You declined the invitation. The host has been told."</p> })
-        }}
-        {error_alert(decline.value())}
+        {notice.view()}
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {

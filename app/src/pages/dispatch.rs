@@ -2,7 +2,9 @@
 //! ticking "Pending For" counter and the Assign dialog (Accept for a
 //! provider at one requested time, or Decline, with a Response to Requester).
 
+use super::dialog::Modal;
 use super::error_alert;
+use super::notice::{Message, Notice};
 use crate::api::requests::{get_assign_options, get_dispatch_board, AcceptRequest, DeclineRequest};
 use crate::domain::live::topic;
 use crate::domain::request::{pending_for, RequestMode};
@@ -48,19 +50,22 @@ fn Board() -> impl IntoView {
             assigning.set(None);
         }
     });
-    let done = move || {
-        if let Some(Ok(id)) = accept.value().get() {
-            Some(view! { <p class="alert ok" role="status">"Accepted. Appointment #" {id} " is booked and the requester can see it."</p> }.into_any())
-        } else if let Some(Ok(())) = decline.value().get() {
-            Some(view! { <p class="alert ok" role="status">"The request was declined. The requester can see your response."</p> }.into_any())
-        } else {
-            None
-        }
-    };
+    // One banner: what the latest answer did.
+    let notice = Notice::new();
+    notice.on_ok(accept.value(), accept.pending(), |id| {
+        Some(Message::ok(format!(
+            "Accepted. Appointment #{id} is booked and the requester can see it."
+        )))
+    });
+    notice.on_ok(decline.value(), decline.pending(), |_| {
+        Some(Message::ok(
+            "The request was declined. The requester can see your response.",
+        ))
+    });
 
     view! {
         <h1>"Dispatch"</h1>
-        {done}
+        {notice.view()}
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match board.await {
@@ -193,8 +198,7 @@ fn AssignDialog(
         move |_| get_assign_options(request_id),
     );
     view! {
-        <div class="modal-backdrop">
-            <div class="modal wide" role="dialog" aria-modal="true" aria-labelledby="assign-title">
+        <Modal label_id="assign-title" on_close=on_close class="wide">
                 <h2 id="assign-title">"Assign request #" {request_id}</h2>
                 {error_alert(accept.value())}
                 {error_alert(decline.value())}
@@ -210,8 +214,7 @@ fn AssignDialog(
                         }
                     })}
                 </Transition>
-            </div>
-        </div>
+        </Modal>
     }
 }
 

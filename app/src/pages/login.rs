@@ -1,7 +1,8 @@
 //! Log in and patient self-registration.
 
 use super::error_alert;
-use crate::api::{clinic_options, demo_logins};
+use crate::api::{clinic_options, demo_logins, Login, Register};
+use crate::error::AppError;
 use crate::shell::use_auth;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -13,8 +14,11 @@ pub fn LoginPage() -> impl IntoView {
     let auth = use_auth();
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next").unwrap_or_default());
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    // The fields are the browser's own (no `prop:value`): what a person
+    // types before the app has loaded stays there when it hydrates, and a
+    // plain form post sends it.
+    let email = NodeRef::<leptos::html::Input>::new();
+    let password = NodeRef::<leptos::html::Input>::new();
     let demos = Resource::new(|| (), |_| demo_logins());
     let pending = auth.login.pending();
 
@@ -23,6 +27,7 @@ pub fn LoginPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Log in to Slotwise"</h1>
             {error_alert(auth.login.value())}
+            {error_alert(posted_without_app::<Login>(auth.login))}
             <ActionForm action=auth.login attr:class="form">
                 <input type="hidden" name="next" prop:value=next />
                 <label for="login-email">"Email"</label>
@@ -32,8 +37,7 @@ pub fn LoginPage() -> impl IntoView {
                     name="email"
                     autocomplete="username"
                     required
-                    prop:value=move || email.get()
-                    on:input=move |e| email.set(event_target_value(&e))
+                    node_ref=email
                 />
                 <label for="login-password">"Password"</label>
                 <input
@@ -42,8 +46,7 @@ pub fn LoginPage() -> impl IntoView {
                     name="password"
                     autocomplete="current-password"
                     required
-                    prop:value=move || password.get()
-                    on:input=move |e| password.set(event_target_value(&e))
+                    node_ref=password
                 />
                 <button type="submit" class="primary" disabled=move || pending.get()>
                     {move || if pending.get() { "Logging in…" } else { "Log in" }}
@@ -70,8 +73,10 @@ pub fn LoginPage() -> impl IntoView {
                                                     type="button"
                                                     class="link-button"
                                                     on:click=move |_| {
-                                                        email.set(e.clone());
-                                                        password.set("slotwise-demo".into());
+                                                        if let (Some(em), Some(pw)) = (email.get(), password.get()) {
+                                                            em.set_value(&e);
+                                                            pw.set_value("slotwise-demo");
+                                                        }
                                                     }
                                                 >
                                                     {d.email.clone()}
@@ -104,6 +109,7 @@ pub fn RegisterPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Create your patient account"</h1>
             {error_alert(auth.register.value())}
+            {error_alert(posted_without_app::<Register>(auth.register))}
             <ActionForm action=auth.register attr:class="form">
                 <input type="hidden" name="next" prop:value=next />
                 <label for="reg-name">"Full name"</label>
@@ -149,4 +155,23 @@ pub fn RegisterPage() -> impl IntoView {
             </p>
         </section>
     }
+}
+
+/// The error of a form posted before the app had loaded: the server sends
+/// the browser back here with it in the URL, which only an action created
+/// under the router can read (the shell's `Auth` actions are created above
+/// it). Hidden once the app has sent the form itself.
+fn posted_without_app<S>(live: ServerAction<S>) -> Signal<Option<Result<S::Output, AppError>>>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let from_url = ServerAction::<S>::new();
+    Signal::derive(move || {
+        if live.value().with(Option::is_some) || live.pending().get() {
+            None
+        } else {
+            from_url.value().get()
+        }
+    })
 }

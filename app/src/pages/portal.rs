@@ -187,6 +187,7 @@ fn MyAppointments() -> impl IntoView {
         |_| my_appointments(),
     );
     let tab = RwSignal::new(MyAppointmentTab::Upcoming);
+    let hydrated = crate::shell::use_hydrated();
     // Which card has which form open: (appointment, "cancel" | "reschedule").
     let open = RwSignal::new(None::<(i64, &'static str)>);
     let banner = RwSignal::new(None::<String>);
@@ -209,11 +210,34 @@ fn MyAppointments() -> impl IntoView {
             banner.set(Some("Thank you. The clinic has your answer.".into()));
         }
     });
+    // Only the latest change's outcome: a new one clears the old banner.
+    let pending = (
+        changes.cancel.pending(),
+        changes.reschedule.pending(),
+        changes.proposal.pending(),
+    );
+    Effect::new(move |_| {
+        if pending.0.get() || pending.1.get() || pending.2.get() {
+            banner.set(None);
+        }
+    });
+    // A change's outcome shows above the list: bring it into view, since the
+    // card the patient used may have moved to another tab.
+    let result = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if banner.with(Option::is_some) || matches!(changes.proposal.value().get(), Some(Err(_))) {
+            super::reveal(result);
+        }
+    });
     view! {
         <section class="card">
             <h2>"My appointments"</h2>
-            {move || banner.get().map(|t| view! { <p class="alert ok" role="status">{t}</p> })}
-            {error_alert(changes.proposal.value())}
+            <div class="change-result" node_ref=result>
+                {move || banner.get().map(|t| view! { <p class="alert ok" role="status">{t}</p> })}
+                {error_alert(changes.proposal.value())}
+            </div>
+            // Every action here needs the app: disabled until it runs.
+            <fieldset class="plain" disabled=move || !hydrated.get()>
             <div class="segmented" role="group" aria-label="Which appointments">
                 {MyAppointmentTab::ALL
                     .into_iter()
@@ -247,6 +271,7 @@ fn MyAppointments() -> impl IntoView {
                     })
                 }}
             </Transition>
+            </fieldset>
         </section>
     }
 }

@@ -3,8 +3,9 @@
 //! status; click one for its details (Reschedule, Cancel Meeting, Decline),
 //! or use the red X to cancel straight away. Live: any change refetches.
 
-use super::appointment_dialogs::{CancelDialog, CreateDialog, Invitees, RescheduleDialog, Saved};
-use super::error_alert;
+use super::appointment_dialogs::{CancelDialog, CreateDialog, Invitees, RescheduleDialog};
+use super::dialog::Modal;
+use super::notice::{cancelled, Message, Notice};
 use crate::api::{
     schedule, CancelAppointment, CreateAppointment, DeclineInvitation, RescheduleAppointment,
 };
@@ -78,61 +79,57 @@ fn Schedule() -> impl IntoView {
             schedule(c, m.as_str().into(), d, ids.join(","))
         },
     );
-    // Close dialogs once their action went through; only the latest
-    // action's confirmation is shown.
-    let latest = RwSignal::new("");
+    // Close dialogs once their action went through.
     Effect::new(move |_| {
         if let Some(Ok(_)) = cancel.value().get() {
-            latest.set("cancel");
             actions.cancelling.set(None);
             actions.selected.set(None);
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(_)) = reschedule.value().get() {
-            latest.set("reschedule");
             actions.rescheduling.set(None);
             actions.selected.set(None);
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
-            latest.set("create");
             creating.set(None);
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(_)) = decline.value().get() {
-            latest.set("decline");
             actions.selected.set(None);
         }
+    });
+    // One banner: what the latest action did.
+    let notice = Notice::new();
+    notice.on_ok(cancel.value(), cancel.pending(), |n| {
+        Some(Message::ok(cancelled(*n, "The meeting was cancelled.")))
+    });
+    notice.on_ok(reschedule.value(), reschedule.pending(), |o| {
+        Some(Message::saved(
+            o,
+            "The meeting was rescheduled.",
+            "{n} meetings were rescheduled.",
+        ))
+    });
+    notice.on_ok(create.value(), create.pending(), |o| {
+        Some(Message::saved(
+            o,
+            "The appointment was created.",
+            "{n} appointments were created.",
+        ))
+    });
+    notice.on_result(decline.value(), decline.pending(), |_| {
+        Some(Message::ok(
+            "You declined the invitation. The host has been told.",
+        ))
     });
 
     // Erased into AnyView in parts: one nested view type this deep
     // overflows the compiler's query depth.
-    let banners = view! {
-        {move || {
-            (latest.get() == "cancel").then_some(())?;
-            cancel.value().get().and_then(|r| r.ok()).map(|n| {
-                let what = if n == 1 { "The meeting was cancelled.".to_string() } else { format!("{n} meetings were cancelled.") };
-                view! { <p class="alert ok" role="status">{what}</p> }
-            })
-        }}
-        <Show when=move || latest.get() == "reschedule">
-            <Saved value=reschedule.value() one="The meeting was rescheduled." many="{n} meetings were rescheduled." />
-        </Show>
-        <Show when=move || latest.get() == "create">
-            <Saved value=create.value() one="The appointment was created." many="{n} appointments were created." />
-        </Show>
-        {move || {
-            (latest.get() == "decline").then_some(())?;
-            decline.value().get().and_then(|r| r.ok()).map(|_| view! {
-                <p class="alert ok" role="status">"You declined the invitation. The host has been told."</p>
-            })
-        }}
-        {error_alert(decline.value())}
-    }
-    .into_any();
+    let banners = notice.view().into_any();
     let grid = view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -253,7 +250,7 @@ fn ScheduleBody(
             }
         })}
         <div class="sched-scroll">
-            <div class="sched" style=grid_style aria-label=format!("{} schedule", if v.mode == ScheduleMode::Week { "Week" } else { "Day" })>
+            <div class=if v.mode == ScheduleMode::Day { "sched day" } else { "sched week" } style=grid_style aria-label=format!("{} schedule", if v.mode == ScheduleMode::Week { "Week" } else { "Day" })>
                 <div class="sched-corner"></div>
                 {v.columns.iter().map(|c| view! { <div class="sched-head">{c.label.clone()}</div> }).collect_view()}
                 <div class="sched-times" aria-hidden="true">
@@ -334,8 +331,7 @@ fn Details(item: ScheduleItem, actions: Actions) -> impl IntoView {
     let pending = actions.decline.pending();
     let close = move || actions.selected.set(None);
     view! {
-        <div class="modal-backdrop">
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="details-title">
+        <Modal label_id="details-title" on_close=close>
                 <h2 id="details-title">{format!("{} with {}", b.service, b.patient)}</h2>
                 {item.overlap_warning.clone().map(|w| view! { <p class="alert warn">{w}</p> })}
                 <dl class="facts">
@@ -373,7 +369,6 @@ fn Details(item: ScheduleItem, actions: Actions) -> impl IntoView {
                         "Cancel Meeting"
                     </button>
                 </div>
-            </div>
-        </div>
+        </Modal>
     }
 }

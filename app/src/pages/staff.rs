@@ -4,7 +4,9 @@
 //! answers (Approve, Deny, Propose Changes, Cancel, Update Appointment),
 //! each with a reason and an optional message to the patient.
 
+use super::dialog::Modal;
 use super::error_alert;
+use super::notice::{Message, Notice};
 use crate::api::changes::{change_requests, AnswerChangeRequest};
 use crate::domain::live::topic;
 use crate::domain::request::{
@@ -43,38 +45,42 @@ fn Queue() -> impl IntoView {
     );
     let server_now = Signal::derive(move || queue.get().and_then(|q| q.ok()).map(|q| q.server_now));
     let now = use_ticking_clock(server_now);
+    // Which answer the open (or last) dialog gives, for the banner.
     let last = RwSignal::new(None::<ChangeAnswer>);
     // A newly opened dialog starts without the previous answer's error.
     Effect::new(move |_| {
-        if answering.with(Option::is_some) {
+        if let Some(a) = answering.with(|o| o.as_ref().map(|(_, a)| *a)) {
+            last.set(Some(a));
             answer.value().set(None);
         }
     });
     Effect::new(move |_| {
         if matches!(answer.value().get(), Some(Ok(()))) {
-            last.set(answering.get_untracked().map(|(_, a)| a));
             answering.set(None);
         }
     });
-    let done = move || {
-        matches!(answer.value().get(), Some(Ok(())))
-            .then(|| last.get())
-            .flatten()
-            .map(|a| {
-                let text = match a {
-                    ChangeAnswer::Approve => "Approved. The change has taken effect and the patient has been told.",
-                    ChangeAnswer::Deny => "Denied. The original appointment stays and the patient has been told.",
-                    ChangeAnswer::Propose => "New time proposed. The appointment is Tentative until the patient approves it.",
-                    ChangeAnswer::Cancel => "The appointment is cancelled and the patient has been told.",
-                    ChangeAnswer::Update => "The appointment is updated and the patient has been told.",
-                };
-                view! { <p class="alert ok" role="status">{text}</p> }
-            })
-    };
+    // One banner: what the latest answer did.
+    let notice = Notice::new();
+    notice.on_ok(answer.value(), answer.pending(), move |_| {
+        let text = match last.get_untracked()? {
+            ChangeAnswer::Approve => {
+                "Approved. The change has taken effect and the patient has been told."
+            }
+            ChangeAnswer::Deny => {
+                "Denied. The original appointment stays and the patient has been told."
+            }
+            ChangeAnswer::Propose => {
+                "New time proposed. The appointment is Tentative until the patient approves it."
+            }
+            ChangeAnswer::Cancel => "The appointment is cancelled and the patient has been told.",
+            ChangeAnswer::Update => "The appointment is updated and the patient has been told.",
+        };
+        Some(Message::ok(text))
+    });
     view! {
         <h1>"Appointment Requests"</h1>
         <p class="muted">"Patients' reschedule and cancellation requests, oldest first."</p>
-        {done}
+        {notice.view()}
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match queue.await {
@@ -184,8 +190,7 @@ fn AnswerDialog(
         }
     };
     view! {
-        <div class="modal-backdrop">
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="answer-title">
+        <Modal label_id="answer-title" on_close=on_close>
                 <h2 id="answer-title">{title}</h2>
                 <dl class="facts">
                     <dt>"Patient"</dt>
@@ -227,7 +232,6 @@ fn AnswerDialog(
                         {title}
                     </button>
                 </div>
-            </div>
-        </div>
+        </Modal>
     }
 }

@@ -13,7 +13,7 @@ use crate::pages::{
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::path;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -81,12 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/availability") view=availability::AvailabilityPage />
                     <Route path=path!("/settings") view=clinic_settings::ClinicSettingsPage />
                     <Route path=path!("/requests") view=staff::RequestsPage />
-                    // Rendered whole, not streamed: its two independently
-                    // loading sections inside the login guard, streamed out of
-                    // order, failed to hydrate in about half of all loads
-                    // (tachys 0.2.19 found an element where it expected
-                    // another), which left the calendar-feed buttons dead.
-                    <Route path=path!("/account/notifications") view=notifications::NotificationsPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/notifications") view=notifications::NotificationsPage />
                     <Route path=path!("/outbox") view=notifications::OutboxPage />
                     <Route path=path!("/mailbox") view=notifications::MailboxPage />
                 </Routes>

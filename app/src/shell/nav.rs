@@ -2,11 +2,11 @@
 //! staff), the live-connection indicator and the user menu.
 
 use super::auth::use_auth;
-use crate::api::get_pending_counts;
+use crate::api::{get_pending_counts, Logout};
 use crate::domain::live::topic;
 use crate::live::{use_live_version, Live};
 use crate::model::Me;
-use leptos::form::ActionForm;
+use crate::pages::menu::Menu;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -53,6 +53,7 @@ fn SignedIn(me: Me) -> impl IntoView {
     };
     let roles = me.roles_label();
     let staff = me.is_staff();
+    let menu = Menu::new();
     let admin = me
         .memberships
         .iter()
@@ -68,9 +69,22 @@ fn SignedIn(me: Me) -> impl IntoView {
         >
             {move || if live.connected.get() { "● Live" } else { "○ Offline" }}
         </span>
-        <details class="user-menu">
-            <summary aria-label="User menu">{me.name.clone()}</summary>
-            <div class="menu">
+        <div class="user-menu" node_ref=menu.root>
+            <button
+                type="button"
+                id="user-menu-button"
+                class="menu-button"
+                aria-haspopup="menu"
+                aria-expanded=menu.expanded()
+                aria-controls="user-menu-list"
+                aria-label=format!("{} (user menu)", me.name)
+                node_ref=menu.button
+                on:click=move |_| menu.toggle()
+                on:keydown=move |e| menu.on_button_keydown(e)
+            >
+                {me.name.clone()}
+            </button>
+            <div class="menu" hidden=move || !menu.open.get()>
                 <p class="who">
                     <strong>{me.name.clone()}</strong>
                     <br />
@@ -78,15 +92,33 @@ fn SignedIn(me: Me) -> impl IntoView {
                     <br />
                     <span class="muted">{roles}</span>
                 </p>
-                <a href="/account">"Account"</a>
-                {staff.then(|| view! { <a href="/account/notifications">"Notifications"</a> })}
-                <a href="/mailbox">"Mailbox"</a>
-                {admin.then(|| view! { <a href="/outbox">"Outbox"</a> })}
-                <ActionForm action=auth.logout>
-                    <button type="submit" class="link-button">"Log out"</button>
-                </ActionForm>
+                <div
+                    role="menu"
+                    id="user-menu-list"
+                    aria-labelledby="user-menu-button"
+                    node_ref=menu.list
+                    on:keydown=move |e| menu.on_menu_keydown(e)
+                    // Choosing a page closes the menu (the header stays).
+                    on:click=move |_| menu.open.set(false)
+                >
+                    <a role="menuitem" tabindex="-1" href="/account">"Account"</a>
+                    {staff.then(|| view! { <a role="menuitem" tabindex="-1" href="/account/notifications">"Notifications"</a> })}
+                    <a role="menuitem" tabindex="-1" href="/mailbox">"Mailbox"</a>
+                    {admin.then(|| view! { <a role="menuitem" tabindex="-1" href="/outbox">"Outbox"</a> })}
+                    <button
+                        type="button"
+                        role="menuitem"
+                        tabindex="-1"
+                        class="link-button"
+                        on:click=move |_| {
+                            auth.logout.dispatch(Logout {});
+                        }
+                    >
+                        "Log out"
+                    </button>
+                </div>
             </div>
-        </details>
+        </div>
     }
 }
 
