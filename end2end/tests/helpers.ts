@@ -135,3 +135,16 @@ export function hoursFromNow(hours: number): Date {
   t.setUTCMinutes(0, 0, 0);
   return t;
 }
+
+/** Every page a clinic's staff member (any role) can open. */
+export const STAFF_PAGES = [
+  "/schedule",
+  "/schedule?view=day",
+  "/consultations",
+  "/bookings",
+  "/dispatch",
+  "/requests",
+  "/availability",
+  "/account",
+  "/account/notifications",
+];

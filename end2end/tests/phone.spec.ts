@@ -1,5 +1,5 @@
 import { Browser, expect, Page, test } from "@playwright/test";
-import { bookAppointment, hoursFromNow, login, openBookingPage, registerPatient, waitLive } from "./helpers";
+import { bookAppointment, hoursFromNow, login, openBookingPage, registerPatient, STAFF_PAGES, waitLive } from "./helpers";
 
 // Issue 11, phone-first layouts: a phone-sized page never scrolls sideways,
 // and a patient books, cancels and answers a proposal on a phone.
@@ -7,24 +7,13 @@ test.use({ viewport: { width: 390, height: 844 } });
 
 const PUBLIC = ["/login", "/register", "/book/northside", "/book/harbour"];
 const PATIENT = ["/portal", "/account", "/mailbox", "/book/northside", "/book/harbour"];
-const STAFF = [
-  "/schedule",
-  "/schedule?view=day",
-  "/consultations",
-  "/bookings",
-  "/dispatch",
-  "/requests",
-  "/availability",
-  "/account",
-  "/account/notifications",
-];
-const ADMIN = [...STAFF, "/settings", "/outbox", "/mailbox"];
+const ADMIN = [...STAFF_PAGES, "/settings", "/outbox", "/mailbox"];
 
 const ROLES: { role: string; email?: string; pages: string[] }[] = [
   { role: "visitor", pages: PUBLIC },
   { role: "patient", email: "ann@patients.test", pages: PATIENT },
-  { role: "provider", email: "dr.lee@northside.test", pages: STAFF },
-  { role: "scheduler", email: "scheduler@northside.test", pages: STAFF },
+  { role: "provider", email: "dr.lee@northside.test", pages: STAFF_PAGES },
+  { role: "scheduler", email: "scheduler@northside.test", pages: STAFF_PAGES },
   { role: "Northside admin", email: "admin@northside.test", pages: ADMIN },
   { role: "Harbour admin", email: "admin@harbour.test", pages: ADMIN },
 ];

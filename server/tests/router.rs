@@ -77,6 +77,29 @@ async fn me_email(router: &Router, token: Option<&str>) -> Option<String> {
     )
 }
 
+/// The patient behind `token` asks Northside for a video consultation now,
+/// through `POST /api/request_session`; returns the new request's id.
+async fn ask_northside_now(t: &TestApp, router: &Router, token: &str) -> i64 {
+    let clinic = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
+    let service = t
+        .id("SELECT id FROM service WHERE name = 'Video consultation'")
+        .await;
+    let body = form(&[
+        ("clinic_id", &clinic.to_string()),
+        ("service_id", &service.to_string()),
+        ("mode", "now"),
+        ("provider_id", "0"),
+        ("answers[0]", "A sore throat"),
+        ("note", ""),
+    ]);
+    let resp = send(router, post("/api/request_session", &body, Some(token))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    web::json(resp)
+        .await
+        .as_i64()
+        .expect("the new request's id")
+}
+
 async fn sessions(t: &TestApp) -> i64 {
     t.count("SELECT COUNT(*) FROM user_session").await
 }
@@ -458,10 +481,6 @@ async fn the_live_stream_needs_a_session_and_starts_with_ready() {
 #[tokio::test]
 async fn a_request_made_through_the_router_reaches_open_streams_that_may_see_it() {
     let (t, router) = app().await;
-    let clinic = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
-    let service = t
-        .id("SELECT id FROM service WHERE name = 'Video consultation'")
-        .await;
     let open = |token: String| {
         let router = router.clone();
         async move {
@@ -478,20 +497,7 @@ async fn a_request_made_through_the_router_reaches_open_streams_that_may_see_it(
     let mut sched = open(t.session("scheduler@northside.test").await.0).await;
     let mut harbour = open(t.session("admin@harbour.test").await.0).await;
     let ben = login(&router, "ben@patients.test").await;
-    let body = form(&[
-        ("clinic_id", &clinic.to_string()),
-        ("service_id", &service.to_string()),
-        ("mode", "now"),
-        ("provider_id", "0"),
-        ("answers[0]", "A sore throat"),
-        ("note", ""),
-    ]);
-    let resp = send(&router, post("/api/request_session", &body, Some(&ben))).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    let id: i64 = web::json(resp)
-        .await
-        .as_i64()
-        .expect("the new request's id");
+    let id = ask_northside_now(&t, &router, &ben).await;
 
     match sched.expect_message(Duration::from_secs(10)).await {
         LiveWire::Change(ev) => {
@@ -1182,20 +1188,7 @@ async fn a_stream_opened_from_a_fresh_page_needs_no_refetch_unless_something_cha
 
     // Ben asks Northside for a session after both pages were rendered.
     let ben = login(&router, "ben@patients.test").await;
-    let clinic = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
-    let service = t
-        .id("SELECT id FROM service WHERE name = 'Video consultation'")
-        .await;
-    let body = form(&[
-        ("clinic_id", &clinic.to_string()),
-        ("service_id", &service.to_string()),
-        ("mode", "now"),
-        ("provider_id", "0"),
-        ("answers[0]", "A sore throat"),
-        ("note", ""),
-    ]);
-    let resp = send(&router, post("/api/request_session", &body, Some(&ben))).await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    ask_northside_now(&t, &router, &ben).await;
 
     // Northside's scheduler may see it: their page is stale.
     assert_eq!(open(sched.clone(), rendered).await, LiveWire::Ready);
