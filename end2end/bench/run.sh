@@ -9,7 +9,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 source "$ROOT/server/scripts/setup.sh" test
 cd "$ROOT"
 if [ -z "${SKIP_BUILD:-}" ]; then
-  cargo leptos build --release --precompress
+  bash "$ROOT/server/scripts/build-site.sh"
 fi
 PORT="${BENCH_PORT:-3300}"
 export E2E_PORT="$PORT"

@@ -7,4 +7,8 @@ source "$ROOT/server/scripts/setup.sh" app
 cd "$ROOT"
 export SLOTWISE_DEMO="${SLOTWISE_DEMO:-true}"
 export SLOTWISE_SQLITE_PATH="${SLOTWISE_SQLITE_PATH:-$ROOT/slotwise.db}"
-exec cargo leptos serve --release --precompress
+bash "$ROOT/server/scripts/build-site.sh"
+export LEPTOS_SITE_ROOT="$ROOT/target/site"
+export LEPTOS_ENV=PROD
+echo "Slotwise on http://${SLOTWISE_ADDR:-127.0.0.1:3000}"
+exec "$ROOT/target/release/server"

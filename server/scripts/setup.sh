@@ -32,6 +32,9 @@ apt_install() {
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -E "$@"; fi; }
 
 setup_app() {
+  # Patched published crates ([patch.crates-io]): cargo needs them first.
+  bash "$ROOT/server/scripts/patch-crates.sh"
+
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     say "adding the wasm32 target"
     rustup target add wasm32-unknown-unknown

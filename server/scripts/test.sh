@@ -33,8 +33,8 @@ cargo test -q -p app --features ssr
 say "integration and router tests (SQLite and PostgreSQL)"
 cargo test -q -p server
 
-say "building the release site"
-cargo leptos build --release --precompress
+say "building the release site (full and patient bundles)"
+bash "$ROOT/server/scripts/build-site.sh"
 
 say "end-to-end tests (Playwright, Chromium)"
 (cd end2end && npx playwright test)

@@ -6,10 +6,7 @@ mod nav;
 pub use auth::{use_auth, Auth, Guard, Need};
 
 use crate::live::{connect_while_logged_in, Live};
-use crate::pages::{
-    account, availability, booking, bookings, clinic_settings, consultations, dispatch, errors,
-    login, notifications, portal, schedule, staff,
-};
+use crate::pages::{account, booking, errors, login, notifications, portal};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -27,7 +24,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name=crate::live::RENDERED_AT_META content=chrono::Utc::now().timestamp_millis().to_string() />
                 <AutoReload options=options.clone() />
                 <HashedStylesheet id="leptos" options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options=bundle_options(options.clone()) />
                 <MetaTags />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
             </head>
@@ -53,6 +50,138 @@ pub fn use_hydrated() -> ReadSignal<bool> {
     hydrated
 }
 
+/// Which wasm bundle hydrates a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bundle {
+    /// Everything.
+    Full,
+    /// The public and patient pages only (feature "patient-bundle"): less
+    /// than half the download, for the pages patients open on their phones.
+    Patient,
+}
+
+/// The output name of the patient bundle's files (its project in the
+/// workspace Cargo.toml) and the file its content hashes are written to.
+pub const PATIENT_BUNDLE: &str = "slotwise-patient";
+pub const PATIENT_BUNDLE_HASH_FILE: &str = "hash-patient.txt";
+
+/// The bundle a page at `path` is served with. Every path here must be a
+/// route the patient bundle renders itself, not through `staff_page!`: the
+/// two lists sit side by side in this file, and the end-to-end tests load
+/// every page of every role with the bundle this chooses.
+pub fn bundle_for(path: &str) -> Bundle {
+    let path = path.trim_end_matches('/');
+    let patient = matches!(
+        path,
+        "" | "/login" | "/register" | "/portal" | "/account" | "/mailbox"
+    ) || path
+        .strip_prefix("/book/")
+        .is_some_and(|slug| !slug.is_empty() && !slug.contains('/'));
+    if patient {
+        Bundle::Patient
+    } else {
+        Bundle::Full
+    }
+}
+
+/// The options `HydrationScripts` links the bundle with: the patient
+/// bundle's name and hash file on the pages `bundle_for` gives it, when it
+/// was built (a build of the full bundle alone serves every page with it).
+fn bundle_options(options: LeptosOptions) -> LeptosOptions {
+    #[cfg(feature = "ssr")]
+    {
+        let path = use_context::<http::request::Parts>().map(|p| p.uri.path().to_string());
+        if path.as_deref().map(bundle_for) == Some(Bundle::Patient)
+            && patient_bundle_built(&options)
+        {
+            let mut options = options;
+            options.output_name = PATIENT_BUNDLE.into();
+            options.hash_file = PATIENT_BUNDLE_HASH_FILE.into();
+            return options;
+        }
+    }
+    options
+}
+
+/// Whether the patient bundle's files are there (checked once).
+#[cfg(feature = "ssr")]
+fn patient_bundle_built(options: &LeptosOptions) -> bool {
+    static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *BUILT.get_or_init(|| {
+        if options.hash_files {
+            // leptos reads hash files next to the server binary.
+            std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(|dir| dir.join(PATIENT_BUNDLE_HASH_FILE)))
+                .is_some_and(|file| file.exists())
+        } else {
+            std::path::Path::new(&*options.site_root)
+                .join(&*options.site_pkg_dir)
+                .join(format!("{PATIENT_BUNDLE}.wasm"))
+                .exists()
+        }
+    })
+}
+
+/// In the patient bundle, a server function's redirect (after logging in,
+/// registering, logging out) loads the page from the server instead of
+/// routing to it in the browser: a staff member's home is a page this
+/// bundle does not have, and going through `StaffPageElsewhere` would show
+/// it twice. Set before the router mounts (the first hook set wins).
+#[cfg(all(feature = "patient-bundle", feature = "hydrate"))]
+pub fn redirect_by_page_load() {
+    let _ = leptos::server_fn::redirect::set_redirect_hook(|loc: &str| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().assign(loc);
+        }
+    });
+}
+
+/// A staff page's component, or in the patient bundle `StaffPageElsewhere`:
+/// the compiler then leaves the staff pages' code out of that bundle.
+macro_rules! staff_page {
+    ($page:path) => {{
+        #[cfg(not(feature = "patient-bundle"))]
+        let page = $page;
+        #[cfg(feature = "patient-bundle")]
+        let page = StaffPageElsewhere;
+        page
+    }};
+}
+
+/// A staff page reached from a page of the patient bundle (a staff member's
+/// Account page links to the Schedule): the server serves it with the full
+/// bundle, so load it from there. Never hydrated: the server does not give
+/// the patient bundle to a staff page (`bundle_for`).
+#[cfg(feature = "patient-bundle")]
+#[component]
+fn StaffPageElsewhere() -> impl IntoView {
+    // Where the router is going (it puts the address in the bar only after
+    // the new page has rendered, so the bar still shows the old one).
+    let location = leptos_router::hooks::use_location();
+    let mut href = location.pathname.get_untracked();
+    let search = location.search.get_untracked();
+    if !search.is_empty() {
+        href.push('?');
+        href.push_str(&search);
+    }
+    let hash = location.hash.get_untracked();
+    if !hash.is_empty() && !hash.starts_with('#') {
+        href.push('#');
+    }
+    href.push_str(&hash);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(window) = web_sys::window() {
+            // Replace, not assign: the router adds the history entry itself.
+            let _ = window.location().replace(&href);
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = href;
+    view! { <p class="loading">"Loading…"</p> }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -74,15 +203,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/portal") view=portal::PortalPage />
                     <Route path=path!("/book/:slug") view=booking::BookingPage />
                     <Route path=path!("/account") view=account::AccountPage />
-                    <Route path=path!("/schedule") view=schedule::SchedulePage />
-                    <Route path=path!("/consultations") view=consultations::ConsultationsPage />
-                    <Route path=path!("/bookings") view=bookings::BookingsPage />
-                    <Route path=path!("/dispatch") view=dispatch::DispatchPage />
-                    <Route path=path!("/availability") view=availability::AvailabilityPage />
-                    <Route path=path!("/settings") view=clinic_settings::ClinicSettingsPage />
-                    <Route path=path!("/requests") view=staff::RequestsPage />
-                    <Route path=path!("/account/notifications") view=notifications::NotificationsPage />
-                    <Route path=path!("/outbox") view=notifications::OutboxPage />
+                    <Route path=path!("/schedule") view=staff_page!(crate::pages::schedule::SchedulePage) />
+                    <Route path=path!("/consultations") view=staff_page!(crate::pages::consultations::ConsultationsPage) />
+                    <Route path=path!("/bookings") view=staff_page!(crate::pages::bookings::BookingsPage) />
+                    <Route path=path!("/dispatch") view=staff_page!(crate::pages::dispatch::DispatchPage) />
+                    <Route path=path!("/availability") view=staff_page!(crate::pages::availability::AvailabilityPage) />
+                    <Route path=path!("/settings") view=staff_page!(crate::pages::clinic_settings::ClinicSettingsPage) />
+                    <Route path=path!("/requests") view=staff_page!(crate::pages::staff::RequestsPage) />
+                    <Route path=path!("/account/notifications") view=staff_page!(crate::pages::notifications::NotificationsPage) />
+                    <Route path=path!("/outbox") view=staff_page!(crate::pages::notifications::OutboxPage) />
                     <Route path=path!("/mailbox") view=notifications::MailboxPage />
                 </Routes>
             </main>
@@ -107,5 +236,46 @@ fn Home() -> impl IntoView {
                 view! { <Redirect path=path /> }
             })}
         </Suspense>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bundle_for, Bundle};
+
+    #[test]
+    fn patients_pages_get_the_patient_bundle() {
+        for path in [
+            "/",
+            "/login",
+            "/register",
+            "/portal",
+            "/portal/",
+            "/account",
+            "/mailbox",
+            "/book/northside",
+        ] {
+            assert_eq!(bundle_for(path), Bundle::Patient, "{path}");
+        }
+    }
+
+    #[test]
+    fn staff_pages_and_unknown_paths_get_the_full_bundle() {
+        for path in [
+            "/schedule",
+            "/consultations",
+            "/bookings",
+            "/dispatch",
+            "/availability",
+            "/settings",
+            "/requests",
+            "/account/notifications",
+            "/outbox",
+            "/book/",
+            "/book/northside/extra",
+            "/nowhere",
+        ] {
+            assert_eq!(bundle_for(path), Bundle::Full, "{path}");
+        }
     }
 }

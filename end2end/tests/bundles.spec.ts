@@ -1,0 +1,54 @@
+import { expect, Page, test } from "@playwright/test";
+import { login, mainNav, openBookingPage, waitLive } from "./helpers";
+
+// Two wasm bundles (app::shell::bundle_for): the pages patients open get the
+// patient bundle, which leaves the staff pages out; staff pages get the full
+// one. A staff page reached from a patient-bundle page loads from the server.
+
+/** The wasm bundles the page downloads from now on ("slotwise-patient" / "slotwise"). */
+function bundlesOf(page: Page): string[] {
+  const seen: string[] = [];
+  page.on("request", (req) => {
+    const m = new URL(req.url()).pathname.match(/^\/pkg\/(slotwise(?:-patient)?)\.[\w-]+\.wasm$/);
+    if (m) seen.push(m[1]);
+  });
+  return seen;
+}
+
+test("the booking page, login and the portal hydrate with the patient bundle", async ({ page }) => {
+  const seen = bundlesOf(page);
+  await login(page, "ann@patients.test");
+  await expect(page).toHaveURL(/\/portal$/);
+  await waitLive(page);
+  await openBookingPage(page);
+  expect(seen.length).toBeGreaterThan(0);
+  expect(new Set(seen)).toEqual(new Set(["slotwise-patient"]));
+});
+
+test("staff pages hydrate with the full bundle, also after a login on the patient bundle", async ({ page }) => {
+  const seen = bundlesOf(page);
+  await login(page, "scheduler@northside.test");
+  await expect(page).toHaveURL(/\/schedule$/);
+  await waitLive(page);
+  expect(seen).toEqual(["slotwise-patient", "slotwise"]);
+});
+
+test("a staff page reached by a link from a patient-bundle page loads and works", async ({ page }) => {
+  await login(page, "scheduler@northside.test");
+  const seen = bundlesOf(page);
+  await page.goto("/account");
+  await waitLive(page);
+  expect(seen).toEqual(["slotwise-patient"]);
+
+  // A client-side link to a page the patient bundle does not have.
+  await mainNav(page).getByRole("link", { name: "Dispatch" }).click();
+  await expect(page).toHaveURL(/\/dispatch$/);
+  await expect(page.getByRole("heading", { name: "Dispatch" })).toBeVisible();
+  await waitLive(page);
+  expect(seen).toEqual(["slotwise-patient", "slotwise"]);
+
+  // Back on the patient bundle's page, the history works as usual.
+  await page.goBack();
+  await expect(page).toHaveURL(/\/account$/);
+  await waitLive(page);
+});

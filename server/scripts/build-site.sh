@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds the release site and server: the full wasm bundle with the server
+# (project "slotwise"), then the patient bundle (project "slotwise-patient",
+# frontend only) copied beside it in target/site/pkg. Each project is named:
+# cargo-leptos would otherwise build the server once per project, and the
+# last build, configured for the patient bundle, would win.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+cargo leptos build --release --precompress --project slotwise
+cargo leptos build --release --precompress --project slotwise-patient --frontend-only
+cp target/site-patient/pkg/slotwise-patient.*.js* target/site-patient/pkg/slotwise-patient.*.wasm* target/site/pkg/
