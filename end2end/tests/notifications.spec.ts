@@ -123,3 +123,46 @@ test("a clinic whose PMS lacks automatic cancellation asks for a manual update",
     await expect(page.getByRole("status")).toContainText("Practice-management connection saved.");
   }
 });
+
+test("a provider makes, replaces and revokes a calendar feed link; the page hydrates every load", async ({ page }) => {
+  await login(page, "dr.lee@northside.test");
+  const feed = page.getByRole("region", { name: "Calendar feed" });
+  // The page used to fail to hydrate on about every other load (dead buttons).
+  for (let i = 0; i < 6; i++) {
+    await page.goto("/account/notifications");
+    await waitLive(page);
+    await expect(feed.getByText(/You have (no|a) calendar feed\./)).toBeVisible();
+  }
+  // Start from no feed (an earlier run may have left one).
+  if (await feed.getByRole("button", { name: "Revoke" }).isVisible()) {
+    await feed.getByRole("button", { name: "Revoke" }).click();
+  }
+  await expect(feed.getByText("You have no calendar feed.")).toBeVisible();
+
+  await feed.getByRole("button", { name: "Make a feed link" }).click();
+  const link = feed.locator("code.feed-url");
+  await expect(link).toHaveText(/\/calendar\/[^/]+\.ics$/);
+  await expect(feed.getByText("You have a calendar feed.")).toBeVisible();
+  // The path only: the link's origin is SLOTWISE_PUBLIC_URL's (issue 12).
+  const pathOf = async () => new URL((await link.textContent())!.trim()).pathname;
+  const first = await pathOf();
+  const ics = await page.request.get(first);
+  expect(ics.status()).toBe(200);
+  expect(ics.headers()["content-type"]).toContain("text/calendar");
+  const body = await ics.text();
+  expect(body).toContain("BEGIN:VCALENDAR");
+  expect(body).toContain("BEGIN:VEVENT");
+
+  // A new link ends the old one.
+  await feed.getByRole("button", { name: "Make a new link (ends the old one)" }).click();
+  await expect(link).not.toHaveText(new RegExp(first.replace(/[.]/g, "\\.") + "$"));
+  const second = await pathOf();
+  expect((await page.request.get(first)).status()).toBe(404);
+  expect((await page.request.get(second)).status()).toBe(200);
+
+  // Revoking ends it and hides the link, which cannot be shown again.
+  await feed.getByRole("button", { name: "Revoke" }).click();
+  await expect(feed.getByText("You have no calendar feed.")).toBeVisible();
+  await expect(link).toHaveCount(0);
+  expect((await page.request.get(second)).status()).toBe(404);
+});

@@ -62,7 +62,7 @@ async function settle(page: Page) {
 }
 
 for (const { role, email, pages } of ROLES) {
-  test(`no page scrolls sideways at 390 and 360 px: ${role}`, async ({ page }) => {
+  test(`no page scrolls sideways at 360 to 1024 px: ${role}`, async ({ page }) => {
     test.setTimeout(180_000);
     if (email) await login(page, email);
     for (const path of pages) {
@@ -78,6 +78,11 @@ for (const { role, email, pages } of ROLES) {
       await expectNoSidewaysScroll(page, `${path} (${role})`);
       await page.setViewportSize({ width: 360, height: 740 });
       await expectNoSidewaysScroll(page, `${path} (${role})`);
+      // Tablets and small laptops too (the Dispatch board's eleven columns were 1,066 px at 900).
+      for (const width of [768, 900, 1024]) {
+        await page.setViewportSize({ width, height: 800 });
+        await expectNoSidewaysScroll(page, `${path} (${role})`);
+      }
     }
   });
 }

@@ -34,7 +34,18 @@ fn CalendarFeed() -> impl IntoView {
     let create = ServerAction::<CreateCalendarFeed>::new();
     let revoke = ServerAction::<RevokeCalendarFeed>::new();
     let (made, gone) = (successes(create), successes(revoke));
-    let status = Resource::new(move || (made.get(), gone.get()), |_| calendar_feed_status());
+    // Whether there is a feed, read in the browser once the page runs (and
+    // again after each change). No Suspense: a second streamed boundary in
+    // this page, beside the settings', failed to hydrate ("expected a marker
+    // node"), leaving the buttons dead. Until it is known, a plain reactive
+    // view shows "Loading…" on the server and in the browser alike.
+    let has_feed = RwSignal::new(None::<bool>);
+    Effect::new(move |_| {
+        let _ = (made.get(), gone.get());
+        leptos::task::spawn_local(async move {
+            has_feed.set(Some(calendar_feed_status().await.unwrap_or(false)));
+        });
+    });
     // The new link is shown until it is revoked (it cannot be shown again).
     let url = RwSignal::new(None::<String>);
     Effect::new(move |_| {
@@ -56,23 +67,22 @@ fn CalendarFeed() -> impl IntoView {
             {move || url.get().map(|url| view! {
                 <p class="alert ok" role="status">"Your new feed link (copy it now; it is shown only once): "<br /><code class="feed-url">{url}</code></p>
             })}
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let has = status.await.unwrap_or(false);
-                    view! {
-                        <p>{if has { "You have a calendar feed." } else { "You have no calendar feed." }}</p>
-                        <div class="actions">
-                            <button type="button" class="primary-inline" on:click=move |_| { create.dispatch(CreateCalendarFeed {}); }>
-                                {if has { "Make a new link (ends the old one)" } else { "Make a feed link" }}
-                            </button>
-                            {has.then(|| view! {
-                                " "
-                                <button type="button" on:click=move |_| { revoke.dispatch(RevokeCalendarFeed {}); }>"Revoke"</button>
-                            })}
-                        </div>
-                    }
-                })}
-            </Transition>
+            {move || match has_feed.get() {
+                None => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                Some(has) => view! {
+                    <p>{if has { "You have a calendar feed." } else { "You have no calendar feed." }}</p>
+                    <div class="actions">
+                        <button type="button" class="primary-inline" on:click=move |_| { create.dispatch(CreateCalendarFeed {}); }>
+                            {if has { "Make a new link (ends the old one)" } else { "Make a feed link" }}
+                        </button>
+                        {has.then(|| view! {
+                            " "
+                            <button type="button" on:click=move |_| { revoke.dispatch(RevokeCalendarFeed {}); }>"Revoke"</button>
+                        })}
+                    </div>
+                }
+                .into_any(),
+            }}
         </section>
     }
 }
