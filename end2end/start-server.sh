@@ -9,6 +9,9 @@ DB="$HERE/.state/e2e-${E2E_PORT:-3100}.db"
 rm -f "$DB" "$DB-wal" "$DB-shm"
 cd "$ROOT"
 export SLOTWISE_DEMO=true
+# Every test registers its patients from 127.0.0.1 (the per-address limit
+# itself is tested in server/tests/service.rs).
+export SLOTWISE_REGISTER_MAX_PER_HOUR=1000
 export SLOTWISE_SQLITE_PATH="$DB"
 export SLOTWISE_ADDR="127.0.0.1:${E2E_PORT:-3100}"
 export LEPTOS_SITE_ROOT="$ROOT/target/site"

@@ -5,6 +5,15 @@ import { login, mainNav, openBookingPage, waitLive } from "./helpers";
 // patient bundle, which leaves the staff pages out; staff pages get the full
 // one. A staff page reached from a patient-bundle page loads from the server.
 
+/** What the browser reports blocking under the page's Content-Security-Policy. */
+function cspViolations(page: Page): string[] {
+  const seen: string[] = [];
+  page.on("console", (m) => {
+    if (m.text().includes("Content Security Policy")) seen.push(m.text());
+  });
+  return seen;
+}
+
 /** The wasm bundles the page downloads from now on ("slotwise-patient" / "slotwise"). */
 function bundlesOf(page: Page): string[] {
   const seen: string[] = [];
@@ -17,20 +26,24 @@ function bundlesOf(page: Page): string[] {
 
 test("the booking page, login and the portal hydrate with the patient bundle", async ({ page }) => {
   const seen = bundlesOf(page);
+  const blocked = cspViolations(page);
   await login(page, "ann@patients.test");
   await expect(page).toHaveURL(/\/portal$/);
   await waitLive(page);
   await openBookingPage(page);
   expect(seen.length).toBeGreaterThan(0);
   expect(new Set(seen)).toEqual(new Set(["slotwise-patient"]));
+  expect(blocked, "the CSP lets the app run").toEqual([]);
 });
 
 test("staff pages hydrate with the full bundle, also after a login on the patient bundle", async ({ page }) => {
   const seen = bundlesOf(page);
+  const blocked = cspViolations(page);
   await login(page, "scheduler@northside.test");
   await expect(page).toHaveURL(/\/schedule$/);
   await waitLive(page);
   expect(seen).toEqual(["slotwise-patient", "slotwise"]);
+  expect(blocked, "the CSP lets the app run").toEqual([]);
 });
 
 test("a staff page reached by a link from a patient-bundle page loads and works", async ({ page }) => {

@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
             middleware::redirect_refused_form_posts,
         ))
         .layer(axum::middleware::from_fn(assets::default_cache_control))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(assets::compression())
         .with_state(state);
     telemetry::add_layers(router)

@@ -104,16 +104,23 @@ fn cross_site_reason(state: &AppState, req: &Request<Body>) -> Option<&'static s
     let ok = match state.config.public_url.as_deref() {
         Some(public) => origin.eq_ignore_ascii_case(public),
         None => {
-            // Without a configured public URL, the origin's host must be the
-            // Host the request was sent to.
+            // Without a configured public URL, the origin must be the scheme
+            // and Host the request came in with: plain http (the server does
+            // not speak TLS itself) unless a trusted proxy says otherwise.
             let host = h
                 .get(header::HOST)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            origin
-                .split_once("://")
-                .map(|(_, rest)| rest.eq_ignore_ascii_case(host))
-                .unwrap_or(false)
+            let scheme = state
+                .config
+                .trust_proxy
+                .then(|| h.get("x-forwarded-proto").and_then(|v| v.to_str().ok()))
+                .flatten()
+                .map(|p| p.rsplit(',').next().unwrap_or(p).trim())
+                .unwrap_or("http");
+            origin.split_once("://").is_some_and(|(s, rest)| {
+                s.eq_ignore_ascii_case(scheme) && rest.eq_ignore_ascii_case(host)
+            })
         }
     };
     (!ok).then_some("origin mismatch")
@@ -166,6 +173,40 @@ pub async fn redirect_refused_form_posts(req: Request<Body>, next: Next) -> Resp
         && res.headers().contains_key("serverfnerror")
     {
         *res.status_mut() = StatusCode::SEE_OTHER;
+    }
+    res
+}
+
+/// Headers every response carries: no MIME sniffing, no referrer beyond our
+/// origin, never framed (`X-Frame-Options` for browsers that predate CSP's
+/// `frame-ancestors`). A page sets its own Content-Security-Policy (with
+/// its nonce, `app::shell`); any other HTML gets one that runs no script.
+pub async fn security_headers(req: Request<Body>, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        header::HeaderValue::from_static("DENY"),
+    );
+    if html {
+        h.entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert(header::HeaderValue::from_static(
+                "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; \
+             object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+            ));
     }
     res
 }

@@ -447,6 +447,88 @@ both_dbs!(
     a_patient_reschedules_into_the_providers_free_slots
 );
 
+/// A patient's reschedule never tells them about another patient's
+/// appointment: not beyond the four weeks offered (refused as such; the
+/// database's conflict detail used to reach the patient: "appointment #21
+/// with Ann Archer on …"), not onto another patient's time within them, and
+/// not in 2099.
+async fn a_patients_reschedule_never_names_another_patient(b: Backend) {
+    use app::server::service::appointments::{create, NewAppointment};
+    use app::server::service::portal::patient_reschedule;
+    let t = demo_app(b).await;
+    let north = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
+    let ben = t.me("ben@patients.test").await;
+    let id = ben_booking(&t, 16, 10).await;
+    let sched = t.me("scheduler@northside.test").await;
+    let ann_at = |date: chrono::NaiveDate| NewAppointment {
+        clinic_id: north,
+        provider_id: 0,
+        patient_id: 0,
+        service_id: 0,
+        start_local: date.and_hms_opt(11, 0, 0).unwrap(),
+        end_local: None,
+        location: String::new(),
+        invited: vec![],
+        recurrence: None,
+    };
+    let patel = t
+        .id("SELECT id FROM app_user WHERE email = 'dr.patel@northside.test'")
+        .await;
+    let ann = t
+        .id("SELECT id FROM app_user WHERE email = 'ann@patients.test'")
+        .await;
+    let service = t
+        .id("SELECT id FROM service WHERE name = 'Video consultation'")
+        .await;
+    let mut far = ann_at(chrono::NaiveDate::from_ymd_opt(2026, 5, 12).unwrap());
+    let mut near = ann_at(chrono::NaiveDate::from_ymd_opt(2026, 3, 17).unwrap());
+    for n in [&mut far, &mut near] {
+        (n.provider_id, n.patient_id, n.service_id) = (patel, ann, service);
+    }
+    create(&t.state, &sched, far).await.unwrap();
+    create(&t.state, &sched, near).await.unwrap();
+    let ny_on = |y: i32, mo: u32, d: u32, h: u32| {
+        use chrono::TimeZone;
+        chrono_tz::America::New_York
+            .with_ymd_and_hms(y, mo, d, h, 0, 0)
+            .single()
+            .unwrap()
+            .timestamp()
+    };
+    for (to, what, want) in [
+        (
+            ny_on(2026, 5, 12, 11),
+            "Ann's time, 10 weeks ahead",
+            "Choose one of the times offered: up to 4 weeks ahead.",
+        ),
+        (
+            ny_on(2099, 3, 17, 11),
+            "2099",
+            "Choose one of the times offered: up to 4 weeks ahead.",
+        ),
+        (
+            ny_on(2026, 3, 17, 11),
+            "Ann's time, within the weeks offered",
+            "That time is not free any more. Choose another of the times offered.",
+        ),
+    ] {
+        let err = patient_reschedule(&t.state, &ben, id, to, "", false)
+            .await
+            .unwrap_err();
+        assert!((400..500).contains(&err.status()), "{what}: {err:?}");
+        assert_eq!(err.message(), want, "{what}");
+    }
+    assert_eq!(
+        appointment_at(&t, id).await.1,
+        ny(16, 10, 0),
+        "nothing moved"
+    );
+}
+both_dbs!(
+    patient_reschedule_privacy,
+    a_patients_reschedule_never_names_another_patient
+);
+
 /// A pending change request from Ben for a fresh booking, under the
 /// approval policy; returns (appointment, request).
 async fn pending_change(t: &common::TestApp, day: u32, cancel: bool) -> (i64, i64) {

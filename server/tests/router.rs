@@ -359,6 +359,14 @@ async fn cross_site_posts_are_refused() {
             ("host", "localhost"),
         ][..],
         &[("origin", "null"), ("host", "localhost")][..],
+        // The same host and port under another scheme is another origin
+        // (the server speaks plain http; no trusted proxy says otherwise).
+        &[("origin", "https://localhost"), ("host", "localhost")][..],
+        &[
+            ("origin", "https://localhost:3000"),
+            ("host", "localhost:3000"),
+            ("x-forwarded-proto", "https"),
+        ][..],
     ] {
         let resp = send(&router, with(headers)).await;
         assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{headers:?}");
@@ -717,6 +725,14 @@ async fn cookies_are_secure_over_https_only() {
         ..Config::default()
     };
     let (login, logout) = cookies_with(trusted.clone(), &https).await;
+    assert!(secure(&login) && secure(&logout), "{login} / {logout}");
+    // A browser there sends its https origin, which the proxy vouches for.
+    let from_browser = [
+        ("x-forwarded-proto", "https"),
+        ("origin", "https://clinic.example"),
+        ("host", "clinic.example"),
+    ];
+    let (login, logout) = cookies_with(trusted.clone(), &from_browser).await;
     assert!(secure(&login) && secure(&logout), "{login} / {logout}");
     // The same proxy over plain http.
     let (login, logout) = cookies_with(trusted, &[("x-forwarded-proto", "http")]).await;
@@ -1384,4 +1400,219 @@ async fn a_refused_plain_form_post_sends_the_browser_back_with_the_message() {
     )
     .await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Every page carries a Content-Security-Policy whose nonce is the one on
+/// its inline scripts (inline script without it does not run), and every
+/// response the other security headers.
+#[tokio::test]
+async fn pages_carry_a_nonce_csp_and_every_response_the_security_headers() {
+    let (_t, router) = app().await;
+    let mut nonces = Vec::new();
+    for path in ["/login", "/book/northside", "/no-such-page"] {
+        let resp = send(&router, get(path, None)).await;
+        let csp = web::header_str(&resp, "content-security-policy")
+            .unwrap_or_else(|| panic!("{path}: no CSP"))
+            .to_string();
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("{path}: no nonce in {csp}"))
+            .to_string();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(!csp.contains("'unsafe-inline' 'wasm"), "{csp}");
+        assert_eq!(
+            web::header_str(&resp, "x-content-type-options"),
+            Some("nosniff")
+        );
+        assert_eq!(web::header_str(&resp, "x-frame-options"), Some("DENY"));
+        assert_eq!(
+            web::header_str(&resp, "referrer-policy"),
+            Some("strict-origin-when-cross-origin")
+        );
+        let page = web::text(resp).await;
+        let scripts = page.matches("<script").count();
+        let nonced = page.matches(&format!("nonce=\"{nonce}\"")).count();
+        assert!(scripts > 0, "{path}: no script");
+        assert_eq!(scripts, nonced, "{path}: every inline script has the nonce");
+        nonces.push(nonce);
+    }
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 3, "a new nonce per response");
+
+    // Not only pages: a server function's answer and the health check.
+    for resp in [
+        send(
+            &router,
+            post(
+                "/api/login",
+                &login_form("ann@patients.test", "x", ""),
+                None,
+            ),
+        )
+        .await,
+        send(&router, get("/healthz", None)).await,
+    ] {
+        assert_eq!(
+            web::header_str(&resp, "x-content-type-options"),
+            Some("nosniff")
+        );
+        assert_eq!(web::header_str(&resp, "x-frame-options"), Some("DENY"));
+    }
+}
+
+/// Dates at chrono's limits used to panic in date arithmetic (the
+/// connection dropped with no answer), years like 9999 were stored, a huge
+/// window wrapped round to 44 minutes, and 02:30 on the spring-forward night
+/// was booked at 03:30. Each now gets a 400 with a clear message and
+/// changes nothing.
+#[tokio::test]
+async fn extreme_dates_and_times_that_do_not_exist_are_refused_with_a_message() {
+    let (t, router) = app().await;
+    let n = |sql: &'static str| t.id(sql);
+    let clinic = n("SELECT id FROM clinic WHERE slug = 'northside'")
+        .await
+        .to_string();
+    let patel = n("SELECT id FROM app_user WHERE email = 'dr.patel@northside.test'")
+        .await
+        .to_string();
+    let ann = n("SELECT id FROM app_user WHERE email = 'ann@patients.test'")
+        .await
+        .to_string();
+    let service = n("SELECT id FROM service WHERE name = 'Video consultation'")
+        .await
+        .to_string();
+    let sched = t.session("scheduler@northside.test").await.0;
+    let admin = t.session("admin@northside.test").await.0;
+    let create = |date: &str, start: &str, repeat: &str, until: &str| {
+        form(&[
+            ("form[clinic_id]", &clinic),
+            ("form[provider_id]", &patel),
+            ("form[patient_id]", &ann),
+            ("form[service_id]", &service),
+            ("form[date]", date),
+            ("form[start]", start),
+            ("form[end]", ""),
+            ("form[location]", ""),
+            ("form[invited]", ""),
+            ("form[repeat]", repeat),
+            ("form[every_weeks]", "1"),
+            (
+                "form[ends]",
+                if until.is_empty() { "count" } else { "until" },
+            ),
+            ("form[count]", "2"),
+            ("form[until]", until),
+        ])
+    };
+    let years = "Enter a date between 2000 and 2100.";
+    let gap = "02:30 on Sun 8 Mar 2026 does not exist here: the clocks go forward an hour then. Choose another time.";
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        (
+            "/api/schedule",
+            form(&[
+                ("clinic_id", &clinic),
+                ("mode", "week"),
+                ("date", "262142-12-31"),
+                ("providers", ""),
+            ]),
+            &sched,
+            "Enter dates as YYYY-MM-DD.",
+        ),
+        (
+            "/api/schedule",
+            form(&[
+                ("clinic_id", &clinic),
+                ("mode", "day"),
+                ("date", "0000-01-01"),
+                ("providers", ""),
+            ]),
+            &sched,
+            years,
+        ),
+        (
+            "/api/schedule",
+            form(&[
+                ("clinic_id", &clinic),
+                ("mode", "week"),
+                ("date", "9999-12-31"),
+                ("providers", ""),
+            ]),
+            &sched,
+            years,
+        ),
+        (
+            "/api/create_appointment",
+            create("9999-03-09", "10:00", "none", ""),
+            &sched,
+            years,
+        ),
+        (
+            "/api/create_appointment",
+            create("2026-03-09", "10:00", "weekly", "2999-01-01"),
+            &sched,
+            years,
+        ),
+        (
+            "/api/create_appointment",
+            create("2026-03-08", "02:30", "none", ""),
+            &sched,
+            gap,
+        ),
+        (
+            "/api/add_time_off",
+            form(&[
+                ("clinic_id", &clinic),
+                ("provider_id", &patel),
+                ("from_date", "2026-03-10"),
+                ("from_time", "09:00"),
+                ("to_date", "9999-12-31"),
+                ("to_time", "09:00"),
+                ("reason", ""),
+            ]),
+            &sched,
+            years,
+        ),
+        (
+            "/api/save_policy",
+            form(&[
+                ("clinic_id", &clinic),
+                ("cancel_hours", "307445734561825861"),
+                ("reschedule_hours", "24"),
+                ("fee", "0"),
+            ]),
+            &admin,
+            "A late-notice window can be from 0 to 720 hours.",
+        ),
+    ];
+    let appointments = t.count("SELECT COUNT(*) FROM appointment").await;
+    let time_off = t.count("SELECT COUNT(*) FROM availability_exception").await;
+    let policy: (i64, i64) = sqlx::query_as(&format!(
+        "SELECT late_cancel_window_minutes, late_reschedule_window_minutes FROM clinic WHERE id = {clinic}"
+    ))
+    .fetch_one(&t.state.db.pool)
+    .await
+    .expect("policy");
+    for (path, body, token, message) in cases {
+        let resp = send(&router, post(path, &body, Some(token))).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{path} {body}");
+        assert_eq!(web::json(resp).await["message"], message, "{path} {body}");
+    }
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM appointment").await,
+        appointments
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM availability_exception").await,
+        time_off
+    );
+    let after: (i64, i64) = sqlx::query_as(&format!(
+        "SELECT late_cancel_window_minutes, late_reschedule_window_minutes FROM clinic WHERE id = {clinic}"
+    ))
+    .fetch_one(&t.state.db.pool)
+    .await
+    .expect("policy");
+    assert_eq!(after, policy, "the policy is unchanged");
 }

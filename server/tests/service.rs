@@ -241,6 +241,129 @@ async fn login_is_rate_limited_per_account(b: Backend) {
 }
 both_dbs!(login_rate_limit, login_is_rate_limited_per_account);
 
+/// 100 parallel wrong guesses: exactly the limit (5) are checked against
+/// the password, whatever the timing (the check used to come before the
+/// slow hash and the count after it, so a burst got nearly all through).
+/// The right password after them is refused until the window ends.
+async fn a_parallel_burst_of_guesses_checks_at_most_the_limit(b: Backend) {
+    let t = demo_app(b).await;
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let state = t.state.clone();
+        // Distinct addresses: only the per-account limit is in play.
+        let addr = format!("10.0.{}.{}", i / 250, i % 250);
+        tasks.push(tokio::spawn(async move {
+            login(&state, "ann@patients.test", "wrong-password", &addr, "ua").await
+        }));
+    }
+    let (mut checked, mut limited) = (0, 0);
+    for task in tasks {
+        match task.await.expect("login task") {
+            Err(AppError::Unauthorized(_)) => checked += 1,
+            Err(AppError::RateLimited(_)) => limited += 1,
+            other => panic!("unexpected answer: {:?}", other.err()),
+        }
+    }
+    assert_eq!((checked, limited), (5, 95), "checked, refused");
+    let right = login(
+        &t.state,
+        "ann@patients.test",
+        "slotwise-demo",
+        "10.9.9.9",
+        "ua",
+    )
+    .await;
+    assert!(
+        matches!(right, Err(AppError::RateLimited(_))),
+        "{:?}",
+        right.err()
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM user_session").await, 0);
+    t.clock.advance(chrono::Duration::minutes(15));
+    assert!(login(
+        &t.state,
+        "ann@patients.test",
+        "slotwise-demo",
+        "10.9.9.9",
+        "ua"
+    )
+    .await
+    .is_ok());
+}
+both_dbs!(
+    login_burst_limit,
+    a_parallel_burst_of_guesses_checks_at_most_the_limit
+);
+
+/// The count lives in the database: a restarted server (a new state on the
+/// same database) remembers it.
+async fn the_login_limit_survives_a_restart(b: Backend) {
+    let t = demo_app(b).await;
+    for _ in 0..5 {
+        let r = login(
+            &t.state,
+            "ben@patients.test",
+            "wrong-password",
+            "1.2.3.4",
+            "ua",
+        )
+        .await;
+        assert!(matches!(r, Err(AppError::Unauthorized(_))));
+    }
+    let restarted = t.restart().await;
+    let r = login(
+        &restarted,
+        "ben@patients.test",
+        "slotwise-demo",
+        "1.2.3.4",
+        "ua",
+    )
+    .await;
+    assert!(matches!(r, Err(AppError::RateLimited(_))), "{:?}", r.err());
+}
+both_dbs!(login_limit_restart, the_login_limit_survives_a_restart);
+
+/// Self-registration is limited per address; other addresses are not.
+async fn registrations_are_limited_per_address(b: Backend) {
+    let t = demo_app(b).await;
+    let clinic = northside(&t).await;
+    let max = t.state.config.register_max_per_hour as usize;
+    let reg = |i: usize| Registration {
+        name: format!("Patient {i}"),
+        email: format!("burst-{i}@patients.test"),
+        password: "long enough!".into(),
+        clinic_id: clinic,
+    };
+    let mut tasks = Vec::new();
+    for i in 0..max + 10 {
+        let state = t.state.clone();
+        let r = reg(i);
+        tasks.push(tokio::spawn(async move {
+            register_patient(&state, r, "7.7.7.7", "ua").await
+        }));
+    }
+    let (mut made, mut limited) = (0, 0);
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(_) => made += 1,
+            Err(AppError::RateLimited(m)) => {
+                assert!(m.starts_with("Too many new accounts"), "{m}");
+                limited += 1
+            }
+            Err(e) => panic!("unexpected: {e:?}"),
+        }
+    }
+    assert_eq!((made, limited), (max, 10));
+    assert!(register_patient(&t.state, reg(999), "7.7.7.8", "ua")
+        .await
+        .is_ok());
+    t.clock.advance(chrono::Duration::minutes(60));
+    assert!(register_patient(&t.state, reg(1000), "7.7.7.7", "ua")
+        .await
+        .is_ok());
+}
+both_dbs!(register_limit, registrations_are_limited_per_address);
+
 async fn sessions_expire_when_idle_and_at_their_lifetime(b: Backend) {
     let t = demo_app(b).await;
     let (token, _) = t.session("dr.lee@northside.test").await;
@@ -309,7 +432,7 @@ async fn patients_register_and_mistakes_change_nothing(b: Backend) {
             "Choose the clinic you want to book with.",
         ),
     ] {
-        let err = register_patient(&t.state, r, "ua")
+        let err = register_patient(&t.state, r, "9.9.9.9", "ua")
             .await
             .err()
             .expect("refused");
@@ -318,6 +441,7 @@ async fn patients_register_and_mistakes_change_nothing(b: Backend) {
     let dup = register_patient(
         &t.state,
         reg("Ann", "ANN@patients.test", "long enough!", clinic),
+        "9.9.9.9",
         "ua",
     )
     .await;
@@ -331,6 +455,7 @@ async fn patients_register_and_mistakes_change_nothing(b: Backend) {
     let done = register_patient(
         &t.state,
         reg(" Nia Ng ", "Nia@Patients.test", "long enough!", clinic),
+        "9.9.9.9",
         "ua",
     )
     .await

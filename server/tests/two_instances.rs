@@ -247,3 +247,53 @@ async fn live_events_and_logouts_cross_instances_through_postgres() {
         Next::Quiet
     ));
 }
+
+/// A burst of 100 wrong logins split across two instances is checked at
+/// most the limit times in all: the count is in the shared database, not in
+/// each process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_login_limit_holds_across_instances() {
+    use app::error::AppError;
+    use app::server::service::accounts::login;
+    let url = common::fresh_database(Backend::Postgres).await;
+    let a = common::app_on(url.clone(), config()).await;
+    assert!(app::server::demo::seed_if_empty(&a.state)
+        .await
+        .expect("seed"));
+    let b = a.restart().await;
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let state = if i % 2 == 0 {
+            a.state.clone()
+        } else {
+            b.clone()
+        };
+        let addr = format!("10.1.{}.{}", i / 250, i % 250);
+        tasks.push(tokio::spawn(async move {
+            login(&state, "ann@patients.test", "wrong-password", &addr, "ua").await
+        }));
+    }
+    let (mut checked, mut limited) = (0, 0);
+    for t in tasks {
+        match t.await.expect("task") {
+            Err(AppError::Unauthorized(_)) => checked += 1,
+            Err(AppError::RateLimited(_)) => limited += 1,
+            other => panic!("unexpected: {:?}", other.err()),
+        }
+    }
+    let max = a.state.config.login_max_failures;
+    assert_eq!(checked, max, "exactly the limit was checked across both");
+    assert_eq!(limited, 100 - max);
+    // Both instances now refuse the right password too.
+    for state in [&a.state, &b] {
+        let r = login(
+            state,
+            "ann@patients.test",
+            "slotwise-demo",
+            "10.2.0.1",
+            "ua",
+        )
+        .await;
+        assert!(matches!(r, Err(AppError::RateLimited(_))), "{:?}", r.err());
+    }
+}

@@ -103,11 +103,14 @@ pub async fn answer_change_request(
             .ok_or_else(|| AppError::validation("Choose how to answer the request."))?;
         let start_local = match start.trim() {
             "" => None,
-            t => Some(
-                chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").map_err(|_| {
-                    AppError::validation("Enter the new date and time as YYYY-MM-DD HH:MM.")
-                })?,
-            ),
+            t => {
+                let at =
+                    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").map_err(|_| {
+                        AppError::validation("Enter the new date and time as YYYY-MM-DD HH:MM.")
+                    })?;
+                crate::domain::validate::date_in_range(at.date()).map_err(AppError::Validation)?;
+                Some(at)
+            }
         };
         let reply = service::change_requests::Reply {
             request_id,

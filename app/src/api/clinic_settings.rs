@@ -143,9 +143,14 @@ pub async fn save_policy(
     ctx::run(async {
         let s = ctx::require_session()?;
         let hours = |v: &str, what: &str| {
-            v.trim().parse::<i64>().map(|h| h * 60).map_err(|_| {
-                AppError::validation(format!("Enter the {what} window in whole hours."))
-            })
+            // Checked: a huge number of hours must not wrap round to a
+            // small window; the policy's own check then gives the range.
+            v.trim()
+                .parse::<i64>()
+                .map(|h| h.checked_mul(60).unwrap_or(i64::MAX))
+                .map_err(|_| {
+                    AppError::validation(format!("Enter the {what} window in whole hours."))
+                })
         };
         let policy = crate::domain::policy::Policy {
             cancel_window_minutes: hours(&cancel_hours, "cancellation")?,

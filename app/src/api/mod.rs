@@ -101,6 +101,7 @@ pub async fn register(
                 password,
                 clinic_id,
             },
+            &ctx::client_addr(),
             &ua,
         )
         .await?;
@@ -152,9 +153,11 @@ pub(crate) fn parse_date(s: &str) -> Result<Option<chrono::NaiveDate>, AppError>
     if s.is_empty() {
         return Ok(None);
     }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| AppError::validation("Enter dates as YYYY-MM-DD."))?;
+    crate::domain::validate::date_in_range(d)
         .map(Some)
-        .map_err(|_| AppError::validation("Enter dates as YYYY-MM-DD."))
+        .map_err(AppError::Validation)
 }
 
 /// A page of the Bookings list.

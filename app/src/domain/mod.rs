@@ -9,7 +9,6 @@ pub mod live;
 pub mod notify;
 pub mod pms;
 pub mod policy;
-pub mod rate_limit;
 pub mod recurrence;
 pub mod request;
 pub mod role;

@@ -132,6 +132,20 @@ impl Weekly {
     }
 }
 
+/// A local time someone entered, as an instant: refused when the clocks
+/// skip it (spring forward), never silently moved; when they pass it twice
+/// (fall back) it is the first, earlier one.
+pub fn entered_local<Z: TimeZone>(tz: &Z, local: NaiveDateTime) -> Result<DateTime<Utc>, String> {
+    match tz.from_local_datetime(&local).earliest() {
+        Some(t) => Ok(t.with_timezone(&Utc)),
+        None => Err(format!(
+            "{} on {} does not exist here: the clocks go forward an hour then. Choose another time.",
+            local.format("%H:%M"),
+            local.format("%a %-d %b %Y"),
+        )),
+    }
+}
+
 /// A local wall-clock time in `tz` as an instant (see `Weekly::expand`).
 pub fn resolve_local<Z: TimeZone>(tz: &Z, local: NaiveDateTime) -> Option<DateTime<Utc>> {
     if let Some(t) = tz.from_local_datetime(&local).earliest() {
@@ -145,6 +159,40 @@ pub fn resolve_local<Z: TimeZone>(tz: &Z, local: NaiveDateTime) -> Option<DateTi
         .earliest()?;
     let offset = i64::from(before.offset().fix().local_minus_utc());
     Some(Utc.from_utc_datetime(&(local - Duration::seconds(offset))))
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod entered_tests {
+    use super::*;
+
+    #[test]
+    fn a_time_the_clocks_skip_is_refused_and_a_repeated_one_is_the_first() {
+        let ny = chrono_tz::America::New_York;
+        let at = |d, h, m| {
+            NaiveDate::from_ymd_opt(2026, 3, d)
+                .unwrap()
+                .and_hms_opt(h, m, 0)
+                .unwrap()
+        };
+        // 2026-03-08: 02:00 -> 03:00 in New York.
+        assert_eq!(
+            entered_local(&ny, at(8, 2, 30)),
+            Err("02:30 on Sun 8 Mar 2026 does not exist here: the clocks go forward an hour then. Choose another time.".into())
+        );
+        assert_eq!(
+            entered_local(&ny, at(8, 3, 30)).unwrap().to_rfc3339(),
+            "2026-03-08T07:30:00+00:00"
+        );
+        // 2026-11-01: 01:30 happens twice; the first is still EDT (UTC-4).
+        let fall = NaiveDate::from_ymd_opt(2026, 11, 1)
+            .unwrap()
+            .and_hms_opt(1, 30, 0)
+            .unwrap();
+        assert_eq!(
+            entered_local(&ny, fall).unwrap().to_rfc3339(),
+            "2026-11-01T05:30:00+00:00"
+        );
+    }
 }
 
 #[cfg(all(test, feature = "ssr"))]

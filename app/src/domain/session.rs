@@ -34,6 +34,17 @@ pub enum SessionCheck {
 }
 
 impl SessionPolicy {
+    /// A policy whose activity is recorded often enough to keep an active
+    /// session alive: every tenth of the idle limit, at most once a minute
+    /// (a fixed minute never extended a session with a 1-minute idle limit).
+    pub fn new(idle_secs: i64, absolute_secs: i64) -> Self {
+        Self {
+            idle_secs,
+            absolute_secs,
+            touch_every_secs: (idle_secs / 10).clamp(1, 60),
+        }
+    }
+
     /// All times are unix seconds.
     pub fn check(&self, created_at: i64, last_seen_at: i64, now: i64) -> SessionCheck {
         if now >= created_at + self.absolute_secs {
@@ -71,6 +82,22 @@ mod tests {
             SessionCheck::Valid { touch: false }
         );
         assert_eq!(P.check(0, 43199, 43200), SessionCheck::AbsoluteExpired);
+    }
+
+    #[test]
+    fn activity_extends_even_a_one_minute_session() {
+        let p = SessionPolicy::new(60, 3600);
+        assert_eq!(p.touch_every_secs, 6);
+        // Active every 30 s: each check records activity, so it never idles out.
+        let mut last_seen = 0;
+        for now in (30..600).step_by(30) {
+            match p.check(0, last_seen, now) {
+                SessionCheck::Valid { touch: true } => last_seen = now,
+                other => panic!("at {now}: {other:?}"),
+            }
+        }
+        assert_eq!(SessionPolicy::new(30 * 60, 43200).touch_every_secs, 60);
+        assert_eq!(SessionPolicy::new(5, 43200).touch_every_secs, 1);
     }
 
     #[test]

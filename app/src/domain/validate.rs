@@ -7,6 +7,24 @@ pub const MAX_PASSWORD: usize = 256;
 pub const MAX_NAME: usize = 100;
 pub const MAX_NOTE: usize = 1000;
 
+/// The years a date may be in. Nothing a clinic schedules is outside them,
+/// and every calculation on a date inside them (weeks, series, time zones)
+/// stays far from chrono's limits, where it would panic.
+pub const FIRST_YEAR: i32 = 2000;
+pub const LAST_YEAR: i32 = 2100;
+
+/// A date entered by someone, if it is within `FIRST_YEAR..=LAST_YEAR`.
+pub fn date_in_range(d: chrono::NaiveDate) -> Result<chrono::NaiveDate, String> {
+    use chrono::Datelike;
+    if (FIRST_YEAR..=LAST_YEAR).contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(format!(
+            "Enter a date between {FIRST_YEAR} and {LAST_YEAR}."
+        ))
+    }
+}
+
 /// Trims and lower-cases an email address, or says what is wrong with it.
 pub fn email(raw: &str) -> Result<String, String> {
     let e = raw.trim().to_lowercase();
@@ -72,6 +90,20 @@ pub fn note(raw: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_outside_the_years_are_refused() {
+        let d = |y| chrono::NaiveDate::from_ymd_opt(y, 3, 1).unwrap();
+        assert!(date_in_range(d(2000)).is_ok());
+        assert!(date_in_range(d(2100)).is_ok());
+        for y in [1999, 2101, 9999, 262_142, -5] {
+            assert_eq!(
+                date_in_range(d(y)),
+                Err("Enter a date between 2000 and 2100.".into()),
+                "{y}"
+            );
+        }
+    }
 
     #[test]
     fn emails_are_normalised() {

@@ -19,6 +19,8 @@ pub struct Config {
     /// Failed logins allowed per account (and per client address, x4) per window.
     pub login_max_failures: usize,
     pub login_window_secs: i64,
+    /// New accounts per client address per hour (self-registration).
+    pub register_max_per_hour: i64,
     pub db_max_connections: u32,
     /// Seconds between SSE heartbeats.
     pub heartbeat_secs: u64,
@@ -75,6 +77,7 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             login_max_failures: 5,
             login_window_secs: 15 * 60,
+            register_max_per_hour: 20,
             db_max_connections: 8,
             heartbeat_secs: 15,
             addr: None,
@@ -120,11 +123,10 @@ impl Config {
                 var("SLOTWISE_SQLITE_PATH").unwrap_or_else(|| "slotwise.db".into())
             ),
         };
-        let session = SessionPolicy {
-            idle_secs: parse("SLOTWISE_SESSION_IDLE_MINUTES", 30i64)? * 60,
-            absolute_secs: parse("SLOTWISE_SESSION_MAX_HOURS", 12i64)? * 3600,
-            touch_every_secs: d.session.touch_every_secs,
-        };
+        let session = SessionPolicy::new(
+            parse("SLOTWISE_SESSION_IDLE_MINUTES", 30i64)?.saturating_mul(60),
+            parse("SLOTWISE_SESSION_MAX_HOURS", 12i64)?.saturating_mul(3600),
+        );
         if session.idle_secs <= 0 || session.absolute_secs <= 0 {
             return Err("session timeouts must be positive".into());
         }
@@ -137,6 +139,10 @@ impl Config {
             max_body_bytes: parse("SLOTWISE_MAX_BODY_BYTES", d.max_body_bytes)?,
             login_max_failures: parse("SLOTWISE_LOGIN_MAX_FAILURES", d.login_max_failures)?,
             login_window_secs: parse("SLOTWISE_LOGIN_WINDOW_MINUTES", 15i64)? * 60,
+            register_max_per_hour: parse(
+                "SLOTWISE_REGISTER_MAX_PER_HOUR",
+                d.register_max_per_hour,
+            )?,
             db_max_connections: parse("SLOTWISE_DB_MAX_CONNECTIONS", d.db_max_connections)?,
             heartbeat_secs: parse("SLOTWISE_HEARTBEAT_SECS", d.heartbeat_secs)?,
             addr: match var("SLOTWISE_ADDR") {

@@ -12,4 +12,5 @@ pub mod notify;
 pub mod outbox;
 pub mod service;
 pub mod state;
+pub mod throttle;
 pub mod zones;

@@ -4,10 +4,9 @@ use super::clock::SharedClock;
 use super::config::Config;
 use super::db::{Db, DbKind};
 use super::events::{BusMessage, EventBus};
-use crate::domain::rate_limit::SlidingWindow;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -16,25 +15,8 @@ pub struct AppState {
     pub bus: EventBus,
     pub clock: SharedClock,
     pub config: Arc<Config>,
-    pub login_limiter: Arc<Mutex<LoginLimiter>>,
     /// Wakes the outbox worker when a commit queued messages.
     pub outbox_wake: Arc<tokio::sync::Notify>,
-}
-
-/// Failed-login counters per account and per client address.
-pub struct LoginLimiter {
-    pub per_account: SlidingWindow,
-    pub per_address: SlidingWindow,
-}
-
-impl LoginLimiter {
-    pub fn new(max_failures: usize, window_secs: i64) -> Self {
-        Self {
-            per_account: SlidingWindow::new(max_failures, window_secs),
-            // An address may try a few accounts (a shared clinic PC), not hundreds.
-            per_address: SlidingWindow::new(max_failures * 4, window_secs),
-        }
-    }
 }
 
 impl AppState {
@@ -55,14 +37,12 @@ impl AppState {
         if db.kind == DbKind::Postgres {
             bus.spawn_pg_listener(config.database_url.clone());
         }
-        let limiter = LoginLimiter::new(config.login_max_failures, config.login_window_secs);
         Ok(Self {
             leptos_options,
             db,
             bus,
             clock,
             config: Arc::new(config),
-            login_limiter: Arc::new(Mutex::new(limiter)),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
         })
     }

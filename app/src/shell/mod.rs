@@ -13,6 +13,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -32,6 +34,34 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// A page's Content-Security-Policy: inline script only with this
+/// response's nonce (leptos puts it on its hydration and streaming scripts),
+/// other scripts, the wasm and every fetch from this origin only; no
+/// plugins, no `<base>`, forms post here, and no other site may frame it.
+/// Inline styles stay allowed: the Schedule sizes its grid with `style`.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Sends the policy with this response's nonce (leptos_axum makes one per
+/// request). The server adds the other security headers to every response.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&content_security_policy(&nonce)) {
+        res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 
@@ -242,6 +272,25 @@ fn Home() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::{bundle_for, Bundle};
+
+    #[test]
+    fn inline_script_needs_the_nonce() {
+        let csp = super::content_security_policy("abc123");
+        let script = csp
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("script-src"))
+            .unwrap();
+        assert_eq!(
+            script,
+            "script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval'"
+        );
+        assert!(!csp
+            .split_whitespace()
+            .any(|t| t == "'unsafe-eval'" || t == "'unsafe-eval';"));
+        assert!(!script.contains("'unsafe-inline'"));
+        assert!(csp.contains("frame-ancestors 'none'"));
+    }
 
     #[test]
     fn patients_pages_get_the_patient_bundle() {

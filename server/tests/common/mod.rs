@@ -157,6 +157,18 @@ impl TestApp {
         (done.token, s)
     }
 
+    /// Another server on the same database, with the same settings and
+    /// clock: a restart, or a second instance.
+    pub async fn restart(&self) -> AppState {
+        AppState::new(
+            (*self.state.config).clone(),
+            self.clock.clone(),
+            leptos_options(),
+        )
+        .await
+        .expect("app state")
+    }
+
     pub async fn me(&self, email: &str) -> Me {
         self.session(email).await.1.me
     }

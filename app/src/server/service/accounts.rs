@@ -4,6 +4,7 @@ use super::super::auth::{create_session, hash_password, verify_password, Session
 use super::super::db::{db_error, is_unique_violation};
 use super::super::events::BusMessage;
 use super::super::state::AppState;
+use super::super::throttle;
 use super::{Audit, Change};
 use crate::domain::validate;
 use crate::error::{AppError, AppResult};
@@ -17,6 +18,14 @@ pub struct LoggedIn {
 }
 
 const BAD_CREDENTIALS: &str = "Email or password is incorrect.";
+
+/// The failed-login limit per account, `factor` times it per address.
+fn login_limit(state: &AppState, factor: i64) -> throttle::Limit {
+    throttle::Limit {
+        max: (state.config.login_max_failures as i64).saturating_mul(factor),
+        window_secs: state.config.login_window_secs,
+    }
+}
 
 fn wait_message(secs: i64) -> AppError {
     let mins = (secs + 59) / 60;
@@ -44,21 +53,22 @@ pub async fn login(
     }
     let email = email.trim().to_lowercase();
     let now = state.now();
-    let account_key = format!("acct:{email}");
-    let address_key = format!("addr:{client_addr}");
-    {
-        let mut lim = state
-            .login_limiter
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let wait = lim
-            .per_account
-            .blocked_for(&account_key, now)
-            .max(lim.per_address.blocked_for(&address_key, now));
-        if let Some(secs) = wait {
-            tracing::warn!(client = %client_addr, "login rate limited");
-            return Err(wait_message(secs));
-        }
+    let (account_key, account_limit) = (format!("login-account:{email}"), login_limit(state, 1));
+    // An address may try a few accounts (a shared clinic PC), not hundreds.
+    let (address_key, address_limit) = (
+        format!("login-address:{client_addr}"),
+        login_limit(state, 4),
+    );
+    // Both places are reserved before the password is hashed, so parallel
+    // guesses cannot all pass a check made before any of them is counted.
+    if let Err(wait) = throttle::reserve(&state.db, &account_key, account_limit, now).await? {
+        tracing::warn!(client = %client_addr, "login rate limited (account)");
+        return Err(wait_message(wait));
+    }
+    if let Err(wait) = throttle::reserve(&state.db, &address_key, address_limit, now).await? {
+        throttle::release(&state.db, &account_key).await?;
+        tracing::warn!(client = %client_addr, "login rate limited (address)");
+        return Err(wait_message(wait));
     }
 
     let row = sqlx::query("SELECT id, password_hash FROM app_user WHERE email = $1")
@@ -71,26 +81,15 @@ pub async fn login(
         None => (None, None),
     };
     if !verify_password(password.to_string(), stored).await {
-        let mut lim = state
-            .login_limiter
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        lim.per_account.record(&account_key, now);
-        lim.per_address.record(&address_key, now);
-        if now % 64 == 0 {
-            lim.per_account.sweep(now);
-            lim.per_address.sweep(now);
-        }
+        // Both reservations stay: they are this failure.
         tracing::info!(client = %client_addr, "failed login");
         return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
     }
     let user_id = user_id.ok_or_else(AppError::internal)?;
-    state
-        .login_limiter
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .per_account
-        .clear(&account_key);
+    // The owner is in: the account's failures are forgotten, and this
+    // attempt was not one for the address.
+    throttle::clear(&state.db, &account_key).await?;
+    throttle::release(&state.db, &address_key).await?;
 
     let mut change = Change::begin(state).await?;
     let now = change.now;
@@ -151,11 +150,26 @@ pub struct Registration {
 pub async fn register_patient(
     state: &AppState,
     reg: Registration,
+    client_addr: &str,
     user_agent: &str,
 ) -> AppResult<LoggedIn> {
     let name = validate::person_name(&reg.name).map_err(AppError::Validation)?;
     let email = validate::email(&reg.email).map_err(AppError::Validation)?;
     validate::new_password(&reg.password).map_err(AppError::Validation)?;
+    // Every registration that gets as far as the (slow) hash counts.
+    let limit = throttle::Limit {
+        max: state.config.register_max_per_hour,
+        window_secs: 3600,
+    };
+    let key = format!("register-address:{client_addr}");
+    if let Err(wait) = throttle::reserve(&state.db, &key, limit, state.now()).await? {
+        tracing::warn!(client = %client_addr, "registration rate limited");
+        let mins = (wait + 59) / 60;
+        return Err(AppError::RateLimited(format!(
+            "Too many new accounts from this network. Try again in {mins} minute{}.",
+            if mins == 1 { "" } else { "s" }
+        )));
+    }
     let hash = hash_password(reg.password).await?;
 
     let mut change = Change::begin(state).await?;

@@ -12,7 +12,7 @@ use crate::domain::booking::{self, CancelForm, NoShowKind};
 use crate::domain::live::{topic, LiveEvent};
 use crate::domain::notify::NotifyEvent;
 use crate::domain::pms::PmsAction;
-use crate::domain::recurrence::{resolve_local, Weekly};
+use crate::domain::recurrence::{entered_local, Weekly};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::model::Me;
@@ -231,16 +231,12 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
     }
 
     // First occurrence, and the length every occurrence keeps.
-    let start0 = resolve_local(&tz, new.start_local)
-        .ok_or_else(|| {
-            AppError::validation("That start time does not exist in the clinic's time zone.")
-        })?
+    let start0 = entered_local(&tz, new.start_local)
+        .map_err(AppError::Validation)?
         .timestamp();
     let end0 = match new.end_local {
-        Some(e) => resolve_local(&tz, e)
-            .ok_or_else(|| {
-                AppError::validation("That end time does not exist in the clinic's time zone.")
-            })?
+        Some(e) => entered_local(&tz, e)
+            .map_err(AppError::Validation)?
             .timestamp(),
         None => start0 + duration * 60,
     };
@@ -763,10 +759,8 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
     let mut new_times = Vec::with_capacity(targets.len());
     for (_, start, end, _) in &targets {
         let local = local_of(*start, tz) + shift;
-        let new_start = resolve_local(&tz, local)
-            .ok_or_else(|| {
-                AppError::validation("That start time does not exist in the clinic's time zone.")
-            })?
+        let new_start = entered_local(&tz, local)
+            .map_err(AppError::Validation)?
             .timestamp();
         let new_end = new_start + (end - start);
         booking::check_new_times(new_start, new_end, now).map_err(AppError::Validation)?;

@@ -6,7 +6,7 @@ use super::super::state::AppState;
 use super::super::zones;
 use super::{authz, Audit, Change};
 use crate::domain::live::{topic, LiveEvent};
-use crate::domain::recurrence::resolve_local;
+use crate::domain::recurrence::entered_local;
 use crate::domain::role::Role;
 use crate::domain::slots::{hhmm, weekday_label, Calendar, Span, WeeklyWindow};
 use crate::error::{AppError, AppResult};
@@ -439,12 +439,12 @@ pub async fn add_time_off(
     let mut change = Change::begin(state).await?;
     let on_behalf = authorize(change.conn(), me, clinic_id, provider_id).await?;
     let (tz, _) = clinic_zone(change.conn(), clinic_id).await?;
-    let (Some(start), Some(end)) = (resolve_local(&tz, from), resolve_local(&tz, to)) else {
-        return Err(AppError::validation(
-            "That time does not exist in the clinic's time zone.",
-        ));
-    };
-    let (start, end) = (start.timestamp(), end.timestamp());
+    let start = entered_local(&tz, from)
+        .map_err(AppError::Validation)?
+        .timestamp();
+    let end = entered_local(&tz, to)
+        .map_err(AppError::Validation)?
+        .timestamp();
     if end <= start {
         return Err(AppError::validation(
             "The time off must end after it starts.",

@@ -20,7 +20,7 @@ use crate::domain::booking;
 use crate::domain::live::{topic, LiveEvent};
 use crate::domain::notify::NotifyEvent;
 use crate::domain::pms::PmsAction;
-use crate::domain::recurrence::resolve_local;
+use crate::domain::recurrence::entered_local;
 use crate::domain::request::{check_response, ChangeAnswer, RequestKind};
 use crate::error::{AppError, AppResult};
 use crate::model::{money, ChangeQueue, ChangeRequestRow, Me};
@@ -84,6 +84,19 @@ pub(super) struct Actor {
     pub on_behalf_of: Option<i64>,
 }
 
+/// Who is told why a time is not free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Told {
+    /// Staff see which appointment is in the way.
+    Staff,
+    /// A patient never sees another patient's name, appointment or time.
+    Patient,
+}
+
+/// What a patient is told when the time they chose was taken.
+pub(super) const TIME_TAKEN_FOR_PATIENT: &str =
+    "That time is not free any more. Choose another of the times offered.";
+
 /// Moves one appointment to `new_start`, keeping its length, and sets its
 /// status (`booked`, or `pending` = Tentative for a proposal). The host must
 /// be free then; invited providers are asked again.
@@ -93,6 +106,7 @@ pub(super) async fn move_appt(
     new_start: i64,
     status: AppointmentStatus,
     by: Actor,
+    told: Told,
 ) -> AppResult<()> {
     let new_end = new_start + (a.ends_at - a.starts_at);
     booking::check_new_times(new_start, new_end, change.now).map_err(AppError::Validation)?;
@@ -100,9 +114,12 @@ pub(super) async fn move_appt(
     if let Some(c) =
         find_conflict(change.tx_mut(), a.host, new_start, new_end, &[a.id], a.tz).await?
     {
-        return Err(AppError::conflict(format!(
-            "That time is no longer free: the provider is booked then ({c})."
-        )));
+        return Err(AppError::conflict(match told {
+            Told::Staff => {
+                format!("That time is no longer free: the provider is booked then ({c}).")
+            }
+            Told::Patient => TIME_TAKEN_FOR_PATIENT.to_string(),
+        }));
     }
     let updated = sqlx::query(
         "UPDATE appointment SET starts_at = $1, ends_at = $2, status = $3, updated_at = $4, \
@@ -364,10 +381,8 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
             return Err(AppError::validation("Enter the new date and time."));
         }
         (true, Some(local)) => Some(
-            resolve_local(&a.tz, local)
-                .ok_or_else(|| {
-                    AppError::validation("That time does not exist in the clinic's time zone.")
-                })?
+            entered_local(&a.tz, local)
+                .map_err(AppError::Validation)?
                 .timestamp(),
         ),
     };
@@ -434,7 +449,15 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
             let to = requested.ok_or_else(|| {
                 AppError::validation("This request names no new time. Use Propose Changes instead.")
             })?;
-            move_appt(&mut change, &a, to, AppointmentStatus::Booked, by).await?;
+            move_appt(
+                &mut change,
+                &a,
+                to,
+                AppointmentStatus::Booked,
+                by,
+                Told::Staff,
+            )
+            .await?;
         }
         (ChangeAnswer::Cancel, _) => {
             let c = Cancellation {
@@ -451,11 +474,27 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
         }
         (ChangeAnswer::Propose, _) => {
             let to = new_start.unwrap_or(a.starts_at);
-            move_appt(&mut change, &a, to, AppointmentStatus::Pending, by).await?;
+            move_appt(
+                &mut change,
+                &a,
+                to,
+                AppointmentStatus::Pending,
+                by,
+                Told::Staff,
+            )
+            .await?;
         }
         (ChangeAnswer::Update, _) => {
             let to = new_start.unwrap_or(a.starts_at);
-            move_appt(&mut change, &a, to, AppointmentStatus::Booked, by).await?;
+            move_appt(
+                &mut change,
+                &a,
+                to,
+                AppointmentStatus::Booked,
+                by,
+                Told::Staff,
+            )
+            .await?;
         }
     }
     change

@@ -7,7 +7,8 @@ use super::super::state::AppState;
 use super::super::zones;
 use super::availability::{load_calendars, BOOKING_DAYS};
 use super::change_requests::{
-    audience, cancel_appt, load_appt, move_appt, Actor, Appt, Cancellation,
+    audience, cancel_appt, load_appt, move_appt, Actor, Appt, Cancellation, Told,
+    TIME_TAKEN_FOR_PATIENT,
 };
 use super::requests::{parse_times, slot_days};
 use super::{Audit, Change};
@@ -428,11 +429,17 @@ pub async fn patient_reschedule(
         ));
     }
     let decision = decide(&m, PatientChange::Reschedule, now, send_anyway)?;
+    // Only the times offered: the free times of the next BOOKING_DAYS days
+    // (the calendar below covers no more, so a later time would look free).
+    if new_start > now + i64::from(BOOKING_DAYS) * 86_400 {
+        return Err(AppError::validation(format!(
+            "Choose one of the times offered: up to {} weeks ahead.",
+            BOOKING_DAYS / 7
+        )));
+    }
     let free = reschedule_calendar(change.conn(), &m.appt, now).await?;
     if !free.is_free(&m.appt.tz, new_start, m.service_minutes as u32) || new_start <= now {
-        return Err(AppError::conflict(
-            "That time is not free any more. Choose another of the times offered.",
-        ));
+        return Err(AppError::conflict(TIME_TAKEN_FOR_PATIENT));
     }
     let outcome = if decision == Decision::Direct {
         let by = Actor {
@@ -445,6 +452,7 @@ pub async fn patient_reschedule(
             new_start,
             AppointmentStatus::Booked,
             by,
+            Told::Patient,
         )
         .await?;
         notify::appointment_changed(
