@@ -104,7 +104,17 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Request(m) => {
                 Self::Network(format!("Could not reach the server: {m}"))
             }
-            ServerFnErrorErr::Deserialization(_) | ServerFnErrorErr::Response(_) => {
+            // On the server, what could not be decoded is the request: the
+            // caller's mistake (a body that is not UTF-8, say), a 400.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(_) => {
+                Self::Validation("The form could not be read: send it as UTF-8 text.".into())
+            }
+            #[cfg(not(feature = "ssr"))]
+            ServerFnErrorErr::Deserialization(_) => {
+                Self::Network("The server's answer could not be read.".into())
+            }
+            ServerFnErrorErr::Response(_) => {
                 Self::Network("The server's answer could not be read.".into())
             }
             other => {

@@ -26,6 +26,7 @@ say "lints"
 cargo clippy -q -p app --features ssr --all-targets -- -D warnings
 cargo clippy -q -p server --all-targets -- -D warnings
 cargo clippy -q -p frontend --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -q -p frontend --target wasm32-unknown-unknown --features patient-bundle -- -D warnings
 
 say "unit tests (domain rules, auth helpers)"
 cargo test -q -p app --features ssr

@@ -140,12 +140,28 @@ pub async fn read_body_within_limit(
     }
     let (parts, body) = req.into_parts();
     match axum::body::to_bytes(body, state.config.max_body_bytes).await {
+        Ok(bytes) if has_nul(&bytes) => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(app::error::AppError::validation(
+                "Text cannot contain NUL characters.",
+            )),
+        )
+            .into_response(),
         Ok(bytes) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
         Err(_) => (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response(),
     }
+}
+
+/// Whether a body carries a NUL character, raw, form-encoded (`%00`) or as
+/// a JSON escape: no form needs one, and PostgreSQL cannot store it in text
+/// (the insert failed with a 500 there while SQLite kept it).
+fn has_nul(body: &[u8]) -> bool {
+    body.contains(&0)
+        || body.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00"))
+        || body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
 }
 
 /// Methods that change nothing (and carry no body worth reading).
@@ -209,4 +225,16 @@ pub async fn security_headers(req: Request<Body>, next: Next) -> Response {
             ));
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn nul_is_found_raw_form_encoded_and_json_escaped() {
+        assert!(super::has_nul(b"name=a\0b"));
+        assert!(super::has_nul(b"name=a%00b"));
+        assert!(super::has_nul(b"{\"name\":\"a\\u0000b\"}"));
+        assert!(!super::has_nul(b"name=a%2500b&n=100"));
+        assert!(!super::has_nul(b"{\"name\":\"a\\u00e9\"}"));
+    }
 }

@@ -1587,6 +1587,29 @@ async fn extreme_dates_and_times_that_do_not_exist_are_refused_with_a_message() 
             "A late-notice window can be from 0 to 720 hours.",
         ),
     ];
+    // "This and all future" of a series, moved to the year 9999.
+    let series = t
+        .id("SELECT MIN(id) FROM appointment WHERE series_id IS NOT NULL AND status <> 'cancelled'")
+        .await
+        .to_string();
+    let mut cases = cases;
+    cases.push((
+        "/api/reschedule_appointment",
+        form(&[
+            ("id", &series),
+            ("date", "9999-06-01"),
+            ("start", "10:00"),
+            ("location", ""),
+            ("scope", "future"),
+        ]),
+        &admin,
+        years,
+    ));
+    let times = "SELECT id, starts_at FROM appointment ORDER BY id";
+    let moved: Vec<(i64, i64)> = sqlx::query_as(times)
+        .fetch_all(&t.state.db.pool)
+        .await
+        .expect("appointments");
     let appointments = t.count("SELECT COUNT(*) FROM appointment").await;
     let time_off = t.count("SELECT COUNT(*) FROM availability_exception").await;
     let policy: (i64, i64) = sqlx::query_as(&format!(
@@ -1604,6 +1627,11 @@ async fn extreme_dates_and_times_that_do_not_exist_are_refused_with_a_message() 
         t.count("SELECT COUNT(*) FROM appointment").await,
         appointments
     );
+    let after_moves: Vec<(i64, i64)> = sqlx::query_as(times)
+        .fetch_all(&t.state.db.pool)
+        .await
+        .expect("appointments");
+    assert_eq!(after_moves, moved, "nothing moved");
     assert_eq!(
         t.count("SELECT COUNT(*) FROM availability_exception").await,
         time_off
