@@ -184,6 +184,14 @@ async fn bad_requests_get_specific_messages_and_change_nothing(b: Backend) {
             AppError::Validation("Choose at least one preferred time.".into()),
         ),
         (
+            // A Monday at 10:00 in 2099: free by the weekly hours, but
+            // beyond the four weeks patients are offered.
+            c.scheduled(Some(c.lee), vec![ok_time, ny(2099, 3, 16, 10, 0)]),
+            AppError::Validation(
+                "Choose times within the next 4 weeks, from the free times shown.".into(),
+            ),
+        ),
+        (
             // Saturday: nobody works.
             c.scheduled(Some(c.lee), vec![ny(2026, 3, 14, 10, 0)]),
             AppError::Validation(

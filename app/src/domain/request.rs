@@ -100,8 +100,13 @@ impl RequestMode {
 pub const MAX_REQUESTED_TIMES: usize = 3;
 
 /// Checks the preferred times of a Scheduled request: one to three
-/// distinct times, none already started. Returns them sorted.
-pub fn check_requested_times(times: &[i64], now: i64) -> Result<Vec<i64>, String> {
+/// distinct times, none already started, none beyond the `horizon_days`
+/// whose free times patients are shown. Returns them sorted.
+pub fn check_requested_times(
+    times: &[i64],
+    now: i64,
+    horizon_days: u32,
+) -> Result<Vec<i64>, String> {
     let mut t = times.to_vec();
     t.sort_unstable();
     t.dedup();
@@ -115,6 +120,12 @@ pub fn check_requested_times(times: &[i64], now: i64) -> Result<Vec<i64>, String
     }
     if t[0] <= now {
         return Err("One of the chosen times has already passed. Choose a later time.".into());
+    }
+    if t[t.len() - 1] > now.saturating_add(i64::from(horizon_days) * 86_400) {
+        return Err(format!(
+            "Choose times within the next {} weeks, from the free times shown.",
+            horizon_days / 7
+        ));
     }
     Ok(t)
 }
@@ -263,14 +274,26 @@ mod tests {
     #[test]
     fn requested_times_are_one_to_three_future_times() {
         assert_eq!(
-            check_requested_times(&[300, 200, 300], 100).unwrap(),
+            check_requested_times(&[300, 200, 300], 100, 28).unwrap(),
             [200, 300]
         );
-        assert!(check_requested_times(&[], 100).is_err());
-        assert!(check_requested_times(&[200, 300, 400, 500], 100).is_err());
+        assert!(check_requested_times(&[], 100, 28).is_err());
+        assert!(check_requested_times(&[200, 300, 400, 500], 100, 28).is_err());
         assert!(
-            check_requested_times(&[100, 300], 100).is_err(),
+            check_requested_times(&[100, 300], 100, 28).is_err(),
             "a time at now has started"
+        );
+        // Up to the horizon, not beyond (2099 used to be accepted).
+        let edge = 100 + 28 * 86_400;
+        assert!(check_requested_times(&[200, edge], 100, 28).is_ok());
+        assert_eq!(
+            check_requested_times(&[200, edge + 1], 100, 28),
+            Err("Choose times within the next 4 weeks, from the free times shown.".into())
+        );
+        assert!(check_requested_times(&[i64::MAX], 100, 28).is_err());
+        assert!(
+            check_requested_times(&[i64::MAX], i64::MAX - 10, 28).is_ok(),
+            "no overflow"
         );
     }
 

@@ -12,7 +12,9 @@ use super::super::notify;
 use super::super::state::AppState;
 use super::super::zones;
 use super::appointments::{find_conflict, insert_booked, Booked};
-use super::availability::{self, clinic_providers, clinic_zone, free_at, free_slots_of};
+use super::availability::{
+    self, clinic_providers, clinic_zone, free_at, free_slots_of, BOOKING_DAYS,
+};
 use super::clinic_settings::questions;
 use super::{authz, Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
@@ -274,8 +276,8 @@ pub async fn create(state: &AppState, me: &Me, new: NewRequest) -> AppResult<i64
             Vec::new()
         }
         RequestMode::Scheduled => {
-            let times =
-                rules::check_requested_times(&new.times, now).map_err(AppError::Validation)?;
+            let times = rules::check_requested_times(&new.times, now, BOOKING_DAYS)
+                .map_err(AppError::Validation)?;
             let providers: Vec<i64> = match new.provider_id {
                 Some(p) => vec![p],
                 None => clinic_providers(change.conn(), new.clinic_id)
