@@ -1,12 +1,14 @@
 import { Browser, expect, Page, test } from "@playwright/test";
 import { bookAppointment, hoursFromNow, login, registerPatient, waitLive } from "./helpers";
 
-test("an admin sets the cancellation policy, and a bad value is refused without losing the form", async ({ page }) => {
+test("an admin sets the booking and cancellation policy, and a bad value is refused without losing the form", async ({ page }) => {
   await login(page, "admin@harbour.test");
   await page.goto("/settings");
   await waitLive(page);
-  const form = page.getByRole("form", { name: "Cancellation policy" });
+  const form = page.getByRole("form", { name: "Booking and cancellation policy" });
   await expect(form.getByLabel(/window for cancelling/)).toHaveValue("24");
+  await expect(form.getByLabel(/may book up to/)).toHaveValue("90");
+  await form.getByLabel(/may book up to/).fill("60");
   await form.getByLabel(/window for cancelling/).fill("48");
   await form.getByLabel("Late-cancellation fee").fill("25,00");
   await form.getByRole("button", { name: "Save policy" }).click();
@@ -15,9 +17,10 @@ test("an admin sets the cancellation policy, and a bad value is refused without 
   await form.getByLabel("Late-cancellation fee").fill("25.00");
   await form.getByLabel(/need the practice's approval/).check();
   await form.getByRole("button", { name: "Save policy" }).click();
-  await expect(page.getByRole("status")).toContainText("Cancellation policy saved.");
+  await expect(page.getByRole("status")).toContainText("Booking and cancellation policy saved.");
   await page.reload();
-  const saved = page.getByRole("form", { name: "Cancellation policy" });
+  const saved = page.getByRole("form", { name: "Booking and cancellation policy" });
+  await expect(saved.getByLabel(/may book up to/)).toHaveValue("60");
   await expect(saved.getByLabel(/window for cancelling/)).toHaveValue("48");
   await expect(saved.getByLabel("Late-cancellation fee")).toHaveValue("25.00");
   await expect(saved.getByLabel(/need the practice's approval/)).toBeChecked();

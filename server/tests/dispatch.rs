@@ -106,7 +106,19 @@ async fn free_slots_follow_availability_bookings_and_time_off(b: Backend) {
             .all(|s| s.start > ny(2026, 3, 4, 10, 0)),
         "nothing already started"
     );
-    assert!(days.len() <= 28);
+    // Up to the clinic's booking horizon (90 days by default): the last
+    // free day is in the 13th week, none beyond the 90th day.
+    let last = days
+        .iter()
+        .flat_map(|d| &d.slots)
+        .map(|s| s.start)
+        .max()
+        .unwrap();
+    let now = ny(2026, 3, 4, 10, 0);
+    assert!(
+        last > now + 84 * 86_400 && last <= now + 91 * 86_400,
+        "{last}"
+    );
 
     // Time off on that Monday morning, and a booking at 14:00, take those slots away.
     let lee = c.me("dr.lee@northside.test").await;
@@ -185,10 +197,10 @@ async fn bad_requests_get_specific_messages_and_change_nothing(b: Backend) {
         ),
         (
             // A Monday at 10:00 in 2099: free by the weekly hours, but
-            // beyond the four weeks patients are offered.
+            // beyond the clinic's booking horizon (90 days by default).
             c.scheduled(Some(c.lee), vec![ok_time, ny(2099, 3, 16, 10, 0)]),
             AppError::Validation(
-                "Choose times within the next 4 weeks, from the free times shown.".into(),
+                "Choose times within the next 90 days, from the free times shown.".into(),
             ),
         ),
         (

@@ -409,6 +409,8 @@ const ENDPOINTS: &[Endpoint] = &[
             ("reschedule_hours", Hours),
             ("needs_approval", Check),
             ("fee", Money),
+            // Days, but the same numbers are worth throwing at it.
+            ("horizon_days", Hours),
         ],
     ),
     ep(

@@ -21,12 +21,14 @@ async fn the_cancellation_policy_is_set_by_admins_and_checked(b: Backend) {
         "the default window is 24 hours"
     );
     assert!(!demo.needs_approval);
+    assert_eq!(demo.booking_horizon_days, 90, "the default horizon");
 
     let wanted = Policy {
         cancel_window_minutes: 48 * 60,
         reschedule_window_minutes: 12 * 60,
         needs_approval: true,
         late_cancel_fee_cents: 4_000,
+        booking_horizon_days: 120,
     };
     for who in [&sched, &harbour_admin] {
         assert!(matches!(
@@ -41,6 +43,16 @@ async fn the_cancellation_policy_is_set_by_admins_and_checked(b: Backend) {
     assert_eq!(
         save_policy(&t.state, &admin, north, bad).await.unwrap_err(),
         AppError::Validation("A late-notice window can be from 0 to 720 hours.".into())
+    );
+    let too_far = Policy {
+        booking_horizon_days: 366,
+        ..wanted
+    };
+    assert_eq!(
+        save_policy(&t.state, &admin, north, too_far)
+            .await
+            .unwrap_err(),
+        AppError::Validation("Patients can be allowed to book from 1 to 365 days ahead.".into())
     );
     assert_eq!(
         policy(&mut conn, north).await.unwrap(),
@@ -448,10 +460,11 @@ both_dbs!(
 );
 
 /// A patient's reschedule never tells them about another patient's
-/// appointment: not beyond the four weeks offered (refused as such; the
-/// database's conflict detail used to reach the patient: "appointment #21
-/// with Ann Archer on …"), not onto another patient's time within them, and
-/// not in 2099.
+/// appointment: not ten weeks ahead (the calendar used to be checked 30
+/// days ahead only, and the database's conflict detail reached the patient:
+/// "appointment #21 with Ann Archer on …"), not within the first weeks,
+/// and beyond the clinic's booking horizon (90 days, then 28) it is refused
+/// as such, 2099 included.
 async fn a_patients_reschedule_never_names_another_patient(b: Backend) {
     use app::server::service::appointments::{create, NewAppointment};
     use app::server::service::portal::patient_reschedule;
@@ -495,29 +508,45 @@ async fn a_patients_reschedule_never_names_another_patient(b: Backend) {
             .unwrap()
             .timestamp()
     };
-    for (to, what, want) in [
-        (
-            ny_on(2026, 5, 12, 11),
-            "Ann's time, 10 weeks ahead",
-            "Choose one of the times offered: up to 4 weeks ahead.",
-        ),
-        (
-            ny_on(2099, 3, 17, 11),
-            "2099",
-            "Choose one of the times offered: up to 4 weeks ahead.",
-        ),
-        (
-            ny_on(2026, 3, 17, 11),
-            "Ann's time, within the weeks offered",
-            "That time is not free any more. Choose another of the times offered.",
-        ),
-    ] {
-        let err = patient_reschedule(&t.state, &ben, id, to, "", false)
-            .await
-            .unwrap_err();
-        assert!((400..500).contains(&err.status()), "{what}: {err:?}");
-        assert_eq!(err.message(), want, "{what}");
-    }
+    let taken = "That time is not free any more. Choose another of the times offered.";
+    let beyond = "Choose a time within the next 90 days, from the free times shown.";
+    let try_all = |cases: Vec<(i64, &'static str, &'static str)>| {
+        let (t, ben) = (&t, &ben);
+        async move {
+            for (to, what, want) in cases {
+                let err = patient_reschedule(&t.state, ben, id, to, "", false)
+                    .await
+                    .unwrap_err();
+                assert!((400..500).contains(&err.status()), "{what}: {err:?}");
+                assert_eq!(err.message(), want, "{what}");
+            }
+        }
+    };
+    try_all(vec![
+        (ny_on(2026, 5, 12, 11), "Ann's time, 10 weeks ahead", taken),
+        (ny_on(2026, 3, 17, 11), "Ann's time, in two weeks", taken),
+        (ny_on(2026, 6, 30, 11), "a free time 17 weeks ahead", beyond),
+        (ny_on(2099, 3, 17, 11), "2099", beyond),
+    ])
+    .await;
+    // The admin shortens the horizon to four weeks: ten weeks is now too far.
+    let admin = t.me("admin@northside.test").await;
+    let mut p = app::server::service::clinic_settings::policy(
+        &mut t.state.db.pool.acquire().await.unwrap(),
+        north,
+    )
+    .await
+    .unwrap();
+    p.booking_horizon_days = 28;
+    app::server::service::clinic_settings::save_policy(&t.state, &admin, north, p)
+        .await
+        .unwrap();
+    try_all(vec![(
+        ny_on(2026, 5, 12, 11),
+        "Ann's time, 10 weeks ahead, horizon 28 days",
+        "Choose a time within the next 4 weeks, from the free times shown.",
+    )])
+    .await;
     assert_eq!(
         appointment_at(&t, id).await.1,
         ny(16, 10, 0),

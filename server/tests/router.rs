@@ -1,6 +1,8 @@
 //! Router tests: the whole app (middleware, server functions, pages, the
 //! live stream) driven through `server::router` with `oneshot`, no socket.
-//! SQLite only; the PostgreSQL-specific live path is in `two_instances.rs`.
+//! SQLite, except the input-boundary tests that touch no page, which run on
+//! both databases (`both_dbs!`); the PostgreSQL-specific live path is in
+//! `two_instances.rs`.
 
 // Router tests run on a current-thread runtime: leptos 0.8.23's SSR
 // <Suspense> can lose a wake-up when resources resolve on another worker
@@ -1468,9 +1470,9 @@ async fn pages_carry_a_nonce_csp_and_every_response_the_security_headers() {
 /// window wrapped round to 44 minutes, and 02:30 on the spring-forward night
 /// was booked at 03:30. Each now gets a 400 with a clear message and
 /// changes nothing.
-#[tokio::test]
-async fn extreme_dates_and_times_that_do_not_exist_are_refused_with_a_message() {
-    let (t, router) = app().await;
+async fn extreme_dates_and_times_that_do_not_exist_are_refused_with_a_message(b: Backend) {
+    let t = demo_app(b).await;
+    let router = server::router(t.state.clone());
     let n = |sql: &'static str| t.id(sql);
     let clinic = n("SELECT id FROM clinic WHERE slug = 'northside'")
         .await
@@ -1582,9 +1584,34 @@ async fn extreme_dates_and_times_that_do_not_exist_are_refused_with_a_message() 
                 ("cancel_hours", "307445734561825861"),
                 ("reschedule_hours", "24"),
                 ("fee", "0"),
+                ("horizon_days", "90"),
             ]),
             &admin,
             "A late-notice window can be from 0 to 720 hours.",
+        ),
+        (
+            "/api/save_policy",
+            form(&[
+                ("clinic_id", &clinic),
+                ("cancel_hours", "24"),
+                ("reschedule_hours", "24"),
+                ("fee", "0"),
+                ("horizon_days", "18446744073709551617"),
+            ]),
+            &admin,
+            "Enter how many days ahead patients may book as a whole number.",
+        ),
+        (
+            "/api/save_policy",
+            form(&[
+                ("clinic_id", &clinic),
+                ("cancel_hours", "24"),
+                ("reschedule_hours", "24"),
+                ("fee", "0"),
+                ("horizon_days", "4294967296"),
+            ]),
+            &admin,
+            "Patients can be allowed to book from 1 to 365 days ahead.",
         ),
     ];
     // "This and all future" of a series, moved to the year 9999.
@@ -1644,3 +1671,92 @@ async fn extreme_dates_and_times_that_do_not_exist_are_refused_with_a_message() 
     .expect("policy");
     assert_eq!(after, policy, "the policy is unchanged");
 }
+both_dbs!(
+    extreme_dates,
+    extreme_dates_and_times_that_do_not_exist_are_refused_with_a_message
+);
+
+/// 01:30 on the night New York's clocks go back happens twice. It is
+/// booked as the first one (still daylight time), and whoever booked it is
+/// told so rather than the rule being applied silently; the same for a move.
+async fn a_time_that_happens_twice_is_the_first_and_the_user_is_told(b: Backend) {
+    let t = demo_app(b).await;
+    let router = server::router(t.state.clone());
+    let n = |sql: &'static str| t.id(sql);
+    let clinic = n("SELECT id FROM clinic WHERE slug = 'northside'")
+        .await
+        .to_string();
+    let patel = n("SELECT id FROM app_user WHERE email = 'dr.patel@northside.test'")
+        .await
+        .to_string();
+    let ann = n("SELECT id FROM app_user WHERE email = 'ann@patients.test'")
+        .await
+        .to_string();
+    let service = n("SELECT id FROM service WHERE name = 'Video consultation'")
+        .await
+        .to_string();
+    let sched = t.session("scheduler@northside.test").await.0;
+    let body = form(&[
+        ("form[clinic_id]", &clinic),
+        ("form[provider_id]", &patel),
+        ("form[patient_id]", &ann),
+        ("form[service_id]", &service),
+        ("form[date]", "2026-11-01"),
+        ("form[start]", "01:30"),
+        ("form[end]", ""),
+        ("form[location]", ""),
+        ("form[invited]", ""),
+        ("form[repeat]", "none"),
+        ("form[every_weeks]", "1"),
+        ("form[ends]", "count"),
+        ("form[count]", "1"),
+        ("form[until]", ""),
+    ]);
+    let resp = send(
+        &router,
+        post("/api/create_appointment", &body, Some(&sched)),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let note = "01:30 on Sun 1 Nov 2026 happens twice here (the clocks go back an hour that night): this is the first 01:30, before the clocks change.";
+    assert_eq!(web::json(resp).await["warnings"], serde_json::json!([note]));
+    let id = t
+        .id("SELECT MAX(id) FROM appointment WHERE status = 'booked'")
+        .await;
+    let start = t
+        .count(&format!(
+            "SELECT starts_at FROM appointment WHERE id = {id}"
+        ))
+        .await;
+    // 01:30 EDT is 05:30 UTC.
+    assert_eq!(
+        chrono::DateTime::from_timestamp(start, 0)
+            .unwrap()
+            .to_rfc3339(),
+        "2026-11-01T05:30:00+00:00"
+    );
+    // Moved to a plain time: no note. Back to 01:30: the note again.
+    for (time, want) in [
+        ("09:00", serde_json::json!([])),
+        ("01:30", serde_json::json!([note])),
+    ] {
+        let body = form(&[
+            ("id", &id.to_string()),
+            ("date", "2026-11-01"),
+            ("start", time),
+            ("location", ""),
+            ("scope", "this"),
+        ]);
+        let resp = send(
+            &router,
+            post("/api/reschedule_appointment", &body, Some(&sched)),
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::OK, "{time}");
+        assert_eq!(web::json(resp).await["warnings"], want, "{time}");
+    }
+}
+both_dbs!(
+    repeated_local_time,
+    a_time_that_happens_twice_is_the_first_and_the_user_is_told
+);

@@ -131,7 +131,8 @@ pub async fn edit_question(
 }
 
 /// Saves the cancellation policy: windows in hours, the fee as an amount,
-/// `needs_approval` a checkbox (present when ticked).
+/// `needs_approval` a checkbox (present when ticked), and how many days
+/// ahead patients may book.
 #[server(prefix = "/api", endpoint = "save_policy")]
 pub async fn save_policy(
     clinic_id: i64,
@@ -139,6 +140,7 @@ pub async fn save_policy(
     reschedule_hours: String,
     #[server(default)] needs_approval: Option<String>,
     fee: String,
+    horizon_days: String,
 ) -> Result<(), AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
@@ -158,6 +160,15 @@ pub async fn save_policy(
             needs_approval: needs_approval.is_some(),
             late_cancel_fee_cents: service::clinic_settings::parse_price(&fee)
                 .map_err(AppError::Validation)?,
+            // A number out of u32's range is out of the policy's range too.
+            booking_horizon_days: horizon_days.trim().parse::<u64>().map_or_else(
+                |_| {
+                    Err(AppError::validation(
+                        "Enter how many days ahead patients may book as a whole number.",
+                    ))
+                },
+                |d| Ok(u32::try_from(d).unwrap_or(u32::MAX)),
+            )?,
         };
         service::clinic_settings::save_policy(&ctx::state()?, &s.me, clinic_id, policy).await
     })

@@ -18,7 +18,7 @@ pub async fn booking_page(slug: String) -> Result<BookingPageInfo, AppError> {
     .await
 }
 
-/// Free slots for a service over the next four weeks; `provider_id` 0 for
+/// Free slots for a service up to the clinic's booking horizon; `provider_id` 0 for
 /// any provider (public).
 #[server(prefix = "/api", endpoint = "free_slots")]
 pub async fn free_slots(

@@ -15,7 +15,14 @@ pub struct Policy {
     /// approval (otherwise it takes effect at once).
     pub needs_approval: bool,
     pub late_cancel_fee_cents: i64,
+    /// How far ahead patients may book, request or move an appointment:
+    /// the booking page offers free times up to it and the server refuses
+    /// anything later.
+    pub booking_horizon_days: u32,
 }
+
+/// The range an admin may set the booking horizon to.
+pub const HORIZON_DAYS: std::ops::RangeInclusive<u32> = 1..=365;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -24,6 +31,7 @@ impl Default for Policy {
             reschedule_window_minutes: 24 * 60,
             needs_approval: false,
             late_cancel_fee_cents: 0,
+            booking_horizon_days: 90,
         }
     }
 }
@@ -47,6 +55,20 @@ pub enum Decision {
 }
 
 impl Policy {
+    /// The last instant (unix seconds) a patient may book, request or move
+    /// an appointment to, seen at `now`.
+    pub fn horizon_end(&self, now: i64) -> i64 {
+        now.saturating_add(i64::from(self.booking_horizon_days) * 86_400)
+    }
+
+    /// Refuses a time beyond the booking horizon, in words a patient can act on.
+    pub fn check_within_horizon(&self, start: i64, now: i64) -> Result<(), String> {
+        if start > self.horizon_end(now) {
+            return Err(beyond_horizon(self.booking_horizon_days));
+        }
+        Ok(())
+    }
+
     /// Checks an admin's settings.
     pub fn validate(&self) -> Result<(), String> {
         let max = 30 * 24 * 60;
@@ -57,6 +79,13 @@ impl Policy {
         }
         if !(0..=1_000_000).contains(&self.late_cancel_fee_cents) {
             return Err("The late-cancellation fee must be between 0 and 10,000.".into());
+        }
+        if !HORIZON_DAYS.contains(&self.booking_horizon_days) {
+            return Err(format!(
+                "Patients can be allowed to book from {} to {} days ahead.",
+                HORIZON_DAYS.start(),
+                HORIZON_DAYS.end()
+            ));
         }
         Ok(())
     }
@@ -92,6 +121,24 @@ impl Policy {
         } else {
             Decision::Direct
         })
+    }
+}
+
+/// The message for a time beyond a horizon of `days`.
+pub fn beyond_horizon(days: u32) -> String {
+    format!(
+        "Choose a time within the next {}, from the free times shown.",
+        horizon_words(days)
+    )
+}
+
+/// "90 days", "1 day", "4 weeks" (a whole number of weeks reads better).
+pub fn horizon_words(days: u32) -> String {
+    match days {
+        1 => "day".into(),
+        7 => "week".into(),
+        d if d % 7 == 0 && d <= 70 => format!("{} weeks", d / 7),
+        d => format!("{d} days"),
     }
 }
 
@@ -190,6 +237,32 @@ mod tests {
     }
 
     #[test]
+    fn the_horizon_is_inclusive_and_said_in_words() {
+        let p = Policy {
+            booking_horizon_days: 90,
+            ..Policy::default()
+        };
+        let now = 1_800_000_000;
+        assert_eq!(p.check_within_horizon(now + 90 * DAY, now), Ok(()));
+        assert_eq!(
+            p.check_within_horizon(now + 90 * DAY + 1, now),
+            Err("Choose a time within the next 90 days, from the free times shown.".into())
+        );
+        assert_eq!(horizon_words(28), "4 weeks");
+        assert_eq!(horizon_words(1), "day");
+        assert_eq!(horizon_words(365), "365 days");
+        // At the end of time the horizon saturates instead of wrapping.
+        assert_eq!(p.horizon_end(i64::MAX - 5), i64::MAX);
+        for (days, ok) in [(0, false), (1, true), (365, true), (366, false)] {
+            let p = Policy {
+                booking_horizon_days: days,
+                ..Policy::default()
+            };
+            assert_eq!(p.validate().is_ok(), ok, "{days} days");
+        }
+    }
+
+    #[test]
     fn settings_are_checked() {
         assert!(Policy::default().validate().is_ok());
         assert!(Policy {
@@ -222,6 +295,7 @@ mod tests {
                 reschedule_window_minutes: window_hours * 60,
                 needs_approval,
                 late_cancel_fee_cents: 700,
+                ..Policy::default()
             };
             // Starts spread over 2026 and 2027, through New York's DST changes.
             let start = at(&New_York, 2026, 1, 1, 0) + start_offset;

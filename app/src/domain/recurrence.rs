@@ -146,6 +146,26 @@ pub fn entered_local<Z: TimeZone>(tz: &Z, local: NaiveDateTime) -> Result<DateTi
     }
 }
 
+/// The rule for a local time that happens twice (the night the clocks go
+/// back): it means the first one, before the change. When the instant `at`
+/// is such a time, says so in words shown to whoever entered it, so the
+/// rule is never applied silently.
+pub fn repeated_local_note<Z: TimeZone>(tz: &Z, at: i64) -> Option<String> {
+    let local = DateTime::from_timestamp(at, 0)?
+        .with_timezone(tz)
+        .naive_local();
+    match tz.from_local_datetime(&local) {
+        chrono::LocalResult::Ambiguous(first, _) if first.timestamp() == at => Some(format!(
+            "{} on {} happens twice here (the clocks go back an hour that night): \
+             this is the first {}, before the clocks change.",
+            local.format("%H:%M"),
+            local.format("%a %-d %b %Y"),
+            local.format("%H:%M"),
+        )),
+        _ => None,
+    }
+}
+
 /// A local wall-clock time in `tz` as an instant (see `Weekly::expand`).
 pub fn resolve_local<Z: TimeZone>(tz: &Z, local: NaiveDateTime) -> Option<DateTime<Utc>> {
     if let Some(t) = tz.from_local_datetime(&local).earliest() {
@@ -192,6 +212,24 @@ mod entered_tests {
             entered_local(&ny, fall).unwrap().to_rfc3339(),
             "2026-11-01T05:30:00+00:00"
         );
+        // ...and that rule is said, for that time only.
+        let first = entered_local(&ny, fall).unwrap().timestamp();
+        assert_eq!(
+            repeated_local_note(&ny, first).as_deref(),
+            Some("01:30 on Sun 1 Nov 2026 happens twice here (the clocks go back an hour that night): this is the first 01:30, before the clocks change.")
+        );
+        assert_eq!(
+            repeated_local_note(&ny, first + 3600),
+            None,
+            "the second 01:30 is never chosen"
+        );
+        assert_eq!(
+            repeated_local_note(&ny, first - 3600),
+            None,
+            "00:30 is plain"
+        );
+        let summer = entered_local(&ny, at(8, 3, 30)).unwrap().timestamp();
+        assert_eq!(repeated_local_note(&ny, summer), None);
     }
 }
 

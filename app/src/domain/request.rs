@@ -123,8 +123,8 @@ pub fn check_requested_times(
     }
     if t[t.len() - 1] > now.saturating_add(i64::from(horizon_days) * 86_400) {
         return Err(format!(
-            "Choose times within the next {} weeks, from the free times shown.",
-            horizon_days / 7
+            "Choose times within the next {}, from the free times shown.",
+            super::policy::horizon_words(horizon_days)
         ));
     }
     Ok(t)

@@ -1,5 +1,5 @@
 //! A clinic's public booking page: its services and the free slots of the
-//! next four weeks in the clinic's zone. Anyone may browse; sending a
+//! clinic's booking horizon (90 days unless the clinic sets otherwise) in the clinic's zone. Anyone may browse; sending a
 //! request (Now, or Scheduled with up to 3 preferred times) needs a login.
 
 use super::error_alert;
@@ -218,7 +218,7 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
                     <Transition fallback=|| view! { <p class="loading">"Loading free times…"</p> }>
                         {move || Suspend::new(async move {
                             match slots.await {
-                                Ok(days) if days.is_empty() => view! { <p class="muted">"No free times in the next four weeks. Try another provider or service."</p> }.into_any(),
+                                Ok(days) if days.is_empty() => view! { <p class="muted">"No free times can be booked online just now. Try another provider or service, or call the clinic."</p> }.into_any(),
                                 Ok(days) => view! { <SlotPicker days chosen day toggle /> }.into_any(),
                                 Err(e) => view! { <p class="alert error">{e.message().to_string()}</p> }.into_any(),
                             }

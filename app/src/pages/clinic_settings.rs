@@ -8,6 +8,7 @@ use crate::api::clinic_settings::{
 use crate::domain::form::QuestionKind;
 use crate::domain::live::topic;
 use crate::domain::pms::PmsConnector;
+use crate::domain::policy::HORIZON_DAYS;
 use crate::live::{successes, use_live_version};
 use crate::model::{money, ClinicSettings, ServiceRow};
 use crate::shell::{Guard, Need};
@@ -71,7 +72,7 @@ fn Settings() -> impl IntoView {
         {error_alert(a.policy.value())}
         {error_alert(a.pms.value())}
         {move || a.pms.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Practice-management connection saved."</p> })}
-        {move || a.policy.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Cancellation policy saved."</p> })}
+        {move || a.policy.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Booking and cancellation policy saved."</p> })}
         {move || a.groups.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Group names saved."</p> })}
         {move || a.service.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Service saved."</p> })}
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -163,11 +164,11 @@ fn Editor(s: ClinicSettings, clinic: RwSignal<i64>, a: Actions) -> impl IntoView
             }}
         </section>
         <section class="card">
-            <h2>"Cancellation policy"</h2>
+            <h2>"Booking and cancellation policy"</h2>
             <p class="muted">
                 "Patients may cancel or reschedule on their own until the late-notice window begins; inside it they are asked to contact the clinic, and a late cancellation may cost the fee."
             </p>
-            <ActionForm action=a.policy attr:class="form service-form" attr:aria-label="Cancellation policy">
+            <ActionForm action=a.policy attr:class="form service-form" attr:aria-label="Booking and cancellation policy">
                 <input type="hidden" name="clinic_id" value=cid.to_string() />
                 <label for="pol-cancel">"Late-notice window for cancelling (hours before the start)"</label>
                 <input id="pol-cancel" name="cancel_hours" type="number" min="0" max="720" required value=(s.policy.cancel_window_minutes / 60).to_string() />
@@ -179,6 +180,9 @@ fn Editor(s: ClinicSettings, clinic: RwSignal<i64>, a: Actions) -> impl IntoView
                 </label>
                 <label for="pol-fee">"Late-cancellation fee"</label>
                 <input id="pol-fee" name="fee" inputmode="decimal" placeholder="e.g. 25.00" value=fee />
+                <label for="pol-horizon">"Patients may book up to (days ahead)"</label>
+                <input id="pol-horizon" name="horizon_days" type="number" min=HORIZON_DAYS.start().to_string() max=HORIZON_DAYS.end().to_string() required aria-describedby="pol-horizon-help" value=s.policy.booking_horizon_days.to_string() />
+                <p class="muted" id="pol-horizon-help">"The booking page offers free times this far ahead, and patients cannot request or move an appointment later than that. Staff can still book any date."</p>
                 <div class="actions"><button type="submit" class="primary-inline">"Save policy"</button></div>
             </ActionForm>
         </section>

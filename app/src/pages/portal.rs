@@ -455,7 +455,7 @@ fn RescheduleForm(a: MyAppointment, changes: Changes) -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading free times…"</p> }>
                 {move || Suspend::new(async move {
                     match times.await {
-                        Ok(days) if days.is_empty() => view! { <p class="muted">"No free times with this provider in the next four weeks. Please call the clinic."</p> }.into_any(),
+                        Ok(days) if days.is_empty() => view! { <p class="muted">"No free times with this provider can be booked online just now. Please call the clinic."</p> }.into_any(),
                         Ok(days) => view! {
                             <label for=format!("reschedule-time-{id}")>"New time (clinic time)"</label>
                             <select id=format!("reschedule-time-{id}") on:change=move |e| chosen.set(event_target_value(&e).parse().unwrap_or(0))>

@@ -12,7 +12,7 @@ use crate::domain::booking::{self, CancelForm, NoShowKind};
 use crate::domain::live::{topic, LiveEvent};
 use crate::domain::notify::NotifyEvent;
 use crate::domain::pms::PmsAction;
-use crate::domain::recurrence::{entered_local, Weekly};
+use crate::domain::recurrence::{entered_local, repeated_local_note, Weekly};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::model::Me;
@@ -282,7 +282,10 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
             .map_err(db_error)?,
         ),
     };
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = starts
+        .iter()
+        .filter_map(|s| repeated_local_note(&tz, *s))
+        .collect();
     for s in &starts {
         warnings
             .extend(invited_overlaps(change.tx_mut(), &invited, *s, s + length, &[], tz).await?);
@@ -782,7 +785,10 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
     .fetch_all(change.conn())
     .await
     .map_err(db_error)?;
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = new_times
+        .iter()
+        .filter_map(|(s, _)| repeated_local_note(&tz, *s))
+        .collect();
     for (s, e) in &new_times {
         warnings.extend(invited_overlaps(change.tx_mut(), &invited, *s, *e, &ids, tz).await?);
     }

@@ -528,28 +528,28 @@ pub async fn available_now(conn: &mut AnyConnection, clinic_id: i64) -> AppResul
     .map_err(db_error)
 }
 
-/// How far ahead the booking page offers slots.
-pub const BOOKING_DAYS: u32 = 28;
-
-/// Free slot starts (any of `providers`) for a service over the next four
-/// weeks, computed in the clinic's zone; sorted, without duplicates.
+/// Free slot starts (any of `providers`) for a service over the next
+/// `days` (the clinic's booking horizon), computed in the clinic's zone;
+/// sorted, without duplicates.
+#[allow(clippy::too_many_arguments)]
 pub async fn free_slots_of(
     conn: &mut AnyConnection,
     clinic_id: i64,
     providers: &[i64],
     tz: chrono_tz::Tz,
     minutes: u32,
+    days: u32,
     now: i64,
 ) -> AppResult<Vec<i64>> {
     let today = chrono::DateTime::<Utc>::from_timestamp(now, 0)
         .unwrap_or_default()
         .with_timezone(&tz)
         .date_naive();
-    let to = now + i64::from(BOOKING_DAYS + 2) * 86_400;
+    let to = now.saturating_add(i64::from(days + 2) * 86_400);
     let cals = load_calendars(conn, clinic_id, providers, now - 86_400, to).await?;
     let mut all: Vec<i64> = cals
         .values()
-        .flat_map(|c| c.free_slots(&tz, today, BOOKING_DAYS, minutes, now + 1))
+        .flat_map(|c| c.free_slots(&tz, today, days, minutes, now + 1))
         .collect();
     all.sort_unstable();
     all.dedup();

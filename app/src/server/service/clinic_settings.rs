@@ -135,23 +135,37 @@ pub async fn save_pms(
     change.commit().await
 }
 
-/// The clinic's cancellation policy.
+/// The columns of `clinic` a [`Policy`] is read from (select them with
+/// [`policy_from_row`], by name, beside any others).
+pub const POLICY_COLUMNS: &str = "late_cancel_window_minutes, late_reschedule_window_minutes, \
+     late_change_needs_approval, late_cancel_fee_cents, booking_horizon_days";
+
+/// A [`Policy`] from a row that selected [`POLICY_COLUMNS`].
+pub fn policy_from_row(r: &sqlx::any::AnyRow) -> Policy {
+    Policy {
+        cancel_window_minutes: r.get("late_cancel_window_minutes"),
+        reschedule_window_minutes: r.get("late_reschedule_window_minutes"),
+        needs_approval: r.get::<i64, _>("late_change_needs_approval") == 1,
+        late_cancel_fee_cents: r.get("late_cancel_fee_cents"),
+        // Saved through `Policy::validate` (1..=365); clamped in case of a
+        // hand-edited row rather than wrapped.
+        booking_horizon_days: r
+            .get::<i64, _>("booking_horizon_days")
+            .clamp(0, i64::from(u32::MAX)) as u32,
+    }
+}
+
+/// The clinic's cancellation policy and booking horizon.
 pub async fn policy(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Policy> {
-    let r = sqlx::query(
-        "SELECT late_cancel_window_minutes, late_reschedule_window_minutes, late_change_needs_approval, \
-         late_cancel_fee_cents FROM clinic WHERE id = $1",
-    )
+    let r = sqlx::query(&format!(
+        "SELECT {POLICY_COLUMNS} FROM clinic WHERE id = $1"
+    ))
     .bind(clinic_id)
     .fetch_optional(conn)
     .await
     .map_err(db_error)?
     .ok_or_else(|| AppError::not_found("That clinic does not exist."))?;
-    Ok(Policy {
-        cancel_window_minutes: r.get(0),
-        reschedule_window_minutes: r.get(1),
-        needs_approval: r.get::<i64, _>(2) == 1,
-        late_cancel_fee_cents: r.get(3),
-    })
+    Ok(policy_from_row(&r))
 }
 
 /// Saves the cancellation policy.
@@ -162,13 +176,15 @@ pub async fn save_policy(state: &AppState, me: &Me, clinic_id: i64, p: Policy) -
     let before = policy(change.conn(), clinic_id).await?;
     sqlx::query(
         "UPDATE clinic SET late_cancel_window_minutes = $1, late_reschedule_window_minutes = $2, \
-         late_change_needs_approval = $3, late_cancel_fee_cents = $4 WHERE id = $5",
+         late_change_needs_approval = $3, late_cancel_fee_cents = $4, booking_horizon_days = $6 \
+         WHERE id = $5",
     )
     .bind(p.cancel_window_minutes)
     .bind(p.reschedule_window_minutes)
     .bind(i64::from(p.needs_approval))
     .bind(p.late_cancel_fee_cents)
     .bind(clinic_id)
+    .bind(i64::from(p.booking_horizon_days))
     .execute(change.conn())
     .await
     .map_err(db_error)?;

@@ -5,11 +5,12 @@ use super::super::db::{db_error, is_unique_violation};
 use super::super::notify::{self, pms, About, Notice, Span};
 use super::super::state::AppState;
 use super::super::zones;
-use super::availability::{load_calendars, BOOKING_DAYS};
+use super::availability::load_calendars;
 use super::change_requests::{
     audience, cancel_appt, load_appt, move_appt, Actor, Appt, Cancellation, Told,
     TIME_TAKEN_FOR_PATIENT,
 };
+use super::clinic_settings::{policy_from_row, POLICY_COLUMNS};
 use super::requests::{parse_times, slot_days};
 use super::{Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
@@ -91,6 +92,8 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
                 reschedule_window_minutes: r.get(16),
                 needs_approval: r.get::<i64, _>(17) == 1,
                 late_cancel_fee_cents: r.get(18),
+                // Only the windows decide what this list offers.
+                ..Policy::default()
             };
             let open = matches!(
                 tab,
@@ -203,23 +206,17 @@ async fn load_mine(change: &mut Change, me: &Me, appointment_id: i64) -> AppResu
         .await?
         .filter(|a| a.patient == me.user_id)
         .ok_or_else(missing)?;
-    let r = sqlx::query(
-        "SELECT c.phone, c.late_cancel_window_minutes, c.late_reschedule_window_minutes, \
-         c.late_change_needs_approval, c.late_cancel_fee_cents FROM clinic c WHERE c.id = $1",
-    )
+    let r = sqlx::query(&format!(
+        "SELECT phone, {POLICY_COLUMNS} FROM clinic WHERE id = $1"
+    ))
     .bind(appt.clinic_id)
     .fetch_one(change.conn())
     .await
     .map_err(db_error)?;
     let service_minutes = (appt.ends_at - appt.starts_at) / 60;
     Ok(Mine {
-        policy: Policy {
-            cancel_window_minutes: r.get(1),
-            reschedule_window_minutes: r.get(2),
-            needs_approval: r.get::<i64, _>(3) == 1,
-            late_cancel_fee_cents: r.get(4),
-        },
-        phone: r.get(0),
+        policy: policy_from_row(&r),
+        phone: r.get("phone"),
         appt,
         service_minutes,
     })
@@ -429,15 +426,14 @@ pub async fn patient_reschedule(
         ));
     }
     let decision = decide(&m, PatientChange::Reschedule, now, send_anyway)?;
-    // Only the times offered: the free times of the next BOOKING_DAYS days
-    // (the calendar below covers no more, so a later time would look free).
-    if new_start > now + i64::from(BOOKING_DAYS) * 86_400 {
-        return Err(AppError::validation(format!(
-            "Choose one of the times offered: up to {} weeks ahead.",
-            BOOKING_DAYS / 7
-        )));
-    }
-    let free = reschedule_calendar(change.conn(), &m.appt, now).await?;
+    // Only the times offered: the free times up to the clinic's booking
+    // horizon (the calendar below covers no more, so a later time would
+    // look free).
+    m.policy
+        .check_within_horizon(new_start, now)
+        .map_err(AppError::Validation)?;
+    let free =
+        reschedule_calendar(change.conn(), &m.appt, m.policy.booking_horizon_days, now).await?;
     if !free.is_free(&m.appt.tz, new_start, m.service_minutes as u32) || new_start <= now {
         return Err(AppError::conflict(TIME_TAKEN_FOR_PATIENT));
     }
@@ -479,9 +475,10 @@ pub async fn patient_reschedule(
 async fn reschedule_calendar(
     conn: &mut sqlx::AnyConnection,
     a: &Appt,
+    horizon_days: u32,
     now: i64,
 ) -> AppResult<crate::domain::slots::Calendar> {
-    let to = now + i64::from(BOOKING_DAYS + 2) * 86_400;
+    let to = now.saturating_add(i64::from(horizon_days + 2) * 86_400);
     let mut cals = load_calendars(conn, a.clinic_id, &[a.host], now - 86_400, to).await?;
     let mut cal = cals.remove(&a.host).unwrap_or_default();
     cal.busy
@@ -490,8 +487,8 @@ async fn reschedule_calendar(
 }
 
 /// The times the caller can move their appointment to: the same
-/// provider's free slots of the same length over the next four weeks, by
-/// day, in the clinic's zone.
+/// provider's free slots of the same length up to the clinic's booking
+/// horizon, by day, in the clinic's zone.
 pub async fn reschedule_slots(
     state: &AppState,
     me: &Me,
@@ -502,14 +499,15 @@ pub async fn reschedule_slots(
     let m = load_mine(&mut change, me, appointment_id).await?;
     booking::check_reschedule(m.appt.status, m.appt.starts_at, now)
         .map_err(AppError::Validation)?;
-    let cal = reschedule_calendar(change.conn(), &m.appt, now).await?;
+    let days = m.policy.booking_horizon_days;
+    let cal = reschedule_calendar(change.conn(), &m.appt, days, now).await?;
     let tz = m.appt.tz;
     let today = chrono::DateTime::<chrono::Utc>::from_timestamp(now, 0)
         .unwrap_or_default()
         .with_timezone(&tz)
         .date_naive();
     let slots: Vec<i64> = cal
-        .free_slots(&tz, today, BOOKING_DAYS, m.service_minutes as u32, now + 1)
+        .free_slots(&tz, today, days, m.service_minutes as u32, now + 1)
         .into_iter()
         .filter(|s| *s != m.appt.starts_at)
         .collect();

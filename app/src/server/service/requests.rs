@@ -12,10 +12,8 @@ use super::super::notify;
 use super::super::state::AppState;
 use super::super::zones;
 use super::appointments::{find_conflict, insert_booked, Booked};
-use super::availability::{
-    self, clinic_providers, clinic_zone, free_at, free_slots_of, BOOKING_DAYS,
-};
-use super::clinic_settings::questions;
+use super::availability::{self, clinic_providers, clinic_zone, free_at, free_slots_of};
+use super::clinic_settings::{policy, questions};
 use super::{authz, Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking;
@@ -165,7 +163,7 @@ async fn require_provider_of(
         .ok_or_else(|| AppError::validation("Choose one of the clinic's providers."))
 }
 
-/// Free slots for a service over the next four weeks, by local day: one
+/// Free slots for a service up to the clinic's booking horizon, by local day: one
 /// provider's, or (`provider_id` 0) any provider's.
 pub async fn free_slots(
     state: &AppState,
@@ -187,7 +185,17 @@ pub async fn free_slots(
         vec![provider_id]
     };
     let now = state.clock.now().timestamp();
-    let all = free_slots_of(&mut conn, clinic_id, &providers, tz, minutes as u32, now).await?;
+    let days = policy(&mut conn, clinic_id).await?.booking_horizon_days;
+    let all = free_slots_of(
+        &mut conn,
+        clinic_id,
+        &providers,
+        tz,
+        minutes as u32,
+        days,
+        now,
+    )
+    .await?;
     Ok(slot_days(&all, tz))
 }
 
@@ -276,7 +284,10 @@ pub async fn create(state: &AppState, me: &Me, new: NewRequest) -> AppResult<i64
             Vec::new()
         }
         RequestMode::Scheduled => {
-            let times = rules::check_requested_times(&new.times, now, BOOKING_DAYS)
+            let horizon = policy(change.conn(), new.clinic_id)
+                .await?
+                .booking_horizon_days;
+            let times = rules::check_requested_times(&new.times, now, horizon)
                 .map_err(AppError::Validation)?;
             let providers: Vec<i64> = match new.provider_id {
                 Some(p) => vec![p],
