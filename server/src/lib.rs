@@ -20,8 +20,20 @@ use axum::{Json, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
+/// The app's routes, worked out once per process. Route generation runs
+/// the app with resource loading suppressed by a process-wide flag, and a
+/// resource first polled anywhere while that flag is up never loads, so
+/// its page never finishes (leptos-rs/leptos#4773). A server builds one
+/// router before serving, but the tests build many while others render:
+/// generating once, before any router exists, keeps every render clear of it.
+fn routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let ctx = {
         let state = state.clone();
         move || provide_context(state.clone())

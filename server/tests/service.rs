@@ -656,7 +656,6 @@ async fn an_uncommitted_change_leaves_no_trace(b: Backend) {
                 topic: topic::REQUEST.into(),
                 action: "never".into(),
                 entity_id: 1,
-                version: 1,
                 clinic_id: Some(1),
                 user_ids: vec![],
                 at_us: 0,

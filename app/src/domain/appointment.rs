@@ -50,11 +50,6 @@ impl AppointmentStatus {
             Self::Noshow => "FTA/DNA",
         }
     }
-
-    /// Whether the appointment holds its provider's time (blocks overlaps).
-    pub fn holds_time(self) -> bool {
-        !matches!(self, Self::Cancelled)
-    }
 }
 
 /// Invitation status of an invited provider (FHIR `ParticipationStatus`).
@@ -87,8 +82,6 @@ mod tests {
         for s in AppointmentStatus::ALL {
             assert_eq!(AppointmentStatus::parse(s.as_str()), Some(s));
         }
-        assert!(!AppointmentStatus::Cancelled.holds_time());
-        assert!(AppointmentStatus::Pending.holds_time());
         assert_eq!(ParticipantStatus::NeedsAction.as_str(), "needs-action");
     }
 }

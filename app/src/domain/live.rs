@@ -18,7 +18,6 @@ pub struct LiveEvent {
     /// e.g. "created", "accepted", "cancelled".
     pub action: String,
     pub entity_id: i64,
-    pub version: i64,
     /// Staff of this clinic may see the event.
     pub clinic_id: Option<i64>,
     /// These users (a patient, an invited provider) may see it too.
@@ -50,7 +49,6 @@ mod tests {
             topic: topic::REQUEST.into(),
             action: "created".into(),
             entity_id: 1,
-            version: 1,
             clinic_id: clinic,
             user_ids: users,
             at_us: 0,

@@ -195,10 +195,6 @@ impl Config {
         })
     }
 
-    pub fn is_postgres(&self) -> bool {
-        self.database_url.starts_with("postgres")
-    }
-
     /// Cookies are Secure when the public URL is https.
     pub fn secure_cookies(&self) -> bool {
         self.public_url

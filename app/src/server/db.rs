@@ -22,7 +22,6 @@ pub enum DbKind {
 pub struct Db {
     pub pool: AnyPool,
     pub kind: DbKind,
-    pub url: String,
 }
 
 pub type Tx = Transaction<'static, Any>;
@@ -70,7 +69,7 @@ impl Db {
             })
             .connect_with(opts)
             .await?;
-        Ok(Db { pool, kind, url })
+        Ok(Db { pool, kind })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {

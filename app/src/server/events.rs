@@ -18,6 +18,22 @@ const RECENT: usize = 1024;
 
 pub const PG_CHANNEL: &str = "slotwise_events";
 
+/// Sends `msg` to every instance's LISTEN connection on `PG_CHANNEL`. Inside
+/// a transaction PostgreSQL delivers it only if the transaction commits.
+/// The one place the statement is written.
+pub async fn pg_notify<'e, E>(executor: E, msg: &BusMessage) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let payload = serde_json::to_string(msg).unwrap_or_default();
+    sqlx::query("SELECT COUNT(*) FROM (SELECT pg_notify($1, $2)) AS sent")
+        .bind(PG_CHANNEL)
+        .bind(payload)
+        .execute(executor)
+        .await
+        .map(|_| ())
+}
+
 /// What travels on the bus.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum BusMessage {

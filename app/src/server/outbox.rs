@@ -461,7 +461,6 @@ async fn pms_state(state: &AppState, m: &Due, outcome: &Outcome) -> AppResult<()
             topic: crate::domain::live::topic::APPOINTMENT.into(),
             action: "pms_sync".into(),
             entity_id: appointment,
-            version: 0,
             clinic_id: m.clinic_id,
             user_ids: Vec::new(),
             at_us: 0,

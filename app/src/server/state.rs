@@ -55,13 +55,7 @@ impl AppState {
     /// is one (so other instances hear it too), else locally.
     pub async fn broadcast(&self, msg: BusMessage) {
         if self.db.kind == DbKind::Postgres {
-            let payload = serde_json::to_string(&msg).unwrap_or_default();
-            if let Err(e) = sqlx::query("SELECT COUNT(*) FROM (SELECT pg_notify($1, $2)) AS sent")
-                .bind(super::events::PG_CHANNEL)
-                .bind(payload)
-                .execute(&self.db.pool)
-                .await
-            {
+            if let Err(e) = super::events::pg_notify(&self.db.pool, &msg).await {
                 tracing::error!(error = %e, "pg_notify failed; delivering locally");
                 self.bus.publish_local(msg);
             }

@@ -336,7 +336,6 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
                 topic: topic::APPOINTMENT.into(),
                 action: "created".into(),
                 entity_id: id,
-                version: 1,
                 clinic_id: Some(new.clinic_id),
                 user_ids: audience,
                 at_us: 0,
@@ -536,7 +535,6 @@ pub async fn cancel(
                 topic: topic::APPOINTMENT.into(),
                 action: "cancelled".into(),
                 entity_id: *id,
-                version: t.version + 1,
                 clinic_id: Some(t.clinic_id),
                 user_ids: audience,
                 at_us: 0,
@@ -605,7 +603,6 @@ pub async fn decline(state: &AppState, me: &Me, appointment_id: i64) -> AppResul
             topic: topic::APPOINTMENT.into(),
             action: "declined".into(),
             entity_id: appointment_id,
-            version: t.version,
             clinic_id: Some(t.clinic_id),
             user_ids: vec![t.host, me.user_id],
             at_us: 0,
@@ -670,7 +667,6 @@ pub async fn mark_noshow(
             topic: topic::APPOINTMENT.into(),
             action: "noshow".into(),
             entity_id: appointment_id,
-            version: t.version + 1,
             clinic_id: Some(t.clinic_id),
             user_ids: vec![t.host, t.patient],
             at_us: 0,
@@ -802,8 +798,10 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
             .fetch_one(change.conn())
             .await
             .map_err(db_error)?;
-        let rule = Weekly::parse_rrule(&r.get::<String, _>(0))
-            .ok_or_else(|| AppError::Internal("unreadable series rule".into()))?;
+        let rule = Weekly::parse_rrule(&r.get::<String, _>(0)).ok_or_else(|| {
+            tracing::error!(series, "unreadable series rule");
+            AppError::internal()
+        })?;
         let earlier: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM appointment WHERE series_id = $1 AND starts_at < $2",
         )
@@ -906,7 +904,6 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
                 topic: topic::APPOINTMENT.into(),
                 action: "rescheduled".into(),
                 entity_id: *id,
-                version: version + 1,
                 clinic_id: Some(t.clinic_id),
                 user_ids: audience.clone(),
                 at_us: 0,

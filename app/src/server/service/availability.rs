@@ -287,7 +287,6 @@ async fn changed(
             topic: topic::AVAILABILITY.into(),
             action: action.into(),
             entity_id: provider_id,
-            version: 0,
             clinic_id: Some(clinic_id),
             user_ids: vec![provider_id],
             at_us: 0,

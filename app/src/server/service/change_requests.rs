@@ -172,7 +172,6 @@ pub(super) async fn move_appt(
             }
             .into(),
             entity_id: a.id,
-            version: a.version + 1,
             clinic_id: Some(a.clinic_id),
             user_ids: users,
             at_us: 0,
@@ -240,7 +239,6 @@ pub(super) async fn cancel_appt(
             topic: topic::APPOINTMENT.into(),
             action: "cancelled".into(),
             entity_id: a.id,
-            version: a.version + 1,
             clinic_id: Some(a.clinic_id),
             user_ids: users,
             at_us: 0,
@@ -517,7 +515,6 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
             topic: topic::REQUEST.into(),
             action: "answered".into(),
             entity_id: reply.request_id,
-            version: 2,
             clinic_id: Some(clinic_id),
             user_ids: vec![a.patient, a.host],
             at_us: 0,

@@ -268,7 +268,6 @@ async fn emit_clinic(change: &mut Change, clinic_id: i64, action: &str) -> AppRe
             topic: topic::AVAILABILITY.into(),
             action: action.into(),
             entity_id: clinic_id,
-            version: 0,
             clinic_id: Some(clinic_id),
             user_ids: vec![],
             at_us: 0,

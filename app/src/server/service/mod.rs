@@ -187,11 +187,7 @@ impl Change {
     pub async fn emit(&mut self, mut ev: LiveEvent) -> AppResult<()> {
         ev.at_us = self.now_us;
         if self.kind == DbKind::Postgres {
-            let payload = serde_json::to_string(&BusMessage::Event(ev)).unwrap_or_default();
-            sqlx::query("SELECT COUNT(*) FROM (SELECT pg_notify($1, $2)) AS sent")
-                .bind(super::events::PG_CHANNEL)
-                .bind(payload)
-                .execute(&mut *self.tx)
+            super::events::pg_notify(&mut *self.tx, &BusMessage::Event(ev))
                 .await
                 .map_err(db_error)?;
         } else {

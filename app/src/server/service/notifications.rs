@@ -203,7 +203,6 @@ pub async fn save(
             topic: topic::ACCOUNT.into(),
             action: "notifications".into(),
             entity_id: user_id,
-            version: 0,
             clinic_id: None,
             user_ids: vec![user_id, me.user_id],
             at_us: 0,

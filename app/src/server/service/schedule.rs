@@ -386,8 +386,10 @@ async fn fetch_rows(
             .fetch_one(pool)
             .await
             .map_err(db_error)?;
-            serde_json::from_str(json.as_deref().unwrap_or("[]"))
-                .map_err(|e| AppError::Internal(format!("reading appointments: {e}")))?
+            serde_json::from_str(json.as_deref().unwrap_or("[]")).map_err(|e| {
+                tracing::error!(error = %e, "unreadable appointments aggregate");
+                AppError::internal()
+            })?
         }
         DbKind::Postgres => {
             sqlx::query(&format!("SELECT {LEAN} {from} ORDER BY a.starts_at, a.id"))
