@@ -261,6 +261,66 @@ async fn the_database_refuses_an_overlap_by_itself(b: Backend) {
 }
 both_dbs!(database_backstop, the_database_refuses_an_overlap_by_itself);
 
+/// The overlap checks look back at most 12 hours (the longest appointment),
+/// so the database refuses anything longer, and still catches an overlap
+/// with a 12-hour appointment that began 11 hours earlier.
+async fn the_database_bounds_an_appointments_length_and_still_sees_long_overlaps(b: Backend) {
+    let c = ctx(b).await;
+    let sched = c.t.me("scheduler@northside.test").await;
+    let made = create(&c.t.state, &sched, c.booking(local(2026, 3, 11, 9, 0)))
+        .await
+        .unwrap();
+    let copy = |shift_start: i64, length: i64| {
+        format!(
+            "INSERT INTO appointment (clinic_id, service_id, host_provider_id, patient_id, starts_at, ends_at, \
+             status, created_at, updated_at) SELECT clinic_id, service_id, host_provider_id, patient_id, \
+             starts_at + {shift_start}, starts_at + {shift_start} + {length}, 'booked', 0, 0 \
+             FROM appointment WHERE id = {}",
+            made.ids[0]
+        )
+    };
+    let pool = &c.t.state.db.pool;
+    let n = c.appointments().await;
+    // Thirteen hours, a day later (no overlap): too long.
+    let err = sqlx::query(&copy(86_400, 13 * 3600))
+        .execute(pool)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("appointment_at_most_12_hours"),
+        "{err}"
+    );
+    // Twelve hours, starting a day later: fine.
+    sqlx::query(&copy(86_400, 12 * 3600))
+        .execute(pool)
+        .await
+        .unwrap();
+    // A 30-minute one 11 hours into that 12-hour one: refused as an overlap.
+    let err = sqlx::query(&copy(86_400 + 11 * 3600, 1800))
+        .execute(pool)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no_double_booking"), "{err}");
+    // Stretching an appointment past 12 hours is refused too.
+    let err = sqlx::query(&format!(
+        "UPDATE appointment SET ends_at = starts_at + 12 * 3600 + 1 WHERE id = {}",
+        made.ids[0]
+    ))
+    .execute(pool)
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("appointment_at_most_12_hours"),
+        "{err}"
+    );
+    assert_eq!(c.appointments().await, n + 1);
+    assert_eq!(c.overlaps().await, 0);
+}
+both_dbs!(
+    database_length_bound,
+    the_database_bounds_an_appointments_length_and_still_sees_long_overlaps
+);
+
 async fn a_weekly_series_keeps_local_time_across_dst(b: Backend) {
     let c = ctx(b).await;
     let sched = c.t.me("scheduler@northside.test").await;

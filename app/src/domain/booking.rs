@@ -14,12 +14,18 @@ pub fn overlaps(a_start: i64, a_end: i64, b_start: i64, b_end: i64) -> bool {
 }
 
 /// Times for a new or moved appointment.
+/// The longest an appointment can last. The database refuses longer ones,
+/// and every overlap search relies on it: an appointment overlapping
+/// [start, end) starts after `start - LONGEST_APPOINTMENT_SECS`, which keeps
+/// the index range scanned small however long a provider's history grows.
+pub const LONGEST_APPOINTMENT_SECS: i64 = 12 * 3600;
+
 pub fn check_new_times(start: i64, end: i64, now: i64) -> Result<(), String> {
     if end <= start {
         Err("The end must be after the start.".into())
     } else if start <= now {
         Err("Choose a start time in the future.".into())
-    } else if end - start > 12 * 3600 {
+    } else if end - start > LONGEST_APPOINTMENT_SECS {
         Err("An appointment can last at most 12 hours.".into())
     } else {
         Ok(())

@@ -22,7 +22,13 @@ pub enum DbKind {
 pub struct Db {
     pub pool: AnyPool,
     pub kind: DbKind,
+    /// SQLite's writers, queued in this process (see [`Db::write_turn`]).
+    writers: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
+
+/// This process's turn to write on SQLite; nothing on PostgreSQL. Writing
+/// ends when it is dropped.
+pub type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
 
 pub type Tx = Transaction<'static, Any>;
 
@@ -69,7 +75,11 @@ impl Db {
             })
             .connect_with(opts)
             .await?;
-        Ok(Db { pool, kind })
+        Ok(Db {
+            pool,
+            kind,
+            writers: Default::default(),
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
@@ -79,9 +89,25 @@ impl Db {
         }
     }
 
+    /// Waits for this process's turn to write. SQLite has one writer at a
+    /// time, and a connection that finds the lock taken sleeps in SQLite's
+    /// busy handler (up to 100 ms a nap) rather than being woken when it is
+    /// free: under concurrent writes one write in a hundred waited most of a
+    /// second. Queued here instead (first come, first served), a writer
+    /// starts the moment the previous one commits. Another process on the
+    /// same file still meets `busy_timeout`. Take it before the connection
+    /// and hold it until the commit; never while already holding it.
+    pub async fn write_turn(&self) -> WriteTurn {
+        match self.kind {
+            DbKind::Sqlite => Some(self.writers.clone().lock_owned().await),
+            DbKind::Postgres => None,
+        }
+    }
+
     /// Starts a write transaction. On SQLite this is `BEGIN IMMEDIATE`: the
     /// write lock is taken up front, so a transaction that reads, decides and
     /// then writes cannot be overtaken between its read and its write.
+    /// Callers hold [`Db::write_turn`] first.
     pub async fn begin_write(&self) -> Result<Tx, AppError> {
         let tx = match self.kind {
             DbKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,

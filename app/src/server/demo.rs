@@ -53,6 +53,7 @@ pub async fn seed_if_empty(state: &AppState) -> AppResult<bool> {
         hashes.push(hash_password(DEMO_PASSWORD.into()).await?.0);
     }
     let now = state.clock.now();
+    let _turn = state.db.write_turn().await;
     let mut tx = state.db.begin_write().await?;
     let t = now.timestamp();
     let s = Seeder { conn: &mut tx, t };

@@ -133,6 +133,7 @@ pub async fn deliver_due(state: &AppState, t: &Transports) -> AppResult<usize> {
     // against a row a competing claim just changed, so exactly one wins.
     // PMS messages go in order per appointment: one waits while an earlier
     // one for the same appointment is still pending.
+    let turn = state.db.write_turn().await;
     let claimed = sqlx::query(
         "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1 \
          WHERE status = 'pending' AND next_attempt_at <= $2 AND id IN (\
@@ -149,6 +150,7 @@ pub async fn deliver_due(state: &AppState, t: &Transports) -> AppResult<usize> {
     .fetch_all(&state.db.pool)
     .await
     .map_err(db_error)?;
+    drop(turn);
     let mut due: Vec<Due> = claimed
         .iter()
         .map(|r| Due {
@@ -205,6 +207,7 @@ async fn record(state: &AppState, mut results: Vec<(Due, Outcome)>) -> AppResult
         if ids.is_empty() {
             continue;
         }
+        let _turn = state.db.write_turn().await;
         sqlx::query(&format!(
             "UPDATE outbox SET status = 'sent', sent_at = $1, transport = $2, last_error = NULL \
              WHERE id IN ({})",
@@ -221,6 +224,7 @@ async fn record(state: &AppState, mut results: Vec<(Due, Outcome)>) -> AppResult
             Outcome::Sent(_) => {}
             Outcome::Retry(e) if m.attempts < MAX_ATTEMPTS => {
                 tracing::info!(id = m.id, attempts = m.attempts, error = %e, "delivery failed; will retry");
+                let _turn = state.db.write_turn().await;
                 sqlx::query(
                     "UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3",
                 )
@@ -233,6 +237,7 @@ async fn record(state: &AppState, mut results: Vec<(Due, Outcome)>) -> AppResult
             }
             Outcome::Retry(e) | Outcome::Fail(e) => {
                 tracing::warn!(id = m.id, attempts = m.attempts, error = %e, "delivery failed for good");
+                let _turn = state.db.write_turn().await;
                 sqlx::query("UPDATE outbox SET status = 'failed', last_error = $1 WHERE id = $2")
                     .bind(e)
                     .bind(m.id)

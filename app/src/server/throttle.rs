@@ -27,6 +27,7 @@ pub struct Limit {
 /// time; PostgreSQL locks the key's row and re-checks the condition).
 pub async fn reserve(db: &Db, key: &str, limit: Limit, now: i64) -> AppResult<Result<(), i64>> {
     let expired = now - limit.window_secs;
+    let turn = db.write_turn().await;
     let counted: Option<i64> = sqlx::query_scalar(
         "INSERT INTO attempt_throttle (key, window_start, used) VALUES ($1, $2, 1) \
          ON CONFLICT (key) DO UPDATE SET \
@@ -44,6 +45,7 @@ pub async fn reserve(db: &Db, key: &str, limit: Limit, now: i64) -> AppResult<Re
     .fetch_optional(&db.pool)
     .await
     .map_err(db_error)?;
+    drop(turn);
     if counted.is_some() {
         return Ok(Ok(()));
     }
@@ -59,6 +61,7 @@ pub async fn reserve(db: &Db, key: &str, limit: Limit, now: i64) -> AppResult<Re
 /// Gives back a reservation that turned out not to count (a successful
 /// login is not a failure).
 pub async fn release(db: &Db, key: &str) -> AppResult<()> {
+    let _turn = db.write_turn().await;
     sqlx::query("UPDATE attempt_throttle SET used = used - 1 WHERE key = $1 AND used > 0")
         .bind(key)
         .execute(&db.pool)
@@ -70,6 +73,7 @@ pub async fn release(db: &Db, key: &str) -> AppResult<()> {
 /// Forgets every attempt under `key` (an account's failures after its
 /// owner logs in).
 pub async fn clear(db: &Db, key: &str) -> AppResult<()> {
+    let _turn = db.write_turn().await;
     sqlx::query("DELETE FROM attempt_throttle WHERE key = $1")
         .bind(key)
         .execute(&db.pool)

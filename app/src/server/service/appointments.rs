@@ -67,12 +67,14 @@ pub(super) async fn find_conflict(
     let row = sqlx::query(&format!(
         "SELECT a.id, a.starts_at, a.ends_at, p.name FROM appointment a JOIN app_user p ON p.id = a.patient_id \
          WHERE a.host_provider_id = $1 AND a.status <> 'cancelled' AND a.starts_at < $3 AND $2 < a.ends_at \
-         AND a.id NOT IN ({}) ORDER BY a.starts_at LIMIT 1",
+         AND a.starts_at > $4 AND a.id NOT IN ({}) ORDER BY a.starts_at LIMIT 1",
         id_list(except)
     ))
     .bind(provider_id)
     .bind(start)
     .bind(end)
+    // Bounds the index scan (see LONGEST_APPOINTMENT_SECS).
+    .bind(start - booking::LONGEST_APPOINTMENT_SECS)
     .fetch_optional(&mut **tx)
     .await
     .map_err(db_error)?;
@@ -102,7 +104,8 @@ async fn invited_overlaps(
     for p in invited {
         let row = sqlx::query(&format!(
             "SELECT u.name, a.starts_at FROM appointment a JOIN app_user u ON u.id = $1 \
-             WHERE a.status <> 'cancelled' AND a.starts_at < $3 AND $2 < a.ends_at AND a.id NOT IN ({}) \
+             WHERE a.status <> 'cancelled' AND a.starts_at < $3 AND $2 < a.ends_at AND a.starts_at > $4 \
+             AND a.id NOT IN ({}) \
              AND (a.host_provider_id = $1 OR EXISTS (SELECT 1 FROM participant x WHERE x.appointment_id = a.id \
              AND x.provider_id = $1 AND x.status <> 'declined')) ORDER BY a.starts_at LIMIT 1",
             id_list(except)
@@ -110,6 +113,7 @@ async fn invited_overlaps(
         .bind(*p)
         .bind(start)
         .bind(end)
+        .bind(start - booking::LONGEST_APPOINTMENT_SECS)
         .fetch_optional(&mut **tx)
         .await
         .map_err(db_error)?;

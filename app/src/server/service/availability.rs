@@ -31,9 +31,8 @@ pub async fn clinic_zone(
     Ok((zones::parse(&r.get::<String, _>(0)), r.get(1)))
 }
 
-/// The longest an appointment can last (see `booking::check_new_times`):
-/// bounds the index range scanned for bookings that reach into a window.
-const LONGEST_APPOINTMENT: i64 = 12 * 3600;
+/// Bounds the index range scanned for bookings that reach into a window.
+use crate::domain::booking::LONGEST_APPOINTMENT_SECS as LONGEST_APPOINTMENT;
 
 /// Providers' calendars between two instants: their weekly windows at the
 /// clinic, their time off and their (non-cancelled) hosted appointments.

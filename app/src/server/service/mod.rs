@@ -70,10 +70,13 @@ pub struct Change {
     config: std::sync::Arc<super::config::Config>,
     outbox_wake: std::sync::Arc<tokio::sync::Notify>,
     queued_messages: bool,
+    /// Declared after `tx`, so the turn ends after the transaction does.
+    _turn: super::db::WriteTurn,
 }
 
 impl Change {
     pub async fn begin(state: &AppState) -> AppResult<Change> {
+        let turn = state.db.write_turn().await;
         let tx = state.db.begin_write().await?;
         let now = state.clock.now();
         Ok(Change {
@@ -86,6 +89,7 @@ impl Change {
             config: state.config.clone(),
             outbox_wake: state.outbox_wake.clone(),
             queued_messages: false,
+            _turn: turn,
         })
     }
 
@@ -198,6 +202,7 @@ impl Change {
 
     pub async fn commit(self) -> AppResult<()> {
         self.tx.commit().await.map_err(db_error)?;
+        drop(self._turn);
         if self.queued_messages {
             self.outbox_wake.notify_one();
         }

@@ -717,7 +717,7 @@ async fn sessions_near(
             let (lo, hi) = (a - CONFLICT_WINDOW, a + CONFLICT_WINDOW);
             let range = format!(
                 "a.status <> 'cancelled' AND a.starts_at < {hi} AND a.starts_at > {} AND a.ends_at > {lo}",
-                lo - 12 * 3600
+                lo - booking::LONGEST_APPOINTMENT_SECS
             );
             [
                 format!("{select}, a.host_provider_id FROM appointment a {from} WHERE a.host_provider_id IN ({ids}) AND {range}"),
