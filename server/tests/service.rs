@@ -758,3 +758,50 @@ both_dbs!(
     pending_counts_by_clinic,
     staff_see_the_counts_and_queues_of_their_clinics_only
 );
+
+/// The two migration folders describe one schema: after migrating, SQLite
+/// and PostgreSQL have the same tables with the same columns (types differ
+/// by dialect and are not compared). A column added to one folder only
+/// fails here rather than as a query error on the other database.
+#[tokio::test]
+async fn both_migration_folders_give_the_same_tables_and_columns() {
+    use app::server::db::Db;
+    use std::collections::BTreeSet;
+    let mut schemas = Vec::new();
+    for (backend, sql) in [
+        (
+            Backend::Sqlite,
+            "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx_%'",
+        ),
+        (
+            Backend::Postgres,
+            "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx_%'",
+        ),
+    ] {
+        let db = Db::connect(&common::fresh_database(backend).await, 2)
+            .await
+            .expect("connect");
+        db.migrate().await.expect("migrate");
+        let columns: BTreeSet<(String, String)> = sqlx::query_as(sql)
+            .fetch_all(&db.pool)
+            .await
+            .expect("schema")
+            .into_iter()
+            .collect();
+        schemas.push(columns);
+    }
+    assert!(schemas[0].len() > 50, "read the schema: {:?}", schemas[0]);
+    let only = |a: usize, b: usize| -> Vec<_> { schemas[a].difference(&schemas[b]).collect() };
+    assert_eq!(
+        only(0, 1),
+        Vec::<&(String, String)>::new(),
+        "only on SQLite"
+    );
+    assert_eq!(
+        only(1, 0),
+        Vec::<&(String, String)>::new(),
+        "only on PostgreSQL"
+    );
+}

@@ -64,9 +64,14 @@ impl Db {
                         // WAL lets readers proceed while one writer commits;
                         // busy_timeout makes a second writer wait instead of
                         // failing; foreign keys are off by default in SQLite.
+                        // Pages are read through a memory map: another
+                        // connection's commit empties this one's page
+                        // cache, and re-reading through the map costs no
+                        // system call or copy.
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                             PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                             PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; \
+                             PRAGMA mmap_size = 268435456;",
                         )
                         .await?;
                     }
