@@ -6,6 +6,9 @@ use super::super::db::{db_error, id_list, Tx};
 use super::super::notify::{self, pms, About, Notice, Span};
 use super::super::state::AppState;
 use super::super::zones;
+use super::appointment_state::{
+    cancel_appt, load_appt, mark_noshow_appt, Actor, Cancellation, JUST_CHANGED,
+};
 use super::{authz, Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking::{self, CancelForm, NoShowKind};
@@ -487,64 +490,35 @@ pub async fn cancel(
         .map_err(db_error)?,
         _ => vec![appointment_id],
     };
+    let by = Actor {
+        user_id: me.user_id,
+        on_behalf_of: on_behalf,
+    };
+    let mut cancelled = Vec::with_capacity(ids.len());
     for id in &ids {
-        let updated = sqlx::query(
-            "UPDATE appointment SET status = 'cancelled', cancel_reason_code = $1, cancel_text = $2, \
-             cancel_message = $3, cancelled_by = $4, cancelled_on_behalf_of = $5, cancelled_at = $6, \
-             updated_at = $6, version = version + 1 WHERE id = $7 AND status <> 'cancelled'",
-        )
-        .bind(form.reason.fhir_code())
-        .bind(&form.note)
-        .bind(&form.message_to_patient)
-        .bind(me.user_id)
-        .bind(on_behalf)
-        .bind(now)
-        .bind(*id)
-        .execute(change.conn())
-        .await
-        .map_err(db_error)?;
-        if updated.rows_affected() == 0 {
-            // A competing cancel committed first (PostgreSQL re-checks the
-            // WHERE clause after waiting for the row).
-            if *id == appointment_id {
-                return Err(AppError::conflict(
-                    "This appointment was just cancelled by someone else.",
-                ));
-            }
+        let Some(a) = load_appt(change.tx_mut(), *id).await? else {
             continue;
+        };
+        let c = Cancellation {
+            code: form.reason.fhir_code(),
+            text: &form.note,
+            message: &form.message_to_patient,
+            late_fee_cents: None,
+            scope: if scope == CancelScope::AllInSeries {
+                "series"
+            } else {
+                "this"
+            },
+        };
+        match cancel_appt(&mut change, &a, c, by).await {
+            Ok(()) => cancelled.push(*id),
+            // Another meeting of the series that someone else changed
+            // first keeps their change; the one asked for must not.
+            Err(AppError::Conflict(_)) if *id != appointment_id => {}
+            Err(e) => return Err(e),
         }
-        pms::sync(&mut change, *id, PmsAction::Cancelled).await?;
-        change
-            .audit(Audit {
-                actor_id: Some(me.user_id),
-                on_behalf_of_id: on_behalf,
-                clinic_id: Some(t.clinic_id),
-                action: "appointment.cancel",
-                entity: "appointment",
-                entity_id: *id,
-                before: Some(json!({ "status": t.status.as_str() })),
-                after: Some(json!({ "status": "cancelled", "reason": form.reason.fhir_code(),
-                    "note": form.note, "scope": if scope == CancelScope::AllInSeries { "series" } else { "this" } })),
-            })
-            .await?;
-        let mut audience: Vec<i64> =
-            sqlx::query_scalar("SELECT provider_id FROM participant WHERE appointment_id = $1")
-                .bind(*id)
-                .fetch_all(change.conn())
-                .await
-                .map_err(db_error)?;
-        audience.extend([t.patient, t.host]);
-        change
-            .emit(LiveEvent {
-                topic: topic::APPOINTMENT.into(),
-                action: "cancelled".into(),
-                entity_id: *id,
-                clinic_id: Some(t.clinic_id),
-                user_ids: audience,
-                at_us: 0,
-            })
-            .await?;
     }
+    let ids = cancelled;
     // One message for the meetings cancelled together.
     if let Some(first) = ids.first() {
         let span = if ids.len() > 1 {
@@ -636,46 +610,14 @@ pub async fn mark_noshow(
     let now = change.now;
     let (t, on_behalf) = load_for_host_action(change.tx_mut(), me, appointment_id).await?;
     booking::check_noshow(t.status, t.starts_at, now).map_err(AppError::Validation)?;
-    let updated = sqlx::query(
-        "UPDATE appointment SET status = 'noshow', noshow_kind = $1, updated_at = $2, version = version + 1 \
-         WHERE id = $3 AND version = $4",
-    )
-    .bind(kind.as_str())
-    .bind(now)
-    .bind(appointment_id)
-    .bind(t.version)
-    .execute(change.conn())
-    .await
-    .map_err(db_error)?;
-    if updated.rows_affected() == 0 {
-        // Someone changed it between our read and this write.
-        return Err(AppError::conflict(
-            "This appointment was just changed by someone else. Reload and try again.",
-        ));
-    }
-    pms::sync(&mut change, appointment_id, PmsAction::NoShow).await?;
-    change
-        .audit(Audit {
-            actor_id: Some(me.user_id),
-            on_behalf_of_id: on_behalf,
-            clinic_id: Some(t.clinic_id),
-            action: "appointment.noshow",
-            entity: "appointment",
-            entity_id: appointment_id,
-            before: Some(json!({ "status": t.status.as_str() })),
-            after: Some(json!({ "status": "noshow", "kind": kind.as_str() })),
-        })
-        .await?;
-    change
-        .emit(LiveEvent {
-            topic: topic::APPOINTMENT.into(),
-            action: "noshow".into(),
-            entity_id: appointment_id,
-            clinic_id: Some(t.clinic_id),
-            user_ids: vec![t.host, t.patient],
-            at_us: 0,
-        })
-        .await?;
+    let a = load_appt(change.tx_mut(), appointment_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("That appointment does not exist."))?;
+    let by = Actor {
+        user_id: me.user_id,
+        on_behalf_of: on_behalf,
+    };
+    mark_noshow_appt(&mut change, &a, kind, by).await?;
     change.commit().await
 }
 
@@ -878,9 +820,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
         .await
         .map_err(conflict_or_db)?;
         if updated.rows_affected() == 0 {
-            return Err(AppError::conflict(
-                "This appointment was just changed by someone else. Reload and try again.",
-            ));
+            return Err(AppError::conflict(JUST_CHANGED));
         }
         sqlx::query("UPDATE participant SET status = 'needs-action' WHERE appointment_id = $1")
             .bind(*id)

@@ -8,18 +8,16 @@
 //! told it was just answered; the appointment then changes in the same
 //! transaction, under the host's lock when it moves.
 
-use super::super::db::{db_error, Tx};
-use super::super::notify::{self, pms};
+use super::super::db::db_error;
+use super::super::notify::{self};
 use super::super::state::AppState;
 use super::super::zones;
-use super::appointments::{conflict_or_db, find_conflict};
+use super::appointment_state::{cancel_appt, load_appt, move_appt, Actor, Cancellation, Told};
 use super::requests::parse_times;
 use super::{authz, Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
-use crate::domain::booking;
 use crate::domain::live::{topic, LiveEvent};
 use crate::domain::notify::NotifyEvent;
-use crate::domain::pms::PmsAction;
 use crate::domain::recurrence::entered_local;
 use crate::domain::request::{check_response, ChangeAnswer, RequestKind};
 use crate::error::{AppError, AppResult};
@@ -27,224 +25,6 @@ use crate::model::{money, ChangeQueue, ChangeRequestRow, Me};
 use chrono::NaiveDateTime;
 use serde_json::json;
 use sqlx::Row;
-
-/// The appointment a change acts on.
-#[derive(Debug, Clone)]
-pub(super) struct Appt {
-    pub id: i64,
-    pub clinic_id: i64,
-    pub host: i64,
-    pub patient: i64,
-    pub status: AppointmentStatus,
-    pub starts_at: i64,
-    pub ends_at: i64,
-    pub version: i64,
-    pub tz: chrono_tz::Tz,
-}
-
-pub(super) async fn load_appt(tx: &mut Tx, id: i64) -> AppResult<Option<Appt>> {
-    let r = sqlx::query(
-        "SELECT a.id, a.clinic_id, a.host_provider_id, a.patient_id, a.status, a.starts_at, a.ends_at, \
-         a.version, c.time_zone FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(db_error)?;
-    Ok(r.map(|r| Appt {
-        id: r.get(0),
-        clinic_id: r.get(1),
-        host: r.get(2),
-        patient: r.get(3),
-        status: AppointmentStatus::parse(&r.get::<String, _>(4))
-            .unwrap_or(AppointmentStatus::Booked),
-        starts_at: r.get(5),
-        ends_at: r.get(6),
-        version: r.get(7),
-        tz: zones::parse(&r.get::<String, _>(8)),
-    }))
-}
-
-/// Everyone who sees the appointment change live: patient, host, invited.
-pub(super) async fn audience(change: &mut Change, a: &Appt) -> AppResult<Vec<i64>> {
-    let mut ids: Vec<i64> =
-        sqlx::query_scalar("SELECT provider_id FROM participant WHERE appointment_id = $1")
-            .bind(a.id)
-            .fetch_all(change.conn())
-            .await
-            .map_err(db_error)?;
-    ids.extend([a.patient, a.host]);
-    Ok(ids)
-}
-
-/// Who changed an appointment, for its audit entry.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Actor {
-    pub user_id: i64,
-    pub on_behalf_of: Option<i64>,
-}
-
-/// Who is told why a time is not free.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Told {
-    /// Staff see which appointment is in the way.
-    Staff,
-    /// A patient never sees another patient's name, appointment or time.
-    Patient,
-}
-
-/// What a patient is told when the time they chose was taken.
-pub(super) const TIME_TAKEN_FOR_PATIENT: &str =
-    "That time is not free any more. Choose another of the times offered.";
-
-/// Moves one appointment to `new_start`, keeping its length, and sets its
-/// status (`booked`, or `pending` = Tentative for a proposal). The host must
-/// be free then; invited providers are asked again.
-pub(super) async fn move_appt(
-    change: &mut Change,
-    a: &Appt,
-    new_start: i64,
-    status: AppointmentStatus,
-    by: Actor,
-    told: Told,
-) -> AppResult<()> {
-    let new_end = new_start + (a.ends_at - a.starts_at);
-    booking::check_new_times(new_start, new_end, change.now).map_err(AppError::Validation)?;
-    change.lock_provider(a.host).await?;
-    if let Some(c) =
-        find_conflict(change.tx_mut(), a.host, new_start, new_end, &[a.id], a.tz).await?
-    {
-        return Err(AppError::conflict(match told {
-            Told::Staff => {
-                format!("That time is no longer free: the provider is booked then ({c}).")
-            }
-            Told::Patient => TIME_TAKEN_FOR_PATIENT.to_string(),
-        }));
-    }
-    let updated = sqlx::query(
-        "UPDATE appointment SET starts_at = $1, ends_at = $2, status = $3, updated_at = $4, \
-         version = version + 1 WHERE id = $5 AND version = $6",
-    )
-    .bind(new_start)
-    .bind(new_end)
-    .bind(status.as_str())
-    .bind(change.now)
-    .bind(a.id)
-    .bind(a.version)
-    .execute(change.conn())
-    .await
-    .map_err(conflict_or_db)?;
-    if updated.rows_affected() == 0 {
-        return Err(AppError::conflict(
-            "This appointment was just changed by someone else. Reload and try again.",
-        ));
-    }
-    sqlx::query("UPDATE participant SET status = 'needs-action' WHERE appointment_id = $1")
-        .bind(a.id)
-        .execute(change.conn())
-        .await
-        .map_err(db_error)?;
-    pms::sync(change, a.id, PmsAction::Rescheduled).await?;
-    change
-        .audit(Audit {
-            actor_id: Some(by.user_id),
-            on_behalf_of_id: by.on_behalf_of,
-            clinic_id: Some(a.clinic_id),
-            action: "appointment.reschedule",
-            entity: "appointment",
-            entity_id: a.id,
-            before: Some(
-                json!({ "starts_at": a.starts_at, "ends_at": a.ends_at, "status": a.status.as_str() }),
-            ),
-            after: Some(
-                json!({ "starts_at": new_start, "ends_at": new_end, "status": status.as_str() }),
-            ),
-        })
-        .await?;
-    let users = audience(change, a).await?;
-    change
-        .emit(LiveEvent {
-            topic: topic::APPOINTMENT.into(),
-            action: if status == AppointmentStatus::Pending {
-                "proposed"
-            } else {
-                "rescheduled"
-            }
-            .into(),
-            entity_id: a.id,
-            clinic_id: Some(a.clinic_id),
-            user_ids: users,
-            at_us: 0,
-        })
-        .await
-}
-
-/// How a cancellation is recorded.
-pub(super) struct Cancellation<'a> {
-    /// FHIR cancellation-reason code.
-    pub code: &'a str,
-    pub text: &'a str,
-    pub message: &'a str,
-    /// The late-cancellation fee recorded (0: not late).
-    pub late_fee_cents: Option<i64>,
-}
-
-/// Cancels one appointment (unless someone just did).
-pub(super) async fn cancel_appt(
-    change: &mut Change,
-    a: &Appt,
-    c: Cancellation<'_>,
-    by: Actor,
-) -> AppResult<()> {
-    let updated = sqlx::query(
-        "UPDATE appointment SET status = 'cancelled', cancel_reason_code = $1, cancel_text = $2, \
-         cancel_message = $3, cancelled_by = $4, cancelled_on_behalf_of = $5, cancelled_at = $6, \
-         cancel_late = $7, cancel_fee_cents = $8, updated_at = $6, version = version + 1 \
-         WHERE id = $9 AND status <> 'cancelled'",
-    )
-    .bind(c.code)
-    .bind(c.text)
-    .bind(c.message)
-    .bind(by.user_id)
-    .bind(by.on_behalf_of)
-    .bind(change.now)
-    .bind(i64::from(c.late_fee_cents.is_some()))
-    .bind(c.late_fee_cents.unwrap_or(0))
-    .bind(a.id)
-    .execute(change.conn())
-    .await
-    .map_err(db_error)?;
-    if updated.rows_affected() == 0 {
-        return Err(AppError::conflict("This appointment was just cancelled."));
-    }
-    pms::sync(change, a.id, PmsAction::Cancelled).await?;
-    change
-        .audit(Audit {
-            actor_id: Some(by.user_id),
-            on_behalf_of_id: by.on_behalf_of,
-            clinic_id: Some(a.clinic_id),
-            action: "appointment.cancel",
-            entity: "appointment",
-            entity_id: a.id,
-            before: Some(json!({ "status": a.status.as_str(), "version": a.version })),
-            after: Some(
-                json!({ "status": "cancelled", "reason": c.code, "note": c.text,
-                "late_fee_cents": c.late_fee_cents }),
-            ),
-        })
-        .await?;
-    let users = audience(change, a).await?;
-    change
-        .emit(LiveEvent {
-            topic: topic::APPOINTMENT.into(),
-            action: "cancelled".into(),
-            entity_id: a.id,
-            clinic_id: Some(a.clinic_id),
-            user_ids: users,
-            at_us: 0,
-        })
-        .await
-}
 
 /// The requests a user answers: all of a clinic's for its admins and
 /// schedulers; a provider's own appointments' for a provider. `$1` is the
@@ -440,6 +220,7 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
                 text: &reason,
                 message: &message,
                 late_fee_cents: fee,
+                scope: "this",
             };
             cancel_appt(&mut change, &a, c, by).await?;
         }
@@ -467,6 +248,7 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
                 text: &reason,
                 message: &message,
                 late_fee_cents: None,
+                scope: "this",
             };
             cancel_appt(&mut change, &a, c, by).await?;
         }

@@ -6,6 +6,7 @@
 //! either all of them happen or none does.
 
 pub mod accounts;
+mod appointment_state;
 pub mod appointments;
 pub mod authz;
 pub mod availability;

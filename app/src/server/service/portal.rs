@@ -2,14 +2,14 @@
 //! and what the clinic's policy lets them do with each.
 
 use super::super::db::{db_error, is_unique_violation};
-use super::super::notify::{self, pms, About, Notice, Span};
+use super::super::notify::{self, About, Notice, Span};
 use super::super::state::AppState;
 use super::super::zones;
-use super::availability::load_calendars;
-use super::change_requests::{
-    audience, cancel_appt, load_appt, move_appt, Actor, Appt, Cancellation, Told,
+use super::appointment_state::{
+    cancel_appt, confirm_proposal, load_appt, move_appt, Actor, Appt, Cancellation, Told,
     TIME_TAKEN_FOR_PATIENT,
 };
+use super::availability::load_calendars;
 use super::clinic_settings::{policy_from_row, POLICY_COLUMNS};
 use super::requests::{parse_times, slot_days};
 use super::{Audit, Change};
@@ -17,7 +17,6 @@ use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking::{self, CancelReason};
 use crate::domain::live::{topic, LiveEvent};
 use crate::domain::notify::NotifyEvent;
-use crate::domain::pms::PmsAction;
 use crate::domain::policy::{Decision, PatientChange, Policy};
 use crate::domain::request::{ChangeAnswer, RequestKind};
 use crate::error::{AppError, AppResult};
@@ -365,6 +364,7 @@ pub async fn patient_cancel(
             text: reason,
             message: "",
             late_fee_cents: None,
+            scope: "this",
         };
         cancel_appt(&mut change, &m.appt, c, by).await?;
         notify::appointment_changed(
@@ -546,50 +546,23 @@ pub async fn answer_proposal(
         on_behalf_of: None,
     };
     if approve {
-        let done = sqlx::query(
-            "UPDATE appointment SET status = 'booked', updated_at = $1, version = version + 1 \
-             WHERE id = $2 AND status = 'pending'",
-        )
-        .bind(now)
-        .bind(a.id)
-        .execute(change.conn())
-        .await
-        .map_err(db_error)?;
-        if done.rows_affected() == 0 {
-            return Err(AppError::conflict(
-                "You have already answered this proposal.",
-            ));
-        }
-        pms::sync(&mut change, a.id, PmsAction::Confirmed).await?;
-        change
-            .audit(Audit {
-                actor_id: Some(me.user_id),
-                on_behalf_of_id: None,
-                clinic_id: Some(a.clinic_id),
-                action: "appointment.proposal_approve",
-                entity: "appointment",
-                entity_id: a.id,
-                before: Some(json!({ "status": "pending" })),
-                after: Some(json!({ "status": "booked", "starts_at": a.starts_at })),
-            })
-            .await?;
-        let users = audience(&mut change, a).await?;
-        change
-            .emit(LiveEvent {
-                topic: topic::APPOINTMENT.into(),
-                action: "proposal_approved".into(),
-                entity_id: a.id,
-                clinic_id: Some(a.clinic_id),
-                user_ids: users,
-                at_us: 0,
-            })
-            .await?;
+        // Of two answers sent at once (two taps, two tabs), the later
+        // finds the proposal already answered.
+        confirm_proposal(&mut change, a, by)
+            .await
+            .map_err(|e| match e {
+                AppError::Conflict(_) => {
+                    AppError::conflict("You have already answered this proposal.")
+                }
+                e => e,
+            })?;
     } else {
         let c = Cancellation {
             code: "pat",
             text: "The patient cancelled instead of accepting the proposed time.",
             message: "",
             late_fee_cents: None,
+            scope: "this",
         };
         cancel_appt(&mut change, a, c, by).await?;
     }
