@@ -132,3 +132,17 @@ impl FromServerFnError for AppError {
         err
     }
 }
+
+/// A database failure is never the caller's to read: its detail is logged
+/// with the place it happened (`?` passes its own location here) and the
+/// caller gets the generic message. Failures that mean something to the
+/// user (a double booking, a duplicate) are mapped before they get here.
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    #[track_caller]
+    fn from(e: sqlx::Error) -> Self {
+        let at = std::panic::Location::caller();
+        tracing::error!(error = %e, at = %at, "database error");
+        AppError::internal()
+    }
+}

@@ -5,7 +5,7 @@
 //! a random token; only its SHA-256 is stored, so a copy of the database does
 //! not let anyone log in.
 
-use super::db::{db_error, Db};
+use super::db::Db;
 use crate::domain::live::Viewer;
 use crate::domain::role::Role;
 use crate::domain::session::{SessionCheck, SessionPolicy};
@@ -118,8 +118,7 @@ pub async fn create_session(
     .bind(now)
     .bind(ua)
     .execute(conn)
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(token)
 }
 
@@ -127,8 +126,7 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> AppResult<()> {
     sqlx::query("DELETE FROM user_session WHERE token_hash = $1")
         .bind(token_hash)
         .execute(&db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     Ok(())
 }
 
@@ -147,8 +145,7 @@ pub async fn resolve_session(
     )
     .bind(&hash)
     .fetch_optional(&db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let Some(row) = row else { return Ok(None) };
     let user_id: i64 = row.get(0);
     match policy.check(row.get(1), row.get(2), now) {
@@ -162,8 +159,7 @@ pub async fn resolve_session(
                     .bind(now)
                     .bind(&hash)
                     .execute(&db.pool)
-                    .await
-                    .map_err(db_error)?;
+                    .await?;
             }
             let memberships = load_memberships(db, user_id).await?;
             Ok(Some(Session {
@@ -204,8 +200,7 @@ pub async fn load_memberships(db: &Db, user_id: i64) -> AppResult<Vec<Membership
     )
     .bind(user_id)
     .fetch_all(&db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {

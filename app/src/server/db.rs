@@ -142,9 +142,23 @@ pub fn id_list(ids: &[i64]) -> String {
     }
 }
 
+/// For `map_err` where `?` cannot convert (`?` itself goes through
+/// `From<sqlx::Error> for AppError`, which also logs where it happened).
+#[track_caller]
 pub fn db_error(e: sqlx::Error) -> AppError {
-    tracing::error!(error = %e, "database error");
-    AppError::internal()
+    AppError::from(e)
+}
+
+/// A stored code (a status, a kind) as its enum. An unknown value is a
+/// fault in the data: logged with the column and the place, and refused,
+/// never read as some default that would act on the row.
+#[track_caller]
+pub fn known<T>(parsed: Option<T>, column: &'static str, text: &str) -> Result<T, AppError> {
+    parsed.ok_or_else(|| {
+        let at = std::panic::Location::caller();
+        tracing::error!(column, value = text, at = %at, "unknown code in the database");
+        AppError::internal()
+    })
 }
 
 /// Whether the error is a unique-constraint violation (both databases).
@@ -156,5 +170,31 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
                 || d.message().contains("UNIQUE constraint failed")
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::appointment::AppointmentStatus;
+
+    #[test]
+    fn an_unknown_stored_code_is_refused_not_defaulted() {
+        assert_eq!(
+            known(
+                AppointmentStatus::parse("booked"),
+                "appointment.status",
+                "booked"
+            ),
+            Ok(AppointmentStatus::Booked)
+        );
+        assert_eq!(
+            known(
+                AppointmentStatus::parse("bookd"),
+                "appointment.status",
+                "bookd"
+            ),
+            Err(AppError::internal())
+        );
     }
 }

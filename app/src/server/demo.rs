@@ -3,7 +3,6 @@
 //! Every demo account's password is `slotwise-demo`.
 
 use super::auth::hash_password;
-use super::db::db_error;
 use super::state::AppState;
 use crate::domain::recurrence::{resolve_local, End, Weekly};
 use crate::error::AppResult;
@@ -42,8 +41,7 @@ pub fn demo_logins() -> Vec<DemoLogin> {
 pub async fn seed_if_empty(state: &AppState) -> AppResult<bool> {
     let clinics: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clinic")
         .fetch_one(&state.db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     if clinics > 0 {
         return Ok(false);
     }
@@ -57,8 +55,8 @@ pub async fn seed_if_empty(state: &AppState) -> AppResult<bool> {
     let mut tx = state.db.begin_write().await?;
     let t = now.timestamp();
     let s = Seeder { conn: &mut tx, t };
-    s.run(now, hashes).await.map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+    s.run(now, hashes).await?;
+    tx.commit().await?;
     tracing::info!("demo data loaded");
     Ok(true)
 }

@@ -14,7 +14,6 @@
 //! shown on the Mailbox page exactly as they would have been delivered.
 
 use super::config::{Config, Smtp, SmtpTls};
-use super::db::db_error;
 use super::state::AppState;
 use crate::domain::notify::{retry_delay, MAX_ATTEMPTS};
 use crate::error::AppResult;
@@ -148,8 +147,7 @@ pub async fn deliver_due(state: &AppState, t: &Transports) -> AppResult<usize> {
     .bind(now)
     .bind(BATCH)
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     drop(turn);
     let mut due: Vec<Due> = claimed
         .iter()
@@ -216,8 +214,7 @@ async fn record(state: &AppState, mut results: Vec<(Due, Outcome)>) -> AppResult
         .bind(now)
         .bind(transport)
         .execute(&state.db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     }
     for (m, outcome) in results {
         match outcome {
@@ -232,8 +229,7 @@ async fn record(state: &AppState, mut results: Vec<(Due, Outcome)>) -> AppResult
                 .bind(e)
                 .bind(m.id)
                 .execute(&state.db.pool)
-                .await
-                .map_err(db_error)?;
+                .await?;
             }
             Outcome::Retry(e) | Outcome::Fail(e) => {
                 tracing::warn!(id = m.id, attempts = m.attempts, error = %e, "delivery failed for good");
@@ -242,8 +238,7 @@ async fn record(state: &AppState, mut results: Vec<(Due, Outcome)>) -> AppResult
                     .bind(e)
                     .bind(m.id)
                     .execute(&state.db.pool)
-                    .await
-                    .map_err(db_error)?;
+                    .await?;
             }
         }
     }
@@ -408,16 +403,14 @@ async fn pms_state(state: &AppState, m: &Due, outcome: &Outcome) -> AppResult<()
         sqlx::query("UPDATE appointment SET pms_sync_state = 'failed' WHERE id = $1")
             .bind(appointment)
             .execute(change.conn())
-            .await
-            .map_err(db_error)?;
+            .await?;
         let admins = sqlx::query(
             "SELECT u.id, u.email, c.name FROM membership m JOIN app_user u ON u.id = m.user_id \
              JOIN clinic c ON c.id = m.clinic_id WHERE m.clinic_id = $1 AND m.role = 'admin'",
         )
         .bind(m.clinic_id)
         .fetch_all(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
         let base = change.base_url().to_string();
         for a in &admins {
             let clinic: String = a.get(2);
@@ -458,8 +451,7 @@ async fn pms_state(state: &AppState, m: &Due, outcome: &Outcome) -> AppResult<()
         .bind(appointment)
         .bind(m.id)
         .execute(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     }
     change
         .emit(crate::domain::live::LiveEvent {

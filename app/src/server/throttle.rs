@@ -11,7 +11,7 @@
 //! A window starts with its first attempt and lasts `window_secs`; once it
 //! has passed, the next attempt starts a new one.
 
-use super::db::{db_error, Db};
+use super::db::Db;
 use crate::error::AppResult;
 
 /// At most `max` attempts per `window_secs`.
@@ -43,8 +43,7 @@ pub async fn reserve(db: &Db, key: &str, limit: Limit, now: i64) -> AppResult<Re
     .bind(expired)
     .bind(limit.max)
     .fetch_optional(&db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     drop(turn);
     if counted.is_some() {
         return Ok(Ok(()));
@@ -53,8 +52,7 @@ pub async fn reserve(db: &Db, key: &str, limit: Limit, now: i64) -> AppResult<Re
         sqlx::query_scalar("SELECT window_start FROM attempt_throttle WHERE key = $1")
             .bind(key)
             .fetch_optional(&db.pool)
-            .await
-            .map_err(db_error)?;
+            .await?;
     Ok(Err(wait_secs(start.unwrap_or(now), limit, now)))
 }
 
@@ -65,8 +63,7 @@ pub async fn release(db: &Db, key: &str) -> AppResult<()> {
     sqlx::query("UPDATE attempt_throttle SET used = used - 1 WHERE key = $1 AND used > 0")
         .bind(key)
         .execute(&db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     Ok(())
 }
 
@@ -77,8 +74,7 @@ pub async fn clear(db: &Db, key: &str) -> AppResult<()> {
     sqlx::query("DELETE FROM attempt_throttle WHERE key = $1")
         .bind(key)
         .execute(&db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     Ok(())
 }
 

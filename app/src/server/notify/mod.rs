@@ -89,8 +89,7 @@ async fn person(change: &mut Change, id: i64) -> AppResult<Person> {
     let r = sqlx::query("SELECT id, name, email, mobile FROM app_user WHERE id = $1")
         .bind(id)
         .fetch_one(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     Ok(Person {
         id: r.get(0),
         name: r.get(1),
@@ -126,8 +125,7 @@ async fn clinic(change: &mut Change, id: i64) -> AppResult<Clinic> {
     let r = sqlx::query("SELECT id, name, slug, phone, time_zone FROM clinic WHERE id = $1")
         .bind(id)
         .fetch_one(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     Ok(Clinic {
         id: r.get(0),
         name: r.get(1),
@@ -188,8 +186,7 @@ async fn appointment(change: &mut Change, id: i64) -> AppResult<Appt> {
     )
     .bind(id)
     .fetch_one(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     let host_id: i64 = r.get(1);
     let patient_id: i64 = r.get(2);
     let series_id: Option<i64> = r.get(11);
@@ -221,8 +218,7 @@ async fn appointment(change: &mut Change, id: i64) -> AppResult<Appt> {
     )
     .bind(id)
     .fetch_all(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     for p in invited {
         a.invitees.push(person(change, p).await?);
     }
@@ -247,8 +243,7 @@ async fn request(change: &mut Change, id: i64) -> AppResult<Req> {
     )
     .bind(id)
     .fetch_one(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     let requester: i64 = r.get(2);
     Ok(Req {
         clinic_id: r.get(0),
@@ -302,8 +297,7 @@ async fn chosen(
     ))
     .bind(event.as_str())
     .fetch_all(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(rows
         .iter()
         .filter_map(|r| Some((r.get::<i64, _>(0), Channel::parse(&r.get::<String, _>(1))?)))
@@ -411,8 +405,7 @@ async fn earlier_series(
     let r = sqlx::query("SELECT rrule, dtstart_local FROM series WHERE id = $1")
         .bind(series)
         .fetch_one(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     let (rule, first): (String, String) = (r.get(0), r.get(1));
     let start = chrono::NaiveDateTime::parse_from_str(&first, "%Y%m%dT%H%M%S")
         .ok()

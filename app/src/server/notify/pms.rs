@@ -4,7 +4,6 @@
 //! order per appointment, and records the appointment's sync state
 //! (`pending`, `synced`, `failed`).
 
-use super::super::db::db_error;
 use super::super::service::{Change, OutboxMessage};
 use crate::domain::pms::{PmsAction, PmsConnector};
 use crate::error::AppResult;
@@ -26,8 +25,7 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
     )
     .bind(appointment_id)
     .fetch_one(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     let connector = PmsConnector::parse(&r.get::<String, _>(1)).unwrap_or_default();
     if !connector.propagates(action) {
         return Ok(());
@@ -81,8 +79,7 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
     sqlx::query("UPDATE appointment SET pms_sync_state = 'pending' WHERE id = $1")
         .bind(appointment_id)
         .execute(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     Ok(())
 }
 

@@ -74,8 +74,7 @@ pub async fn login(
     let row = sqlx::query("SELECT id, password_hash FROM app_user WHERE email = $1")
         .bind(&email)
         .fetch_optional(&state.db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     let (user_id, stored) = match row {
         Some(r) => (Some(r.get::<i64, _>(0)), Some(r.get::<String, _>(1))),
         None => (None, None),
@@ -116,8 +115,7 @@ pub async fn logout(state: &AppState, session: &Session) -> AppResult<()> {
     sqlx::query("DELETE FROM user_session WHERE token_hash = $1")
         .bind(&session.token_hash)
         .execute(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     change
         .audit(Audit {
             actor_id: Some(session.me.user_id),
@@ -176,8 +174,7 @@ pub async fn register_patient(
     let clinic: Option<String> = sqlx::query_scalar("SELECT name FROM clinic WHERE id = $1")
         .bind(reg.clinic_id)
         .fetch_optional(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     if clinic.is_none() {
         return Err(AppError::validation(
             "Choose the clinic you want to book with.",
@@ -209,8 +206,7 @@ pub async fn register_patient(
     .bind(reg.clinic_id)
     .bind(change.now)
     .execute(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     change
         .audit(Audit {
             actor_id: Some(user_id),

@@ -7,7 +7,7 @@
 //! event of the same shape. Creating appointments, and moving a whole
 //! series, stay in `appointments`, which uses the loader and rules here.
 
-use super::super::db::{db_error, Tx};
+use super::super::db::Tx;
 use super::super::notify::pms;
 use super::super::zones;
 use super::appointments::{conflict_or_db, find_conflict};
@@ -17,6 +17,7 @@ use crate::domain::booking::{self, NoShowKind};
 use crate::domain::live::{topic, LiveEvent};
 use crate::domain::pms::PmsAction;
 use crate::error::{AppError, AppResult};
+use crate::server::db::known;
 use serde_json::json;
 use sqlx::Row;
 
@@ -45,20 +46,26 @@ pub(super) async fn load_appt(tx: &mut Tx, id: i64) -> AppResult<Option<Appt>> {
     )
     .bind(id)
     .fetch_optional(&mut **tx)
-    .await
-    .map_err(db_error)?;
-    Ok(r.map(|r| Appt {
-        id: r.get(0),
-        clinic_id: r.get(1),
-        host: r.get(2),
-        patient: r.get(3),
-        status: AppointmentStatus::parse(&r.get::<String, _>(4))
-            .unwrap_or(AppointmentStatus::Booked),
-        starts_at: r.get(5),
-        ends_at: r.get(6),
-        version: r.get(7),
-        tz: zones::parse(&r.get::<String, _>(8)),
-    }))
+    .await?;
+    r.map(|r| -> AppResult<Appt> {
+        let status: String = r.get(4);
+        Ok(Appt {
+            id: r.get(0),
+            clinic_id: r.get(1),
+            host: r.get(2),
+            patient: r.get(3),
+            status: known(
+                AppointmentStatus::parse(&status),
+                "appointment.status",
+                &status,
+            )?,
+            starts_at: r.get(5),
+            ends_at: r.get(6),
+            version: r.get(7),
+            tz: zones::parse(&r.get::<String, _>(8)),
+        })
+    })
+    .transpose()
 }
 
 /// Everyone who sees the appointment change live: patient, host, invited.
@@ -67,8 +74,7 @@ pub(super) async fn audience(change: &mut Change, a: &Appt) -> AppResult<Vec<i64
         sqlx::query_scalar("SELECT provider_id FROM participant WHERE appointment_id = $1")
             .bind(a.id)
             .fetch_all(change.conn())
-            .await
-            .map_err(db_error)?;
+            .await?;
     ids.extend([a.patient, a.host]);
     Ok(ids)
 }
@@ -136,8 +142,7 @@ pub(super) async fn move_appt(
     sqlx::query("UPDATE participant SET status = 'needs-action' WHERE appointment_id = $1")
         .bind(a.id)
         .execute(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     pms::sync(change, a.id, PmsAction::Rescheduled).await?;
     change
         .audit(Audit {
@@ -210,8 +215,7 @@ pub(super) async fn cancel_appt(
     .bind(a.id)
     .bind(a.version)
     .execute(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     if updated.rows_affected() == 0 {
         return Err(AppError::conflict(JUST_CHANGED));
     }
@@ -260,8 +264,7 @@ pub(super) async fn mark_noshow_appt(
     .bind(a.id)
     .bind(a.version)
     .execute(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     if updated.rows_affected() == 0 {
         return Err(AppError::conflict(JUST_CHANGED));
     }
@@ -302,8 +305,7 @@ pub(super) async fn confirm_proposal(change: &mut Change, a: &Appt, by: Actor) -
     .bind(a.id)
     .bind(a.version)
     .execute(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::conflict(JUST_CHANGED));
     }

@@ -19,6 +19,7 @@ use crate::domain::recurrence::{entered_local, repeated_local_note, Weekly};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::model::Me;
+use crate::server::db::known;
 use chrono::{DateTime, NaiveDateTime};
 use serde_json::json;
 use sqlx::Row;
@@ -79,8 +80,7 @@ pub(super) async fn find_conflict(
     // Bounds the index scan (see LONGEST_APPOINTMENT_SECS).
     .bind(start - booking::LONGEST_APPOINTMENT_SECS)
     .fetch_optional(&mut **tx)
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(row.map(|r| {
         format!(
             "appointment #{} with {} on {}–{}",
@@ -118,8 +118,7 @@ async fn invited_overlaps(
         .bind(end)
         .bind(start - booking::LONGEST_APPOINTMENT_SECS)
         .fetch_optional(&mut **tx)
-        .await
-        .map_err(db_error)?;
+        .await?;
         if let Some(r) = row {
             out.push(format!(
                 "{} already has an appointment on {}.",
@@ -200,16 +199,14 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
     let clinic = sqlx::query("SELECT time_zone FROM clinic WHERE id = $1")
         .bind(new.clinic_id)
         .fetch_optional(change.conn())
-        .await
-        .map_err(db_error)?
+        .await?
         .ok_or_else(|| AppError::not_found("That clinic does not exist."))?;
     let tz = zones::parse(&clinic.get::<String, _>(0));
     let service =
         sqlx::query("SELECT clinic_id, duration_minutes, active FROM service WHERE id = $1")
             .bind(new.service_id)
             .fetch_optional(change.conn())
-            .await
-            .map_err(db_error)?;
+            .await?;
     let duration = match service {
         Some(r) if r.get::<i64, _>(0) == new.clinic_id && r.get::<i64, _>(2) == 1 => {
             r.get::<i64, _>(1)
@@ -285,8 +282,7 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
             .bind(tz.name())
             .bind(now)
             .fetch_one(change.conn())
-            .await
-            .map_err(db_error)?,
+            .await?,
         ),
     };
     let mut warnings: Vec<String> = starts
@@ -318,8 +314,7 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
                 .bind(id)
                 .bind(*p)
                 .execute(change.conn())
-                .await
-                .map_err(db_error)?;
+                .await?;
         }
         change
             .audit(Audit {
@@ -412,15 +407,16 @@ async fn load(tx: &mut Tx, id: i64) -> AppResult<Target> {
     )
     .bind(id)
     .fetch_optional(&mut **tx)
-    .await
-    .map_err(db_error)?
+    .await?
     .ok_or_else(|| AppError::not_found("That appointment does not exist."))?;
     Ok(Target {
         clinic_id: r.get(0),
         host: r.get(1),
         patient: r.get(2),
-        status: AppointmentStatus::parse(r.get::<String, _>(3).as_str())
-            .unwrap_or(AppointmentStatus::Booked),
+        status: {
+            let s: String = r.get(3);
+            known(AppointmentStatus::parse(&s), "appointment.status", &s)?
+        },
         starts_at: r.get(4),
         series_id: r.get(5),
         version: r.get(6),
@@ -460,8 +456,7 @@ async fn is_invited(tx: &mut Tx, appointment: i64, provider: i64) -> AppResult<b
     .bind(appointment)
     .bind(provider)
     .fetch_one(&mut **tx)
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(n > 0)
 }
 
@@ -479,15 +474,16 @@ pub async fn cancel(
     booking::check_cancel(t.status, t.starts_at, now).map_err(AppError::Validation)?;
 
     let ids: Vec<i64> = match (scope, t.series_id) {
-        (CancelScope::AllInSeries, Some(series)) => sqlx::query_scalar(
-            "SELECT id FROM appointment WHERE series_id = $1 AND status <> 'cancelled' \
+        (CancelScope::AllInSeries, Some(series)) => {
+            sqlx::query_scalar(
+                "SELECT id FROM appointment WHERE series_id = $1 AND status <> 'cancelled' \
              AND status <> 'noshow' AND starts_at > $2 ORDER BY starts_at",
-        )
-        .bind(series)
-        .bind(now)
-        .fetch_all(change.conn())
-        .await
-        .map_err(db_error)?,
+            )
+            .bind(series)
+            .bind(now)
+            .fetch_all(change.conn())
+            .await?
+        }
         _ => vec![appointment_id],
     };
     let by = Actor {
@@ -557,8 +553,7 @@ pub async fn decline(state: &AppState, me: &Me, appointment_id: i64) -> AppResul
     .bind(appointment_id)
     .bind(me.user_id)
     .execute(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     if updated.rows_affected() == 0 {
         return Err(AppError::conflict(
             "You have already declined this invitation.",
@@ -677,8 +672,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
     let tz_name: String = sqlx::query_scalar("SELECT time_zone FROM clinic WHERE id = $1")
         .bind(t.clinic_id)
         .fetch_one(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     let tz = zones::parse(&tz_name);
     // The same wall-clock shift applies to every moved meeting, so a series
     // keeps its local time across daylight-saving changes.
@@ -693,8 +687,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
         .bind(series)
         .bind(t.starts_at)
         .fetch_all(change.conn())
-        .await
-        .map_err(db_error)?
+        .await?
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
         .collect(),
@@ -725,8 +718,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
     )
     .bind(mv.appointment_id)
     .fetch_all(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     let mut warnings: Vec<String> = new_times
         .iter()
         .filter_map(|(s, _)| repeated_local_note(&tz, *s))
@@ -742,8 +734,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
         let r = sqlx::query("SELECT rrule FROM series WHERE id = $1")
             .bind(series)
             .fetch_one(change.conn())
-            .await
-            .map_err(db_error)?;
+            .await?;
         let rule = Weekly::parse_rrule(&r.get::<String, _>(0)).ok_or_else(|| {
             tracing::error!(series, "unreadable series rule");
             AppError::internal()
@@ -754,8 +745,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
         .bind(series)
         .bind(t.starts_at)
         .fetch_one(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
         let (before, after) = rule.split(
             local_of(t.starts_at, tz).date(),
             targets.len() as u32,
@@ -768,15 +758,13 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
                 .bind(&dtstart)
                 .bind(series)
                 .execute(change.conn())
-                .await
-                .map_err(db_error)?;
+                .await?;
         } else {
             sqlx::query("UPDATE series SET rrule = $1 WHERE id = $2")
                 .bind(before.rrule())
                 .bind(series)
                 .execute(change.conn())
-                .await
-                .map_err(db_error)?;
+                .await?;
             series_id = Some(
                 sqlx::query_scalar::<_, i64>(
                     "INSERT INTO series (clinic_id, host_provider_id, rrule, dtstart_local, time_zone, created_at) \
@@ -789,8 +777,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
                 .bind(tz.name())
                 .bind(now)
                 .fetch_one(change.conn())
-                .await
-                .map_err(db_error)?,
+                .await?,
             );
         }
     }
@@ -825,8 +812,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
         sqlx::query("UPDATE participant SET status = 'needs-action' WHERE appointment_id = $1")
             .bind(*id)
             .execute(change.conn())
-            .await
-            .map_err(db_error)?;
+            .await?;
         pms::sync(&mut change, *id, PmsAction::Rescheduled).await?;
         change
             .audit(Audit {
@@ -864,8 +850,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
             ))
             .bind(series)
             .execute(change.conn())
-            .await
-            .map_err(db_error)?;
+            .await?;
             Span::Series { count: ids.len() }
         }
         _ => Span::One,

@@ -40,8 +40,7 @@ pub async fn holds_role(
     .bind(clinic_id)
     .bind(role.as_str())
     .fetch_one(conn)
-    .await
-    .map_err(super::super::db::db_error)?;
+    .await?;
     Ok(n > 0)
 }
 

@@ -25,8 +25,7 @@ pub async fn clinic_zone(
     let r = sqlx::query("SELECT time_zone, name FROM clinic WHERE id = $1")
         .bind(clinic_id)
         .fetch_optional(conn)
-        .await
-        .map_err(db_error)?
+        .await?
         .ok_or_else(|| AppError::not_found("That clinic does not exist."))?;
     Ok((zones::parse(&r.get::<String, _>(0)), r.get(1)))
 }
@@ -54,8 +53,7 @@ pub async fn load_calendars(
     ))
     .bind(clinic_id)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?
+    .await?
     {
         windows.entry(r.get(0)).or_default().push(WeeklyWindow {
             weekday: r.get::<i64, _>(1) as u8,
@@ -71,8 +69,7 @@ pub async fn load_calendars(
     .bind(from)
     .bind(to)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?
+    .await?
     {
         busy.entry(r.get(0)).or_default().push(Span {
             start: r.get(1),
@@ -93,8 +90,7 @@ pub async fn load_calendars(
     .bind(to)
     .bind(from - LONGEST_APPOINTMENT)
     .fetch_one(conn)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let booked: Vec<(i64, i64, i64)> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
         .map_err(|e| {
             tracing::error!(error = %e, "unreadable bookings aggregate");
@@ -151,8 +147,7 @@ pub async fn clinic_providers(
     )
     .bind(clinic_id)
     .fetch_all(conn)
-    .await
-    .map_err(db_error)?
+    .await?
     .into_iter()
     .map(|r| (r.get(0), r.get(1)))
     .collect())
@@ -190,7 +185,7 @@ pub async fn view(
     } else {
         clinic_id
     };
-    let mut conn = state.db.pool.acquire().await.map_err(db_error)?;
+    let mut conn = state.db.pool.acquire().await?;
     let (tz, clinic_name) = clinic_zone(&mut conn, clinic_id).await?;
     let acts_for_others = authz::roles_in(me, clinic_id).any(Role::acts_for_providers);
     let providers = if acts_for_others {
@@ -221,8 +216,7 @@ pub async fn view(
     .bind(provider_id)
     .bind(clinic_id)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?
+    .await?
     .into_iter()
     .map(|r| WindowRow {
         id: r.get(0),
@@ -240,8 +234,7 @@ pub async fn view(
     .bind(clinic_id)
     .bind(now)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?
+    .await?
     .into_iter()
     .map(|r: AnyRow| TimeOffRow {
         id: r.get(0),
@@ -259,8 +252,7 @@ pub async fn view(
     .bind(provider_id)
     .bind(clinic_id)
     .fetch_one(&mut *conn)
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(AvailabilityView {
         clinic_id,
         clinic_name,
@@ -335,8 +327,7 @@ pub async fn add_window(
     .bind(i64::from(w.start_minute))
     .bind(i64::from(w.end_minute))
     .fetch_optional(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     if let Some(r) = clash {
         return Err(AppError::conflict(format!(
             "That overlaps the {} slot {}–{}. Remove or change that one first.",
@@ -355,8 +346,7 @@ pub async fn add_window(
     .bind(i64::from(w.start_minute))
     .bind(i64::from(w.end_minute))
     .fetch_one(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     change
         .audit(audit(me, on_behalf, clinic_id, "availability.add", "availability_rule", id,
             json!({ "provider": provider_id, "weekday": w.weekday, "start": w.start_minute, "end": w.end_minute })))
@@ -385,8 +375,7 @@ pub async fn remove(state: &AppState, me: &Me, entry: Entry, id: i64) -> AppResu
     ))
     .bind(id)
     .fetch_optional(change.conn())
-    .await
-    .map_err(db_error)?
+    .await?
     .ok_or_else(|| {
         AppError::not_found(format!(
             "That {what} no longer exists; it may have been removed already."
@@ -397,8 +386,7 @@ pub async fn remove(state: &AppState, me: &Me, entry: Entry, id: i64) -> AppResu
     sqlx::query(&format!("DELETE FROM {table} WHERE id = $1"))
         .bind(id)
         .execute(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     change
         .audit(Audit {
             before: Some(json!({ "provider": provider_id })),
@@ -466,8 +454,7 @@ pub async fn add_time_off(
     .bind(end)
     .bind(reason)
     .fetch_one(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     change
         .audit(audit(me, on_behalf, clinic_id, "availability.time_off", "availability_exception", id,
             json!({ "provider": provider_id, "starts_at": start, "ends_at": end, "reason": reason })))
@@ -497,8 +484,7 @@ pub async fn set_available_now(
     .bind(i64::from(on))
     .bind(now)
     .execute(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     change
         .audit(audit(
             me,

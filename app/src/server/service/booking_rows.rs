@@ -3,12 +3,13 @@
 //! invited providers with their answers. Shared by the Bookings list,
 //! Consultations and the Schedule.
 
-use super::super::db::{db_error, id_list};
+use super::super::db::id_list;
 use super::super::zones;
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking::{self, CancelReason};
 use crate::error::AppResult;
 use crate::model::{BookingRow, Invitee, Me};
+use crate::server::db::known;
 use chrono::{DateTime, Datelike, TimeZone, Timelike};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
@@ -108,7 +109,7 @@ impl Raw {
     }
 }
 
-pub fn map(r: Raw, v: &Viewing) -> BookingRow {
+pub fn map(r: Raw, v: &Viewing) -> AppResult<BookingRow> {
     let now = v.now;
     let host = r.host_id;
     let clinic_id = r.clinic_id;
@@ -119,7 +120,11 @@ pub fn map(r: Raw, v: &Viewing) -> BookingRow {
     let tz = zones::parse(&tz_name);
     let (start, end) = (r.starts_at, r.ends_at);
     let status_code = r.status;
-    let status = AppointmentStatus::parse(&status_code).unwrap_or(AppointmentStatus::Booked);
+    let status = known(
+        AppointmentStatus::parse(&status_code),
+        "appointment.status",
+        &status_code,
+    )?;
     let noshow = r.noshow_kind;
     let status_label = match status {
         AppointmentStatus::Cancelled => "Cancelled".to_string(),
@@ -142,7 +147,7 @@ pub fn map(r: Raw, v: &Viewing) -> BookingRow {
             .with_timezone(&tz)
     };
     let (local, local_end) = (at(start), at(end));
-    BookingRow {
+    Ok(BookingRow {
         id: r.id,
         clinic_name: r.clinic_name,
         patient: r.patient,
@@ -177,7 +182,7 @@ pub fn map(r: Raw, v: &Viewing) -> BookingRow {
         time_zone: tz_name,
         pms_sync: r.pms_sync_state,
         pms_manual_cancel: r.pms_connector == "manual_cancel",
-    }
+    })
 }
 
 /// "Fri 6 Mar 2026, 11:00–11:30", the same text as `zones::fmt_local` and
@@ -227,8 +232,7 @@ pub async fn attach_participants(pool: &AnyPool, rows: &mut [BookingRow]) -> App
             id_list(&ids)
         ))
         .fetch_all(pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
         group_invitees(&found, &mut by_id);
     }
     for row in rows {

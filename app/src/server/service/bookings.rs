@@ -1,7 +1,7 @@
 //! The Bookings list: every appointment the caller may see, filtered by
 //! status, date range and patient name, a page at a time.
 
-use super::super::db::{db_error, id_list};
+use super::super::db::id_list;
 use super::super::state::AppState;
 use super::super::zones;
 use super::booking_rows;
@@ -49,8 +49,7 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
     let tz_name: String = sqlx::query_scalar("SELECT time_zone FROM clinic WHERE id = $1")
         .bind(staff[0].0)
         .fetch_one(&state.db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     let tz = zones::parse(&tz_name);
     let day_start = |d: NaiveDate| {
         crate::domain::recurrence::resolve_local(&tz, d.and_hms_opt(0, 0, 0).unwrap_or_default())
@@ -130,7 +129,7 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
     if !search_sql.is_empty() {
         count = count.bind(&like);
     }
-    let total: i64 = count.fetch_one(&state.db.pool).await.map_err(db_error)?;
+    let total: i64 = count.fetch_one(&state.db.pool).await?;
     let page = q.page.max(0);
     let order = match q.status {
         BookingStatusFilter::Upcoming
@@ -159,12 +158,11 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
         .bind(PAGE_SIZE)
         .bind(page * PAGE_SIZE)
         .fetch_all(&state.db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     let mut rows: Vec<_> = rows
         .iter()
         .map(|r| booking_rows::map(booking_rows::Raw::from_row(r), &viewing))
-        .collect();
+        .collect::<AppResult<_>>()?;
     booking_rows::attach_participants(&state.db.pool, &mut rows).await?;
     Ok(BookingPage {
         rows,

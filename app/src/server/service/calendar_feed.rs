@@ -4,7 +4,6 @@
 //! is made; making a new one (or revoking) ends the old one.
 
 use super::super::auth::{new_token, token_hash};
-use super::super::db::db_error;
 use super::super::notify::ics;
 use super::super::state::AppState;
 use super::super::zones;
@@ -33,8 +32,7 @@ pub async fn exists(state: &AppState, me: &Me) -> AppResult<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calendar_feed WHERE user_id = $1")
         .bind(me.user_id)
         .fetch_one(&state.db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     Ok(n > 0)
 }
 
@@ -56,8 +54,7 @@ async fn replace(state: &AppState, me: &Me, token: Option<&str>) -> AppResult<()
     sqlx::query("DELETE FROM calendar_feed WHERE user_id = $1")
         .bind(me.user_id)
         .execute(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     if let Some(token) = token {
         sqlx::query(
             "INSERT INTO calendar_feed (token_hash, user_id, created_at) VALUES ($1, $2, $3)",
@@ -66,8 +63,7 @@ async fn replace(state: &AppState, me: &Me, token: Option<&str>) -> AppResult<()
         .bind(me.user_id)
         .bind(change.now)
         .execute(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     }
     change
         .audit(Audit {
@@ -101,8 +97,7 @@ pub async fn feed(state: &AppState, token: &str) -> AppResult<Option<String>> {
         sqlx::query_scalar("SELECT user_id FROM calendar_feed WHERE token_hash = $1")
             .bind(token_hash(token))
             .fetch_optional(&state.db.pool)
-            .await
-            .map_err(db_error)?;
+            .await?;
     let Some(user) = user else {
         return Ok(None);
     };
@@ -122,8 +117,7 @@ pub async fn feed(state: &AppState, token: &str) -> AppResult<Option<String>> {
     .bind(now - PAST_DAYS * 86_400)
     .bind(now + FUTURE_DAYS * 86_400)
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let ts = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or_default();
     let events: Vec<ics::Event> = rows
         .iter()

@@ -8,7 +8,6 @@
 //! told it was just answered; the appointment then changes in the same
 //! transaction, under the host's lock when it moves.
 
-use super::super::db::db_error;
 use super::super::notify::{self};
 use super::super::state::AppState;
 use super::super::zones;
@@ -22,6 +21,7 @@ use crate::domain::recurrence::entered_local;
 use crate::domain::request::{check_response, ChangeAnswer, RequestKind};
 use crate::error::{AppError, AppResult};
 use crate::model::{money, ChangeQueue, ChangeRequestRow, Me};
+use crate::server::db::known;
 use chrono::NaiveDateTime;
 use serde_json::json;
 use sqlx::Row;
@@ -52,12 +52,12 @@ pub async fn queue(state: &AppState, me: &Me) -> AppResult<ChangeQueue> {
     ))
     .bind(me.user_id)
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let rows = rows
         .into_iter()
-        .map(|r| {
-            let kind = RequestKind::parse(&r.get::<String, _>(1)).unwrap_or(RequestKind::Cancel);
+        .map(|r| -> AppResult<ChangeRequestRow> {
+            let kind: String = r.get(1);
+            let kind = known(RequestKind::parse(&kind), "request.kind", &kind)?;
             let tz = zones::parse(&r.get::<String, _>(13));
             let (starts, ends): (i64, i64) = (r.get(6), r.get(7));
             let span = |s: i64| {
@@ -70,7 +70,7 @@ pub async fn queue(state: &AppState, me: &Me) -> AppResult<ChangeQueue> {
             let requested: Option<i64> = parse_times(&r.get::<String, _>(8)).first().copied();
             let within = r.get::<i64, _>(9) == 1;
             let fee: i64 = r.get(10);
-            ChangeRequestRow {
+            Ok(ChangeRequestRow {
                 id: r.get(0),
                 kind,
                 clinic_name: r.get(2),
@@ -85,9 +85,9 @@ pub async fn queue(state: &AppState, me: &Me) -> AppResult<ChangeQueue> {
                 created_at: r.get(12),
                 default_start: zones::local_input(requested.unwrap_or(starts), tz),
                 time_zone: tz.name().to_string(),
-            }
+            })
         })
-        .collect();
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(ChangeQueue {
         rows,
         server_now: state.clock.now().timestamp(),
@@ -118,15 +118,15 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
     )
     .bind(reply.request_id)
     .fetch_optional(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     let missing = || AppError::not_found("That request does not exist.");
     let r = r.ok_or_else(missing)?;
     let clinic_id: i64 = r.get(0);
     if !authz::roles_in(me, clinic_id).any(crate::domain::role::Role::is_staff) {
         return Err(missing());
     }
-    let kind = RequestKind::parse(&r.get::<String, _>(1)).unwrap_or(RequestKind::Cancel);
+    let kind: String = r.get(1);
+    let kind = known(RequestKind::parse(&kind), "request.kind", &kind)?;
     let appointment_id: i64 = r.get(3);
     let requested: Option<i64> = parse_times(&r.get::<String, _>(4)).first().copied();
     let within = r.get::<i64, _>(5) == 1;
@@ -181,8 +181,7 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
     .bind(a.starts_at)
     .bind(reply.request_id)
     .execute(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     if claimed.rows_affected() == 0 {
         return Err(AppError::conflict(
             "This request was just answered by someone else.",
@@ -194,8 +193,7 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
             sqlx::query_scalar("SELECT late_cancel_fee_cents FROM clinic WHERE id = $1")
                 .bind(clinic_id)
                 .fetch_one(change.conn())
-                .await
-                .map_err(db_error)?;
+                .await?;
         Some(cents)
     } else {
         None

@@ -19,8 +19,7 @@ pub async fn questions(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Ve
     let text: String = sqlx::query_scalar("SELECT pre_request_form FROM clinic WHERE id = $1")
         .bind(clinic_id)
         .fetch_optional(conn)
-        .await
-        .map_err(db_error)?
+        .await?
         .ok_or_else(|| AppError::not_found("That clinic does not exist."))?;
     serde_json::from_str(&text).map_err(|e| {
         tracing::error!(clinic_id, error = %e, "unreadable pre-request form");
@@ -38,23 +37,21 @@ pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<Clinic
         id => id,
     };
     authz::require_role(me, clinic_id, &[Role::Admin])?;
-    let mut conn = state.db.pool.acquire().await.map_err(db_error)?;
+    let mut conn = state.db.pool.acquire().await?;
     let c = sqlx::query(
         "SELECT name, slug, time_zone, patient_group_name, host_group_name, pms_connector, pms_url, \
          pms_secret FROM clinic WHERE id = $1",
     )
     .bind(clinic_id)
     .fetch_one(&mut *conn)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let services = sqlx::query(
         "SELECT id, name, description, duration_minutes, payment_required, price_cents, active \
          FROM service WHERE clinic_id = $1 ORDER BY active DESC, name",
     )
     .bind(clinic_id)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?
+    .await?
     .into_iter()
     .map(|r| ServiceRow {
         id: r.get(0),
@@ -97,8 +94,7 @@ pub async fn save_pms(
     let r = sqlx::query("SELECT pms_connector, pms_url, pms_secret FROM clinic WHERE id = $1")
         .bind(clinic_id)
         .fetch_one(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     let (old_connector, old_url, old_secret): (String, String, String) =
         (r.get(0), r.get(1), r.get(2));
     let secret = if secret.trim().is_empty() {
@@ -116,8 +112,7 @@ pub async fn save_pms(
     .bind(&secret)
     .bind(clinic_id)
     .execute(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     change
         .audit(Audit {
             actor_id: Some(me.user_id),
@@ -162,8 +157,7 @@ pub async fn policy(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Polic
     ))
     .bind(clinic_id)
     .fetch_optional(conn)
-    .await
-    .map_err(db_error)?
+    .await?
     .ok_or_else(|| AppError::not_found("That clinic does not exist."))?;
     Ok(policy_from_row(&r))
 }
@@ -186,8 +180,7 @@ pub async fn save_policy(state: &AppState, me: &Me, clinic_id: i64, p: Policy) -
     .bind(clinic_id)
     .bind(i64::from(p.booking_horizon_days))
     .execute(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     change
         .audit(Audit {
             actor_id: Some(me.user_id),
@@ -358,16 +351,14 @@ pub async fn set_service_active(
     let clinic_id: i64 = sqlx::query_scalar("SELECT clinic_id FROM service WHERE id = $1")
         .bind(service_id)
         .fetch_optional(change.conn())
-        .await
-        .map_err(db_error)?
+        .await?
         .ok_or_else(|| AppError::not_found("That service does not exist."))?;
     authz::require_role(me, clinic_id, &[Role::Admin])?;
     sqlx::query("UPDATE service SET active = $1 WHERE id = $2")
         .bind(i64::from(active))
         .bind(service_id)
         .execute(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     change
         .audit(Audit {
             actor_id: Some(me.user_id),
@@ -407,8 +398,7 @@ pub async fn save_groups(
         .bind(hosts)
         .bind(clinic_id)
         .execute(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     change
         .audit(Audit {
             actor_id: Some(me.user_id),
@@ -482,8 +472,7 @@ pub async fn edit_form(state: &AppState, me: &Me, clinic_id: i64, edit: FormEdit
         .bind(&text)
         .bind(clinic_id)
         .execute(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     change
         .audit(Audit {
             actor_id: Some(me.user_id),

@@ -1,6 +1,5 @@
 //! Clinics and their services as the portal lists them.
 
-use super::super::db::db_error;
 use super::super::state::AppState;
 use crate::error::AppResult;
 use crate::model::{ClinicOption, ServiceOption};
@@ -14,8 +13,7 @@ pub async fn clinic_options(state: &AppState) -> AppResult<Vec<ClinicOption>> {
          ORDER BY c.name, s.name",
     )
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let mut out: Vec<ClinicOption> = Vec::new();
     for r in rows {
         let id: i64 = r.get(0);

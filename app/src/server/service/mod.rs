@@ -21,7 +21,7 @@ pub mod portal;
 pub mod requests;
 pub mod schedule;
 
-use super::db::{db_error, DbKind, Tx};
+use super::db::{DbKind, Tx};
 use super::events::{BusMessage, EventBus};
 use super::state::AppState;
 use crate::domain::live::LiveEvent;
@@ -137,8 +137,7 @@ impl Change {
         .bind(a.before.map(|v| v.to_string()))
         .bind(a.after.map(|v| v.to_string()))
         .execute(&mut *self.tx)
-        .await
-        .map_err(db_error)?;
+        .await?;
         Ok(())
     }
 
@@ -165,8 +164,7 @@ impl Change {
         .bind(m.appointment_id)
         .bind(m.attachment_extra)
         .execute(&mut *self.tx)
-        .await
-        .map_err(db_error)?;
+        .await?;
         self.queued_messages = true;
         Ok(())
     }
@@ -180,8 +178,7 @@ impl Change {
             sqlx::query("SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
                 .bind(provider_id)
                 .execute(&mut *self.tx)
-                .await
-                .map_err(db_error)?;
+                .await?;
         }
         Ok(())
     }
@@ -192,9 +189,7 @@ impl Change {
     pub async fn emit(&mut self, mut ev: LiveEvent) -> AppResult<()> {
         ev.at_us = self.now_us;
         if self.kind == DbKind::Postgres {
-            super::events::pg_notify(&mut *self.tx, &BusMessage::Event(ev))
-                .await
-                .map_err(db_error)?;
+            super::events::pg_notify(&mut *self.tx, &BusMessage::Event(ev)).await?;
         } else {
             self.events.push(ev);
         }
@@ -202,7 +197,7 @@ impl Change {
     }
 
     pub async fn commit(self) -> AppResult<()> {
-        self.tx.commit().await.map_err(db_error)?;
+        self.tx.commit().await?;
         drop(self._turn);
         if self.queued_messages {
             self.outbox_wake.notify_one();

@@ -2,7 +2,7 @@
 //! per event; clinic admins edit their providers'), the admins' Outbox
 //! page, and the dev Mailbox.
 
-use super::super::db::{db_error, id_list};
+use super::super::db::id_list;
 use super::super::state::AppState;
 use super::super::zones;
 use super::{authz, Audit, Change};
@@ -42,8 +42,7 @@ async fn may_edit(state: &AppState, me: &Me, user_id: i64) -> AppResult<()> {
     ))
     .bind(user_id)
     .fetch_one(&state.db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     if n == 0 {
         return Err(AppError::not_found(
             "That provider is not in one of your clinics.",
@@ -69,8 +68,7 @@ async fn choices(state: &AppState, me: &Me) -> AppResult<Vec<(i64, String)>> {
     ))
     .bind(me.user_id)
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let mut out = vec![(me.user_id, format!("{} (you)", me.name))];
     out.extend(
         rows.iter()
@@ -89,14 +87,12 @@ pub async fn settings(
     let u = sqlx::query("SELECT name, email, mobile FROM app_user WHERE id = $1")
         .bind(user_id)
         .fetch_one(&state.db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     let chosen: HashSet<(String, String)> =
         sqlx::query("SELECT event, channel FROM notification_preference WHERE user_id = $1")
             .bind(user_id)
             .fetch_all(&state.db.pool)
-            .await
-            .map_err(db_error)?
+            .await?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
@@ -149,8 +145,7 @@ pub async fn save(
     let mobile: String = sqlx::query_scalar("SELECT mobile FROM app_user WHERE id = $1")
         .bind(user_id)
         .fetch_one(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     if mobile.trim().is_empty() && picked.iter().any(|(_, c)| *c == Channel::Sms) {
         return Err(AppError::validation(
             "There is no mobile number on this profile, so SMS cannot be chosen. Add one first or choose email.",
@@ -161,16 +156,14 @@ pub async fn save(
     )
     .bind(user_id)
     .fetch_all(change.conn())
-    .await
-    .map_err(db_error)?
+    .await?
     .iter()
     .map(|r| format!("{}:{}", r.get::<String, _>(0), r.get::<String, _>(1)))
     .collect();
     sqlx::query("DELETE FROM notification_preference WHERE user_id = $1")
         .bind(user_id)
         .execute(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     for (e, c) in &picked {
         sqlx::query(
             "INSERT INTO notification_preference (user_id, event, channel) VALUES ($1, $2, $3)",
@@ -179,8 +172,7 @@ pub async fn save(
         .bind(e.as_str())
         .bind(c.as_str())
         .execute(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     }
     let after: Vec<String> = picked
         .iter()
@@ -236,15 +228,13 @@ pub async fn outbox(
     let tz_name: String = sqlx::query_scalar("SELECT time_zone FROM clinic WHERE id = $1")
         .bind(clinic_id)
         .fetch_one(&state.db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     let tz = zones::parse(&tz_name);
     let counts =
         sqlx::query("SELECT status, COUNT(*) FROM outbox WHERE clinic_id = $1 GROUP BY status")
             .bind(clinic_id)
             .fetch_all(&state.db.pool)
-            .await
-            .map_err(db_error)?;
+            .await?;
     let count = |s: &str| {
         counts
             .iter()
@@ -265,8 +255,7 @@ pub async fn outbox(
     .bind(clinic_id)
     .bind(status.unwrap_or(""))
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let label = |e: &str| {
         NotifyEvent::parse(e)
             .map(|e| e.label().to_string())
@@ -308,8 +297,7 @@ pub async fn retry(state: &AppState, me: &Me, id: i64) -> AppResult<()> {
         sqlx::query_scalar("SELECT clinic_id FROM outbox WHERE id = $1")
             .bind(id)
             .fetch_optional(change.conn())
-            .await
-            .map_err(db_error)?;
+            .await?;
     let clinic = clinic
         .flatten()
         .filter(|c| authz::roles_in(me, *c).any(|r| r == Role::Admin))
@@ -322,8 +310,7 @@ pub async fn retry(state: &AppState, me: &Me, id: i64) -> AppResult<()> {
     .bind(change.now)
     .bind(id)
     .execute(change.conn())
-    .await
-    .map_err(db_error)?
+    .await?
     .rows_affected();
     if requeued == 0 {
         return Err(AppError::conflict("That message was already sent."));
@@ -365,8 +352,7 @@ pub async fn mailbox(state: &AppState, me: &Me) -> AppResult<Vec<MailboxMessage>
     ))
     .bind(me.user_id)
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(rows
         .iter()
         .map(|r| {

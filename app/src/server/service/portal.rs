@@ -21,6 +21,7 @@ use crate::domain::policy::{Decision, PatientChange, Policy};
 use crate::domain::request::{ChangeAnswer, RequestKind};
 use crate::error::{AppError, AppResult};
 use crate::model::{ChangeOutcome, Me, MyAppointment, MyAppointmentTab, SlotDay};
+use crate::server::db::known;
 use serde_json::json;
 use sqlx::Row;
 
@@ -39,8 +40,7 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
     )
     .bind(me.user_id)
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     // The latest change request of each appointment, newest first.
     let mut latest: std::collections::HashMap<i64, sqlx::any::AnyRow> = Default::default();
     for r in sqlx::query(
@@ -50,16 +50,15 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
     )
     .bind(me.user_id)
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_error)?
+    .await?
     {
         latest.entry(r.get(0)).or_insert(r);
     }
     let mut out: Vec<(i64, MyAppointment)> = rows
         .into_iter()
-        .map(|r| {
-            let status = AppointmentStatus::parse(&r.get::<String, _>(1))
-                .unwrap_or(AppointmentStatus::Booked);
+        .map(|r| -> AppResult<(i64, MyAppointment)> {
+            let status: String = r.get(1);
+            let status = known(AppointmentStatus::parse(&status), "appointment.status", &status)?;
             let (starts, ends): (i64, i64) = (r.get(2), r.get(3));
             let tz = zones::parse(&r.get::<String, _>(7));
             let mine = zones::parse(&r.get::<String, _>(22));
@@ -174,9 +173,9 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
                 clinic_answer,
                 proposed_instead_of,
             };
-            (starts, appt)
+            Ok((starts, appt))
         })
-        .collect();
+        .collect::<AppResult<_>>()?;
     // What is still to come soonest first; the rest newest first.
     out.sort_by_key(|(starts, a)| match a.tab {
         MyAppointmentTab::Upcoming | MyAppointmentTab::Tentative => (0, *starts),
@@ -210,8 +209,7 @@ async fn load_mine(change: &mut Change, me: &Me, appointment_id: i64) -> AppResu
     ))
     .bind(appt.clinic_id)
     .fetch_one(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     let service_minutes = (appt.ends_at - appt.starts_at) / 60;
     Ok(Mine {
         policy: policy_from_row(&r),
@@ -228,8 +226,7 @@ async fn has_pending_change(change: &mut Change, appointment_id: i64) -> AppResu
     )
     .bind(appointment_id)
     .fetch_one(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(n > 0)
 }
 

@@ -28,6 +28,7 @@ use crate::model::{
     AssignOptions, AssignProvider, BookingPageInfo, DispatchBoard, DispatchRow, Me, MyMeeting,
     MyRequest, PendingCounts, PublicProvider, PublicService, SlotDay, TimeChoice,
 };
+use crate::server::db::known;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
@@ -70,14 +71,13 @@ pub async fn booking_page(
     me: Option<&Me>,
     slug: &str,
 ) -> AppResult<BookingPageInfo> {
-    let mut conn = state.db.pool.acquire().await.map_err(db_error)?;
+    let mut conn = state.db.pool.acquire().await?;
     let c = sqlx::query(
         "SELECT id, name, time_zone, phone, host_group_name FROM clinic WHERE slug = $1",
     )
     .bind(slug)
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_error)?
+    .await?
     .ok_or_else(|| AppError::not_found("There is no clinic at this address."))?;
     let clinic_id: i64 = c.get(0);
     let services = sqlx::query(
@@ -86,8 +86,7 @@ pub async fn booking_page(
     )
     .bind(clinic_id)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(db_error)?
+    .await?
     .into_iter()
     .map(|r| PublicService {
         id: r.get(0),
@@ -133,8 +132,7 @@ async fn active_service(
         sqlx::query("SELECT clinic_id, active, name, duration_minutes FROM service WHERE id = $1")
             .bind(service_id)
             .fetch_optional(conn)
-            .await
-            .map_err(db_error)?
+            .await?
             .ok_or_else(|| AppError::validation("Choose a service."))?;
     if r.get::<i64, _>(0) != clinic_id {
         return Err(AppError::validation(
@@ -171,7 +169,7 @@ pub async fn free_slots(
     service_id: i64,
     provider_id: i64,
 ) -> AppResult<Vec<SlotDay>> {
-    let mut conn = state.db.pool.acquire().await.map_err(db_error)?;
+    let mut conn = state.db.pool.acquire().await?;
     let (tz, _) = clinic_zone(&mut conn, clinic_id).await?;
     let (_, minutes) = active_service(&mut conn, clinic_id, service_id).await?;
     let providers: Vec<i64> = if provider_id == 0 {
@@ -266,8 +264,7 @@ pub async fn create(state: &AppState, me: &Me, new: NewRequest) -> AppResult<i64
             .bind(me.user_id)
             .bind(new.clinic_id)
             .fetch_one(change.conn())
-            .await
-            .map_err(db_error)?;
+            .await?;
             if pending > 0 {
                 return Err(AppError::conflict(ALREADY_WAITING));
             }
@@ -331,8 +328,7 @@ pub async fn create(state: &AppState, me: &Me, new: NewRequest) -> AppResult<i64
     .bind(new.clinic_id)
     .bind(now)
     .execute(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO request (clinic_id, kind, status, requester_id, service_id, mode, target_provider_id, \
          requested_times, form_answers, note, created_at) \
@@ -401,8 +397,7 @@ pub async fn withdraw(state: &AppState, me: &Me, request_id: i64) -> AppResult<(
     let r = sqlx::query("SELECT requester_id, clinic_id, status FROM request WHERE id = $1")
         .bind(request_id)
         .fetch_optional(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     let Some(r) = r.filter(|r| r.get::<i64, _>(0) == me.user_id) else {
         return Err(AppError::not_found("You have no such request."));
     };
@@ -420,8 +415,7 @@ pub async fn withdraw(state: &AppState, me: &Me, request_id: i64) -> AppResult<(
     .bind(now)
     .bind(request_id)
     .execute(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     change
         .audit(Audit {
             actor_id: Some(me.user_id),
@@ -461,8 +455,7 @@ pub async fn pending_counts(state: &AppState, me: &Me) -> AppResult<PendingCount
     ))
     .bind(me.user_id)
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let mut counts = PendingCounts::default();
     for r in rows {
         let n: i64 = r.get(1);
@@ -491,33 +484,37 @@ pub async fn my_requests(state: &AppState, me: &Me) -> AppResult<Vec<MyRequest>>
     )
     .bind(me.user_id)
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_error)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
+    .await?;
+    rows.into_iter()
+        .map(|r| -> AppResult<MyRequest> {
             let tz = zones::parse(&r.get::<String, _>(10));
-            let meeting = r.get::<Option<i64>, _>(13).map(|id| {
-                let starts: i64 = r.get(14);
-                MyMeeting {
-                    appointment_id: id,
-                    when: format!("{} ({})", zones::fmt_local(starts, tz), tz.name()),
-                    provider: r.get::<Option<String>, _>(19).unwrap_or_default(),
-                    status: AppointmentStatus::parse(&r.get::<String, _>(15))
-                        .unwrap_or(AppointmentStatus::Booked),
-                    video_url: r.get(16),
-                    meeting_id: r.get(17),
-                    passcode: r.get(18),
-                }
-            });
-            MyRequest {
+            let meeting = r
+                .get::<Option<i64>, _>(13)
+                .map(|id| -> AppResult<MyMeeting> {
+                    let starts: i64 = r.get(14);
+                    let status: String = r.get(15);
+                    Ok(MyMeeting {
+                        appointment_id: id,
+                        when: format!("{} ({})", zones::fmt_local(starts, tz), tz.name()),
+                        provider: r.get::<Option<String>, _>(19).unwrap_or_default(),
+                        status: known(
+                            AppointmentStatus::parse(&status),
+                            "appointment.status",
+                            &status,
+                        )?,
+                        video_url: r.get(16),
+                        meeting_id: r.get(17),
+                        passcode: r.get(18),
+                    })
+                });
+            let (mode, status): (String, String) = (r.get(4), r.get(5));
+            Ok(MyRequest {
                 id: r.get(0),
                 clinic_name: r.get(1),
                 clinic_slug: r.get(2),
                 service_name: r.get(3),
-                mode: RequestMode::parse(&r.get::<String, _>(4)).unwrap_or(RequestMode::Now),
-                status: RequestStatus::parse(&r.get::<String, _>(5))
-                    .unwrap_or(RequestStatus::Pending),
+                mode: known(RequestMode::parse(&mode), "request.mode", &mode)?,
+                status: known(RequestStatus::parse(&status), "request.status", &status)?,
                 note: r.get(6),
                 response: r.get(7),
                 created_at: r.get(8),
@@ -527,10 +524,10 @@ pub async fn my_requests(state: &AppState, me: &Me) -> AppResult<Vec<MyRequest>>
                     .collect(),
                 request_to: r.get(11),
                 responder: r.get(12),
-                meeting,
-            }
+                meeting: meeting.transpose()?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The Dispatch board: pending session requests, oldest first.
@@ -558,18 +555,18 @@ pub async fn dispatch_board(
     .bind(me.user_id)
     .bind(clinic_filter)
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let rows = rows
         .into_iter()
-        .map(|r| {
+        .map(|r| -> AppResult<DispatchRow> {
             let tz = zones::parse(&r.get::<String, _>(13));
-            DispatchRow {
+            let mode: String = r.get(4);
+            Ok(DispatchRow {
                 id: r.get(0),
                 clinic_id: r.get(1),
                 clinic_name: r.get(2),
                 requestor: r.get(3),
-                mode: RequestMode::parse(&r.get::<String, _>(4)).unwrap_or(RequestMode::Now),
+                mode: known(RequestMode::parse(&mode), "request.mode", &mode)?,
                 patient_group: r.get(5),
                 host_group: r.get(6),
                 request_to: r.get(7),
@@ -581,9 +578,9 @@ pub async fn dispatch_board(
                 note: r.get(10),
                 answers: parse_answers(&r.get::<String, _>(11)),
                 created_at: r.get(12),
-            }
+            })
         })
-        .collect();
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(DispatchBoard {
         now: state.clock.now().timestamp(),
         clinics: authz::clinics_where(me, Role::is_staff),
@@ -623,8 +620,7 @@ async fn load(conn: &mut AnyConnection, request_id: i64) -> AppResult<Loaded> {
     )
     .bind(request_id)
     .fetch_optional(conn)
-    .await
-    .map_err(db_error)?
+    .await?
     .ok_or_else(|| AppError::not_found("That request does not exist."))?;
     Ok(Loaded {
         clinic_id: r.get(0),
@@ -634,7 +630,10 @@ async fn load(conn: &mut AnyConnection, request_id: i64) -> AppResult<Loaded> {
         service_id: r.get::<Option<i64>, _>(4).unwrap_or_default(),
         service_name: r.get(5),
         minutes: r.get(6),
-        mode: RequestMode::parse(&r.get::<String, _>(7)).unwrap_or(RequestMode::Now),
+        mode: {
+            let s: String = r.get(7);
+            known(RequestMode::parse(&s), "request.mode", &s)?
+        },
         target: r.get(8),
         request_to: r.get(9),
         times: parse_times(&r.get::<String, _>(10)),
@@ -670,8 +669,7 @@ async fn already_handled(
     )
     .bind(request_id)
     .fetch_one(conn)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let status: String = r.get(0);
     let who: Option<String> = r.get(1);
     let at: Option<i64> = r.get(2);
@@ -733,8 +731,7 @@ async fn sessions_near(
         .collect();
     let rows = sqlx::query(&format!("{} ORDER BY 1", branches.join(" UNION ALL ")))
         .fetch_all(conn)
-        .await
-        .map_err(db_error)?;
+        .await?;
     for r in rows {
         let (start, end): (i64, i64) = (r.get(0), r.get(1));
         let line = format!(
@@ -758,7 +755,7 @@ pub async fn assign_options(
     me: &Me,
     request_id: i64,
 ) -> AppResult<AssignOptions> {
-    let mut conn = state.db.pool.acquire().await.map_err(db_error)?;
+    let mut conn = state.db.pool.acquire().await?;
     let req = load(&mut conn, request_id).await?;
     let any_provider = may_work(me, &req)?;
     if req.status != "pending" {
@@ -879,8 +876,7 @@ async fn claim(
     .bind(now)
     .bind(request_id)
     .execute(change.conn())
-    .await
-    .map_err(db_error)?;
+    .await?;
     if done.rows_affected() == 1 {
         Ok(())
     } else {
@@ -984,8 +980,7 @@ pub async fn accept(
         .bind(appointment_id)
         .bind(request_id)
         .execute(change.conn())
-        .await
-        .map_err(db_error)?;
+        .await?;
     change
         .audit(Audit {
             actor_id: Some(me.user_id),

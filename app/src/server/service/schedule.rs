@@ -2,7 +2,7 @@
 //! day (a column per provider), in the clinic's zone, and what the create
 //! form offers.
 
-use super::super::db::{db_error, id_list, DbKind};
+use super::super::db::{id_list, DbKind};
 use super::super::state::AppState;
 use super::super::zones;
 use super::{authz, booking_rows};
@@ -56,8 +56,7 @@ async fn staff_clinic(state: &AppState, me: &Me, clinic_id: Option<i64>) -> AppR
     let r = sqlx::query("SELECT name, time_zone, pms_connector FROM clinic WHERE id = $1")
         .bind(id)
         .fetch_one(&state.db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     let tz_name: String = r.get(1);
     Ok(StaffClinic {
         id,
@@ -76,8 +75,7 @@ async fn members(state: &AppState, clinic_id: i64, role: Role) -> AppResult<Vec<
     .bind(clinic_id)
     .bind(role.as_str())
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
@@ -384,8 +382,7 @@ async fn fetch_rows(
             .bind(scope.from)
             .bind(scope.to)
             .fetch_one(pool)
-            .await
-            .map_err(db_error)?;
+            .await?;
             serde_json::from_str(json.as_deref().unwrap_or("[]")).map_err(|e| {
                 tracing::error!(error = %e, "unreadable appointments aggregate");
                 AppError::internal()
@@ -398,8 +395,7 @@ async fn fetch_rows(
                 .bind(scope.from)
                 .bind(scope.to)
                 .fetch_all(pool)
-                .await
-                .map_err(db_error)?
+                .await?
                 .iter()
                 .map(Lean::from_row)
                 .collect()
@@ -423,8 +419,7 @@ async fn fetch_rows(
             id_list(chunk)
         ))
         .fetch_all(pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
         for r in &people {
             names.insert(r.get(0), r.get(1));
         }
@@ -433,8 +428,7 @@ async fn fetch_rows(
         sqlx::query("SELECT id, name FROM service WHERE clinic_id = $1")
             .bind(scope.clinic_id)
             .fetch_all(pool)
-            .await
-            .map_err(db_error)?
+            .await?
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
@@ -447,15 +441,13 @@ async fn fetch_rows(
     .bind(scope.from)
     .bind(scope.to)
     .fetch_all(pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let mut invitees = HashMap::new();
     booking_rows::group_invitees(&found, &mut invitees);
     let viewing = booking_rows::Viewing::new(me, now);
     let name = |id: i64| names.get(&id).cloned().unwrap_or_default();
-    Ok(lean
-        .into_iter()
-        .map(|l| {
+    lean.into_iter()
+        .map(|l| -> AppResult<BookingRow> {
             let participants = invitees.remove(&l.id).unwrap_or_default();
             let raw = booking_rows::Raw {
                 id: l.id,
@@ -480,12 +472,12 @@ async fn fetch_rows(
                 pms_sync_state: l.pms_sync_state,
                 pms_connector: clinic.pms_connector.clone(),
             };
-            BookingRow {
+            Ok(BookingRow {
                 participants,
-                ..booking_rows::map(raw, &viewing)
-            }
+                ..booking_rows::map(raw, &viewing)?
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// For each row: a warning when one of its invited providers (who has not
@@ -557,8 +549,7 @@ pub async fn create_options(
     )
     .bind(clinic_id)
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_error)?
+    .await?
     .iter()
     .map(|r| ServiceOption {
         id: r.get(0),
