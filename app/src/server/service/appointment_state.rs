@@ -36,13 +36,16 @@ pub(super) struct Appt {
     pub starts_at: i64,
     pub ends_at: i64,
     pub version: i64,
+    pub location: String,
+    pub series_id: Option<i64>,
     pub tz: chrono_tz::Tz,
 }
 
 pub(super) async fn load_appt(tx: &mut Tx, id: i64) -> AppResult<Option<Appt>> {
     let r = sqlx::query(
         "SELECT a.id, a.clinic_id, a.host_provider_id, a.patient_id, a.status, a.starts_at, a.ends_at, \
-         a.version, c.time_zone FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
+         a.version, c.time_zone, a.location, a.series_id \
+         FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -63,6 +66,8 @@ pub(super) async fn load_appt(tx: &mut Tx, id: i64) -> AppResult<Option<Appt>> {
             ends_at: r.get(6),
             version: r.get(7),
             tz: zones::parse(&r.get::<String, _>(8)),
+            location: r.get(9),
+            series_id: r.get(10),
         })
     })
     .transpose()
@@ -123,13 +128,44 @@ pub(super) async fn move_appt(
             Told::Patient => TIME_TAKEN_FOR_PATIENT.to_string(),
         }));
     }
+    let to = Placement {
+        starts_at: new_start,
+        ends_at: new_end,
+        status,
+        location: a.location.clone(),
+        series_id: a.series_id,
+    };
+    place_appt(change, a, &to, by).await
+}
+
+/// Where an appointment goes: its time, status, location and series.
+#[derive(Debug, Clone)]
+pub(super) struct Placement {
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub status: AppointmentStatus,
+    pub location: String,
+    pub series_id: Option<i64>,
+}
+
+/// Writes an appointment's new placement, as it was when loaded; the
+/// caller has checked the host is free (under `Change::lock_provider`).
+/// Invited providers are asked again.
+pub(super) async fn place_appt(
+    change: &mut Change,
+    a: &Appt,
+    to: &Placement,
+    by: Actor,
+) -> AppResult<()> {
     let updated = sqlx::query(
-        "UPDATE appointment SET starts_at = $1, ends_at = $2, status = $3, updated_at = $4, \
-         version = version + 1 WHERE id = $5 AND version = $6",
+        "UPDATE appointment SET starts_at = $1, ends_at = $2, status = $3, location = $4, series_id = $5, \
+         updated_at = $6, version = version + 1 WHERE id = $7 AND version = $8",
     )
-    .bind(new_start)
-    .bind(new_end)
-    .bind(status.as_str())
+    .bind(to.starts_at)
+    .bind(to.ends_at)
+    .bind(to.status.as_str())
+    .bind(&to.location)
+    .bind(to.series_id)
     .bind(change.now)
     .bind(a.id)
     .bind(a.version)
@@ -152,19 +188,18 @@ pub(super) async fn move_appt(
             action: "appointment.reschedule",
             entity: "appointment",
             entity_id: a.id,
-            before: Some(
-                json!({ "starts_at": a.starts_at, "ends_at": a.ends_at, "status": a.status.as_str() }),
-            ),
-            after: Some(
-                json!({ "starts_at": new_start, "ends_at": new_end, "status": status.as_str() }),
-            ),
+            before: Some(json!({ "starts_at": a.starts_at, "ends_at": a.ends_at,
+                "status": a.status.as_str(), "location": a.location, "series_id": a.series_id,
+                "version": a.version })),
+            after: Some(json!({ "starts_at": to.starts_at, "ends_at": to.ends_at,
+                "status": to.status.as_str(), "location": to.location, "series_id": to.series_id })),
         })
         .await?;
     let users = audience(change, a).await?;
     change
         .emit(LiveEvent {
             topic: topic::APPOINTMENT.into(),
-            action: if status == AppointmentStatus::Pending {
+            action: if to.status == AppointmentStatus::Pending {
                 "proposed"
             } else {
                 "rescheduled"

@@ -7,7 +7,8 @@ use super::super::notify::{self, pms, About, Notice, Span};
 use super::super::state::AppState;
 use super::super::zones;
 use super::appointment_state::{
-    cancel_appt, load_appt, mark_noshow_appt, Actor, Cancellation, JUST_CHANGED,
+    cancel_appt, load_appt, mark_noshow_appt, place_appt, Actor, Appt, Cancellation, Placement,
+    JUST_CHANGED,
 };
 use super::{authz, Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
@@ -19,7 +20,6 @@ use crate::domain::recurrence::{entered_local, repeated_local_note, Weekly};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::model::Me;
-use crate::server::db::known;
 use chrono::{DateTime, NaiveDateTime};
 use serde_json::json;
 use sqlx::Row;
@@ -389,44 +389,17 @@ pub enum CancelScope {
     AllInSeries,
 }
 
-struct Target {
-    clinic_id: i64,
-    host: i64,
-    patient: i64,
-    status: AppointmentStatus,
-    starts_at: i64,
-    ends_at: i64,
-    series_id: Option<i64>,
-    version: i64,
-}
-
-async fn load(tx: &mut Tx, id: i64) -> AppResult<Target> {
-    let r = sqlx::query(
-        "SELECT clinic_id, host_provider_id, patient_id, status, starts_at, series_id, version, ends_at \
-         FROM appointment WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| AppError::not_found("That appointment does not exist."))?;
-    Ok(Target {
-        clinic_id: r.get(0),
-        host: r.get(1),
-        patient: r.get(2),
-        status: {
-            let s: String = r.get(3);
-            known(AppointmentStatus::parse(&s), "appointment.status", &s)?
-        },
-        starts_at: r.get(4),
-        series_id: r.get(5),
-        version: r.get(6),
-        ends_at: r.get(7),
-    })
+/// The appointment, or the message for one that does not exist (or that
+/// the caller may not know of).
+async fn load(tx: &mut Tx, id: i64) -> AppResult<Appt> {
+    load_appt(tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("That appointment does not exist."))
 }
 
 /// Loads an appointment for a host action (cancel, reschedule, FTA/DNA) and
 /// checks the caller may take it; returns it with the on-behalf-of id.
-async fn load_for_host_action(tx: &mut Tx, me: &Me, id: i64) -> AppResult<(Target, Option<i64>)> {
+async fn load_for_host_action(tx: &mut Tx, me: &Me, id: i64) -> AppResult<(Appt, Option<i64>)> {
     let t = load(tx, id).await?;
     let invited = is_invited(tx, id, me.user_id).await?;
     let on_behalf = authorize_host_action(me, &t, invited)?;
@@ -436,7 +409,7 @@ async fn load_for_host_action(tx: &mut Tx, me: &Me, id: i64) -> AppResult<(Targe
 /// Staff of another clinic learn nothing about the appointment (404); an
 /// invited provider is told to decline instead; a patient may not use the
 /// staff cancel.
-fn authorize_host_action(me: &Me, t: &Target, invited: bool) -> AppResult<Option<i64>> {
+fn authorize_host_action(me: &Me, t: &Appt, invited: bool) -> AppResult<Option<i64>> {
     if !authz::roles_in(me, t.clinic_id).any(Role::is_staff) {
         return Err(AppError::not_found("That appointment does not exist."));
     }
@@ -605,14 +578,11 @@ pub async fn mark_noshow(
     let now = change.now;
     let (t, on_behalf) = load_for_host_action(change.tx_mut(), me, appointment_id).await?;
     booking::check_noshow(t.status, t.starts_at, now).map_err(AppError::Validation)?;
-    let a = load_appt(change.tx_mut(), appointment_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("That appointment does not exist."))?;
     let by = Actor {
         user_id: me.user_id,
         on_behalf_of: on_behalf,
     };
-    mark_noshow_appt(&mut change, &a, kind, by).await?;
+    mark_noshow_appt(&mut change, &t, kind, by).await?;
     change.commit().await
 }
 
@@ -789,56 +759,23 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
     if shift > chrono::Duration::zero() {
         plan.reverse();
     }
-    let mut audience: Vec<i64> = invited.clone();
-    audience.extend([t.patient, t.host]);
-    for ((id, old_start, old_end, version), (new_start, new_end)) in &plan {
-        let updated = sqlx::query(
-            "UPDATE appointment SET starts_at = $1, ends_at = $2, location = $3, series_id = $4, \
-             updated_at = $5, version = version + 1 WHERE id = $6 AND version = $7",
-        )
-        .bind(*new_start)
-        .bind(*new_end)
-        .bind(&location)
-        .bind(series_id)
-        .bind(now)
-        .bind(*id)
-        .bind(*version)
-        .execute(change.conn())
-        .await
-        .map_err(conflict_or_db)?;
-        if updated.rows_affected() == 0 {
-            return Err(AppError::conflict(JUST_CHANGED));
-        }
-        sqlx::query("UPDATE participant SET status = 'needs-action' WHERE appointment_id = $1")
-            .bind(*id)
-            .execute(change.conn())
-            .await?;
-        pms::sync(&mut change, *id, PmsAction::Rescheduled).await?;
-        change
-            .audit(Audit {
-                actor_id: Some(me.user_id),
-                on_behalf_of_id: on_behalf,
-                clinic_id: Some(t.clinic_id),
-                action: "appointment.reschedule",
-                entity: "appointment",
-                entity_id: *id,
-                before: Some(json!({ "starts_at": old_start, "ends_at": old_end })),
-                after: Some(
-                    json!({ "starts_at": new_start, "ends_at": new_end, "location": location,
-                    "series_id": series_id }),
-                ),
-            })
-            .await?;
-        change
-            .emit(LiveEvent {
-                topic: topic::APPOINTMENT.into(),
-                action: "rescheduled".into(),
-                entity_id: *id,
-                clinic_id: Some(t.clinic_id),
-                user_ids: audience.clone(),
-                at_us: 0,
-            })
-            .await?;
+    let by = Actor {
+        user_id: me.user_id,
+        on_behalf_of: on_behalf,
+    };
+    for ((id, _, _, version), (new_start, new_end)) in &plan {
+        let a = load_appt(change.tx_mut(), *id)
+            .await?
+            .filter(|a| a.version == *version)
+            .ok_or_else(|| AppError::conflict(JUST_CHANGED))?;
+        let to = Placement {
+            starts_at: *new_start,
+            ends_at: *new_end,
+            status: a.status,
+            location: location.clone(),
+            series_id,
+        };
+        place_appt(&mut change, &a, &to, by).await?;
     }
     let span = match (mv.scope, series_id) {
         (RescheduleScope::ThisAndFuture, Some(series)) => {
