@@ -805,3 +805,83 @@ async fn both_migration_folders_give_the_same_tables_and_columns() {
         "only on PostgreSQL"
     );
 }
+
+/// Each rule the schema enforces is recognised by name when the database
+/// refuses a write, on both databases (PostgreSQL by constraint name,
+/// SQLite by its message), and no other rule claims the refusal.
+async fn each_schema_rule_is_recognised_when_broken(b: Backend) {
+    use app::server::db::Rule;
+    let t = demo_app(b).await;
+    let pool = &t.state.db.pool;
+    let first = |sql: &'static str| t.id(sql);
+    let appt = first("SELECT MIN(id) FROM appointment WHERE status = 'booked'").await;
+    let service = first("SELECT MIN(id) FROM service").await;
+    // A new patient, so no demo request is already pending for them.
+    let ann: i64 = sqlx::query_scalar(
+        "INSERT INTO app_user (email, name, password_hash, created_at) \
+         VALUES ('rules@patients.test', 'Rule Tester', 'x', 0) RETURNING id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let clinic =
+        first("SELECT clinic_id FROM service WHERE id = (SELECT MIN(id) FROM service)").await;
+    let pending_change = format!(
+        "INSERT INTO request (clinic_id, kind, status, requester_id, appointment_id, created_at) \
+         SELECT clinic_id, 'cancel', 'pending', patient_id, id, 0 FROM appointment WHERE id = {appt}"
+    );
+    let pending_now = format!(
+        "INSERT INTO request (clinic_id, kind, status, requester_id, service_id, mode, created_at) \
+         VALUES ({clinic}, 'new_session', 'pending', {ann}, {service}, 'now', 0)"
+    );
+    let cases: Vec<(Rule, Vec<String>)> = vec![
+        (
+            Rule::NoDoubleBooking,
+            vec![format!(
+                "INSERT INTO appointment (clinic_id, service_id, host_provider_id, patient_id, starts_at, \
+                 ends_at, status, created_at, updated_at) SELECT clinic_id, service_id, host_provider_id, \
+                 patient_id, starts_at, ends_at, 'booked', 0, 0 FROM appointment WHERE id = {appt}"
+            )],
+        ),
+        (Rule::OnePendingChange, vec![pending_change.clone(), pending_change]),
+        (Rule::OnePendingNowRequest, vec![pending_now.clone(), pending_now]),
+        (
+            Rule::UniqueEmail,
+            vec!["INSERT INTO app_user (email, name, password_hash, created_at) \
+                  VALUES ('ann@patients.test', 'Ann', 'x', 0)"
+                .to_string()],
+        ),
+        (
+            Rule::UniqueServiceName,
+            vec![format!(
+                "INSERT INTO service (clinic_id, name, description, duration_minutes, payment_required, \
+                 price_cents, active) SELECT clinic_id, name, '', 30, 0, 0, 1 FROM service WHERE id = {service}"
+            )],
+        ),
+    ];
+    let all = [
+        Rule::NoDoubleBooking,
+        Rule::OnePendingChange,
+        Rule::OnePendingNowRequest,
+        Rule::UniqueEmail,
+        Rule::UniqueServiceName,
+    ];
+    for (rule, statements) in cases {
+        let (last, setup) = statements.split_last().unwrap();
+        for s in setup {
+            sqlx::query(s)
+                .execute(pool)
+                .await
+                .unwrap_or_else(|e| panic!("setup {s}: {e}"));
+        }
+        let e = sqlx::query(last).execute(pool).await.unwrap_err();
+        for other in all {
+            assert_eq!(
+                other.broken_by(&e),
+                other == rule,
+                "{other:?} for {rule:?}: {e}"
+            );
+        }
+    }
+}
+both_dbs!(schema_rules, each_schema_rule_is_recognised_when_broken);

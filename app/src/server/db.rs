@@ -161,15 +161,70 @@ pub fn known<T>(parsed: Option<T>, column: &'static str, text: &str) -> Result<T
     })
 }
 
-/// Whether the error is a unique-constraint violation (both databases).
-pub fn is_unique_violation(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(d) => {
-            d.code()
-                .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
-                || d.message().contains("UNIQUE constraint failed")
+/// The schema's rules a user can run into. Each is known by its constraint
+/// name on PostgreSQL and by what SQLite says when it is broken (SQLite
+/// names the table and columns of a unique index, and a trigger's RAISE
+/// says its own name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// A provider's non-cancelled appointments never overlap.
+    NoDoubleBooking,
+    /// One pending Now request per patient and clinic.
+    OnePendingNowRequest,
+    /// One pending change request per appointment.
+    OnePendingChange,
+    /// One account per email address.
+    UniqueEmail,
+    /// One service of a name per clinic.
+    UniqueServiceName,
+}
+
+impl Rule {
+    /// (PostgreSQL constraint, SQLite message).
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Rule::NoDoubleBooking => (
+                "appointment_no_double_booking",
+                "appointment_no_double_booking",
+            ),
+            Rule::OnePendingNowRequest => (
+                "request_one_pending_now",
+                "UNIQUE constraint failed: request.requester_id, request.clinic_id",
+            ),
+            Rule::OnePendingChange => (
+                "request_one_pending_change",
+                "UNIQUE constraint failed: request.appointment_id",
+            ),
+            Rule::UniqueEmail => (
+                "app_user_email_key",
+                "UNIQUE constraint failed: app_user.email",
+            ),
+            Rule::UniqueServiceName => (
+                "service_clinic_id_name_key",
+                "UNIQUE constraint failed: service.clinic_id, service.name",
+            ),
         }
-        _ => false,
+    }
+
+    /// Whether `e` is this rule refusing a write.
+    pub fn broken_by(self, e: &sqlx::Error) -> bool {
+        let sqlx::Error::Database(d) = e else {
+            return false;
+        };
+        let (pg, sqlite) = self.names();
+        d.constraint() == Some(pg) || d.message().contains(sqlite)
+    }
+}
+
+/// For `map_err` on a write that `rule` may refuse: that refusal becomes
+/// `then()`, what the user is told; any other failure is logged and
+/// hidden as `From<sqlx::Error>` does.
+#[track_caller]
+pub fn refused_by(e: sqlx::Error, rule: Rule, then: impl FnOnce() -> AppError) -> AppError {
+    if rule.broken_by(&e) {
+        then()
+    } else {
+        AppError::from(e)
     }
 }
 

@@ -2,6 +2,7 @@
 //! the event bus and the service layer every state change goes through.
 
 pub mod auth;
+pub mod change;
 pub mod clock;
 pub mod config;
 pub mod ctx;

@@ -398,7 +398,7 @@ async fn pms_state(state: &AppState, m: &Due, outcome: &Outcome) -> AppResult<()
         Outcome::Retry(e) | Outcome::Fail(e) => e.clone(),
         Outcome::Sent(_) => String::new(),
     };
-    let mut change = super::service::Change::begin(state).await?;
+    let mut change = super::change::Change::begin(state).await?;
     if final_failure {
         sqlx::query("UPDATE appointment SET pms_sync_state = 'failed' WHERE id = $1")
             .bind(appointment)
@@ -422,7 +422,7 @@ async fn pms_state(state: &AppState, m: &Due, outcome: &Outcome) -> AppResult<()
                 m.attempts, m.subject
             );
             change
-                .outbox(super::service::OutboxMessage {
+                .outbox(super::change::OutboxMessage {
                     recipient_user_id: Some(a.get(0)),
                     recipient: a.get(1),
                     channel: "email",

@@ -11,8 +11,8 @@ pub mod ics;
 pub mod pms;
 pub mod render;
 
+use super::change::{Change, OutboxMessage};
 use super::db::{db_error, id_list};
-use super::service::{Change, OutboxMessage};
 use super::zones;
 use crate::domain::booking::CancelReason;
 use crate::domain::notify::{staff_audience, Channel, NotifyEvent, Parties};

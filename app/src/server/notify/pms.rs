@@ -4,7 +4,7 @@
 //! order per appointment, and records the appointment's sync state
 //! (`pending`, `synced`, `failed`).
 
-use super::super::service::{Change, OutboxMessage};
+use super::super::change::{Change, OutboxMessage};
 use crate::domain::pms::{PmsAction, PmsConnector};
 use crate::error::AppResult;
 use hmac::{Hmac, Mac};

@@ -1,7 +1,7 @@
 //! Logging in and out, and patient self-registration.
 
 use super::super::auth::{create_session, hash_password, verify_password, Session};
-use super::super::db::{db_error, is_unique_violation};
+use super::super::db::{refused_by, Rule};
 use super::super::events::BusMessage;
 use super::super::state::AppState;
 use super::super::throttle;
@@ -192,12 +192,11 @@ pub async fn register_patient(
     .await;
     let user_id = match inserted {
         Ok(id) => id,
-        Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::conflict(
-                "An account with this email already exists. Log in instead.",
-            ))
+        Err(e) => {
+            return Err(refused_by(e, Rule::UniqueEmail, || {
+                AppError::conflict("An account with this email already exists. Log in instead.")
+            }))
         }
-        Err(e) => return Err(db_error(e)),
     };
     sqlx::query(
         "INSERT INTO membership (user_id, clinic_id, role, created_at) VALUES ($1, $2, 'patient', $3)",

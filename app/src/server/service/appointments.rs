@@ -2,7 +2,7 @@
 //! invitation, mark FTA/DNA. Every write checks the no-double-booking rule
 //! under the provider's lock; the database constraint backs it up.
 
-use super::super::db::{db_error, id_list, Tx};
+use super::super::db::{id_list, refused_by, Rule, Tx};
 use super::super::notify::{self, pms, About, Notice, Span};
 use super::super::state::AppState;
 use super::super::zones;
@@ -49,13 +49,11 @@ pub struct Created {
 }
 
 /// Maps the database's own double-booking guard to a readable conflict.
+#[track_caller]
 pub(super) fn conflict_or_db(e: sqlx::Error) -> AppError {
-    let msg = e.to_string();
-    if msg.contains("appointment_no_double_booking") {
+    refused_by(e, Rule::NoDoubleBooking, || {
         AppError::conflict("That time overlaps another appointment of this provider.")
-    } else {
-        db_error(e)
-    }
+    })
 }
 
 /// The first non-cancelled appointment of the provider overlapping

@@ -1,7 +1,7 @@
 //! Clinic settings, edited by the clinic's admins: services, the patient
 //! and host group names, and the pre-request form.
 
-use super::super::db::{db_error, is_unique_violation};
+use super::super::db::{refused_by, Rule};
 use super::super::state::AppState;
 use super::{authz, Audit, Change};
 use crate::domain::form::{self, Question};
@@ -268,12 +268,11 @@ async fn emit_clinic(change: &mut Change, clinic_id: i64, action: &str) -> AppRe
         .await
 }
 
+#[track_caller]
 fn name_taken(e: sqlx::Error) -> AppError {
-    if is_unique_violation(&e) {
+    refused_by(e, Rule::UniqueServiceName, || {
         AppError::conflict("The clinic already has a service with that name.")
-    } else {
-        db_error(e)
-    }
+    })
 }
 
 /// Adds a service (`service_id` 0) or edits one.

@@ -1,7 +1,7 @@
 //! The patient's side of their appointments: what they see in the portal,
 //! and what the clinic's policy lets them do with each.
 
-use super::super::db::{db_error, is_unique_violation};
+use super::super::db::{refused_by, Rule};
 use super::super::notify::{self, About, Notice, Span};
 use super::super::state::AppState;
 use super::super::zones;
@@ -276,14 +276,8 @@ async fn file_request(
     .bind(change.now)
     .fetch_one(change.conn())
     .await
-    .map_err(|e| {
-        // The unique index backs up the check against a concurrent twin.
-        if is_unique_violation(&e) {
-            AppError::conflict(ALREADY_ASKED)
-        } else {
-            db_error(e)
-        }
-    })?;
+    // The unique index backs up the check against a concurrent twin.
+    .map_err(|e| refused_by(e, Rule::OnePendingChange, || AppError::conflict(ALREADY_ASKED)))?;
     change
         .audit(Audit {
             actor_id: Some(me.user_id),

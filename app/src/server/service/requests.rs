@@ -7,7 +7,7 @@
 //! transaction: of two people accepting one request exactly one claims it,
 //! and of two requests accepted for one provider's time exactly one books.
 
-use super::super::db::{db_error, id_list, is_unique_violation};
+use super::super::db::{id_list, refused_by, Rule};
 use super::super::notify;
 use super::super::state::AppState;
 use super::super::zones;
@@ -345,14 +345,8 @@ pub async fn create(state: &AppState, me: &Me, new: NewRequest) -> AppResult<i64
     .bind(now)
     .fetch_one(change.conn())
     .await
-    .map_err(|e| {
-        // The unique index backs up the check above against a concurrent twin.
-        if is_unique_violation(&e) {
-            AppError::conflict(ALREADY_WAITING)
-        } else {
-            db_error(e)
-        }
-    })?;
+    // The unique index backs up the check above against a concurrent twin.
+    .map_err(|e| refused_by(e, Rule::OnePendingNowRequest, || AppError::conflict(ALREADY_WAITING)))?;
     change
         .audit(Audit {
             actor_id: Some(me.user_id),
