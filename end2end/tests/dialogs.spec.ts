@@ -103,6 +103,19 @@ test("the New appointment dialog returns focus to its button", async ({ page }) 
   await expect(open).toBeFocused();
 });
 
+test("a provider's New appointment dialog has them as the host, fixed", async ({ page }) => {
+  await login(page, "dr.lee@northside.test");
+  await page.goto("/schedule");
+  await waitLive(page);
+  await page.getByRole("button", { name: "New appointment" }).click();
+  const dialog = page.getByRole("dialog", { name: "New appointment" });
+  await expect.poll(() => focusInside(page, dialog)).toBe(true);
+  const host = dialog.getByLabel("Host provider");
+  await expect(host).toBeDisabled();
+  await expect(host).not.toHaveValue("0");
+  await expect(host.locator("option:checked")).toContainText("Lee");
+});
+
 test("the user menu is a menu button named by its visible text", async ({ page }) => {
   await login(page, "scheduler@northside.test");
   await page.goto("/bookings");

@@ -200,15 +200,6 @@ pub fn CreateDialog(
 ) -> impl IntoView {
     let options = Resource::new(move || clinic_id, create_options);
     let provider = RwSignal::new(0i64);
-    // A provider who may only book for themselves is the host: set once the
-    // options arrive, in an effect rather than while rendering them.
-    Effect::new(move |_| {
-        if let Some(Ok(o)) = options.get() {
-            if let Some(me) = o.only_provider {
-                provider.set(me);
-            }
-        }
-    });
     let patient = RwSignal::new(0i64);
     let service = RwSignal::new(0i64);
     let duration = RwSignal::new(30i64);
@@ -265,6 +256,15 @@ pub fn CreateDialog(
                         match options.await {
                             Err(e) => view! { <p class="alert error" role="alert">{e.message().to_string()}</p> }.into_any(),
                             Ok(o) => {
+                                // A provider who may only book for themselves
+                                // is the host: set by an effect, which runs
+                                // after this render (a signal written while
+                                // rendering re-runs what is being rendered;
+                                // reading the resource in an effect outside
+                                // this Suspense would suspend the page).
+                                if let Some(me) = o.only_provider {
+                                    Effect::new(move |_| provider.set(me));
+                                }
                                 let providers = o.providers.clone();
                                 let invitable = o.providers.clone();
                                 let services = o.services.clone();

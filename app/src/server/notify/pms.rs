@@ -15,6 +15,18 @@ use sqlx::Row;
 /// Queues `action` on `appointment_id` for the clinic's PMS, when its
 /// connector takes it.
 pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -> AppResult<()> {
+    // Most clinics have no PMS: ask the clinic first, and read the
+    // appointment in full only for one whose connector takes this action.
+    let connector: Option<String> = sqlx::query_scalar(
+        "SELECT c.pms_connector FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
+    )
+    .bind(appointment_id)
+    .fetch_optional(change.conn())
+    .await?;
+    let connector = PmsConnector::parse(connector.as_deref().unwrap_or("")).unwrap_or_default();
+    if !connector.propagates(action) {
+        return Ok(());
+    }
     let r = sqlx::query(
         "SELECT c.id, c.pms_connector, c.pms_url, a.status, a.starts_at, a.ends_at, \
          a.host_provider_id, h.name, h.email, a.patient_id, p.name, p.email, s.name, \
@@ -26,10 +38,6 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
     .bind(appointment_id)
     .fetch_one(change.conn())
     .await?;
-    let connector = PmsConnector::parse(&r.get::<String, _>(1)).unwrap_or_default();
-    if !connector.propagates(action) {
-        return Ok(());
-    }
     let version: i64 = r.get(15);
     let iso = |t: i64| {
         chrono::DateTime::from_timestamp(t, 0)
