@@ -7,7 +7,7 @@ use super::{authz, Audit, Change};
 use crate::domain::form::{self, Question};
 use crate::domain::live::{topic, LiveEvent};
 use crate::domain::pms::PmsConnector;
-use crate::domain::policy::Policy;
+use crate::domain::policy::{Policy, HORIZON_DAYS};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::model::{ClinicSettings, Me, ServiceRow};
@@ -142,11 +142,12 @@ pub fn policy_from_row(r: &sqlx::any::AnyRow) -> Policy {
         reschedule_window_minutes: r.get("late_reschedule_window_minutes"),
         needs_approval: r.get::<i64, _>("late_change_needs_approval") == 1,
         late_cancel_fee_cents: r.get("late_cancel_fee_cents"),
-        // Saved through `Policy::validate` (1..=365); clamped in case of a
-        // hand-edited row rather than wrapped.
-        booking_horizon_days: r
-            .get::<i64, _>("booking_horizon_days")
-            .clamp(0, i64::from(u32::MAX)) as u32,
+        // Saved through `Policy::validate`; a hand-edited row is read
+        // within the same range, never wrapped (day arithmetic relies on it).
+        booking_horizon_days: r.get::<i64, _>("booking_horizon_days").clamp(
+            i64::from(*HORIZON_DAYS.start()),
+            i64::from(*HORIZON_DAYS.end()),
+        ) as u32,
     }
 }
 
