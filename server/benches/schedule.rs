@@ -13,8 +13,9 @@
 //! 2. the Bookings patient-name search (`service::bookings::list`) on the
 //!    Upcoming and on the Past tab, for random 3–4 letter fragments of
 //!    surnames;
-//! 3. the public booking page's free slots for "any provider" (all 50, four
-//!    weeks of weekday 08:00–17:00 availability minus their bookings) and
+//! 3. the public booking page's free slots for "any provider" (all 50, up
+//!    to the clinic's booking horizon, 90 days by default, of weekday
+//!    08:00–17:00 availability minus their bookings) and
 //!    for one provider (`service::requests::free_slots`);
 //! 4. the Dispatch board with 100 pending requests and the Assign dialog
 //!    (every provider's availability and Possible Conflicting Sessions at
@@ -744,7 +745,7 @@ async fn time_dispatch(backend: &'static str, state: &AppState, me: &Me, out: &m
         backend,
         "Free slots, any provider",
         ms,
-        &format!("{PROVIDERS} providers, 4 weeks, {n} slot times"),
+        &format!("{PROVIDERS} providers, 90 days, {n} slot times"),
     ));
     let (ms, n) = time_calls(|i| async move {
         let days = requests::free_slots(state, CLINIC_ID, SERVICE_ID, provider_id(i % PROVIDERS))
