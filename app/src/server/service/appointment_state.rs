@@ -19,7 +19,6 @@ use crate::domain::pms::PmsAction;
 use crate::error::{AppError, AppResult};
 use crate::server::db::known;
 use serde_json::json;
-use sqlx::Row;
 
 /// What the loser of two competing changes is told.
 pub(super) const JUST_CHANGED: &str =
@@ -41,8 +40,24 @@ pub(super) struct Appt {
     pub tz: chrono_tz::Tz,
 }
 
+/// An appointment row as stored, before its codes are decoded.
+#[derive(sqlx::FromRow)]
+struct ApptRow {
+    id: i64,
+    clinic_id: i64,
+    host_provider_id: i64,
+    patient_id: i64,
+    status: String,
+    starts_at: i64,
+    ends_at: i64,
+    version: i64,
+    time_zone: String,
+    location: String,
+    series_id: Option<i64>,
+}
+
 pub(super) async fn load_appt(tx: &mut Tx, id: i64) -> AppResult<Option<Appt>> {
-    let r = sqlx::query(
+    let row: Option<ApptRow> = sqlx::query_as(
         "SELECT a.id, a.clinic_id, a.host_provider_id, a.patient_id, a.status, a.starts_at, a.ends_at, \
          a.version, c.time_zone, a.location, a.series_id \
          FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
@@ -50,27 +65,24 @@ pub(super) async fn load_appt(tx: &mut Tx, id: i64) -> AppResult<Option<Appt>> {
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
-    r.map(|r| -> AppResult<Appt> {
-        let status: String = r.get(4);
-        Ok(Appt {
-            id: r.get(0),
-            clinic_id: r.get(1),
-            host: r.get(2),
-            patient: r.get(3),
-            status: known(
-                AppointmentStatus::parse(&status),
-                "appointment.status",
-                &status,
-            )?,
-            starts_at: r.get(5),
-            ends_at: r.get(6),
-            version: r.get(7),
-            tz: zones::parse(&r.get::<String, _>(8)),
-            location: r.get(9),
-            series_id: r.get(10),
-        })
-    })
-    .transpose()
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(Appt {
+        id: r.id,
+        clinic_id: r.clinic_id,
+        host: r.host_provider_id,
+        patient: r.patient_id,
+        status: known(
+            AppointmentStatus::parse(&r.status),
+            "appointment.status",
+            &r.status,
+        )?,
+        starts_at: r.starts_at,
+        ends_at: r.ends_at,
+        version: r.version,
+        tz: zones::parse(&r.time_zone),
+        location: r.location,
+        series_id: r.series_id,
+    }))
 }
 
 /// Everyone who sees the appointment change live: patient, host, invited.
@@ -172,45 +184,26 @@ pub(super) async fn place_appt(
     .execute(change.conn())
     .await
     .map_err(conflict_or_db)?;
-    if updated.rows_affected() == 0 {
-        return Err(AppError::conflict(JUST_CHANGED));
-    }
+    guarded(updated)?;
     sqlx::query("UPDATE participant SET status = 'needs-action' WHERE appointment_id = $1")
         .bind(a.id)
         .execute(change.conn())
         .await?;
-    pms::sync(change, a.id, PmsAction::Rescheduled).await?;
-    change
-        .audit(Audit {
-            actor_id: Some(by.user_id),
-            on_behalf_of_id: by.on_behalf_of,
-            clinic_id: Some(a.clinic_id),
-            action: "appointment.reschedule",
-            entity: "appointment",
-            entity_id: a.id,
-            before: Some(json!({ "starts_at": a.starts_at, "ends_at": a.ends_at,
-                "status": a.status.as_str(), "location": a.location, "series_id": a.series_id,
-                "version": a.version })),
-            after: Some(json!({ "starts_at": to.starts_at, "ends_at": to.ends_at,
-                "status": to.status.as_str(), "location": to.location, "series_id": to.series_id })),
-        })
-        .await?;
-    let users = audience(change, a).await?;
-    change
-        .emit(LiveEvent {
-            topic: topic::APPOINTMENT.into(),
-            action: if to.status == AppointmentStatus::Pending {
-                "proposed"
-            } else {
-                "rescheduled"
-            }
-            .into(),
-            entity_id: a.id,
-            clinic_id: Some(a.clinic_id),
-            user_ids: users,
-            at_us: 0,
-        })
-        .await
+    let what = Recorded {
+        pms: PmsAction::Rescheduled,
+        audit: "appointment.reschedule",
+        before: json!({ "starts_at": a.starts_at, "ends_at": a.ends_at,
+            "status": a.status.as_str(), "location": a.location, "series_id": a.series_id,
+            "version": a.version }),
+        after: json!({ "starts_at": to.starts_at, "ends_at": to.ends_at,
+            "status": to.status.as_str(), "location": to.location, "series_id": to.series_id }),
+        live: if to.status == AppointmentStatus::Pending {
+            "proposed"
+        } else {
+            "rescheduled"
+        },
+    };
+    record(change, a, by, what).await
 }
 
 /// How a cancellation is recorded.
@@ -251,36 +244,16 @@ pub(super) async fn cancel_appt(
     .bind(a.version)
     .execute(change.conn())
     .await?;
-    if updated.rows_affected() == 0 {
-        return Err(AppError::conflict(JUST_CHANGED));
-    }
-    pms::sync(change, a.id, PmsAction::Cancelled).await?;
-    change
-        .audit(Audit {
-            actor_id: Some(by.user_id),
-            on_behalf_of_id: by.on_behalf_of,
-            clinic_id: Some(a.clinic_id),
-            action: "appointment.cancel",
-            entity: "appointment",
-            entity_id: a.id,
-            before: Some(json!({ "status": a.status.as_str(), "version": a.version })),
-            after: Some(
-                json!({ "status": "cancelled", "reason": c.code, "note": c.text,
-                "late_fee_cents": c.late_fee_cents, "scope": c.scope }),
-            ),
-        })
-        .await?;
-    let users = audience(change, a).await?;
-    change
-        .emit(LiveEvent {
-            topic: topic::APPOINTMENT.into(),
-            action: "cancelled".into(),
-            entity_id: a.id,
-            clinic_id: Some(a.clinic_id),
-            user_ids: users,
-            at_us: 0,
-        })
-        .await
+    guarded(updated)?;
+    let what = Recorded {
+        pms: PmsAction::Cancelled,
+        audit: "appointment.cancel",
+        before: json!({ "status": a.status.as_str(), "version": a.version }),
+        after: json!({ "status": "cancelled", "reason": c.code, "note": c.text,
+            "late_fee_cents": c.late_fee_cents, "scope": c.scope }),
+        live: "cancelled",
+    };
+    record(change, a, by, what).await
 }
 
 /// Marks a past appointment FTA or DNA (both FHIR `noshow`).
@@ -300,39 +273,21 @@ pub(super) async fn mark_noshow_appt(
     .bind(a.version)
     .execute(change.conn())
     .await?;
-    if updated.rows_affected() == 0 {
-        return Err(AppError::conflict(JUST_CHANGED));
-    }
-    pms::sync(change, a.id, PmsAction::NoShow).await?;
-    change
-        .audit(Audit {
-            actor_id: Some(by.user_id),
-            on_behalf_of_id: by.on_behalf_of,
-            clinic_id: Some(a.clinic_id),
-            action: "appointment.noshow",
-            entity: "appointment",
-            entity_id: a.id,
-            before: Some(json!({ "status": a.status.as_str(), "version": a.version })),
-            after: Some(json!({ "status": "noshow", "kind": kind.as_str() })),
-        })
-        .await?;
-    let users = audience(change, a).await?;
-    change
-        .emit(LiveEvent {
-            topic: topic::APPOINTMENT.into(),
-            action: "noshow".into(),
-            entity_id: a.id,
-            clinic_id: Some(a.clinic_id),
-            user_ids: users,
-            at_us: 0,
-        })
-        .await
+    guarded(updated)?;
+    let what = Recorded {
+        pms: PmsAction::NoShow,
+        audit: "appointment.noshow",
+        before: json!({ "status": a.status.as_str(), "version": a.version }),
+        after: json!({ "status": "noshow", "kind": kind.as_str() }),
+        live: "noshow",
+    };
+    record(change, a, by, what).await
 }
 
 /// The patient approves the time the clinic proposed: Tentative becomes
 /// booked at that time.
 pub(super) async fn confirm_proposal(change: &mut Change, a: &Appt, by: Actor) -> AppResult<()> {
-    let done = sqlx::query(
+    let updated = sqlx::query(
         "UPDATE appointment SET status = 'booked', updated_at = $1, version = version + 1 \
          WHERE id = $2 AND version = $3 AND status = 'pending'",
     )
@@ -341,27 +296,58 @@ pub(super) async fn confirm_proposal(change: &mut Change, a: &Appt, by: Actor) -
     .bind(a.version)
     .execute(change.conn())
     .await?;
-    if done.rows_affected() == 0 {
+    guarded(updated)?;
+    let what = Recorded {
+        pms: PmsAction::Confirmed,
+        audit: "appointment.proposal_approve",
+        before: json!({ "status": "pending", "version": a.version }),
+        after: json!({ "status": "booked", "starts_at": a.starts_at }),
+        live: "proposal_approved",
+    };
+    record(change, a, by, what).await
+}
+
+/// A guarded UPDATE that changed no row lost to a competing change.
+fn guarded(result: sqlx::any::AnyQueryResult) -> AppResult<()> {
+    if result.rows_affected() == 0 {
         return Err(AppError::conflict(JUST_CHANGED));
     }
-    pms::sync(change, a.id, PmsAction::Confirmed).await?;
+    Ok(())
+}
+
+/// What every change leaves behind, whoever made it.
+struct Recorded {
+    /// What the practice-management system is told.
+    pms: PmsAction,
+    /// The audit entry's action, and the appointment before and after.
+    audit: &'static str,
+    before: serde_json::Value,
+    after: serde_json::Value,
+    /// The live event's action, for everyone who sees the appointment.
+    live: &'static str,
+}
+
+/// The tail of every change, the same for all: the PMS sync, one audit
+/// entry, one live event to the appointment's audience.
+async fn record(change: &mut Change, a: &Appt, by: Actor, r: Recorded) -> AppResult<()> {
+    pms::sync(change, a.id, r.pms).await?;
     change
         .audit(Audit {
             actor_id: Some(by.user_id),
             on_behalf_of_id: by.on_behalf_of,
             clinic_id: Some(a.clinic_id),
-            action: "appointment.proposal_approve",
+            action: r.audit,
             entity: "appointment",
             entity_id: a.id,
-            before: Some(json!({ "status": "pending", "version": a.version })),
-            after: Some(json!({ "status": "booked", "starts_at": a.starts_at })),
+            before: Some(r.before),
+            after: Some(r.after),
         })
         .await?;
     let users = audience(change, a).await?;
     change
         .emit(LiveEvent {
             topic: topic::APPOINTMENT.into(),
-            action: "proposal_approved".into(),
+            action: r.live.into(),
             entity_id: a.id,
             clinic_id: Some(a.clinic_id),
             user_ids: users,
