@@ -58,6 +58,11 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // A pooled SQLite connection is a file handle in this process:
+            // it cannot go stale the way a network connection can, and the
+            // ping sqlx sends before handing one out is a round trip to its
+            // worker thread, taken inside the write turn by every change.
+            .test_before_acquire(kind == DbKind::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if kind == DbKind::Sqlite {

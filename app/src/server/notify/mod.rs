@@ -177,52 +177,95 @@ impl Appt {
 }
 
 async fn appointment(change: &mut Change, id: i64) -> AppResult<Appt> {
-    let r = sqlx::query(
-        "SELECT a.clinic_id, a.host_provider_id, a.patient_id, s.name, a.starts_at, a.ends_at, \
-         a.status, a.location, a.video_url, a.meeting_id, a.passcode, a.series_id, \
-         a.original_start, a.cancel_reason_code, a.cancel_text, a.cancel_message, \
-         (SELECT rrule FROM series x WHERE x.id = a.series_id) \
-         FROM appointment a JOIN service s ON s.id = a.service_id WHERE a.id = $1",
+    // The appointment with its host and patient in one statement: it is
+    // read inside the writer's transaction, where every statement counts.
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        clinic_id: i64,
+        service: String,
+        starts_at: i64,
+        ends_at: i64,
+        status: String,
+        location: String,
+        video_url: String,
+        meeting_id: String,
+        passcode: String,
+        series_id: Option<i64>,
+        original_start: Option<i64>,
+        cancel_reason_code: Option<String>,
+        cancel_text: Option<String>,
+        cancel_message: Option<String>,
+        rrule: Option<String>,
+        host_id: i64,
+        host_name: String,
+        host_email: String,
+        host_mobile: String,
+        patient_id: i64,
+        patient_name: String,
+        patient_email: String,
+        patient_mobile: String,
+    }
+    let r: Row = sqlx::query_as(
+        "SELECT a.clinic_id, s.name AS service, a.starts_at, a.ends_at, a.status, a.location, \
+         a.video_url, a.meeting_id, a.passcode, a.series_id, a.original_start, a.cancel_reason_code, \
+         a.cancel_text, a.cancel_message, (SELECT rrule FROM series x WHERE x.id = a.series_id) AS rrule, \
+         h.id AS host_id, h.name AS host_name, h.email AS host_email, h.mobile AS host_mobile, \
+         p.id AS patient_id, p.name AS patient_name, p.email AS patient_email, p.mobile AS patient_mobile \
+         FROM appointment a JOIN service s ON s.id = a.service_id \
+         JOIN app_user h ON h.id = a.host_provider_id JOIN app_user p ON p.id = a.patient_id \
+         WHERE a.id = $1",
     )
     .bind(id)
     .fetch_one(change.conn())
     .await?;
-    let host_id: i64 = r.get(1);
-    let patient_id: i64 = r.get(2);
-    let series_id: Option<i64> = r.get(11);
-    let rrule: Option<String> = r.get(16);
-    let code: Option<String> = r.get(13);
-    let mut a = Appt {
-        id,
-        clinic_id: r.get(0),
-        host: person(change, host_id).await?,
-        patient: person(change, patient_id).await?,
-        invitees: Vec::new(),
-        service: r.get(3),
-        starts_at: r.get(4),
-        ends_at: r.get(5),
-        status: r.get(6),
-        location: r.get(7),
-        video_url: r.get(8),
-        meeting_id: r.get(9),
-        passcode: r.get(10),
-        series: series_id.zip(rrule),
-        original_start: r.get(12),
-        cancel_reason: code.as_deref().and_then(CancelReason::from_code),
-        cancel_note: r.get::<Option<String>, _>(14).unwrap_or_default(),
-        cancel_message: r.get::<Option<String>, _>(15).unwrap_or_default(),
-    };
-    let invited: Vec<i64> = sqlx::query_scalar(
-        "SELECT provider_id FROM participant WHERE appointment_id = $1 AND status <> 'declined' \
-         ORDER BY provider_id",
+    let invitees: Vec<Person> = sqlx::query_as::<_, (i64, String, String, String)>(
+        "SELECT u.id, u.name, u.email, u.mobile FROM participant x JOIN app_user u ON u.id = x.provider_id \
+         WHERE x.appointment_id = $1 AND x.status <> 'declined' ORDER BY u.id",
     )
     .bind(id)
     .fetch_all(change.conn())
-    .await?;
-    for p in invited {
-        a.invitees.push(person(change, p).await?);
-    }
-    Ok(a)
+    .await?
+    .into_iter()
+    .map(|(id, name, email, mobile)| Person {
+        id,
+        name,
+        email,
+        mobile,
+    })
+    .collect();
+    Ok(Appt {
+        id,
+        clinic_id: r.clinic_id,
+        host: Person {
+            id: r.host_id,
+            name: r.host_name,
+            email: r.host_email,
+            mobile: r.host_mobile,
+        },
+        patient: Person {
+            id: r.patient_id,
+            name: r.patient_name,
+            email: r.patient_email,
+            mobile: r.patient_mobile,
+        },
+        invitees,
+        service: r.service,
+        starts_at: r.starts_at,
+        ends_at: r.ends_at,
+        status: r.status,
+        location: r.location,
+        video_url: r.video_url,
+        meeting_id: r.meeting_id,
+        passcode: r.passcode,
+        series: r.series_id.zip(r.rrule),
+        original_start: r.original_start,
+        cancel_reason: r
+            .cancel_reason_code
+            .as_deref()
+            .and_then(CancelReason::from_code),
+        cancel_note: r.cancel_text.unwrap_or_default(),
+        cancel_message: r.cancel_message.unwrap_or_default(),
+    })
 }
 
 /// A request as the messages need it.
@@ -448,6 +491,8 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
     let mut attachment_extra = None;
     let key;
     let mut appointment_id = None;
+    // People already read, so a staff recipient is not read again.
+    let mut known: Vec<Person> = Vec::new();
     match n.about {
         About::Appointment { id, span } => {
             let a = appointment(change, id).await?;
@@ -460,6 +505,8 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
             appointment_id = Some(a.id);
             parties.host = Some(a.host.id);
             parties.invitees = a.invitees.iter().map(|p| p.id).collect();
+            known.push(a.host.clone());
+            known.extend(a.invitees.iter().cloned());
             let count = match span {
                 Span::One => 1,
                 Span::Series { count } | Span::FromHere { count } => count,
@@ -486,6 +533,7 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
             if let Some(aid) = r.appointment_id {
                 let a = appointment(change, aid).await?;
                 parties.host = Some(a.host.id);
+                known.push(a.host.clone());
                 appointment_id = Some(aid);
                 facts.meeting = Some(a.meeting(None, 1));
             } else {
@@ -554,7 +602,11 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
     }
     let staff = staff_audience(event, &parties);
     for (user, channel) in chosen(change, event, &staff).await? {
-        let p = person(change, user).await?;
+        // Most staff told are the host or an invitee, already read.
+        let p = match known.iter().find(|p| p.id == user) {
+            Some(p) => p.clone(),
+            None => person(change, user).await?,
+        };
         add(&p, channel, Reader::Staff, &facts);
     }
     for m in out {

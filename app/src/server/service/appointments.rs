@@ -184,6 +184,58 @@ pub(super) async fn insert_booked(change: &mut Change, b: Booked<'_>) -> AppResu
     Ok(id)
 }
 
+/// What a new appointment is checked against before the write begins.
+struct Setting {
+    tz: chrono_tz::Tz,
+    /// The service's length, in minutes.
+    duration: i64,
+}
+
+/// The clinic's zone and the service's length, once the service, host and
+/// patient are known to belong to the clinic: read in one statement before
+/// the write turn (which it need not hold: a membership or service changed
+/// a moment later is the same as the request arriving a moment earlier).
+async fn setting(state: &AppState, new: &NewAppointment) -> AppResult<Setting> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        time_zone: String,
+        duration_minutes: Option<i64>,
+        host_is_provider: i64,
+        patient_is_patient: i64,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT c.time_zone, s.duration_minutes, \
+         (SELECT COUNT(*) FROM membership m WHERE m.user_id = $3 AND m.clinic_id = c.id \
+          AND m.role = 'provider') AS host_is_provider, \
+         (SELECT COUNT(*) FROM membership m WHERE m.user_id = $4 AND m.clinic_id = c.id \
+          AND m.role = 'patient') AS patient_is_patient \
+         FROM clinic c LEFT JOIN service s ON s.id = $2 AND s.clinic_id = c.id AND s.active = 1 \
+         WHERE c.id = $1",
+    )
+    .bind(new.clinic_id)
+    .bind(new.service_id)
+    .bind(new.provider_id)
+    .bind(new.patient_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let r = row.ok_or_else(|| AppError::not_found("That clinic does not exist."))?;
+    let Some(duration) = r.duration_minutes else {
+        return Err(AppError::validation("Choose one of the clinic's services."));
+    };
+    if r.host_is_provider == 0 {
+        return Err(AppError::validation(
+            "The host must be a provider of this clinic.",
+        ));
+    }
+    if r.patient_is_patient == 0 {
+        return Err(AppError::validation("Choose a patient of this clinic."));
+    }
+    Ok(Setting {
+        tz: zones::parse(&r.time_zone),
+        duration,
+    })
+}
+
 pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult<Created> {
     let on_behalf_of = authz::act_for_provider(me, new.clinic_id, new.provider_id)?;
     let location = new.location.trim().to_string();
@@ -192,45 +244,22 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
             "The location can be at most 200 characters.",
         ));
     }
-    let mut change = Change::begin(state).await?;
-    let now = change.now;
-    let clinic = sqlx::query("SELECT time_zone FROM clinic WHERE id = $1")
-        .bind(new.clinic_id)
-        .fetch_optional(change.conn())
-        .await?
-        .ok_or_else(|| AppError::not_found("That clinic does not exist."))?;
-    let tz = zones::parse(&clinic.get::<String, _>(0));
-    let service =
-        sqlx::query("SELECT clinic_id, duration_minutes, active FROM service WHERE id = $1")
-            .bind(new.service_id)
-            .fetch_optional(change.conn())
-            .await?;
-    let duration = match service {
-        Some(r) if r.get::<i64, _>(0) == new.clinic_id && r.get::<i64, _>(2) == 1 => {
-            r.get::<i64, _>(1)
-        }
-        _ => return Err(AppError::validation("Choose one of the clinic's services.")),
-    };
-    let tx = &mut change;
-    if !authz::holds_role(tx.conn(), new.provider_id, new.clinic_id, Role::Provider).await? {
-        return Err(AppError::validation(
-            "The host must be a provider of this clinic.",
-        ));
-    }
-    if !authz::holds_role(tx.conn(), new.patient_id, new.clinic_id, Role::Patient).await? {
-        return Err(AppError::validation("Choose a patient of this clinic."));
-    }
+    let Setting { tz, duration } = setting(state, &new).await?;
     let mut invited = new.invited.clone();
     invited.sort_unstable();
     invited.dedup();
     invited.retain(|p| *p != new.provider_id);
+    let mut conn = state.db.pool.acquire().await?;
     for p in &invited {
-        if !authz::holds_role(tx.conn(), *p, new.clinic_id, Role::Provider).await? {
+        if !authz::holds_role(&mut conn, *p, new.clinic_id, Role::Provider).await? {
             return Err(AppError::validation(
                 "Invited providers must be providers of this clinic.",
             ));
         }
     }
+    drop(conn);
+    let mut change = Change::begin(state).await?;
+    let now = change.now;
 
     // First occurrence, and the length every occurrence keeps.
     let start0 = entered_local(&tz, new.start_local)
