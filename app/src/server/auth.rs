@@ -139,7 +139,7 @@ pub async fn resolve_session(
     now: i64,
 ) -> AppResult<Option<Session>> {
     let hash = token_hash(token);
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, SessionRow>(
         "SELECT s.user_id, s.created_at, s.last_seen_at, u.name, u.email \
          FROM user_session s JOIN app_user u ON u.id = s.user_id WHERE s.token_hash = $1",
     )
@@ -147,8 +147,8 @@ pub async fn resolve_session(
     .fetch_optional(&db.pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let user_id: i64 = row.get(0);
-    match policy.check(row.get(1), row.get(2), now) {
+    let user_id = row.user_id;
+    match policy.check(row.created_at, row.last_seen_at, now) {
         SessionCheck::IdleExpired | SessionCheck::AbsoluteExpired => {
             delete_session(db, &hash).await?;
             Ok(None)
@@ -166,13 +166,23 @@ pub async fn resolve_session(
                 token_hash: hash,
                 me: Me {
                     user_id,
-                    name: row.get(3),
-                    email: row.get(4),
+                    name: row.name,
+                    email: row.email,
                     memberships,
                 },
             }))
         }
     }
+}
+
+/// A session with its user.
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    user_id: i64,
+    created_at: i64,
+    last_seen_at: i64,
+    name: String,
+    email: String,
 }
 
 /// Whether a session still exists and is within its timeouts (read only).
@@ -184,7 +194,7 @@ pub async fn session_alive(db: &Db, policy: &SessionPolicy, token_hash: &str, no
             .await;
     match row {
         Ok(Some(r)) => matches!(
-            policy.check(r.get(0), r.get(1), now),
+            policy.check(r.get("created_at"), r.get("last_seen_at"), now),
             SessionCheck::Valid { .. }
         ),
         Ok(None) => false,
@@ -194,8 +204,9 @@ pub async fn session_alive(db: &Db, policy: &SessionPolicy, token_hash: &str, no
 }
 
 pub async fn load_memberships(db: &Db, user_id: i64) -> AppResult<Vec<Membership>> {
-    let rows = sqlx::query(
-        "SELECT m.clinic_id, c.name, m.role FROM membership m JOIN clinic c ON c.id = m.clinic_id \
+    let rows = sqlx::query_as::<_, MembershipRow>(
+        "SELECT m.clinic_id, c.name AS clinic_name, m.role FROM membership m \
+         JOIN clinic c ON c.id = m.clinic_id \
          WHERE m.user_id = $1 ORDER BY c.name, m.role",
     )
     .bind(user_id)
@@ -205,12 +216,19 @@ pub async fn load_memberships(db: &Db, user_id: i64) -> AppResult<Vec<Membership
         .into_iter()
         .filter_map(|r| {
             Some(Membership {
-                clinic_id: r.get(0),
-                clinic_name: r.get(1),
-                role: Role::parse(r.get::<String, _>(2).as_str())?,
+                clinic_id: r.clinic_id,
+                clinic_name: r.clinic_name,
+                role: Role::parse(&r.role)?,
             })
         })
         .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct MembershipRow {
+    clinic_id: i64,
+    clinic_name: String,
+    role: String,
 }
 
 /// The `Set-Cookie` value for a new session.

@@ -106,6 +106,8 @@ pub fn spawn(state: AppState) -> Result<tokio::task::JoinHandle<()>, String> {
     }))
 }
 
+/// A claimed message.
+#[derive(sqlx::FromRow)]
 struct Due {
     id: i64,
     channel: String,
@@ -115,6 +117,7 @@ struct Due {
     body_html: String,
     attachment: Option<String>,
     attachment_extra: Option<String>,
+    #[sqlx(rename = "idempotency_key")]
     key: String,
     attempts: i64,
     clinic_id: Option<i64>,
@@ -133,7 +136,7 @@ pub async fn deliver_due(state: &AppState, t: &Transports) -> AppResult<usize> {
     // PMS messages go in order per appointment: one waits while an earlier
     // one for the same appointment is still pending.
     let turn = state.db.write_turn().await;
-    let claimed = sqlx::query(
+    let mut due = sqlx::query_as::<_, Due>(
         "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1 \
          WHERE status = 'pending' AND next_attempt_at <= $2 AND id IN (\
            SELECT id FROM outbox o WHERE status = 'pending' AND next_attempt_at <= $2 \
@@ -149,23 +152,6 @@ pub async fn deliver_due(state: &AppState, t: &Transports) -> AppResult<usize> {
     .fetch_all(&state.db.pool)
     .await?;
     drop(turn);
-    let mut due: Vec<Due> = claimed
-        .iter()
-        .map(|r| Due {
-            id: r.get(0),
-            channel: r.get(1),
-            recipient: r.get(2),
-            subject: r.get(3),
-            body_text: r.get(4),
-            body_html: r.get(5),
-            attachment: r.get(6),
-            key: r.get(7),
-            attempts: r.get(8),
-            clinic_id: r.get(9),
-            appointment_id: r.get(10),
-            attachment_extra: r.get(11),
-        })
-        .collect();
     // Oldest first, and a PMS message before a later one (RETURNING keeps no order).
     due.sort_by_key(|m| m.id);
     let n = due.len();
@@ -405,7 +391,7 @@ async fn pms_state(state: &AppState, m: &Due, outcome: &Outcome) -> AppResult<()
             .execute(change.conn())
             .await?;
         let admins = sqlx::query(
-            "SELECT u.id, u.email, c.name FROM membership m JOIN app_user u ON u.id = m.user_id \
+            "SELECT u.id, u.email, c.name AS clinic_name FROM membership m JOIN app_user u ON u.id = m.user_id \
              JOIN clinic c ON c.id = m.clinic_id WHERE m.clinic_id = $1 AND m.role = 'admin'",
         )
         .bind(m.clinic_id)
@@ -413,7 +399,8 @@ async fn pms_state(state: &AppState, m: &Due, outcome: &Outcome) -> AppResult<()
         .await?;
         let base = change.base_url().to_string();
         for a in &admins {
-            let clinic: String = a.get(2);
+            let admin_id: i64 = a.get("id");
+            let clinic: String = a.get("clinic_name");
             let text = format!(
                 "The practice-management system did not accept an update for appointment {appointment} \
                  after {} attempts.\n\nUpdate: {}\nLast error: {error}\n\nThe appointment is marked \
@@ -423,8 +410,8 @@ async fn pms_state(state: &AppState, m: &Due, outcome: &Outcome) -> AppResult<()
             );
             change
                 .outbox(super::change::OutboxMessage {
-                    recipient_user_id: Some(a.get(0)),
-                    recipient: a.get(1),
+                    recipient_user_id: Some(admin_id),
+                    recipient: a.get("email"),
                     channel: "email",
                     event: "pms_failed".into(),
                     subject: format!("[{clinic}] PMS sync failed for appointment {appointment}"),
@@ -435,7 +422,7 @@ async fn pms_state(state: &AppState, m: &Due, outcome: &Outcome) -> AppResult<()
                     body_text: text,
                     attachment: None,
                     attachment_extra: None,
-                    idempotency_key: format!("pms-failed/{}/{}", m.id, a.get::<i64, _>(0)),
+                    idempotency_key: format!("pms-failed/{}/{}", m.id, admin_id),
                     clinic_id: m.clinic_id,
                     appointment_id: Some(appointment),
                 })

@@ -10,7 +10,6 @@ use crate::error::AppResult;
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
-use sqlx::Row;
 
 /// Queues `action` on `appointment_id` for the clinic's PMS, when its
 /// connector takes it.
@@ -27,9 +26,10 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
     if !connector.propagates(action) {
         return Ok(());
     }
-    let r = sqlx::query(
-        "SELECT c.id, c.pms_connector, c.pms_url, a.status, a.starts_at, a.ends_at, \
-         a.host_provider_id, h.name, h.email, a.patient_id, p.name, p.email, s.name, \
+    let r = sqlx::query_as::<_, PmsAppointmentRow>(
+        "SELECT c.id AS clinic_id, c.pms_url, a.status, a.starts_at, a.ends_at, \
+         a.host_provider_id, h.name AS host_name, h.email AS host_email, a.patient_id, \
+         p.name AS patient_name, p.email AS patient_email, s.name AS service_name, \
          a.cancel_reason_code, a.noshow_kind, a.version, a.series_id, a.location \
          FROM appointment a JOIN clinic c ON c.id = a.clinic_id \
          JOIN app_user h ON h.id = a.host_provider_id JOIN app_user p ON p.id = a.patient_id \
@@ -38,7 +38,7 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
     .bind(appointment_id)
     .fetch_one(change.conn())
     .await?;
-    let version: i64 = r.get(15);
+    let version = r.version;
     let iso = |t: i64| {
         chrono::DateTime::from_timestamp(t, 0)
             .map(|t| t.to_rfc3339())
@@ -51,24 +51,24 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
             "resourceType": "Appointment",
             "id": appointment_id.to_string(),
             "version": version,
-            "status": r.get::<String, _>(3),
-            "start": iso(r.get(4)),
-            "end": iso(r.get(5)),
-            "serviceType": r.get::<String, _>(12),
-            "location": r.get::<String, _>(17),
-            "cancelationReason": r.get::<Option<String>, _>(13),
-            "noShowKind": r.get::<Option<String>, _>(14),
-            "series": r.get::<Option<i64>, _>(16),
+            "status": r.status,
+            "start": iso(r.starts_at),
+            "end": iso(r.ends_at),
+            "serviceType": r.service_name,
+            "location": r.location,
+            "cancelationReason": r.cancel_reason_code,
+            "noShowKind": r.noshow_kind,
+            "series": r.series_id,
             "participant": [
-                { "type": "practitioner", "id": r.get::<i64, _>(6), "name": r.get::<String, _>(7), "email": r.get::<String, _>(8) },
-                { "type": "patient", "id": r.get::<i64, _>(9), "name": r.get::<String, _>(10), "email": r.get::<String, _>(11) },
+                { "type": "practitioner", "id": r.host_provider_id, "name": r.host_name, "email": r.host_email },
+                { "type": "patient", "id": r.patient_id, "name": r.patient_name, "email": r.patient_email },
             ],
         },
     });
     change
         .outbox(OutboxMessage {
             recipient_user_id: None,
-            recipient: r.get(2),
+            recipient: r.pms_url,
             channel: "pms",
             event: format!("pms_{}", action.as_str()),
             subject: format!("Appointment {appointment_id} {}", action.as_str()),
@@ -80,7 +80,7 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
                 "pms/appointment-{appointment_id}/v{version}/{}",
                 action.as_str()
             ),
-            clinic_id: Some(r.get(0)),
+            clinic_id: Some(r.clinic_id),
             appointment_id: Some(appointment_id),
         })
         .await?;
@@ -89,6 +89,28 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
         .execute(change.conn())
         .await?;
     Ok(())
+}
+
+/// An appointment as its clinic's PMS is told about it.
+#[derive(sqlx::FromRow)]
+struct PmsAppointmentRow {
+    clinic_id: i64,
+    pms_url: String,
+    status: String,
+    starts_at: i64,
+    ends_at: i64,
+    host_provider_id: i64,
+    host_name: String,
+    host_email: String,
+    patient_id: i64,
+    patient_name: String,
+    patient_email: String,
+    service_name: String,
+    cancel_reason_code: Option<String>,
+    noshow_kind: Option<String>,
+    version: i64,
+    series_id: Option<i64>,
+    location: String,
 }
 
 /// The `X-Slotwise-Signature` of a request: HMAC-SHA256 over

@@ -76,7 +76,10 @@ pub async fn login(
         .fetch_optional(&state.db.pool)
         .await?;
     let (user_id, stored) = match row {
-        Some(r) => (Some(r.get::<i64, _>(0)), Some(r.get::<String, _>(1))),
+        Some(r) => (
+            Some(r.get::<i64, _>("id")),
+            Some(r.get::<String, _>("password_hash")),
+        ),
         None => (None, None),
     };
     if !verify_password(password.to_string(), stored).await {
