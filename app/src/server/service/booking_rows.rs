@@ -15,11 +15,14 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 use std::collections::HashMap;
 
-/// Columns for `map`; `$1` must be bound to the viewer's user id.
+/// Columns for a [`Raw`] (read with `query_as`); `$1` must be bound to the
+/// viewer's user id.
 pub const COLUMNS: &str =
-    "a.id, c.name, c.time_zone, p.name, h.name, s.name, a.starts_at, a.ends_at, \
-     a.status, a.series_id, a.noshow_kind, a.cancel_reason_code, a.host_provider_id, \
-     (SELECT x.status FROM participant x WHERE x.appointment_id = a.id AND x.provider_id = $1), \
+    "a.id, c.name AS clinic_name, c.time_zone, p.name AS patient, h.name AS practitioner, \
+     s.name AS service, a.starts_at, a.ends_at, a.status, a.series_id, a.noshow_kind, \
+     a.cancel_reason_code, a.host_provider_id AS host_id, \
+     (SELECT x.status FROM participant x WHERE x.appointment_id = a.id AND x.provider_id = $1) \
+     AS my_invitation, \
      a.clinic_id, a.location, a.video_url, a.meeting_id, a.passcode, a.pms_sync_state, c.pms_connector";
 
 /// The joins `COLUMNS` reads from.
@@ -55,8 +58,8 @@ impl Viewing {
     }
 }
 
-/// One appointment as selected by `COLUMNS`, in that order.
-#[derive(Debug)]
+/// One appointment as selected by `COLUMNS`.
+#[derive(Debug, sqlx::FromRow)]
 pub struct Raw {
     pub id: i64,
     pub clinic_name: String,
@@ -79,34 +82,6 @@ pub struct Raw {
     pub passcode: String,
     pub pms_sync_state: String,
     pub pms_connector: String,
-}
-
-impl Raw {
-    pub fn from_row(r: &AnyRow) -> Raw {
-        Raw {
-            id: r.get(0),
-            clinic_name: r.get(1),
-            time_zone: r.get(2),
-            patient: r.get(3),
-            practitioner: r.get(4),
-            service: r.get(5),
-            starts_at: r.get(6),
-            ends_at: r.get(7),
-            status: r.get(8),
-            series_id: r.get(9),
-            noshow_kind: r.get(10),
-            cancel_reason_code: r.get(11),
-            host_id: r.get(12),
-            my_invitation: r.get(13),
-            clinic_id: r.get(14),
-            location: r.get(15),
-            video_url: r.get(16),
-            meeting_id: r.get(17),
-            passcode: r.get(18),
-            pms_sync_state: r.get(19),
-            pms_connector: r.get(20),
-        }
-    }
 }
 
 pub fn map(r: Raw, v: &Viewing) -> AppResult<BookingRow> {
@@ -214,11 +189,13 @@ pub const INVITEES: &str = "SELECT x.appointment_id, x.provider_id, u.name, x.st
 /// `INVITEES` rows grouped by appointment id (kept in query order).
 pub fn group_invitees(found: &[AnyRow], into: &mut HashMap<i64, Vec<Invitee>>) {
     for r in found {
-        into.entry(r.get(0)).or_default().push(Invitee {
-            provider_id: r.get(1),
-            name: r.get(2),
-            status: r.get(3),
-        });
+        into.entry(r.get("appointment_id"))
+            .or_default()
+            .push(Invitee {
+                provider_id: r.get("provider_id"),
+                name: r.get("name"),
+                status: r.get("status"),
+            });
     }
 }
 

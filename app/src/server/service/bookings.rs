@@ -146,7 +146,7 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
         booking_rows::FROM,
         limit_at + 1
     );
-    let mut select = sqlx::query(&select_sql)
+    let mut select = sqlx::query_as::<_, booking_rows::Raw>(&select_sql)
         .bind(me.user_id)
         .bind(now)
         .bind(from)
@@ -160,8 +160,8 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
         .fetch_all(&state.db.pool)
         .await?;
     let mut rows: Vec<_> = rows
-        .iter()
-        .map(|r| booking_rows::map(booking_rows::Raw::from_row(r), &viewing))
+        .into_iter()
+        .map(|r| booking_rows::map(r, &viewing))
         .collect::<AppResult<_>>()?;
     booking_rows::attach_participants(&state.db.pool, &mut rows).await?;
     Ok(BookingPage {

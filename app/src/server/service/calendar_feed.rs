@@ -12,7 +12,6 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::model::Me;
 use chrono::DateTime;
-use sqlx::Row;
 
 /// How far back and ahead the feed reaches.
 const PAST_DAYS: i64 = 90;
@@ -84,6 +83,25 @@ async fn replace(state: &AppState, me: &Me, token: Option<&str>) -> AppResult<()
     change.commit().await
 }
 
+/// An appointment in a provider's feed; `invited` is their participant
+/// status when they are invited rather than the host.
+#[derive(sqlx::FromRow)]
+struct FeedRow {
+    id: i64,
+    starts_at: i64,
+    ends_at: i64,
+    status: String,
+    location: String,
+    video_url: String,
+    clinic_name: String,
+    slug: String,
+    time_zone: String,
+    service_name: String,
+    patient_name: String,
+    host_name: String,
+    invited: Option<String>,
+}
+
 /// The feed for a token, or None for an unknown (or revoked) one.
 pub async fn feed(state: &AppState, token: &str) -> AppResult<Option<String>> {
     let well_formed = token.len() == 43
@@ -102,10 +120,12 @@ pub async fn feed(state: &AppState, token: &str) -> AppResult<Option<String>> {
         return Ok(None);
     };
     let now = state.now();
-    let rows = sqlx::query(
-        "SELECT a.id, a.starts_at, a.ends_at, a.status, a.location, a.video_url, c.name, c.slug, \
-         c.time_zone, s.name, p.name, h.name, \
+    let rows = sqlx::query_as::<_, FeedRow>(
+        "SELECT a.id, a.starts_at, a.ends_at, a.status, a.location, a.video_url, \
+         c.name AS clinic_name, c.slug, c.time_zone, s.name AS service_name, \
+         p.name AS patient_name, h.name AS host_name, \
          (SELECT x.status FROM participant x WHERE x.appointment_id = a.id AND x.provider_id = $1) \
+         AS invited \
          FROM appointment a JOIN clinic c ON c.id = a.clinic_id JOIN service s ON s.id = a.service_id \
          JOIN app_user p ON p.id = a.patient_id JOIN app_user h ON h.id = a.host_provider_id \
          WHERE (a.host_provider_id = $1 OR EXISTS (SELECT 1 FROM participant y \
@@ -120,41 +140,37 @@ pub async fn feed(state: &AppState, token: &str) -> AppResult<Option<String>> {
     .await?;
     let ts = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or_default();
     let events: Vec<ics::Event> = rows
-        .iter()
+        .into_iter()
         .map(|r| {
-            let id: i64 = r.get(0);
-            let status: String = r.get(3);
-            let slug: String = r.get(7);
-            let clinic: String = r.get(6);
-            let service: String = r.get(9);
-            let patient: String = r.get(10);
-            let host: String = r.get(11);
-            let invited: Option<String> = r.get(12);
-            let video: String = r.get(5);
-            let mut description = format!("{service} with {patient}\nHost: {host}");
-            if !video.is_empty() {
-                description.push_str(&format!("\nJoin: {video}"));
+            let (service, patient) = (&r.service_name, &r.patient_name);
+            let mut description = format!("{service} with {patient}\nHost: {}", r.host_name);
+            if !r.video_url.is_empty() {
+                description.push_str(&format!("\nJoin: {}", r.video_url));
             }
             ics::Event {
-                tz: zones::parse(&r.get::<String, _>(8)),
-                uid: format!("appointment-{id}@{slug}.slotwise"),
+                tz: zones::parse(&r.time_zone),
+                uid: format!("appointment-{}@{}.slotwise", r.id, r.slug),
                 sequence: 0,
-                start: ts(r.get(1)),
-                end: ts(r.get(2)),
+                start: ts(r.starts_at),
+                end: ts(r.ends_at),
                 summary: format!(
                     "{service}: {patient}{}",
-                    if invited.is_some() { " (invited)" } else { "" }
+                    if r.invited.is_some() {
+                        " (invited)"
+                    } else {
+                        ""
+                    }
                 ),
                 description,
-                location: r.get(4),
-                url: video,
-                status: match status.as_str() {
+                status: match r.status.as_str() {
                     "pending" | "proposed" => ics::Status::Tentative,
                     _ => ics::Status::Confirmed,
                 },
+                location: r.location,
+                url: r.video_url,
                 rrule: None,
                 occurrence: None,
-                organizer: (clinic, "no-reply@slotwise.local".into()),
+                organizer: (r.clinic_name, "no-reply@slotwise.local".into()),
                 attendees: Vec::new(),
             }
         })

@@ -57,12 +57,12 @@ async fn staff_clinic(state: &AppState, me: &Me, clinic_id: Option<i64>) -> AppR
         .bind(id)
         .fetch_one(&state.db.pool)
         .await?;
-    let tz_name: String = r.get(1);
+    let tz_name: String = r.get("time_zone");
     Ok(StaffClinic {
         id,
-        name: r.get(0),
+        name: r.get("name"),
         tz: zones::parse(&tz_name),
-        pms_connector: r.get(2),
+        pms_connector: r.get("pms_connector"),
         clinics,
     })
 }
@@ -76,7 +76,7 @@ async fn members(state: &AppState, clinic_id: i64, role: Role) -> AppResult<Vec<
     .bind(role.as_str())
     .fetch_all(&state.db.pool)
     .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    Ok(rows.iter().map(|r| (r.get("id"), r.get("name"))).collect())
 }
 
 fn local_date_today(now: i64, tz: chrono_tz::Tz) -> NaiveDate {
@@ -297,8 +297,9 @@ impl Scope {
 }
 
 /// The appointment's own columns and its patient's name (the few other
-/// names are joined in Rust). Read by position: the order of `LEAN`.
-#[derive(Debug, serde::Deserialize)]
+/// names are joined in Rust). Read by name from rows, and by position from
+/// the JSON arrays: the order of `LEAN`.
+#[derive(Debug, serde::Deserialize, sqlx::FromRow)]
 struct Lean {
     id: i64,
     starts_at: i64,
@@ -318,32 +319,40 @@ struct Lean {
     pms_sync_state: String,
 }
 
-impl Lean {
-    fn from_row(r: &sqlx::any::AnyRow) -> Lean {
-        Lean {
-            id: r.get(0),
-            starts_at: r.get(1),
-            ends_at: r.get(2),
-            status: r.get(3),
-            series_id: r.get(4),
-            noshow_kind: r.get(5),
-            cancel_reason_code: r.get(6),
-            host_id: r.get(7),
-            patient: r.get(8),
-            service_id: r.get(9),
-            location: r.get(10),
-            video_url: r.get(11),
-            meeting_id: r.get(12),
-            passcode: r.get(13),
-            my_invitation: r.get(14),
-            pms_sync_state: r.get(15),
-        }
-    }
-}
+/// `Lean`'s columns in its order: (expression, field).
+const LEAN: [(&str, &str); 16] = [
+    ("a.id", "id"),
+    ("a.starts_at", "starts_at"),
+    ("a.ends_at", "ends_at"),
+    ("a.status", "status"),
+    ("a.series_id", "series_id"),
+    ("a.noshow_kind", "noshow_kind"),
+    ("a.cancel_reason_code", "cancel_reason_code"),
+    ("a.host_provider_id", "host_id"),
+    ("p.name", "patient"),
+    ("a.service_id", "service_id"),
+    ("a.location", "location"),
+    ("a.video_url", "video_url"),
+    ("a.meeting_id", "meeting_id"),
+    ("a.passcode", "passcode"),
+    ("mine.status", "my_invitation"),
+    ("a.pms_sync_state", "pms_sync_state"),
+];
 
-const LEAN: &str = "a.id, a.starts_at, a.ends_at, a.status, a.series_id, a.noshow_kind, \
-     a.cancel_reason_code, a.host_provider_id, p.name, a.service_id, a.location, a.video_url, \
-     a.meeting_id, a.passcode, mine.status, a.pms_sync_state";
+/// `LEAN`'s expressions, each named for its field when `named` (a JSON
+/// array takes bare expressions).
+fn lean_columns(named: bool) -> String {
+    LEAN.iter()
+        .map(|(e, n)| {
+            if named {
+                format!("{e} AS {n}")
+            } else {
+                e.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// A clinic's appointments in a range, as `BookingRow`s with participants.
 ///
@@ -375,7 +384,8 @@ async fn fetch_rows(
     let lean: Vec<Lean> = match state.db.kind {
         DbKind::Sqlite => {
             let json: Option<String> = sqlx::query_scalar(&format!(
-                "SELECT json_group_array(json_array({LEAN}) ORDER BY a.starts_at, a.id) {from}"
+                "SELECT json_group_array(json_array({}) ORDER BY a.starts_at, a.id) {from}",
+                lean_columns(false)
             ))
             .bind(me.user_id)
             .bind(scope.clinic_id)
@@ -389,16 +399,16 @@ async fn fetch_rows(
             })?
         }
         DbKind::Postgres => {
-            sqlx::query(&format!("SELECT {LEAN} {from} ORDER BY a.starts_at, a.id"))
-                .bind(me.user_id)
-                .bind(scope.clinic_id)
-                .bind(scope.from)
-                .bind(scope.to)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(Lean::from_row)
-                .collect()
+            sqlx::query_as::<_, Lean>(&format!(
+                "SELECT {} {from} ORDER BY a.starts_at, a.id",
+                lean_columns(true)
+            ))
+            .bind(me.user_id)
+            .bind(scope.clinic_id)
+            .bind(scope.from)
+            .bind(scope.to)
+            .fetch_all(pool)
+            .await?
         }
     };
     if lean.is_empty() {
@@ -421,7 +431,7 @@ async fn fetch_rows(
         .fetch_all(pool)
         .await?;
         for r in &people {
-            names.insert(r.get(0), r.get(1));
+            names.insert(r.get("id"), r.get("name"));
         }
     }
     let services: HashMap<i64, String> =
@@ -430,7 +440,7 @@ async fn fetch_rows(
             .fetch_all(pool)
             .await?
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
+            .map(|r| (r.get("id"), r.get("name")))
             .collect();
     let found = sqlx::query(&format!(
         "{} JOIN appointment a ON a.id = x.appointment_id WHERE {} ORDER BY u.name",
@@ -552,9 +562,9 @@ pub async fn create_options(
     .await?
     .iter()
     .map(|r| ServiceOption {
-        id: r.get(0),
-        name: r.get(1),
-        duration_minutes: r.get(2),
+        id: r.get("id"),
+        name: r.get("name"),
+        duration_minutes: r.get("duration_minutes"),
     })
     .collect();
     Ok(CreateOptions {
