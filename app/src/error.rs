@@ -92,14 +92,26 @@ impl AppError {
     }
 }
 
+/// What the caller of a server function hears when its arguments could not
+/// be decoded (HTTP 400).
+pub const MALFORMED: &str =
+    "The form was incomplete or had a value that is not one of its choices. Reload the page and try again.";
+
 impl FromServerFnError for AppError {
     type Encoder = server_fn_error::JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let err = match value {
-            // Bad or missing arguments are the caller's mistake, not ours.
+            // Bad or missing arguments are the caller's mistake, not ours:
+            // a value missing, not a number, or not one of an enum's names.
+            // The app's own pages always send well-formed arguments, so the
+            // decoder's detail is for the server log, not for users.
             ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
-                Self::Validation(format!("The form was incomplete or malformed: {m}"))
+                #[cfg(feature = "ssr")]
+                tracing::info!(detail = %m, "malformed server function arguments");
+                #[cfg(not(feature = "ssr"))]
+                let _ = m;
+                Self::Validation(MALFORMED.into())
             }
             ServerFnErrorErr::Request(m) => {
                 Self::Network(format!("Could not reach the server: {m}"))

@@ -398,6 +398,7 @@ pub struct DemoLogin {
 
 /// Which bookings the Bookings list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
 pub enum BookingStatusFilter {
     #[default]
     Upcoming,
@@ -508,6 +509,7 @@ impl Invitee {
 
 /// Week (a column per day) or Day (a column per provider).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
 pub enum ScheduleMode {
     #[default]
     Week,
@@ -612,27 +614,84 @@ pub struct BookingPage {
     pub page_size: i64,
 }
 
-/// The New appointment form as submitted. Dates and times are local to the
-/// clinic ("2026-03-09", "14:30"); a blank `end` takes the service's length.
-/// `repeat` is "none" or "weekly" (every `every_weeks` weeks, ending after
-/// `count` meetings when `ends` is "count", or on `until` when "until");
-/// `invited` is a comma-separated list of provider ids.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// The New appointment form as submitted. Date and times are local to the
+/// clinic; no `end` takes the service's length; `repeat` makes it a weekly
+/// series.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppointmentForm {
     pub clinic_id: i64,
     pub provider_id: i64,
     pub patient_id: i64,
     pub service_id: i64,
-    pub date: String,
-    pub start: String,
-    pub end: String,
+    pub date: chrono::NaiveDate,
+    pub start: chrono::NaiveTime,
+    #[serde(default)]
+    pub end: Option<chrono::NaiveTime>,
     pub location: String,
-    pub invited: String,
-    pub repeat: String,
-    pub every_weeks: u32,
-    pub ends: String,
-    pub count: u32,
-    pub until: String,
+    /// Invited providers.
+    #[serde(default)]
+    pub invited: Vec<i64>,
+    #[serde(default)]
+    pub repeat: Option<crate::domain::recurrence::Weekly>,
+}
+
+/// Which meetings a staff cancel ends: this one, or the rest of its series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CancelScope {
+    This,
+    Series,
+}
+
+/// Which meetings a staff reschedule moves: this one, or this and every
+/// later one of its series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RescheduleScope {
+    This,
+    Future,
+}
+
+/// The patient's answer to a time the clinic proposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProposalAnswer {
+    Approve,
+    Cancel,
+}
+
+/// What the Availability page removes: a weekly slot or a time-off entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AvailabilityEntry {
+    Slot,
+    TimeOff,
+}
+
+/// A change to the pre-request form's question list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuestionEdit {
+    Remove,
+    Up,
+}
+
+/// Which Outbox messages the admins' Outbox lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxFilter {
+    #[default]
+    All,
+    Pending,
+    Sent,
+    Failed,
+}
+
+/// One ticked box of Account > Notifications: this event by this channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NotifyChoice {
+    pub event: crate::domain::notify::NotifyEvent,
+    pub channel: crate::domain::notify::Channel,
 }
 
 /// Account > Notifications for one user.

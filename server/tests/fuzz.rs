@@ -64,12 +64,12 @@ enum Pool {
 
 #[derive(Clone, Copy, Debug)]
 enum Kind {
-    /// An i64 id (0 often means "the first" or "any").
+    /// An i64 id.
     Id(Pool),
-    /// Comma-separated ids.
+    /// An optional i64 id (left out or blank: "the first", "any" or "mine").
+    OptId(Pool),
+    /// A list of ids (`name[0]`, `name[1]`, ...).
     Ids(Pool),
-    /// A u32 (weeks, count).
-    Count,
     /// A u8 weekday, 0 = Monday.
     Weekday,
     /// A usize index.
@@ -78,7 +78,7 @@ enum Kind {
     Page,
     /// Unix seconds.
     Unix,
-    /// Comma-separated unix seconds.
+    /// A list of unix seconds (`name[0]`, ...).
     Unixes,
     /// YYYY-MM-DD.
     Date,
@@ -86,8 +86,11 @@ enum Kind {
     Time,
     /// HH:MM or blank.
     OptTime,
-    /// YYYY-MM-DDTHH:MM, or blank.
+    /// YYYY-MM-DDTHH:MM:SS, or blank.
     LocalDateTime,
+    /// A weekly repeat (`name[interval_weeks]`, `name[end][count]` or
+    /// `name[end][until]`), or none.
+    Repeat,
     Text,
     /// A pre-request form question's label.
     Label,
@@ -111,7 +114,7 @@ enum Kind {
     Name,
     /// A path to go to after login.
     Next,
-    /// Notification "event:channel" pairs.
+    /// Notification choices (`name[i][event]`, `name[i][channel]`).
     Choices,
     /// `answers[i]` for a request's form questions.
     Answers,
@@ -219,13 +222,13 @@ const ENDPOINTS: &[Endpoint] = &[
     ep(
         "schedule",
         &[
-            ("clinic_id", Id(Pool::Clinic)),
+            ("clinic_id", OptId(Pool::Clinic)),
             ("mode", Choice(&["week", "day"])),
             ("date", Date),
             ("providers", Ids(Pool::Provider)),
         ],
     ),
-    ep("create_options", &[("clinic_id", Id(Pool::Clinic))]),
+    ep("create_options", &[("clinic_id", OptId(Pool::Clinic))]),
     ep(
         "create_appointment",
         &[
@@ -238,11 +241,7 @@ const ENDPOINTS: &[Endpoint] = &[
             ("form[end]", OptTime),
             ("form[location]", Text),
             ("form[invited]", Ids(Pool::Provider)),
-            ("form[repeat]", Choice(&["", "none", "weekly"])),
-            ("form[every_weeks]", Count),
-            ("form[ends]", Choice(&["count", "until"])),
-            ("form[count]", Count),
-            ("form[until]", Date),
+            ("form[repeat]", Repeat),
         ],
     ),
     ep(
@@ -305,7 +304,7 @@ const ENDPOINTS: &[Endpoint] = &[
         &[
             ("clinic_id", Id(Pool::Clinic)),
             ("service_id", Id(Pool::Service)),
-            ("provider_id", Id(Pool::Provider)),
+            ("provider_id", OptId(Pool::Provider)),
         ],
     ),
     ep(
@@ -314,7 +313,7 @@ const ENDPOINTS: &[Endpoint] = &[
             ("clinic_id", Id(Pool::Clinic)),
             ("service_id", Id(Pool::Service)),
             ("mode", Choice(&["now", "scheduled"])),
-            ("provider_id", Id(Pool::Provider)),
+            ("provider_id", OptId(Pool::Provider)),
             ("times", Unixes),
             ("answers", Answers),
             ("note", Text),
@@ -322,7 +321,7 @@ const ENDPOINTS: &[Endpoint] = &[
     ),
     ep("my_requests", &[]),
     ep("withdraw_request", &[("request_id", Id(Pool::Request))]),
-    ep("dispatch_board", &[("clinic_id", Id(Pool::Clinic))]),
+    ep("dispatch_board", &[("clinic_id", OptId(Pool::Clinic))]),
     ep("assign_options", &[("request_id", Id(Pool::Request))]),
     ep(
         "accept_request",
@@ -339,7 +338,7 @@ const ENDPOINTS: &[Endpoint] = &[
     ),
     ep("my_appointments", &[]),
     // api/notifications.rs
-    ep("notification_settings", &[("user_id", Id(Pool::User))]),
+    ep("notification_settings", &[("user_id", OptId(Pool::User))]),
     ep(
         "save_notification_settings",
         &[("user_id", Id(Pool::User)), ("choices", Choices)],
@@ -347,8 +346,8 @@ const ENDPOINTS: &[Endpoint] = &[
     ep(
         "outbox",
         &[
-            ("clinic_id", Id(Pool::Clinic)),
-            ("status", Choice(&["pending", "sent", "failed", "all", ""])),
+            ("clinic_id", OptId(Pool::Clinic)),
+            ("status", Choice(&["pending", "sent", "failed", "all"])),
         ],
     ),
     ep("retry_message", &[("id", Id(Pool::Outbox))]),
@@ -357,7 +356,7 @@ const ENDPOINTS: &[Endpoint] = &[
     ep("create_calendar_feed", &[]),
     ep("revoke_calendar_feed", &[]),
     // api/clinic_settings.rs
-    ep("clinic_settings", &[("clinic_id", Id(Pool::Clinic))]),
+    ep("clinic_settings", &[("clinic_id", OptId(Pool::Clinic))]),
     ep(
         "save_service",
         &[
@@ -429,8 +428,8 @@ const ENDPOINTS: &[Endpoint] = &[
     ep(
         "availability",
         &[
-            ("clinic_id", Id(Pool::Clinic)),
-            ("provider_id", Id(Pool::Provider)),
+            ("clinic_id", OptId(Pool::Clinic)),
+            ("provider_id", OptId(Pool::Provider)),
         ],
     ),
     ep(
@@ -885,37 +884,38 @@ fn gen_arg(
                 boundary_number(rng)
             }
         }
+        OptId(p) => {
+            if good && rng.chance(25) {
+                if rng.chance(50) {
+                    return Vec::new();
+                }
+                String::new()
+            } else if good {
+                pools.id(rng, p).to_string()
+            } else if rng.chance(30) {
+                "0".into()
+            } else {
+                boundary_number(rng)
+            }
+        }
         Ids(p) => {
-            if good {
-                let n = rng.below(4);
-                (0..n)
+            let values: Vec<String> = if good {
+                (0..rng.below(4))
                     .map(|_| pools.id(rng, p).to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
+                    .collect()
             } else {
                 let a = pools.id(rng, p).to_string();
                 let b = boundary_number(rng);
-                rng.pick(&[
-                    format!("{a},{b}"),
-                    format!("{b},{a}"),
-                    ",,,".into(),
-                    format!(" {a} , {a} ,"),
-                    (0..500)
-                        .map(|i| i.to_string())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    b,
-                ])
-                .clone()
-            }
-        }
-        Count => {
-            if good {
-                rng.range(1, 12).to_string()
-            } else {
-                rng.pick(&["0", "53", "100", "1000", "4294967295", "4294967296", "-1"])
-                    .to_string()
-            }
+                match rng.below(5) {
+                    0 => vec![a, b],
+                    1 => vec![b, a.clone(), a],
+                    2 => (0..500).map(|i| i.to_string()).collect(),
+                    // Flat, as the comma-joined list it once was.
+                    3 => return vec![(name.to_string(), format!("{a},{a}"))],
+                    _ => vec![b],
+                }
+            };
+            return list(rng, good, name, values);
         }
         Weekday => {
             if good {
@@ -954,7 +954,7 @@ fn gen_arg(
         }
         Unixes => {
             let n = rng.range(1, 4);
-            (0..n)
+            let values = (0..n)
                 .map(|_| {
                     if good || rng.chance(50) {
                         plausible_unix(rng, pools).to_string()
@@ -962,8 +962,8 @@ fn gen_arg(
                         boundary_unix(rng)
                     }
                 })
-                .collect::<Vec<_>>()
-                .join(",")
+                .collect();
+            return list(rng, good, name, values);
         }
         Date => {
             if good {
@@ -995,14 +995,16 @@ fn gen_arg(
                 if rng.chance(20) {
                     String::new()
                 } else {
-                    format!("{}T{}", plausible_date(rng), plausible_time(rng))
+                    format!("{}T{}:00", plausible_date(rng), plausible_time(rng))
                 }
             } else if rng.chance(60) {
                 format!("{}T{}", boundary_date(rng), boundary_time(rng))
             } else {
                 rng.pick(&[
-                    "2026-03-08T02:30",
-                    "2026-11-01T01:30",
+                    "2026-03-08T02:30:00",
+                    "2026-11-01T01:30:00",
+                    "2026-03-05T10:00",
+                    "2026-03-05T23:59:60",
                     "2026-03-05 10:00",
                     "2026-03-05T10:00:00Z",
                     "T",
@@ -1205,26 +1207,66 @@ fn gen_arg(
             ])
             .to_string(),
         Choices => {
-            if good {
-                let n = rng.below(4);
-                (0..n)
-                    .map(|_| format!("{}:{}", rng.pick(EVENTS), rng.pick(&["email", "sms"])))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            } else {
-                let b = boundary_string(rng);
-                rng.pick(&[
-                    ":".to_string(),
-                    "x:y".into(),
-                    "invited:".into(),
-                    ":email".into(),
-                    "invited:email:sms".into(),
-                    "invited:fax".into(),
-                    ",,,".into(),
-                    b,
-                ])
-                .clone()
+            let n = rng.below(4);
+            let mut out = Vec::new();
+            for i in 0..n {
+                let (event, channel) = if good {
+                    (
+                        rng.pick(EVENTS).to_string(),
+                        rng.pick(&["email", "sms"]).to_string(),
+                    )
+                } else {
+                    (
+                        rng.pick(&["invited", "birthday", "", "INVITED"])
+                            .to_string(),
+                        rng.pick(&["email", "fax", ""]).to_string(),
+                    )
+                };
+                out.push((format!("{name}[{i}][event]"), event));
+                if good || rng.chance(70) {
+                    out.push((format!("{name}[{i}][channel]"), channel));
+                }
             }
+            if !good && rng.chance(30) {
+                // Flat, as the "event:channel" list it once was.
+                out.push((name.to_string(), "invited:email".into()));
+            }
+            return out;
+        }
+        Repeat => {
+            if good && rng.chance(50) {
+                return Vec::new();
+            }
+            let every = if good {
+                rng.range(1, 4).to_string()
+            } else {
+                rng.pick(&["0", "53", "4294967296", "-1", "", "x"])
+                    .to_string()
+            };
+            let mut out = vec![(format!("{name}[interval_weeks]"), every)];
+            let end = if rng.chance(50) {
+                let n = if good {
+                    rng.range(1, 12).to_string()
+                } else {
+                    rng.pick(&["0", "105", "1000", "4294967296", "-1"])
+                        .to_string()
+                };
+                (format!("{name}[end][count]"), n)
+            } else {
+                let d = if good {
+                    plausible_date(rng)
+                } else {
+                    boundary_date(rng)
+                };
+                (format!("{name}[end][until]"), d)
+            };
+            if good || rng.chance(70) {
+                out.push(end);
+            }
+            if !good && rng.chance(20) {
+                out.push((format!("{name}[end][weekly]"), "1".into()));
+            }
+            return out;
         }
         Answers => {
             let n = rng.below(4);
@@ -1253,6 +1295,30 @@ fn gen_arg(
         }
     };
     vec![(name.to_string(), v)]
+}
+
+/// A list argument as serde_qs reads it: `name[0]=a&name[1]=b`, sometimes
+/// (when not `good`) with unindexed or odd keys.
+fn list(rng: &mut Rng, good: bool, name: &str, values: Vec<String>) -> Vec<(String, String)> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let key = if good || rng.chance(50) {
+                format!("{name}[{i}]")
+            } else {
+                rng.pick(&[
+                    format!("{name}[]"),
+                    format!("{name}[-1]"),
+                    format!("{name}[99999999999]"),
+                    format!("{name}[x]"),
+                    name.to_string(),
+                ])
+                .clone()
+            };
+            (key, v)
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -1810,11 +1876,12 @@ fn cohere(rng: &mut Rng, ep: &Endpoint, pairs: &mut [(String, String)], pools: &
     match ep.name {
         "accept_request" => {
             let id = arg(pairs, "request_id").and_then(|v| v.parse::<i64>().ok());
+            // A Now request has no time: blank is none.
             let start = match id.and_then(|id| pools.requested.get(&id)) {
-                Some(ts) if !ts.is_empty() => *rng.pick(ts),
-                _ => 0,
+                Some(ts) if !ts.is_empty() => rng.pick(ts).to_string(),
+                _ => String::new(),
             };
-            set_arg(pairs, "start", start.to_string());
+            set_arg(pairs, "start", start);
         }
         "edit_question" => {
             let clinic = arg(pairs, "clinic_id").and_then(|v| v.parse::<i64>().ok());

@@ -100,7 +100,6 @@ async fn request_now(router: &Router, token: &str, clinic: i64, service: i64) ->
         ("clinic_id", &clinic.to_string()),
         ("service_id", &service.to_string()),
         ("mode", "now"),
-        ("provider_id", "0"),
         ("answers[0]", "A sore throat"),
         ("note", "two instances"),
     ]);

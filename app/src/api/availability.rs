@@ -7,11 +7,16 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::server::{ctx, service};
 
-/// One provider's availability; 0 picks the first clinic / the viewer.
+/// One provider's availability; none picks the first clinic / the viewer.
 #[server(prefix = "/api", endpoint = "availability")]
-pub async fn availability(clinic_id: i64, provider_id: i64) -> Result<AvailabilityView, AppError> {
+pub async fn availability(
+    #[server(default)] clinic_id: Option<i64>,
+    #[server(default)] provider_id: Option<i64>,
+) -> Result<AvailabilityView, AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
+        // The service reads 0 as the first clinic / the viewer.
+        let (clinic_id, provider_id) = (clinic_id.unwrap_or(0), provider_id.unwrap_or(0));
         service::availability::view(&ctx::state()?, &s.me, clinic_id, provider_id).await
     })
     .await
@@ -39,16 +44,19 @@ pub async fn add_slot(
     .await
 }
 
-/// Removes a weekly slot (`what` "slot") or time off (`what` "time_off").
+/// Removes a weekly slot or a time-off entry.
 #[server(prefix = "/api", endpoint = "remove_availability")]
-pub async fn remove_availability(what: String, id: i64) -> Result<(), AppError> {
+pub async fn remove_availability(
+    what: crate::model::AvailabilityEntry,
+    id: i64,
+) -> Result<(), AppError> {
+    use crate::model::AvailabilityEntry;
     use service::availability::Entry;
     ctx::run(async {
         let s = ctx::require_session()?;
-        let entry = match what.as_str() {
-            "slot" => Entry::Window,
-            "time_off" => Entry::TimeOff,
-            _ => return Err(AppError::validation("Choose a slot or time off to remove.")),
+        let entry = match what {
+            AvailabilityEntry::Slot => Entry::Window,
+            AvailabilityEntry::TimeOff => Entry::TimeOff,
         };
         service::availability::remove(&ctx::state()?, &s.me, entry, id).await
     })

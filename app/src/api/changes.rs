@@ -60,16 +60,15 @@ pub async fn reschedule_my_appointment(
     .await
 }
 
-/// The patient answers a proposed time: "approve" or "cancel".
+/// The patient approves a proposed time or cancels.
 #[server(prefix = "/api", endpoint = "answer_proposal")]
-pub async fn answer_proposal(appointment_id: i64, answer: String) -> Result<(), AppError> {
+pub async fn answer_proposal(
+    appointment_id: i64,
+    answer: crate::model::ProposalAnswer,
+) -> Result<(), AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
-        let approve = match answer.as_str() {
-            "approve" => true,
-            "cancel" => false,
-            _ => return Err(AppError::validation("Approve the new time or cancel.")),
-        };
+        let approve = answer == crate::model::ProposalAnswer::Approve;
         service::portal::answer_proposal(&ctx::state()?, &s.me, appointment_id, approve).await
     })
     .await
@@ -85,31 +84,23 @@ pub async fn change_requests() -> Result<ChangeQueue, AppError> {
     .await
 }
 
-/// The practice answers a change request. `answer` is approve, deny,
-/// propose, cancel or update; `start` ("2026-03-05T10:00", clinic time) is
-/// the new time for propose and update.
+/// The practice answers a change request; `start` (clinic time) is the new
+/// time for propose and update.
 #[server(prefix = "/api", endpoint = "answer_change_request")]
 pub async fn answer_change_request(
     request_id: i64,
-    answer: String,
+    answer: crate::domain::request::ChangeAnswer,
     #[server(default)] reason: String,
     #[server(default)] message: String,
-    #[server(default)] start: String,
+    #[server(default)] start: Option<chrono::NaiveDateTime>,
 ) -> Result<(), AppError> {
-    use crate::domain::request::ChangeAnswer;
     ctx::run(async {
         let s = ctx::require_session()?;
-        let answer = ChangeAnswer::parse(answer.trim())
-            .ok_or_else(|| AppError::validation("Choose how to answer the request."))?;
-        let start_local = match start.trim() {
-            "" => None,
-            t => {
-                let at =
-                    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").map_err(|_| {
-                        AppError::validation("Enter the new date and time as YYYY-MM-DD HH:MM.")
-                    })?;
-                crate::domain::validate::date_in_range(at.date()).map_err(AppError::Validation)?;
-                Some(at)
+        let start_local = match start {
+            None => None,
+            Some(at) => {
+                let date = super::in_range(at.date())?;
+                Some(date.and_time(super::to_minute(at.time())))
             }
         };
         let reply = service::change_requests::Reply {

@@ -7,10 +7,15 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::server::{ctx, service};
 
+/// `clinic_id` none: the first clinic where the caller is admin.
 #[server(prefix = "/api", endpoint = "clinic_settings")]
-pub async fn get_clinic_settings(clinic_id: i64) -> Result<ClinicSettings, AppError> {
+pub async fn get_clinic_settings(
+    #[server(default)] clinic_id: Option<i64>,
+) -> Result<ClinicSettings, AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
+        // The service reads 0 as the first clinic.
+        let clinic_id = clinic_id.unwrap_or(0);
         service::clinic_settings::view(&ctx::state()?, &s.me, clinic_id).await
     })
     .await
@@ -77,24 +82,19 @@ pub async fn save_groups(
     .await
 }
 
-/// Adds a question to the pre-request form: `kind` "text" or "choice",
-/// `options` one per line or comma-separated.
+/// Adds a question to the pre-request form: `options` (typed by the
+/// admin) one per line or comma-separated.
 #[server(prefix = "/api", endpoint = "add_question")]
 pub async fn add_question(
     clinic_id: i64,
     label: String,
-    kind: String,
+    kind: crate::domain::form::QuestionKind,
     #[server(default)] options: String,
     #[server(default)] required: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::domain::form::{new_question, QuestionKind};
+    use crate::domain::form::new_question;
     ctx::run(async {
         let s = ctx::require_session()?;
-        let kind = match kind.as_str() {
-            "text" => QuestionKind::Text,
-            "choice" => QuestionKind::Choice,
-            _ => return Err(AppError::validation("Choose Text or Choice.")),
-        };
         let q = new_question(&label, kind, &options, required.is_some())
             .map_err(AppError::Validation)?;
         service::clinic_settings::edit_form(
@@ -108,22 +108,21 @@ pub async fn add_question(
     .await
 }
 
-/// Removes (`op` "remove") or moves up (`op` "up") the question at
-/// `index`, if it still reads `label`.
+/// Removes or moves up the question at `index`, if it still reads `label`.
 #[server(prefix = "/api", endpoint = "edit_question")]
 pub async fn edit_question(
     clinic_id: i64,
-    op: String,
+    op: crate::model::QuestionEdit,
     index: usize,
     label: String,
 ) -> Result<(), AppError> {
+    use crate::model::QuestionEdit;
     use service::clinic_settings::FormEdit;
     ctx::run(async {
         let s = ctx::require_session()?;
-        let edit = match op.as_str() {
-            "remove" => FormEdit::Remove { index, label },
-            "up" => FormEdit::MoveUp { index, label },
-            _ => return Err(AppError::validation("Unknown form change.")),
+        let edit = match op {
+            QuestionEdit::Remove => FormEdit::Remove { index, label },
+            QuestionEdit::Up => FormEdit::MoveUp { index, label },
         };
         service::clinic_settings::edit_form(&ctx::state()?, &s.me, clinic_id, edit).await
     })
@@ -175,19 +174,16 @@ pub async fn save_policy(
     .await
 }
 
-/// Saves the PMS connector (`connector`: none, auto_cancel or
-/// manual_cancel). A blank `secret` keeps the one already set.
+/// Saves the PMS connector. A blank `secret` keeps the one already set.
 #[server(prefix = "/api", endpoint = "save_pms")]
 pub async fn save_pms(
     clinic_id: i64,
-    connector: String,
+    connector: crate::domain::pms::PmsConnector,
     url: String,
     secret: String,
 ) -> Result<(), AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
-        let connector = crate::domain::pms::PmsConnector::parse(&connector)
-            .ok_or_else(|| AppError::validation("Choose one of the PMS connector options."))?;
         service::clinic_settings::save_pms(
             &ctx::state()?,
             &s.me,

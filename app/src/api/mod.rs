@@ -147,6 +147,19 @@ mod tests {
 
 // ---- Bookings ------------------------------------------------------------
 
+/// A date the browser sent, if it is in the range a clinic schedules in.
+#[cfg(feature = "ssr")]
+pub(crate) fn in_range(d: chrono::NaiveDate) -> Result<chrono::NaiveDate, AppError> {
+    crate::domain::validate::date_in_range(d).map_err(AppError::Validation)
+}
+
+/// A time the browser sent, to the minute (a time input may carry seconds).
+#[cfg(feature = "ssr")]
+pub(crate) fn to_minute(t: chrono::NaiveTime) -> chrono::NaiveTime {
+    use chrono::Timelike;
+    chrono::NaiveTime::from_hms_opt(t.hour(), t.minute(), 0).unwrap_or(t)
+}
+
 #[cfg(feature = "ssr")]
 pub(crate) fn parse_date(s: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
     let s = s.trim();
@@ -163,20 +176,18 @@ pub(crate) fn parse_date(s: &str) -> Result<Option<chrono::NaiveDate>, AppError>
 /// A page of the Bookings list.
 #[server(prefix = "/api", endpoint = "bookings")]
 pub async fn bookings(
-    status: String,
-    from: String,
-    to: String,
+    status: crate::model::BookingStatusFilter,
+    #[server(default)] from: Option<chrono::NaiveDate>,
+    #[server(default)] to: Option<chrono::NaiveDate>,
     search: String,
     page: i64,
 ) -> Result<crate::model::BookingPage, AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
-        let status = crate::model::BookingStatusFilter::parse(&status)
-            .ok_or_else(|| AppError::validation("Choose a status filter from the list."))?;
         let q = service::bookings::BookingQuery {
             status,
-            from: parse_date(&from)?,
-            to: parse_date(&to)?,
+            from: from.map(in_range).transpose()?,
+            to: to.map(in_range).transpose()?,
             search,
             page,
         };
@@ -185,25 +196,26 @@ pub async fn bookings(
     .await
 }
 
-/// Cancels a meeting ("this") or the rest of its series ("series").
-/// Returns how many meetings were cancelled.
+/// Cancels a meeting or the rest of its series. `reason` is none until
+/// one is chosen (the dialog checks the same rules first). Returns how many
+/// meetings were cancelled.
 #[server(prefix = "/api", endpoint = "cancel_appointment")]
 pub async fn cancel_appointment(
     id: i64,
-    scope: String,
-    reason: String,
+    scope: crate::model::CancelScope,
+    #[server(default)] reason: Option<crate::domain::booking::CancelReason>,
     note: String,
     message: String,
 ) -> Result<usize, AppError> {
+    use crate::model::CancelScope as Wire;
     use service::appointments::CancelScope;
     ctx::run(async {
         let s = ctx::require_session()?;
-        let scope = match scope.as_str() {
-            "this" => CancelScope::ThisOnly,
-            "series" => CancelScope::AllInSeries,
-            _ => return Err(AppError::validation("Choose which meetings to cancel.")),
+        let scope = match scope {
+            Wire::This => CancelScope::ThisOnly,
+            Wire::Series => CancelScope::AllInSeries,
         };
-        let form = crate::domain::booking::validate_cancel(&reason, &note, &message)
+        let form = crate::domain::booking::cancel_form(reason, &note, &message)
             .map_err(AppError::Validation)?;
         let ids = service::appointments::cancel(&ctx::state()?, &s.me, id, scope, form).await?;
         Ok(ids.len())
@@ -211,17 +223,14 @@ pub async fn cancel_appointment(
     .await
 }
 
-/// Marks a past booking FTA ("fta") or DNA ("dna").
+/// Marks a past booking FTA or DNA.
 #[server(prefix = "/api", endpoint = "mark_no_show")]
-pub async fn mark_no_show(id: i64, kind: String) -> Result<(), AppError> {
-    use crate::domain::booking::NoShowKind;
+pub async fn mark_no_show(
+    id: i64,
+    kind: crate::domain::booking::NoShowKind,
+) -> Result<(), AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
-        let kind = match kind.as_str() {
-            "fta" => NoShowKind::Fta,
-            "dna" => NoShowKind::Dna,
-            _ => return Err(AppError::validation("Choose FTA or DNA.")),
-        };
         service::appointments::mark_noshow(&ctx::state()?, &s.me, id, kind).await
     })
     .await
@@ -239,19 +248,6 @@ pub async fn decline_invitation(id: i64) -> Result<(), AppError> {
 
 // ---- Schedule ------------------------------------------------------------
 
-/// Comma-separated ids from a form ("3,5"); blank means none.
-#[cfg(feature = "ssr")]
-pub(crate) fn parse_ids(s: &str, what: &str) -> Result<Vec<i64>, AppError> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .map(|x| {
-            x.parse::<i64>()
-                .map_err(|_| AppError::validation(format!("Choose {what} from the list.")))
-        })
-        .collect()
-}
-
 #[cfg(feature = "ssr")]
 pub(crate) fn parse_local(
     date: &str,
@@ -265,41 +261,36 @@ pub(crate) fn parse_local(
     Ok(d.and_time(t))
 }
 
-/// The Schedule grid: `mode` "week" or "day", `date` YYYY-MM-DD (blank:
-/// today), `clinic_id` 0 for the first clinic, `providers` comma-separated
-/// ids (blank: all the viewer may see).
+/// The Schedule grid: `date` none for today, `clinic_id` none for the
+/// first clinic, `providers` none for all the viewer may see.
 #[server(prefix = "/api", endpoint = "schedule")]
 pub async fn schedule(
-    clinic_id: i64,
-    mode: String,
-    date: String,
-    providers: String,
+    #[server(default)] clinic_id: Option<i64>,
+    mode: crate::model::ScheduleMode,
+    #[server(default)] date: Option<chrono::NaiveDate>,
+    #[server(default)] providers: Vec<i64>,
 ) -> Result<crate::model::ScheduleView, AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
         let q = service::schedule::ScheduleQuery {
-            clinic_id: (clinic_id != 0).then_some(clinic_id),
-            mode: crate::model::ScheduleMode::parse(&mode)
-                .ok_or_else(|| AppError::validation("Choose the Week or Day view."))?,
-            date: parse_date(&date)?,
-            providers: parse_ids(&providers, "providers")?,
+            clinic_id,
+            mode,
+            date: date.map(in_range).transpose()?,
+            providers,
         };
         service::schedule::view(&ctx::state()?, &s.me, q).await
     })
     .await
 }
 
-/// What the new-appointment form offers for a clinic (0: the first).
+/// What the new-appointment form offers for a clinic (none: the first).
 #[server(prefix = "/api", endpoint = "create_options")]
-pub async fn create_options(clinic_id: i64) -> Result<crate::model::CreateOptions, AppError> {
+pub async fn create_options(
+    #[server(default)] clinic_id: Option<i64>,
+) -> Result<crate::model::CreateOptions, AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
-        service::schedule::create_options(
-            &ctx::state()?,
-            &s.me,
-            (clinic_id != 0).then_some(clinic_id),
-        )
-        .await
+        service::schedule::create_options(&ctx::state()?, &s.me, clinic_id).await
     })
     .await
 }
@@ -309,45 +300,24 @@ pub async fn create_options(clinic_id: i64) -> Result<crate::model::CreateOption
 pub async fn create_appointment(
     form: crate::model::AppointmentForm,
 ) -> Result<crate::model::WriteOutcome, AppError> {
-    use crate::domain::recurrence::{End, Weekly};
+    use crate::domain::recurrence::End;
     ctx::run(async {
         let s = ctx::require_session()?;
         let f = form;
-        let start_local = parse_local(&f.date, &f.start, "start")?;
-        let end_local = if f.end.trim().is_empty() {
-            None
-        } else {
-            Some(parse_local(&f.date, &f.end, "end")?)
-        };
-        let recurrence =
-            match f.repeat.as_str() {
-                "" | "none" => None,
-                "weekly" => Some(Weekly {
-                    interval_weeks: f.every_weeks,
-                    end: match f.ends.as_str() {
-                        "count" => End::Count(f.count),
-                        "until" => End::Until(parse_date(&f.until)?.ok_or_else(|| {
-                            AppError::validation("Enter the date the series ends.")
-                        })?),
-                        _ => return Err(AppError::validation("Choose how the series ends.")),
-                    },
-                }),
-                _ => {
-                    return Err(AppError::validation(
-                        "Choose whether the appointment repeats.",
-                    ))
-                }
-            };
+        let date = in_range(f.date)?;
+        if let Some(End::Until(until)) = f.repeat.map(|r| r.end) {
+            in_range(until)?;
+        }
         let new = service::appointments::NewAppointment {
             clinic_id: f.clinic_id,
             provider_id: f.provider_id,
             patient_id: f.patient_id,
             service_id: f.service_id,
-            start_local,
-            end_local,
+            start_local: date.and_time(to_minute(f.start)),
+            end_local: f.end.map(|t| date.and_time(to_minute(t))),
             location: f.location,
-            invited: parse_ids(&f.invited, "invited providers")?,
-            recurrence,
+            invited: f.invited,
+            recurrence: f.repeat,
         };
         let c = service::appointments::create(&ctx::state()?, &s.me, new).await?;
         Ok(crate::model::WriteOutcome {
@@ -358,27 +328,27 @@ pub async fn create_appointment(
     .await
 }
 
-/// Moves a meeting to a new date, time and location; `scope` "this" or
-/// "future" (this and all future events of its series).
+/// Moves a meeting to a new date, time and location: this one, or this
+/// and all future events of its series.
 #[server(prefix = "/api", endpoint = "reschedule_appointment")]
 pub async fn reschedule_appointment(
     id: i64,
-    date: String,
-    start: String,
+    date: chrono::NaiveDate,
+    start: chrono::NaiveTime,
     location: String,
-    scope: String,
+    scope: crate::model::RescheduleScope,
 ) -> Result<crate::model::WriteOutcome, AppError> {
+    use crate::model::RescheduleScope as Wire;
     use service::appointments::{Move, RescheduleScope};
     ctx::run(async {
         let s = ctx::require_session()?;
-        let scope = match scope.as_str() {
-            "this" => RescheduleScope::ThisOnly,
-            "future" => RescheduleScope::ThisAndFuture,
-            _ => return Err(AppError::validation("Choose which meetings to move.")),
+        let scope = match scope {
+            Wire::This => RescheduleScope::ThisOnly,
+            Wire::Future => RescheduleScope::ThisAndFuture,
         };
         let mv = Move {
             appointment_id: id,
-            start_local: parse_local(&date, &start, "new")?,
+            start_local: in_range(date)?.and_time(to_minute(start)),
             location,
             scope,
         };

@@ -2,40 +2,52 @@
 //! Mailbox.
 
 use crate::error::AppError;
-use crate::model::{MailboxMessage, NotificationSettings, OutboxView};
+use crate::model::{MailboxMessage, NotificationSettings, NotifyChoice, OutboxFilter, OutboxView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::server::{ctx, service};
 
-/// `user_id` 0: the caller's own settings.
+/// `user_id` none: the caller's own settings.
 #[server(prefix = "/api", endpoint = "notification_settings")]
-pub async fn get_notification_settings(user_id: i64) -> Result<NotificationSettings, AppError> {
+pub async fn get_notification_settings(
+    #[server(default)] user_id: Option<i64>,
+) -> Result<NotificationSettings, AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
-        service::notifications::settings(&ctx::state()?, &s.me, Some(user_id)).await
+        service::notifications::settings(&ctx::state()?, &s.me, user_id).await
     })
     .await
 }
 
-/// `choices`: "event:channel" pairs separated by commas, e.g.
-/// "appointment_cancelled:email,appointment_cancelled:sms".
+/// `choices`: every ticked event and channel (none: no notifications).
 #[server(prefix = "/api", endpoint = "save_notification_settings")]
-pub async fn save_notification_settings(user_id: i64, choices: String) -> Result<(), AppError> {
+pub async fn save_notification_settings(
+    user_id: i64,
+    #[server(default)] choices: Vec<NotifyChoice>,
+) -> Result<(), AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
-        let picked = service::notifications::parse_choices(&choices)?;
+        let mut picked = Vec::with_capacity(choices.len());
+        for c in choices {
+            if !picked.contains(&(c.event, c.channel)) {
+                picked.push((c.event, c.channel));
+            }
+        }
         service::notifications::save(&ctx::state()?, &s.me, user_id, picked).await
     })
     .await
 }
 
-/// `status`: pending, sent, failed or all; `clinic_id` 0: the first.
+/// `clinic_id` none: the first of the caller's clinics.
 #[server(prefix = "/api", endpoint = "outbox")]
-pub async fn outbox(clinic_id: i64, status: String) -> Result<OutboxView, AppError> {
+pub async fn outbox(
+    #[server(default)] clinic_id: Option<i64>,
+    #[server(default)] status: OutboxFilter,
+) -> Result<OutboxView, AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
-        service::notifications::outbox(&ctx::state()?, &s.me, Some(clinic_id), &status).await
+        service::notifications::outbox(&ctx::state()?, &s.me, clinic_id, status).await
     })
     .await
 }

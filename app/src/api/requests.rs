@@ -18,44 +18,42 @@ pub async fn booking_page(slug: String) -> Result<BookingPageInfo, AppError> {
     .await
 }
 
-/// Free slots for a service up to the clinic's booking horizon; `provider_id` 0 for
-/// any provider (public).
+/// Free slots for a service up to the clinic's booking horizon; `provider_id`
+/// none for any provider (public).
 #[server(prefix = "/api", endpoint = "free_slots")]
 pub async fn free_slots(
     clinic_id: i64,
     service_id: i64,
-    provider_id: i64,
+    #[server(default)] provider_id: Option<i64>,
 ) -> Result<Vec<SlotDay>, AppError> {
     ctx::run(async {
+        // The service reads 0 as any provider.
+        let provider_id = provider_id.unwrap_or(0);
         service::requests::free_slots(&ctx::state()?, clinic_id, service_id, provider_id).await
     })
     .await
 }
 
-/// A patient asks for a session: `mode` "now" or "scheduled"; `provider_id`
-/// 0 for the host group; `times` comma-separated unix seconds; one answer
-/// per form question. Returns the request number.
+/// A patient asks for a session: `provider_id` none for the host group;
+/// `times` the preferred starts (unix seconds) of a Scheduled request; one
+/// answer per form question. Returns the request number.
 #[server(prefix = "/api", endpoint = "request_session")]
 pub async fn request_session(
     clinic_id: i64,
     service_id: i64,
-    mode: String,
-    provider_id: i64,
-    #[server(default)] times: String,
+    mode: crate::domain::request::RequestMode,
+    #[server(default)] provider_id: Option<i64>,
+    #[server(default)] times: Vec<i64>,
     #[server(default)] answers: Vec<String>,
     note: String,
 ) -> Result<i64, AppError> {
-    use crate::domain::request::RequestMode;
     ctx::run(async {
         let s = ctx::require_session()?;
-        let mode = RequestMode::parse(mode.trim())
-            .ok_or_else(|| AppError::validation("Choose Now or Scheduled."))?;
-        let times = super::parse_ids(&times, "the times")?;
         let new = service::requests::NewRequest {
             clinic_id,
             service_id,
             mode,
-            provider_id: (provider_id != 0).then_some(provider_id),
+            provider_id,
             times,
             answers,
             note,
@@ -83,11 +81,15 @@ pub async fn withdraw_request(request_id: i64) -> Result<(), AppError> {
     .await
 }
 
-/// The Dispatch board; `clinic_id` 0 for all the viewer's clinics.
+/// The Dispatch board; `clinic_id` none for all the viewer's clinics.
 #[server(prefix = "/api", endpoint = "dispatch_board")]
-pub async fn get_dispatch_board(clinic_id: i64) -> Result<DispatchBoard, AppError> {
+pub async fn get_dispatch_board(
+    #[server(default)] clinic_id: Option<i64>,
+) -> Result<DispatchBoard, AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
+        // The service reads 0 as every clinic.
+        let clinic_id = clinic_id.unwrap_or(0);
         service::requests::dispatch_board(&ctx::state()?, &s.me, clinic_id).await
     })
     .await
@@ -102,18 +104,17 @@ pub async fn get_assign_options(request_id: i64) -> Result<AssignOptions, AppErr
     .await
 }
 
-/// Accepts a request for a provider at one requested time (`start` 0 for
-/// a Now request). Returns the appointment id.
+/// Accepts a request for a provider at one requested time (`start` none
+/// for a Now request). Returns the appointment id.
 #[server(prefix = "/api", endpoint = "accept_request")]
 pub async fn accept_request(
     request_id: i64,
     provider_id: i64,
-    start: i64,
+    #[server(default)] start: Option<i64>,
     response: String,
 ) -> Result<i64, AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
-        let start = (start != 0).then_some(start);
         service::requests::accept(
             &ctx::state()?,
             &s.me,

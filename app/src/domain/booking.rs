@@ -98,16 +98,26 @@ impl NoShowKind {
 
 /// Cancellation reasons offered in the cancel dialog, each a FHIR R4
 /// `appointment-cancellation-reason` code.
+/// On the wire as the FHIR code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CancelReason {
+    #[serde(rename = "pat")]
     PatientRequest,
+    #[serde(rename = "pat-fb")]
     PatientUnwell,
+    #[serde(rename = "pat-lt")]
     PatientTravel,
+    #[serde(rename = "prov")]
     ProviderUnavailable,
+    #[serde(rename = "prov-hosp")]
     ProviderHospitalized,
+    #[serde(rename = "oth-weath")]
     Weather,
+    #[serde(rename = "oth-fin")]
     Financial,
+    #[serde(rename = "oth-err")]
     ScheduledInError,
+    #[serde(rename = "other")]
     Other,
 }
 
@@ -178,12 +188,23 @@ pub struct CancelForm {
     pub message_to_patient: String,
 }
 
+/// `cancel_form` for a reason given by its FHIR code (blank: none).
 pub fn validate_cancel(reason_code: &str, note: &str, message: &str) -> Result<CancelForm, String> {
-    let reason = if reason_code.trim().is_empty() {
-        return Err("Choose a reason for the cancellation.".into());
-    } else {
-        CancelReason::from_code(reason_code.trim()).ok_or("Choose a reason from the list.")?
+    let reason = match reason_code.trim() {
+        "" => None,
+        code => Some(CancelReason::from_code(code).ok_or("Choose a reason from the list.")?),
     };
+    cancel_form(reason, note, message)
+}
+
+/// The cancel dialog's rules, checked by the dialog as the user types and
+/// by the server on submit.
+pub fn cancel_form(
+    reason: Option<CancelReason>,
+    note: &str,
+    message: &str,
+) -> Result<CancelForm, String> {
+    let reason = reason.ok_or("Choose a reason for the cancellation.")?;
     let note = note.trim();
     if note.chars().count() > MAX_CANCEL_NOTE {
         return Err(format!(
@@ -263,15 +284,17 @@ mod tests {
 
     #[test]
     fn cancel_form_rules() {
+        use CancelReason::*;
+        assert!(cancel_form(None, "", "").is_err());
         assert!(validate_cancel("", "", "").is_err());
         assert!(validate_cancel("nonsense", "", "").is_err());
         assert_eq!(
-            validate_cancel("other", "  ", "").unwrap_err(),
+            cancel_form(Some(Other), "  ", "").unwrap_err(),
             "Explain the reason when you choose \"Other\"."
         );
-        assert!(validate_cancel("other", "Clinic closed for a power cut", "").is_ok());
-        assert!(validate_cancel("pat", &"n".repeat(255), "").is_ok());
-        assert!(validate_cancel("pat", &"n".repeat(256), "").is_err());
+        assert!(cancel_form(Some(Other), "Clinic closed for a power cut", "").is_ok());
+        assert!(cancel_form(Some(PatientRequest), &"n".repeat(255), "").is_ok());
+        assert!(cancel_form(Some(PatientRequest), &"n".repeat(256), "").is_err());
         let f = validate_cancel("prov", " running late ", " sorry ").unwrap();
         assert_eq!(
             (f.reason, f.note.as_str(), f.message_to_patient.as_str()),
@@ -283,6 +306,12 @@ mod tests {
     fn reason_codes_round_trip_and_rebooking() {
         for r in CancelReason::ALL {
             assert_eq!(CancelReason::from_code(r.fhir_code()), Some(r));
+            let wire = serde_json::to_string(&r).unwrap();
+            assert_eq!(
+                wire,
+                format!("\"{}\"", r.fhir_code()),
+                "serde name is the code"
+            );
         }
         assert!(CancelReason::ProviderUnavailable.invites_rebooking());
         assert!(!CancelReason::PatientRequest.invites_rebooking());

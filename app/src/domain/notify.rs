@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// The events a care-team member may choose to hear about (Account >
 /// Notifications), each by email and/or SMS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NotifyEvent {
     AppointmentCreated,
     AppointmentCancelled,
@@ -80,6 +81,7 @@ impl NotifyEvent {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Channel {
     Email,
     Sms,

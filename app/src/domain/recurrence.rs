@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_OCCURRENCES: u32 = 104;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum End {
     /// This many occurrences in all (the first included).
     Count(u32),

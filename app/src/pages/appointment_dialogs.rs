@@ -4,8 +4,9 @@
 use super::dialog::Modal;
 use super::error_alert;
 use crate::api::{create_options, CancelAppointment, CreateAppointment, RescheduleAppointment};
-use crate::domain::booking::{CancelReason, MAX_CANCEL_NOTE};
-use crate::model::BookingRow;
+use crate::domain::booking::{cancel_form, CancelReason, MAX_CANCEL_NOTE};
+use crate::domain::recurrence::{End, Weekly};
+use crate::model::{AppointmentForm, BookingRow, CancelScope, RescheduleScope};
 use leptos::prelude::*;
 
 /// The booking a dialog acts on: patient, time (in the clinic's zone),
@@ -34,22 +35,18 @@ pub fn CancelDialog(
     action: ServerAction<CancelAppointment>,
     on_close: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
-    let reason = RwSignal::new(String::new());
+    let reason = RwSignal::new(None::<CancelReason>);
     let note = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
     let count = move || note.with(|n| n.chars().count());
-    let valid = move || {
-        let r = reason.get();
-        !r.is_empty()
-            && count() <= MAX_CANCEL_NOTE
-            && (r != "other" || !note.get().trim().is_empty())
-    };
+    // The server's own rules, so the buttons open exactly when it would accept.
+    let valid = move || note.with(|n| message.with(|m| cancel_form(reason.get(), n, m).is_ok()));
     let pending = action.pending();
     let id = row.id;
-    let submit = move |scope: &'static str| {
+    let submit = move |scope: CancelScope| {
         action.dispatch(CancelAppointment {
             id,
-            scope: scope.into(),
+            scope,
             reason: reason.get_untracked(),
             note: note.get_untracked(),
             message: message.get_untracked(),
@@ -62,7 +59,10 @@ pub fn CancelDialog(
                 {error_alert(action.value())}
                 <div class="form">
                     <label for="cancel-reason">"Reason"</label>
-                    <select id="cancel-reason" on:change=move |e| reason.set(event_target_value(&e))>
+                    <select id="cancel-reason" on:change=move |e| {
+                        let code = event_target_value(&e);
+                        reason.set(CancelReason::ALL.into_iter().find(|r| r.fhir_code() == code));
+                    }>
                         <option value="">"Choose a reason…"</option>
                         {CancelReason::ALL
                             .into_iter()
@@ -70,7 +70,7 @@ pub fn CancelDialog(
                             .collect_view()}
                     </select>
                     <label for="cancel-note">
-                        {move || if reason.get() == "other" { "Explanation (required)" } else { "Note (optional)" }}
+                        {move || if reason.get() == Some(CancelReason::Other) { "Explanation (required)" } else { "Note (optional)" }}
                     </label>
                     <textarea
                         id="cancel-note"
@@ -93,17 +93,17 @@ pub fn CancelDialog(
                     <button type="button" on:click=move |_| on_close()>"Keep the booking"</button>
                     {if row.in_series {
                         view! {
-                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit("this")>
+                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit(CancelScope::This)>
                                 "Cancel This Meeting Only"
                             </button>
-                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit("series")>
+                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit(CancelScope::Series)>
                                 "Cancel All Meetings in This Series"
                             </button>
                         }
                         .into_any()
                     } else {
                         view! {
-                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit("this")>
+                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit(CancelScope::This)>
                                 "Cancel Meeting"
                             </button>
                         }
@@ -125,17 +125,22 @@ pub fn RescheduleDialog(
     let date = RwSignal::new(row.start_date.clone());
     let time = RwSignal::new(row.start_time.clone());
     let location = RwSignal::new(row.location.clone());
-    let scope = RwSignal::new("this");
+    let scope = RwSignal::new(RescheduleScope::This);
     let pending = action.pending();
     let id = row.id;
-    let valid = move || !date.get().is_empty() && !time.get().is_empty();
+    let new_date = move || date.with(|d| parse_date(d));
+    let new_time = move || time.with(|t| parse_time(t));
+    let valid = move || new_date().is_some() && new_time().is_some();
     let submit = move |_| {
+        let (Some(date), Some(start)) = (new_date(), new_time()) else {
+            return;
+        };
         action.dispatch(RescheduleAppointment {
             id,
-            date: date.get_untracked(),
-            start: time.get_untracked(),
+            date,
+            start,
             location: location.get_untracked(),
-            scope: scope.get_untracked().into(),
+            scope: scope.get_untracked(),
         });
     };
     view! {
@@ -162,8 +167,8 @@ pub fn RescheduleDialog(
                     {row.in_series.then(|| view! {
                         <fieldset class="choices">
                             <legend>"Which meetings?"</legend>
-                            <label><input type="radio" name="resched-scope" checked on:change=move |_| scope.set("this") />" This event"</label>
-                            <label><input type="radio" name="resched-scope" on:change=move |_| scope.set("future") />" This and all future events"</label>
+                            <label><input type="radio" name="resched-scope" checked on:change=move |_| scope.set(RescheduleScope::This) />" This event"</label>
+                            <label><input type="radio" name="resched-scope" on:change=move |_| scope.set(RescheduleScope::Future) />" This and all future events"</label>
                         </fieldset>
                     })}
                 </div>
@@ -177,12 +182,22 @@ pub fn RescheduleDialog(
     }
 }
 
+/// A date input's value (YYYY-MM-DD), if it holds one.
+fn parse_date(v: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok()
+}
+
+/// A time input's value (HH:MM, maybe with seconds), if it holds one.
+fn parse_time(v: &str) -> Option<chrono::NaiveTime> {
+    v.trim().parse().ok()
+}
+
 fn add_minutes(hhmm: &str, minutes: i64) -> String {
-    match chrono::NaiveTime::parse_from_str(hhmm, "%H:%M") {
-        Ok(t) => (t + chrono::Duration::minutes(minutes))
+    match parse_time(hhmm) {
+        Some(t) => (t + chrono::Duration::minutes(minutes))
             .format("%H:%M")
             .to_string(),
-        Err(_) => String::new(),
+        None => String::new(),
     }
 }
 
@@ -198,10 +213,10 @@ pub fn CreateDialog(
     action: ServerAction<CreateAppointment>,
     on_close: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
-    let options = Resource::new(move || clinic_id, create_options);
-    let provider = RwSignal::new(0i64);
-    let patient = RwSignal::new(0i64);
-    let service = RwSignal::new(0i64);
+    let options = Resource::new(move || Some(clinic_id), create_options);
+    let provider = RwSignal::new(None::<i64>);
+    let patient = RwSignal::new(None::<i64>);
+    let service = RwSignal::new(None::<i64>);
     let duration = RwSignal::new(30i64);
     let day = RwSignal::new(date);
     let start = RwSignal::new("09:00".to_string());
@@ -210,42 +225,45 @@ pub fn CreateDialog(
     let invited = RwSignal::new(Vec::<i64>::new());
     let repeat = RwSignal::new(false);
     let every = RwSignal::new(1u32);
-    let ends = RwSignal::new("count");
+    // Ends after `count` meetings, or on `until` when `by_date`.
+    let by_date = RwSignal::new(false);
     let count = RwSignal::new(4u32);
     let until = RwSignal::new(String::new());
     let pending = action.pending();
-    let valid = move || {
-        provider.get() != 0
-            && patient.get() != 0
-            && service.get() != 0
-            && !day.get().is_empty()
-            && !start.get().is_empty()
+    // The form as typed, once every required field reads; the server checks
+    // the rest (times in the future, the series' length) and says why.
+    let form = move || -> Option<AppointmentForm> {
+        let repeat = if repeat.get() {
+            let end = if by_date.get() {
+                End::Until(until.with(|u| parse_date(u))?)
+            } else {
+                End::Count(count.get())
+            };
+            Some(Weekly {
+                interval_weeks: every.get(),
+                end,
+            })
+        } else {
+            None
+        };
+        Some(AppointmentForm {
+            clinic_id,
+            provider_id: provider.get()?,
+            patient_id: patient.get()?,
+            service_id: service.get()?,
+            date: day.with(|d| parse_date(d))?,
+            start: start.with(|t| parse_time(t))?,
+            end: end.with(|t| parse_time(t)),
+            location: location.get(),
+            invited: invited.get(),
+            repeat,
+        })
     };
+    let valid = move || form().is_some();
     let submit = move |_| {
-        let ids: Vec<String> = invited.get_untracked().iter().map(i64::to_string).collect();
-        action.dispatch(CreateAppointment {
-            form: crate::model::AppointmentForm {
-                clinic_id,
-                provider_id: provider.get_untracked(),
-                patient_id: patient.get_untracked(),
-                service_id: service.get_untracked(),
-                date: day.get_untracked(),
-                start: start.get_untracked(),
-                end: end.get_untracked(),
-                location: location.get_untracked(),
-                invited: ids.join(","),
-                repeat: if repeat.get_untracked() {
-                    "weekly"
-                } else {
-                    "none"
-                }
-                .into(),
-                every_weeks: every.get_untracked(),
-                ends: ends.get_untracked().into(),
-                count: count.get_untracked(),
-                until: until.get_untracked(),
-            },
-        });
+        if let Some(form) = untrack(form) {
+            action.dispatch(CreateAppointment { form });
+        }
     };
     view! {
         <Modal label_id="create-title" on_close=on_close>
@@ -263,7 +281,7 @@ pub fn CreateDialog(
                                 // reading the resource in an effect outside
                                 // this Suspense would suspend the page).
                                 if let Some(me) = o.only_provider {
-                                    Effect::new(move |_| provider.set(me));
+                                    Effect::new(move |_| provider.set(Some(me)));
                                 }
                                 let providers = o.providers.clone();
                                 let invitable = o.providers.clone();
@@ -274,29 +292,29 @@ pub fn CreateDialog(
                                         <p class="muted">{format!("Times are in {}.", o.time_zone)}</p>
                                         <label for="new-provider">"Host provider"</label>
                                         <select id="new-provider" disabled=o.only_provider.is_some()
-                                            on:change=move |e| provider.set(event_target_value(&e).parse().unwrap_or(0))>
-                                            <option value="0">"Choose a provider…"</option>
+                                            on:change=move |e| provider.set(event_target_value(&e).parse().ok())>
+                                            <option value="">"Choose a provider…"</option>
                                             {providers.into_iter().map(|(id, name)| view! {
-                                                <option value=id.to_string() selected=move || provider.get() == id>{name}</option>
+                                                <option value=id.to_string() selected=move || provider.get() == Some(id)>{name}</option>
                                             }).collect_view()}
                                         </select>
                                         <label for="new-patient">"Patient"</label>
-                                        <select id="new-patient" on:change=move |e| patient.set(event_target_value(&e).parse().unwrap_or(0))>
-                                            <option value="0">"Choose a patient…"</option>
+                                        <select id="new-patient" on:change=move |e| patient.set(event_target_value(&e).parse().ok())>
+                                            <option value="">"Choose a patient…"</option>
                                             {o.patients.into_iter().map(|(id, name)| view! {
                                                 <option value=id.to_string()>{name}</option>
                                             }).collect_view()}
                                         </select>
                                         <label for="new-service">"Appointment type"</label>
                                         <select id="new-service" on:change=move |e| {
-                                            let id: i64 = event_target_value(&e).parse().unwrap_or(0);
+                                            let id: Option<i64> = event_target_value(&e).parse().ok();
                                             service.set(id);
-                                            if let Some(s) = services_for_change.iter().find(|s| s.id == id) {
+                                            if let Some(s) = services_for_change.iter().find(|s| Some(s.id) == id) {
                                                 duration.set(s.duration_minutes);
                                                 end.set(add_minutes(&start.get_untracked(), s.duration_minutes));
                                             }
                                         }>
-                                            <option value="0">"Choose a service…"</option>
+                                            <option value="">"Choose a service…"</option>
                                             {services.into_iter().map(|s| view! {
                                                 <option value=s.id.to_string()>{format!("{} ({} min)", s.name, s.duration_minutes)}</option>
                                             }).collect_view()}
@@ -328,7 +346,7 @@ pub fn CreateDialog(
                                         <fieldset class="choices">
                                             <legend>"Invite providers"</legend>
                                             {invitable.into_iter().map(|(id, name)| view! {
-                                                <label class=move || if provider.get() == id { "hidden" } else { "" }>
+                                                <label class=move || if provider.get() == Some(id) { "hidden" } else { "" }>
                                                     <input type="checkbox" on:change=move |e| {
                                                         let on = event_target_checked(&e);
                                                         invited.update(|v| { v.retain(|x| *x != id); if on { v.push(id); } });
@@ -350,13 +368,13 @@ pub fn CreateDialog(
                                                 </div>
                                                 <div>
                                                     <label for="new-ends">"Ends"</label>
-                                                    <select id="new-ends" on:change=move |e| ends.set(if event_target_value(&e) == "until" { "until" } else { "count" })>
+                                                    <select id="new-ends" on:change=move |e| by_date.set(event_target_value(&e) == "until")>
                                                         <option value="count">"After N meetings"</option>
                                                         <option value="until">"On a date"</option>
                                                     </select>
                                                 </div>
                                                 <div>
-                                                    {move || if ends.get() == "count" {
+                                                    {move || if !by_date.get() {
                                                         view! {
                                                             <label for="new-count">"Meetings"</label>
                                                             <input id="new-count" type="number" min="1" max="104" prop:value=move || count.get().to_string()

@@ -9,7 +9,7 @@ use crate::api::availability::{
 use crate::domain::live::topic;
 use crate::domain::slots::{hhmm, weekday_label};
 use crate::live::{successes, use_live_version};
-use crate::model::AvailabilityView;
+use crate::model::{AvailabilityEntry, AvailabilityView};
 use crate::shell::{Guard, Need};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -25,8 +25,8 @@ pub fn AvailabilityPage() -> impl IntoView {
 
 #[component]
 fn Availability() -> impl IntoView {
-    let clinic = RwSignal::new(0i64);
-    let provider = RwSignal::new(0i64);
+    let clinic = RwSignal::new(None::<i64>);
+    let provider = RwSignal::new(None::<i64>);
     let add_slot = ServerAction::<AddSlot>::new();
     let remove = ServerAction::<RemoveAvailability>::new();
     let add_off = ServerAction::<AddTimeOff>::new();
@@ -63,8 +63,8 @@ fn Availability() -> impl IntoView {
 #[component]
 fn Editor(
     v: AvailabilityView,
-    clinic: RwSignal<i64>,
-    provider: RwSignal<i64>,
+    clinic: RwSignal<Option<i64>>,
+    provider: RwSignal<Option<i64>>,
     add_slot: ServerAction<AddSlot>,
     remove: ServerAction<RemoveAvailability>,
     add_off: ServerAction<AddTimeOff>,
@@ -77,7 +77,7 @@ fn Editor(
             {(v.clinics.len() > 1).then(|| view! {
                 <div>
                     <label for="av-clinic">"Clinic"</label>
-                    <select id="av-clinic" on:change=move |e| { provider.set(0); clinic.set(event_target_value(&e).parse().unwrap_or(0)); }>
+                    <select id="av-clinic" on:change=move |e| { provider.set(None); clinic.set(event_target_value(&e).parse().ok()); }>
                         {v.clinics.iter().map(|(id, n)| view! { <option value=id.to_string() selected=*id == cid>{n.clone()}</option> }).collect_view()}
                     </select>
                 </div>
@@ -85,7 +85,7 @@ fn Editor(
             {(v.providers.len() > 1).then(|| view! {
                 <div>
                     <label for="av-provider">"Provider"</label>
-                    <select id="av-provider" on:change=move |e| provider.set(event_target_value(&e).parse().unwrap_or(0))>
+                    <select id="av-provider" on:change=move |e| provider.set(event_target_value(&e).parse().ok())>
                         {v.providers.iter().map(|(id, n)| view! { <option value=id.to_string() selected=*id == pid>{n.clone()}</option> }).collect_view()}
                     </select>
                 </div>
@@ -134,7 +134,7 @@ fn Editor(
                                             <span class="chip">
                                                 {text.clone()}
                                                 <button type="button" class="link-button" aria-label=format!("Remove {} {text}", weekday_label(d))
-                                                    on:click=move |_| { remove.dispatch(RemoveAvailability { what: "slot".into(), id: w.id }); }>"×"</button>
+                                                    on:click=move |_| { remove.dispatch(RemoveAvailability { what: AvailabilityEntry::Slot, id: w.id }); }>"×"</button>
                                             </span>
                                         }
                                     }).collect_view().into_any()
@@ -175,7 +175,7 @@ fn Editor(
                             <li class="time-off">
                                 {t.label.clone()} {(!t.reason.is_empty()).then(|| format!(" · {}", t.reason))} " "
                                 <button type="button" class="link-button" aria-label=format!("Remove time off {}", t.label)
-                                    on:click=move |_| { remove.dispatch(RemoveAvailability { what: "time_off".into(), id: t.id }); }>"Remove"</button>
+                                    on:click=move |_| { remove.dispatch(RemoveAvailability { what: AvailabilityEntry::TimeOff, id: t.id }); }>"Remove"</button>
                             </li>
                         }).collect_view()}
                     </ul>

@@ -6,7 +6,7 @@ use super::error_alert;
 use crate::api::requests::{booking_page, free_slots, RequestSession};
 use crate::domain::form::QuestionKind;
 use crate::domain::live::topic;
-use crate::domain::request::MAX_REQUESTED_TIMES;
+use crate::domain::request::{RequestMode, MAX_REQUESTED_TIMES};
 use crate::live::use_live_version;
 use crate::model::{money, BookingPageInfo, SlotDay};
 use leptos::prelude::*;
@@ -34,20 +34,21 @@ pub fn BookingPage() -> impl IntoView {
 #[component]
 fn Booking(info: BookingPageInfo) -> impl IntoView {
     let clinic_id = info.clinic_id;
-    let service = RwSignal::new(info.services.first().map(|s| s.id).unwrap_or(0));
+    let service = RwSignal::new(info.services.first().map(|s| s.id));
     // "Book again with the same provider" links name the provider.
     let asked = leptos_router::hooks::use_query_map()
         .with_untracked(|q| q.get("provider").and_then(|p| p.parse::<i64>().ok()))
         .filter(|p| info.providers.iter().any(|x| x.id == *p));
-    let provider = RwSignal::new(asked.unwrap_or(0));
+    // None: anyone in the host group.
+    let provider = RwSignal::new(asked);
     let providers = StoredValue::new(info.providers.clone());
     let now_possible = Memo::new(move |_| {
         providers.with_value(|ps| match provider.get() {
-            0 => ps.iter().any(|p| p.available_now),
-            id => ps.iter().any(|p| p.id == id && p.available_now),
+            None => ps.iter().any(|p| p.available_now),
+            Some(id) => ps.iter().any(|p| p.id == id && p.available_now),
         })
     });
-    let mode = RwSignal::new("scheduled");
+    let mode = RwSignal::new(RequestMode::Scheduled);
     let chosen = RwSignal::new(Vec::<(i64, String)>::new());
     // The day whose free times are shown (an index into the slot days).
     let day = RwSignal::new(0usize);
@@ -69,10 +70,9 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
             )
         },
         move |(_, s, p, _)| async move {
-            if s == 0 {
-                Ok(Vec::new())
-            } else {
-                free_slots(clinic_id, s, p).await
+            match s {
+                None => Ok(Vec::new()),
+                Some(s) => free_slots(clinic_id, s, p).await,
             }
         },
     );
@@ -84,8 +84,8 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
         day.set(0);
     });
     Effect::new(move |_| {
-        if !now_possible.get() && mode.get_untracked() == "now" {
-            mode.set("scheduled");
+        if !now_possible.get() && mode.get_untracked() == RequestMode::Now {
+            mode.set(RequestMode::Scheduled);
         }
     });
     let toggle = move |start: i64, label: String| {
@@ -100,20 +100,20 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
     };
     let answers_for_submit = answers.clone();
     let submit = move |_| {
+        let Some(service_id) = service.get_untracked() else {
+            return;
+        };
+        let mode = mode.get_untracked();
         send.dispatch(RequestSession {
             clinic_id,
-            service_id: service.get_untracked(),
-            mode: mode.get_untracked().to_string(),
+            service_id,
+            mode,
             provider_id: provider.get_untracked(),
-            times: if mode.get_untracked() == "now" {
-                String::new()
-            } else {
-                chosen
-                    .get_untracked()
-                    .iter()
-                    .map(|c| c.0.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
+            times: match mode {
+                RequestMode::Now => Vec::new(),
+                RequestMode::Scheduled => {
+                    chosen.with_untracked(|c| c.iter().map(|c| c.0).collect())
+                }
             },
             answers: answers_for_submit
                 .iter()
@@ -124,8 +124,8 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
     };
     let hydrated = crate::shell::use_hydrated();
     let ready = move || {
-        service.get() != 0
-            && (mode.get() == "now" || !chosen.with(Vec::is_empty))
+        service.get().is_some()
+            && (mode.get() == RequestMode::Now || !chosen.with(Vec::is_empty))
             && !send.pending().get()
     };
     // The answer shows next to the Send button; a sent form starts afresh.
@@ -139,7 +139,7 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
             for a in &answers_for_reset {
                 a.set(String::new());
             }
-            mode.set("scheduled");
+            mode.set(RequestMode::Scheduled);
             day.set(0);
         }
         super::reveal(result);
@@ -170,7 +170,7 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
                                 let id = s.id;
                                 view! {
                                     <label class="check service">
-                                        <input type="radio" name="service" checked=move || service.get() == id on:change=move |_| service.set(id) />
+                                        <input type="radio" name="service" checked=move || service.get() == Some(id) on:change=move |_| service.set(Some(id)) />
                                         <span>
                                             <strong>{s.name}</strong>
                                             " · " {s.duration_minutes} " min"
@@ -184,8 +184,8 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
                     }.into_any()
                 }}
                 <label for="book-provider" class="field-label">"Request To"</label>
-                <select id="book-provider" on:change=move |e| provider.set(event_target_value(&e).parse().unwrap_or(0))>
-                    <option value="0">{format!("Anyone in {}", info.host_group)}</option>
+                <select id="book-provider" on:change=move |e| provider.set(event_target_value(&e).parse().ok())>
+                    <option value="">{format!("Anyone in {}", info.host_group)}</option>
                     {info.providers.iter().map(|p| view! {
                         <option value=p.id.to_string() selected=asked == Some(p.id)>{p.name.clone()}{p.available_now.then_some(" (available now)")}</option>
                     }).collect_view()}
@@ -194,16 +194,16 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
             <section class="card book-when">
                 <h2>"2. When"</h2>
                 <div class="segmented" role="group" aria-label="Request Type">
-                    <button type="button" aria-pressed=move || (mode.get() == "now").to_string() disabled=move || !now_possible.get() on:click=move |_| mode.set("now")>"Now"</button>
-                    <button type="button" aria-pressed=move || (mode.get() == "scheduled").to_string() on:click=move |_| mode.set("scheduled")>"Scheduled"</button>
+                    <button type="button" aria-pressed=move || (mode.get() == RequestMode::Now).to_string() disabled=move || !now_possible.get() on:click=move |_| mode.set(RequestMode::Now)>"Now"</button>
+                    <button type="button" aria-pressed=move || (mode.get() == RequestMode::Scheduled).to_string() on:click=move |_| mode.set(RequestMode::Scheduled)>"Scheduled"</button>
                 </div>
                 {
                     move || (!now_possible.get()).then(|| view! { <p class="muted">"Nobody is available right now; choose a time instead."</p> })
                 }
-                <Show when=move || mode.get() == "now">
+                <Show when=move || mode.get() == RequestMode::Now>
                     <p>"A clinician who is available now will pick up your request and start the session."</p>
                 </Show>
-                <Show when=move || mode.get() == "scheduled">
+                <Show when=move || mode.get() == RequestMode::Scheduled>
                     <p class="muted">{format!("Choose up to {MAX_REQUESTED_TIMES} times that suit you; the clinic confirms one.")}</p>
                     <div class="chosen" aria-live="polite">
                         {move || chosen.get().into_iter().map(|(start, label)| {

@@ -6,6 +6,7 @@ use super::appointment_dialogs::{CancelDialog, Invitees, RescheduleDialog};
 use super::menu::Menu;
 use super::notice::{cancelled, Message, Notice};
 use crate::api::{bookings, CancelAppointment, MarkNoShow, RescheduleAppointment};
+use crate::domain::booking::NoShowKind;
 use crate::domain::live::topic;
 use crate::live::use_live_version;
 use crate::model::{BookingRow, BookingStatusFilter};
@@ -24,8 +25,8 @@ pub fn BookingsPage() -> impl IntoView {
 #[component]
 fn Bookings() -> impl IntoView {
     let status = RwSignal::new(BookingStatusFilter::Upcoming);
-    let from = RwSignal::new(String::new());
-    let to = RwSignal::new(String::new());
+    let from = RwSignal::new(None::<chrono::NaiveDate>);
+    let to = RwSignal::new(None::<chrono::NaiveDate>);
     let search = RwSignal::new(String::new());
     let page = RwSignal::new(0i64);
     let cancel = ServerAction::<CancelAppointment>::new();
@@ -37,7 +38,7 @@ fn Bookings() -> impl IntoView {
     let list = Resource::new(
         move || {
             (
-                status.get().as_str().to_string(),
+                status.get(),
                 from.get(),
                 to.get(),
                 search.get(),
@@ -52,7 +53,7 @@ fn Bookings() -> impl IntoView {
     );
     // One banner: what the latest action did.
     let notice = Notice::new();
-    let noshow_kind = RwSignal::new("fta");
+    let noshow_kind = RwSignal::new(NoShowKind::Fta);
     notice.on_ok(cancel.value(), cancel.pending(), |n| {
         Some(Message::ok(cancelled(*n, "The booking was cancelled.")))
     });
@@ -64,11 +65,13 @@ fn Bookings() -> impl IntoView {
         ))
     });
     notice.on_result(noshow.value(), noshow.pending(), move |_| {
-        Some(Message::ok(if noshow_kind.get_untracked() == "dna" {
-            "Marked as did not attend."
-        } else {
-            "Marked as failed to attend."
-        }))
+        Some(Message::ok(
+            if noshow_kind.get_untracked() == NoShowKind::Dna {
+                "Marked as did not attend."
+            } else {
+                "Marked as failed to attend."
+            },
+        ))
     });
     // Close the dialog once the cancel went through.
     Effect::new(move |_| {
@@ -109,11 +112,11 @@ fn Bookings() -> impl IntoView {
             </div>
             <div>
                 <label for="bk-from">"From"</label>
-                <input id="bk-from" type="date" on:change=move |e| { from.set(event_target_value(&e)); page.set(0); } />
+                <input id="bk-from" type="date" on:change=move |e| { from.set(event_target_value(&e).parse().ok()); page.set(0); } />
             </div>
             <div>
                 <label for="bk-to">"To"</label>
-                <input id="bk-to" type="date" on:change=move |e| { to.set(event_target_value(&e)); page.set(0); } />
+                <input id="bk-to" type="date" on:change=move |e| { to.set(event_target_value(&e).parse().ok()); page.set(0); } />
             </div>
             <div class="grow">
                 <label for="bk-search">"Patient name"</label>
@@ -183,7 +186,7 @@ fn BookingLine(
     cancelling: RwSignal<Option<BookingRow>>,
     rescheduling: RwSignal<Option<BookingRow>>,
     noshow: ServerAction<MarkNoShow>,
-    noshow_kind: RwSignal<&'static str>,
+    noshow_kind: RwSignal<NoShowKind>,
 ) -> impl IntoView {
     let id = row.id;
     let cancel_blocked = row.cancel_blocked.clone();
@@ -243,8 +246,8 @@ fn BookingLine(
                     >
                         <MenuItem label="Cancel" blocked=cancel_blocked menu on_pick=move || cancelling.set(Some(for_dialog.clone())) />
                         <MenuItem label="Reschedule" blocked=reschedule_blocked menu on_pick=move || rescheduling.set(Some(for_reschedule.clone())) />
-                        <MenuItem label="Mark FTA" blocked=noshow_blocked.clone() menu on_pick=move || { noshow_kind.set("fta"); noshow.dispatch(MarkNoShow { id, kind: "fta".into() }); } />
-                        <MenuItem label="Mark DNA" blocked=noshow_blocked menu on_pick=move || { noshow_kind.set("dna"); noshow.dispatch(MarkNoShow { id, kind: "dna".into() }); } />
+                        <MenuItem label="Mark FTA" blocked=noshow_blocked.clone() menu on_pick=move || { noshow_kind.set(NoShowKind::Fta); noshow.dispatch(MarkNoShow { id, kind: NoShowKind::Fta }); } />
+                        <MenuItem label="Mark DNA" blocked=noshow_blocked menu on_pick=move || { noshow_kind.set(NoShowKind::Dna); noshow.dispatch(MarkNoShow { id, kind: NoShowKind::Dna }); } />
                     </div>
                 </div>
             </td>

@@ -10,7 +10,7 @@ use crate::domain::live::topic;
 use crate::domain::pms::PmsConnector;
 use crate::domain::policy::HORIZON_DAYS;
 use crate::live::{successes, use_live_version};
-use crate::model::{money, ClinicSettings, ServiceRow};
+use crate::model::{money, ClinicSettings, QuestionEdit, ServiceRow};
 use crate::shell::{Guard, Need};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -37,7 +37,7 @@ struct Actions {
 
 #[component]
 fn Settings() -> impl IntoView {
-    let clinic = RwSignal::new(0i64);
+    let clinic = RwSignal::new(None::<i64>);
     let a = Actions {
         service: ServerAction::new(),
         active: ServerAction::new(),
@@ -87,7 +87,7 @@ fn Settings() -> impl IntoView {
 }
 
 #[component]
-fn Editor(s: ClinicSettings, clinic: RwSignal<i64>, a: Actions) -> impl IntoView {
+fn Editor(s: ClinicSettings, clinic: RwSignal<Option<i64>>, a: Actions) -> impl IntoView {
     let cid = s.clinic_id;
     let fee = match s.policy.late_cancel_fee_cents {
         0 => String::new(),
@@ -99,7 +99,7 @@ fn Editor(s: ClinicSettings, clinic: RwSignal<i64>, a: Actions) -> impl IntoView
             <div class="filters">
                 <div>
                     <label for="set-clinic">"Clinic"</label>
-                    <select id="set-clinic" on:change=move |e| clinic.set(event_target_value(&e).parse().unwrap_or(0))>
+                    <select id="set-clinic" on:change=move |e| clinic.set(event_target_value(&e).parse().ok())>
                         {s.clinics.iter().map(|(id, n)| view! { <option value=id.to_string() selected=*id == cid>{n.clone()}</option> }).collect_view()}
                     </select>
                 </div>
@@ -240,10 +240,10 @@ fn Editor(s: ClinicSettings, clinic: RwSignal<i64>, a: Actions) -> impl IntoView
                                     </span>
                                     " "
                                     {(i > 0).then(|| view! {
-                                        <button type="button" class="link-button" on:click=move |_| { a.edit_q.dispatch(EditQuestion { clinic_id: cid, op: "up".into(), index: i, label: l1.clone() }); }>"Move up"</button>
+                                        <button type="button" class="link-button" on:click=move |_| { a.edit_q.dispatch(EditQuestion { clinic_id: cid, op: QuestionEdit::Up, index: i, label: l1.clone() }); }>"Move up"</button>
                                     })}
                                     " "
-                                    <button type="button" class="link-button" on:click=move |_| { a.edit_q.dispatch(EditQuestion { clinic_id: cid, op: "remove".into(), index: i, label: l2.clone() }); }>"Remove"</button>
+                                    <button type="button" class="link-button" on:click=move |_| { a.edit_q.dispatch(EditQuestion { clinic_id: cid, op: QuestionEdit::Remove, index: i, label: l2.clone() }); }>"Remove"</button>
                                 </li>
                             }
                         }).collect_view()}

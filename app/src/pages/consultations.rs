@@ -7,7 +7,7 @@ use super::notice::{cancelled, Message, Notice};
 use crate::api::{bookings, CancelAppointment, DeclineInvitation};
 use crate::domain::live::topic;
 use crate::live::use_live_version;
-use crate::model::BookingRow;
+use crate::model::{BookingRow, BookingStatusFilter};
 use crate::shell::{Guard, Need};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -34,15 +34,7 @@ fn Consultations() -> impl IntoView {
                 decline.version().get(),
             )
         },
-        |_| {
-            bookings(
-                "active".into(),
-                String::new(),
-                String::new(),
-                String::new(),
-                0,
-            )
-        },
+        |_| bookings(BookingStatusFilter::Active, None, None, String::new(), 0),
     );
     Effect::new(move |_| {
         if let Some(Ok(_)) = cancel.value().get() {

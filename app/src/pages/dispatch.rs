@@ -24,7 +24,7 @@ pub fn DispatchPage() -> impl IntoView {
 
 #[component]
 fn Board() -> impl IntoView {
-    let clinic = RwSignal::new(0i64);
+    let clinic = RwSignal::new(None::<i64>);
     let assigning = RwSignal::new(None::<i64>);
     let accept = ServerAction::<AcceptRequest>::new();
     let decline = ServerAction::<DeclineRequest>::new();
@@ -77,15 +77,15 @@ fn Board() -> impl IntoView {
                                         <label for="dispatch-clinic">"Clinic"</label>
                                         <select
                                             id="dispatch-clinic"
-                                            on:change=move |e| clinic.set(event_target_value(&e).parse().unwrap_or(0))
+                                            on:change=move |e| clinic.set(event_target_value(&e).parse().ok())
                                         >
-                                            <option value="0" selected=move || clinic.get() == 0>"All clinics"</option>
+                                            <option value="" selected=move || clinic.get().is_none()>"All clinics"</option>
                                             {b.clinics
                                                 .iter()
                                                 .map(|(id, name)| {
                                                     let id = *id;
                                                     view! {
-                                                        <option value=id.to_string() selected=move || clinic.get() == id>
+                                                        <option value=id.to_string() selected=move || clinic.get() == Some(id)>
                                                             {name.clone()}
                                                         </option>
                                                     }
@@ -244,7 +244,7 @@ fn AssignForm(
             accept.dispatch(AcceptRequest {
                 request_id,
                 provider_id: p,
-                start: time.get_untracked().unwrap_or(0),
+                start: time.get_untracked(),
                 response: response.get_untracked(),
             });
         }

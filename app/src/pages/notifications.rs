@@ -7,8 +7,9 @@ use crate::api::notifications::{
     RetryMessage, RevokeCalendarFeed, SaveNotificationSettings,
 };
 use crate::domain::live::topic;
+use crate::domain::notify::{Channel, NotifyEvent};
 use crate::live::{successes, use_live_version};
-use crate::model::{MailboxMessage, NotificationSettings};
+use crate::model::{MailboxMessage, NotificationSettings, NotifyChoice, OutboxFilter};
 use crate::shell::{Guard, Need};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -89,7 +90,8 @@ fn CalendarFeed() -> impl IntoView {
 
 #[component]
 fn Notifications() -> impl IntoView {
-    let who = RwSignal::new(0i64);
+    // None: the caller's own settings.
+    let who = RwSignal::new(None::<i64>);
     let save = ServerAction::<SaveNotificationSettings>::new();
     let saved = successes(save);
     let data = Resource::new(
@@ -117,7 +119,7 @@ fn Notifications() -> impl IntoView {
 #[component]
 fn SettingsForm(
     s: NotificationSettings,
-    who: RwSignal<i64>,
+    who: RwSignal<Option<i64>>,
     save: ServerAction<SaveNotificationSettings>,
 ) -> impl IntoView {
     let user_id = s.user_id;
@@ -137,18 +139,17 @@ fn SettingsForm(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let mut choices = Vec::new();
-        for (event, email, sms) in &all {
-            if email.get_untracked() {
-                choices.push(format!("{event}:email"));
-            }
-            if sms.get_untracked() {
-                choices.push(format!("{event}:sms"));
+        for (code, email, sms) in &all {
+            let Some(event) = NotifyEvent::parse(code) else {
+                continue;
+            };
+            for (on, channel) in [(email, Channel::Email), (sms, Channel::Sms)] {
+                if on.get_untracked() {
+                    choices.push(NotifyChoice { event, channel });
+                }
             }
         }
-        save.dispatch(SaveNotificationSettings {
-            user_id,
-            choices: choices.join(","),
-        });
+        save.dispatch(SaveNotificationSettings { user_id, choices });
     };
     let no_mobile = s.mobile.trim().is_empty();
     view! {
@@ -156,7 +157,7 @@ fn SettingsForm(
             <div class="filters">
                 <div>
                     <label for="notify-who">"Provider"</label>
-                    <select id="notify-who" on:change=move |e| who.set(event_target_value(&e).parse().unwrap_or(0))>
+                    <select id="notify-who" on:change=move |e| who.set(event_target_value(&e).parse().ok())>
                         {s.choices.iter().map(|(id, n)| view! {
                             <option value=id.to_string() selected=*id == user_id>{n.clone()}</option>
                         }).collect_view()}
@@ -211,10 +212,18 @@ pub fn OutboxPage() -> impl IntoView {
     }
 }
 
+/// The Outbox's status filter, as the select lists it.
+const OUTBOX_FILTERS: [(OutboxFilter, &str); 4] = [
+    (OutboxFilter::All, "All"),
+    (OutboxFilter::Pending, "Pending"),
+    (OutboxFilter::Sent, "Sent"),
+    (OutboxFilter::Failed, "Failed"),
+];
+
 #[component]
 fn Outbox() -> impl IntoView {
-    let clinic = RwSignal::new(0i64);
-    let status = RwSignal::new(String::from("all"));
+    let clinic = RwSignal::new(None::<i64>);
+    let status = RwSignal::new(OutboxFilter::All);
     let retry = ServerAction::<RetryMessage>::new();
     let retried = successes(retry);
     let version = use_live_version(&[topic::APPOINTMENT, topic::REQUEST]);
@@ -229,11 +238,13 @@ fn Outbox() -> impl IntoView {
         <div class="filters">
             <div>
                 <label for="ob-status">"Status"</label>
-                <select id="ob-status" on:change=move |e| status.set(event_target_value(&e))>
-                    <option value="all">"All"</option>
-                    <option value="pending">"Pending"</option>
-                    <option value="sent">"Sent"</option>
-                    <option value="failed">"Failed"</option>
+                <select id="ob-status" on:change=move |e| {
+                    let i: usize = event_target_value(&e).parse().unwrap_or(0);
+                    status.set(OUTBOX_FILTERS.get(i).map_or(OutboxFilter::All, |f| f.0));
+                }>
+                    {OUTBOX_FILTERS.iter().enumerate().map(|(i, (_, label))| view! {
+                        <option value=i.to_string()>{*label}</option>
+                    }).collect_view()}
                 </select>
             </div>
         </div>
@@ -246,7 +257,7 @@ fn Outbox() -> impl IntoView {
                             {(v.clinics.len() > 1).then(|| view! {
                                 <div class="filters"><div>
                                     <label for="ob-clinic">"Clinic"</label>
-                                    <select id="ob-clinic" on:change=move |e| clinic.set(event_target_value(&e).parse().unwrap_or(0))>
+                                    <select id="ob-clinic" on:change=move |e| clinic.set(event_target_value(&e).parse().ok())>
                                         {v.clinics.iter().map(|(id, n)| view! { <option value=id.to_string() selected=*id == cid>{n.clone()}</option> }).collect_view()}
                                     </select>
                                 </div></div>

@@ -12,7 +12,9 @@ use crate::domain::policy::Decision;
 use crate::domain::request::RequestStatus;
 use crate::error::AppError;
 use crate::live::use_live_version;
-use crate::model::{money, ChangeOutcome, MyAppointment, MyAppointmentTab, MyRequest};
+use crate::model::{
+    money, ChangeOutcome, MyAppointment, MyAppointmentTab, MyRequest, ProposalAnswer,
+};
 use crate::shell::{Guard, Need};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -354,11 +356,11 @@ fn AppointmentCard(
                     <p>{format!("The clinic proposes this new time instead of {was}. Please approve it or cancel the appointment.")}</p>
                     <div class="actions">
                         <button type="button" class="primary" disabled=move || changes.proposal.pending().get()
-                            on:click=move |_| { changes.proposal.dispatch(AnswerProposal { appointment_id: id, answer: "approve".into() }); }>
+                            on:click=move |_| { changes.proposal.dispatch(AnswerProposal { appointment_id: id, answer: ProposalAnswer::Approve }); }>
                             "Approve new time"
                         </button>
                         <button type="button" class="danger" disabled=move || changes.proposal.pending().get()
-                            on:click=move |_| { changes.proposal.dispatch(AnswerProposal { appointment_id: id, answer: "cancel".into() }); }>
+                            on:click=move |_| { changes.proposal.dispatch(AnswerProposal { appointment_id: id, answer: ProposalAnswer::Cancel }); }>
                             "Cancel appointment"
                         </button>
                     </div>

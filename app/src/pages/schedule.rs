@@ -45,7 +45,7 @@ fn Schedule() -> impl IntoView {
     });
     let mode = RwSignal::new(initial_mode.unwrap_or_default());
     let date = RwSignal::new(initial_date);
-    let clinic = RwSignal::new(0i64);
+    let clinic = RwSignal::new(None::<i64>);
     // Chosen providers (admins and schedulers); empty = all.
     let providers = RwSignal::new(Vec::<i64>::new());
     let cancel = ServerAction::<CancelAppointment>::new();
@@ -74,10 +74,8 @@ fn Schedule() -> impl IntoView {
                 decline.version().get(),
             )
         },
-        |(c, m, d, p, ..)| {
-            let ids: Vec<String> = p.iter().map(i64::to_string).collect();
-            schedule(c, m.as_str().into(), d, ids.join(","))
-        },
+        // A date that does not read (a hand-edited link) shows today.
+        |(c, m, d, p, ..)| schedule(c, m, d.parse().ok(), p),
     );
     // Close dialogs once their action went through.
     Effect::new(move |_| {
@@ -167,7 +165,7 @@ fn ScheduleBody(
     v: ScheduleView,
     mode: RwSignal<ScheduleMode>,
     date: RwSignal<String>,
-    clinic: RwSignal<i64>,
+    clinic: RwSignal<Option<i64>>,
     providers: RwSignal<Vec<i64>>,
     creating: RwSignal<Option<(i64, String)>>,
     actions: Actions,
@@ -210,7 +208,7 @@ fn ScheduleBody(
             view! {
                 <label for="sched-clinic">"Clinic"</label>
                 <select id="sched-clinic" on:change=move |e| {
-                    clinic.set(event_target_value(&e).parse().unwrap_or(0));
+                    clinic.set(event_target_value(&e).parse().ok());
                     providers.set(Vec::new());
                 }>
                     {clinics.into_iter().map(|(id, name)| view! {

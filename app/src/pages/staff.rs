@@ -169,9 +169,17 @@ fn AnswerDialog(
     let message = RwSignal::new(String::new());
     let start = RwSignal::new(r.default_start.clone());
     let pending = answer.pending();
+    // The datetime-local input's value, "2026-03-05T10:00" (seconds when set).
+    let new_start = move || {
+        start.with(|v| {
+            chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M")
+                .or_else(|_| chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S"))
+                .ok()
+        })
+    };
     let valid = move || {
         let n = reason.with(|t| t.trim().chars().count());
-        n > 0 && n <= MAX_RESPONSE_REASON && (!a.needs_time() || !start.get().is_empty())
+        n > 0 && n <= MAX_RESPONSE_REASON && (!a.needs_time() || new_start().is_some())
     };
     let id = r.id;
     let title = a.label(r.kind);
@@ -223,10 +231,10 @@ fn AnswerDialog(
                         on:click=move |_| {
                             answer.dispatch(AnswerChangeRequest {
                                 request_id: id,
-                                answer: a.as_str().into(),
+                                answer: a,
                                 reason: reason.get_untracked(),
                                 message: message.get_untracked(),
-                                start: if a.needs_time() { start.get_untracked() } else { String::new() },
+                                start: if a.needs_time() { untrack(new_start) } else { None },
                             });
                         }>
                         {title}

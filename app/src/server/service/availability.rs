@@ -27,7 +27,30 @@ pub async fn clinic_zone(
         .fetch_optional(conn)
         .await?
         .ok_or_else(|| AppError::not_found("That clinic does not exist."))?;
-    Ok((zones::parse(&r.get::<String, _>(0)), r.get(1)))
+    Ok((
+        zones::parse(&r.get::<String, _>("time_zone")),
+        r.get("name"),
+    ))
+}
+
+/// A weekly window of a provider at a clinic (`availability_rule`).
+#[derive(sqlx::FromRow)]
+struct RuleRow {
+    id: i64,
+    provider_id: i64,
+    weekday: i64,
+    start_minute: i64,
+    end_minute: i64,
+}
+
+impl RuleRow {
+    fn window(&self) -> WeeklyWindow {
+        WeeklyWindow {
+            weekday: self.weekday as u8,
+            start_minute: self.start_minute as u32,
+            end_minute: self.end_minute as u32,
+        }
+    }
 }
 
 /// Bounds the index range scanned for bookings that reach into a window.
@@ -47,19 +70,15 @@ pub async fn load_calendars(
 ) -> AppResult<HashMap<i64, Calendar>> {
     let ids = id_list(providers);
     let mut windows: HashMap<i64, Vec<WeeklyWindow>> = HashMap::new();
-    for r in sqlx::query(&format!(
-        "SELECT provider_id, weekday, start_minute, end_minute FROM availability_rule \
+    for r in sqlx::query_as::<_, RuleRow>(&format!(
+        "SELECT id, provider_id, weekday, start_minute, end_minute FROM availability_rule \
          WHERE clinic_id = $1 AND provider_id IN ({ids})"
     ))
     .bind(clinic_id)
     .fetch_all(&mut *conn)
     .await?
     {
-        windows.entry(r.get(0)).or_default().push(WeeklyWindow {
-            weekday: r.get::<i64, _>(1) as u8,
-            start_minute: r.get::<i64, _>(2) as u32,
-            end_minute: r.get::<i64, _>(3) as u32,
-        });
+        windows.entry(r.provider_id).or_default().push(r.window());
     }
     let mut busy: HashMap<i64, Vec<Span>> = HashMap::new();
     for r in sqlx::query(&format!(
@@ -71,9 +90,9 @@ pub async fn load_calendars(
     .fetch_all(&mut *conn)
     .await?
     {
-        busy.entry(r.get(0)).or_default().push(Span {
-            start: r.get(1),
-            end: r.get(2),
+        busy.entry(r.get("provider_id")).or_default().push(Span {
+            start: r.get("starts_at"),
+            end: r.get("ends_at"),
         });
     }
     // Bookings come back as one JSON array: thousands of rows one by one
@@ -149,7 +168,7 @@ pub async fn clinic_providers(
     .fetch_all(conn)
     .await?
     .into_iter()
-    .map(|r| (r.get(0), r.get(1)))
+    .map(|r| (r.get("id"), r.get("name")))
     .collect())
 }
 
@@ -209,8 +228,8 @@ pub async fn view(
         .find(|p| p.0 == provider_id)
         .map(|p| p.1.clone())
         .unwrap_or_default();
-    let windows = sqlx::query(
-        "SELECT id, weekday, start_minute, end_minute FROM availability_rule \
+    let windows = sqlx::query_as::<_, RuleRow>(
+        "SELECT id, provider_id, weekday, start_minute, end_minute FROM availability_rule \
          WHERE provider_id = $1 AND clinic_id = $2 ORDER BY weekday, start_minute",
     )
     .bind(provider_id)
@@ -218,11 +237,14 @@ pub async fn view(
     .fetch_all(&mut *conn)
     .await?
     .into_iter()
-    .map(|r| WindowRow {
-        id: r.get(0),
-        weekday: r.get::<i64, _>(1) as u8,
-        start_minute: r.get::<i64, _>(2) as u32,
-        end_minute: r.get::<i64, _>(3) as u32,
+    .map(|r| {
+        let w = r.window();
+        WindowRow {
+            id: r.id,
+            weekday: w.weekday,
+            start_minute: w.start_minute,
+            end_minute: w.end_minute,
+        }
     })
     .collect();
     let now = state.clock.now().timestamp();
@@ -237,13 +259,13 @@ pub async fn view(
     .await?
     .into_iter()
     .map(|r: AnyRow| TimeOffRow {
-        id: r.get(0),
+        id: r.get("id"),
         label: format!(
             "{} – {}",
-            zones::fmt_local(r.get(1), tz),
-            zones::fmt_local(r.get(2), tz)
+            zones::fmt_local(r.get("starts_at"), tz),
+            zones::fmt_local(r.get("ends_at"), tz)
         ),
-        reason: r.get(3),
+        reason: r.get("reason"),
     })
     .collect();
     let available_now: i64 = sqlx::query_scalar(
@@ -332,8 +354,8 @@ pub async fn add_window(
         return Err(AppError::conflict(format!(
             "That overlaps the {} slot {}–{}. Remove or change that one first.",
             weekday_label(w.weekday),
-            hhmm(r.get::<i64, _>(0) as u32),
-            hhmm(r.get::<i64, _>(1) as u32)
+            hhmm(r.get::<i64, _>("start_minute") as u32),
+            hhmm(r.get::<i64, _>("end_minute") as u32)
         )));
     }
     let id: i64 = sqlx::query_scalar(
@@ -381,7 +403,7 @@ pub async fn remove(state: &AppState, me: &Me, entry: Entry, id: i64) -> AppResu
             "That {what} no longer exists; it may have been removed already."
         ))
     })?;
-    let (provider_id, clinic_id): (i64, i64) = (row.get(0), row.get(1));
+    let (provider_id, clinic_id): (i64, i64) = (row.get("provider_id"), row.get("clinic_id"));
     let on_behalf = authorize(change.conn(), me, clinic_id, provider_id).await?;
     sqlx::query(&format!("DELETE FROM {table} WHERE id = $1"))
         .bind(id)

@@ -24,7 +24,6 @@ use crate::model::{money, ChangeQueue, ChangeRequestRow, Me};
 use crate::server::db::known;
 use chrono::NaiveDateTime;
 use serde_json::json;
-use sqlx::Row;
 
 /// The requests a user answers: all of a clinic's for its admins and
 /// schedulers; a provider's own appointments' for a provider. `$1` is the
@@ -41,9 +40,11 @@ pub async fn queue(state: &AppState, me: &Me) -> AppResult<ChangeQueue> {
             "Only clinic staff see Appointment Requests.",
         ));
     }
-    let rows = sqlx::query(&format!(
-        "SELECT r.id, r.kind, c.name, p.name, COALESCE(s.name, ''), h.name, a.starts_at, a.ends_at, \
-         r.requested_times, r.within_policy_window, c.late_cancel_fee_cents, r.note, r.created_at, c.time_zone \
+    let rows = sqlx::query_as::<_, QueueRow>(&format!(
+        "SELECT r.id, r.kind, c.name AS clinic_name, p.name AS patient, \
+         COALESCE(s.name, '') AS service, h.name AS provider, a.starts_at, a.ends_at, \
+         r.requested_times, r.within_policy_window, c.late_cancel_fee_cents, r.note, r.created_at, \
+         c.time_zone \
          FROM request r JOIN appointment a ON a.id = r.appointment_id JOIN clinic c ON c.id = r.clinic_id \
          JOIN app_user p ON p.id = r.requester_id JOIN app_user h ON h.id = a.host_provider_id \
          LEFT JOIN service s ON s.id = a.service_id \
@@ -56,10 +57,9 @@ pub async fn queue(state: &AppState, me: &Me) -> AppResult<ChangeQueue> {
     let rows = rows
         .into_iter()
         .map(|r| -> AppResult<ChangeRequestRow> {
-            let kind: String = r.get(1);
-            let kind = known(RequestKind::parse(&kind), "request.kind", &kind)?;
-            let tz = zones::parse(&r.get::<String, _>(13));
-            let (starts, ends): (i64, i64) = (r.get(6), r.get(7));
+            let kind = known(RequestKind::parse(&r.kind), "request.kind", &r.kind)?;
+            let tz = zones::parse(&r.time_zone);
+            let (starts, ends) = (r.starts_at, r.ends_at);
             let span = |s: i64| {
                 format!(
                     "{}–{}",
@@ -67,22 +67,22 @@ pub async fn queue(state: &AppState, me: &Me) -> AppResult<ChangeQueue> {
                     zones::fmt_time(s + (ends - starts), tz)
                 )
             };
-            let requested: Option<i64> = parse_times(&r.get::<String, _>(8)).first().copied();
-            let within = r.get::<i64, _>(9) == 1;
-            let fee: i64 = r.get(10);
+            let requested: Option<i64> = parse_times(&r.requested_times).first().copied();
+            let within = r.within_policy_window == 1;
+            let fee = r.late_cancel_fee_cents;
             Ok(ChangeRequestRow {
-                id: r.get(0),
+                id: r.id,
                 kind,
-                clinic_name: r.get(2),
-                patient: r.get(3),
-                service: r.get(4),
-                provider: r.get(5),
+                clinic_name: r.clinic_name,
+                patient: r.patient,
+                service: r.service,
+                provider: r.provider,
                 original: span(starts),
                 requested: requested.map(span),
                 within_window: within,
                 fee: (within && kind == RequestKind::Cancel && fee > 0).then(|| money(fee)),
-                note: r.get(11),
-                created_at: r.get(12),
+                note: r.note,
+                created_at: r.created_at,
                 default_start: zones::local_input(requested.unwrap_or(starts), tz),
                 time_zone: tz.name().to_string(),
             })
@@ -92,6 +92,36 @@ pub async fn queue(state: &AppState, me: &Me) -> AppResult<ChangeQueue> {
         rows,
         server_now: state.clock.now().timestamp(),
     })
+}
+
+/// A pending change request in the queue.
+#[derive(sqlx::FromRow)]
+struct QueueRow {
+    id: i64,
+    kind: String,
+    clinic_name: String,
+    patient: String,
+    service: String,
+    provider: String,
+    starts_at: i64,
+    ends_at: i64,
+    requested_times: String,
+    within_policy_window: i64,
+    late_cancel_fee_cents: i64,
+    note: String,
+    created_at: i64,
+    time_zone: String,
+}
+
+/// A change request as its answer reads it.
+#[derive(sqlx::FromRow)]
+struct AnsweredRow {
+    clinic_id: i64,
+    kind: String,
+    status: String,
+    appointment_id: i64,
+    requested_times: String,
+    within_policy_window: i64,
 }
 
 /// An answer to a change request, as the staff dialog submits it.
@@ -112,7 +142,7 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
         check_response(&reply.reason, &reply.message).map_err(AppError::Validation)?;
     let mut change = Change::begin(state).await?;
     let now = change.now;
-    let r = sqlx::query(
+    let r = sqlx::query_as::<_, AnsweredRow>(
         "SELECT clinic_id, kind, status, appointment_id, requested_times, within_policy_window \
          FROM request WHERE id = $1 AND kind IN ('cancel', 'reschedule')",
     )
@@ -121,15 +151,14 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
     .await?;
     let missing = || AppError::not_found("That request does not exist.");
     let r = r.ok_or_else(missing)?;
-    let clinic_id: i64 = r.get(0);
+    let clinic_id = r.clinic_id;
     if !authz::roles_in(me, clinic_id).any(crate::domain::role::Role::is_staff) {
         return Err(missing());
     }
-    let kind: String = r.get(1);
-    let kind = known(RequestKind::parse(&kind), "request.kind", &kind)?;
-    let appointment_id: i64 = r.get(3);
-    let requested: Option<i64> = parse_times(&r.get::<String, _>(4)).first().copied();
-    let within = r.get::<i64, _>(5) == 1;
+    let kind = known(RequestKind::parse(&r.kind), "request.kind", &r.kind)?;
+    let appointment_id = r.appointment_id;
+    let requested: Option<i64> = parse_times(&r.requested_times).first().copied();
+    let within = r.within_policy_window == 1;
     let a = load_appt(change.tx_mut(), appointment_id)
         .await?
         .ok_or_else(missing)?;
@@ -138,7 +167,7 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
         user_id: me.user_id,
         on_behalf_of,
     };
-    if r.get::<String, _>(2) != "pending" {
+    if r.status != "pending" {
         return Err(AppError::conflict(
             "This request has already been answered.",
         ));

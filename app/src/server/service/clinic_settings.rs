@@ -38,14 +38,14 @@ pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<Clinic
     };
     authz::require_role(me, clinic_id, &[Role::Admin])?;
     let mut conn = state.db.pool.acquire().await?;
-    let c = sqlx::query(
+    let c = sqlx::query_as::<_, ClinicRow>(
         "SELECT name, slug, time_zone, patient_group_name, host_group_name, pms_connector, pms_url, \
          pms_secret FROM clinic WHERE id = $1",
     )
     .bind(clinic_id)
     .fetch_one(&mut *conn)
     .await?;
-    let services = sqlx::query(
+    let services = sqlx::query_as::<_, ServiceSettingsRow>(
         "SELECT id, name, description, duration_minutes, payment_required, price_cents, active \
          FROM service WHERE clinic_id = $1 ORDER BY active DESC, name",
     )
@@ -54,30 +54,55 @@ pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<Clinic
     .await?
     .into_iter()
     .map(|r| ServiceRow {
-        id: r.get(0),
-        name: r.get(1),
-        description: r.get(2),
-        duration_minutes: r.get(3),
-        payment_required: r.get::<i64, _>(4) == 1,
-        price_cents: r.get(5),
-        active: r.get::<i64, _>(6) == 1,
+        id: r.id,
+        name: r.name,
+        description: r.description,
+        duration_minutes: r.duration_minutes,
+        payment_required: r.payment_required == 1,
+        price_cents: r.price_cents,
+        active: r.active == 1,
     })
     .collect();
     Ok(ClinicSettings {
         clinic_id,
-        name: c.get(0),
-        slug: c.get(1),
-        time_zone: c.get(2),
+        name: c.name,
+        slug: c.slug,
+        time_zone: c.time_zone,
         clinics,
-        patient_group_name: c.get(3),
-        host_group_name: c.get(4),
+        patient_group_name: c.patient_group_name,
+        host_group_name: c.host_group_name,
         services,
         questions: questions(&mut conn, clinic_id).await?,
         policy: policy(&mut conn, clinic_id).await?,
-        pms_connector: PmsConnector::parse(&c.get::<String, _>(5)).unwrap_or_default(),
-        pms_url: c.get(6),
-        pms_secret_set: !c.get::<String, _>(7).is_empty(),
+        pms_connector: PmsConnector::parse(&c.pms_connector).unwrap_or_default(),
+        pms_url: c.pms_url,
+        pms_secret_set: !c.pms_secret.is_empty(),
     })
+}
+
+/// A clinic as its settings page shows it.
+#[derive(sqlx::FromRow)]
+struct ClinicRow {
+    name: String,
+    slug: String,
+    time_zone: String,
+    patient_group_name: String,
+    host_group_name: String,
+    pms_connector: String,
+    pms_url: String,
+    pms_secret: String,
+}
+
+/// A service as its settings page shows it (flags stored as 0/1).
+#[derive(sqlx::FromRow)]
+struct ServiceSettingsRow {
+    id: i64,
+    name: String,
+    description: String,
+    duration_minutes: i64,
+    payment_required: i64,
+    price_cents: i64,
+    active: i64,
 }
 
 /// Saves the PMS connector. A blank secret keeps the one already set.
@@ -95,8 +120,11 @@ pub async fn save_pms(
         .bind(clinic_id)
         .fetch_one(change.conn())
         .await?;
-    let (old_connector, old_url, old_secret): (String, String, String) =
-        (r.get(0), r.get(1), r.get(2));
+    let (old_connector, old_url, old_secret): (String, String, String) = (
+        r.get("pms_connector"),
+        r.get("pms_url"),
+        r.get("pms_secret"),
+    );
     let secret = if secret.trim().is_empty() {
         old_secret
     } else {

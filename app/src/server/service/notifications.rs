@@ -72,7 +72,7 @@ async fn choices(state: &AppState, me: &Me) -> AppResult<Vec<(i64, String)>> {
     let mut out = vec![(me.user_id, format!("{} (you)", me.name))];
     out.extend(
         rows.iter()
-            .map(|r| (r.get::<i64, _>(0), r.get::<String, _>(1))),
+            .map(|r| (r.get::<i64, _>("id"), r.get::<String, _>("name"))),
     );
     Ok(out)
 }
@@ -94,14 +94,14 @@ pub async fn settings(
             .fetch_all(&state.db.pool)
             .await?
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
+            .map(|r| (r.get("event"), r.get("channel")))
             .collect();
     let on = |e: NotifyEvent, c: Channel| chosen.contains(&(e.as_str().into(), c.as_str().into()));
     Ok(NotificationSettings {
         user_id,
-        name: u.get(0),
-        email: u.get(1),
-        mobile: u.get(2),
+        name: u.get("name"),
+        email: u.get("email"),
+        mobile: u.get("mobile"),
         rows: NotifyEvent::ALL
             .into_iter()
             .map(|e| NotificationRow {
@@ -158,7 +158,13 @@ pub async fn save(
     .fetch_all(change.conn())
     .await?
     .iter()
-    .map(|r| format!("{}:{}", r.get::<String, _>(0), r.get::<String, _>(1)))
+    .map(|r| {
+        format!(
+            "{}:{}",
+            r.get::<String, _>("event"),
+            r.get::<String, _>("channel")
+        )
+    })
     .collect();
     sqlx::query("DELETE FROM notification_preference WHERE user_id = $1")
         .bind(user_id)
@@ -230,16 +236,17 @@ pub async fn outbox(
         .fetch_one(&state.db.pool)
         .await?;
     let tz = zones::parse(&tz_name);
-    let counts =
-        sqlx::query("SELECT status, COUNT(*) FROM outbox WHERE clinic_id = $1 GROUP BY status")
-            .bind(clinic_id)
-            .fetch_all(&state.db.pool)
-            .await?;
+    let counts = sqlx::query(
+        "SELECT status, COUNT(*) AS n FROM outbox WHERE clinic_id = $1 GROUP BY status",
+    )
+    .bind(clinic_id)
+    .fetch_all(&state.db.pool)
+    .await?;
     let count = |s: &str| {
         counts
             .iter()
-            .find(|r| r.get::<String, _>(0) == s)
-            .map(|r| r.get::<i64, _>(1))
+            .find(|r| r.get::<String, _>("status") == s)
+            .map(|r| r.get::<i64, _>("n"))
             .unwrap_or(0)
     };
     let filter = if status.is_some() {
@@ -247,7 +254,7 @@ pub async fn outbox(
     } else {
         "AND $2 = $2"
     };
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query_as::<_, OutboxListRow>(&format!(
         "SELECT id, created_at, channel, event, recipient, subject, status, attempts, last_error, \
          transport, sent_at, next_attempt_at FROM outbox WHERE clinic_id = $1 {filter} \
          ORDER BY id DESC LIMIT {SHOWN}"
@@ -268,26 +275,41 @@ pub async fn outbox(
         sent: count("sent"),
         failed: count("failed"),
         rows: rows
-            .iter()
-            .map(|r| {
-                let status: String = r.get(6);
-                OutboxEntry {
-                    id: r.get(0),
-                    created: zones::fmt_local(r.get(1), tz),
-                    channel: r.get(2),
-                    event: label(&r.get::<String, _>(3)),
-                    recipient: r.get(4),
-                    subject: r.get(5),
-                    attempts: r.get(7),
-                    last_error: r.get(8),
-                    transport: r.get::<Option<String>, _>(9).unwrap_or_default(),
-                    sent: r.get::<Option<i64>, _>(10).map(|t| zones::fmt_local(t, tz)),
-                    next_attempt: (status == "pending").then(|| zones::fmt_local(r.get(11), tz)),
-                    status,
-                }
+            .into_iter()
+            .map(|r| OutboxEntry {
+                id: r.id,
+                created: zones::fmt_local(r.created_at, tz),
+                channel: r.channel,
+                event: label(&r.event),
+                recipient: r.recipient,
+                subject: r.subject,
+                attempts: r.attempts,
+                last_error: r.last_error,
+                transport: r.transport.unwrap_or_default(),
+                sent: r.sent_at.map(|t| zones::fmt_local(t, tz)),
+                next_attempt: (r.status == "pending")
+                    .then(|| zones::fmt_local(r.next_attempt_at, tz)),
+                status: r.status,
             })
             .collect(),
     })
+}
+
+/// A message in a clinic's outbox list.
+#[derive(sqlx::FromRow)]
+struct OutboxListRow {
+    id: i64,
+    created_at: i64,
+    channel: String,
+    event: String,
+    recipient: String,
+    subject: String,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+    transport: Option<String>,
+    sent_at: Option<i64>,
+    next_attempt_at: i64,
 }
 
 /// Puts a failed message back in the queue (admins of its clinic).
@@ -341,9 +363,10 @@ pub async fn mailbox(state: &AppState, me: &Me) -> AppResult<Vec<MailboxMessage>
         .iter()
         .map(|c| c.0)
         .collect();
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query_as::<_, MailboxRow>(&format!(
         "SELECT o.id, o.channel, o.event, o.recipient, o.subject, o.body_text, o.body_html, \
-         o.attachment, o.sent_at, COALESCE(c.time_zone, 'UTC'), u.name, o.attachment_extra \
+         o.attachment, o.sent_at, COALESCE(c.time_zone, 'UTC') AS time_zone, \
+         u.name AS recipient_name, o.attachment_extra \
          FROM outbox o LEFT JOIN clinic c ON c.id = o.clinic_id \
          LEFT JOIN app_user u ON u.id = o.recipient_user_id \
          WHERE o.transport = 'mailbox' AND (o.recipient_user_id = $1 OR o.clinic_id IN ({})) \
@@ -354,29 +377,47 @@ pub async fn mailbox(state: &AppState, me: &Me) -> AppResult<Vec<MailboxMessage>
     .fetch_all(&state.db.pool)
     .await?;
     Ok(rows
-        .iter()
+        .into_iter()
         .map(|r| {
-            let tz = zones::parse(&r.get::<String, _>(9));
+            let tz = zones::parse(&r.time_zone);
             MailboxMessage {
-                id: r.get(0),
-                channel: r.get(1),
-                event: NotifyEvent::parse(&r.get::<String, _>(2))
+                id: r.id,
+                channel: r.channel,
+                event: NotifyEvent::parse(&r.event)
                     .map(|e| e.label().to_string())
                     .unwrap_or_default(),
-                to: r.get(3),
-                to_name: r.get::<Option<String>, _>(10).unwrap_or_default(),
-                subject: r.get(4),
-                text: r.get(5),
-                html: r.get(6),
-                attachment: r.get(7),
-                attachment_extra: r.get(11),
+                to: r.recipient,
+                to_name: r.recipient_name.unwrap_or_default(),
+                subject: r.subject,
+                text: r.body_text,
+                html: r.body_html,
+                attachment: r.attachment,
+                attachment_extra: r.attachment_extra,
                 at: r
-                    .get::<Option<i64>, _>(8)
+                    .sent_at
                     .map(|t| zones::fmt_local(t, tz))
                     .unwrap_or_default(),
             }
         })
         .collect())
+}
+
+/// A message kept in the dev mailbox, with its clinic's zone and its
+/// recipient's name (when they have an account).
+#[derive(sqlx::FromRow)]
+struct MailboxRow {
+    id: i64,
+    channel: String,
+    event: String,
+    recipient: String,
+    subject: String,
+    body_text: String,
+    body_html: String,
+    attachment: Option<String>,
+    sent_at: Option<i64>,
+    time_zone: String,
+    recipient_name: Option<String>,
+    attachment_extra: Option<String>,
 }
 
 #[cfg(test)]

@@ -29,11 +29,13 @@ use sqlx::Row;
 /// list (upcoming ones soonest first). Never anyone else's.
 pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppointment>> {
     let now = state.clock.now().timestamp();
-    let rows = sqlx::query(
-        "SELECT a.id, a.status, a.starts_at, a.ends_at, c.name, c.phone, c.slug, c.time_zone, \
-         COALESCE(s.name, ''), h.name, a.host_provider_id, a.video_url, a.meeting_id, a.passcode, a.location, \
+    let rows = sqlx::query_as::<_, MyApptRow>(
+        "SELECT a.id, a.status, a.starts_at, a.ends_at, c.name AS clinic_name, \
+         c.phone AS clinic_phone, c.slug, c.time_zone, COALESCE(s.name, '') AS service, \
+         h.name AS provider, a.host_provider_id, a.video_url, a.meeting_id, a.passcode, a.location, \
          c.late_cancel_window_minutes, c.late_reschedule_window_minutes, c.late_change_needs_approval, \
-         c.late_cancel_fee_cents, a.cancel_reason_code, a.cancel_text, a.cancel_message, me.time_zone \
+         c.late_cancel_fee_cents, a.cancel_reason_code, a.cancel_text, a.cancel_message, \
+         me.time_zone AS my_time_zone \
          FROM appointment a JOIN clinic c ON c.id = a.clinic_id JOIN app_user h ON h.id = a.host_provider_id \
          JOIN app_user me ON me.id = a.patient_id LEFT JOIN service s ON s.id = a.service_id \
          WHERE a.patient_id = $1 ORDER BY a.starts_at DESC LIMIT 500",
@@ -42,8 +44,8 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
     .fetch_all(&state.db.pool)
     .await?;
     // The latest change request of each appointment, newest first.
-    let mut latest: std::collections::HashMap<i64, sqlx::any::AnyRow> = Default::default();
-    for r in sqlx::query(
+    let mut latest: std::collections::HashMap<i64, LatestRequestRow> = Default::default();
+    for r in sqlx::query_as::<_, LatestRequestRow>(
         "SELECT appointment_id, kind, status, outcome, response, response_message, original_start, \
          requested_times, within_policy_window FROM request WHERE requester_id = $1 \
          AND kind IN ('cancel', 'reschedule') ORDER BY created_at DESC, id DESC LIMIT 1000",
@@ -52,16 +54,19 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
     .fetch_all(&state.db.pool)
     .await?
     {
-        latest.entry(r.get(0)).or_insert(r);
+        latest.entry(r.appointment_id).or_insert(r);
     }
     let mut out: Vec<(i64, MyAppointment)> = rows
         .into_iter()
         .map(|r| -> AppResult<(i64, MyAppointment)> {
-            let status: String = r.get(1);
-            let status = known(AppointmentStatus::parse(&status), "appointment.status", &status)?;
-            let (starts, ends): (i64, i64) = (r.get(2), r.get(3));
-            let tz = zones::parse(&r.get::<String, _>(7));
-            let mine = zones::parse(&r.get::<String, _>(22));
+            let status = known(
+                AppointmentStatus::parse(&r.status),
+                "appointment.status",
+                &r.status,
+            )?;
+            let (starts, ends) = (r.starts_at, r.ends_at);
+            let tz = zones::parse(&r.time_zone);
+            let mine = zones::parse(&r.my_time_zone);
             let when = |z: chrono_tz::Tz| {
                 format!(
                     "{}–{} ({})",
@@ -86,10 +91,10 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
                 _ => MyAppointmentTab::Upcoming,
             };
             let policy = Policy {
-                cancel_window_minutes: r.get(15),
-                reschedule_window_minutes: r.get(16),
-                needs_approval: r.get::<i64, _>(17) == 1,
-                late_cancel_fee_cents: r.get(18),
+                cancel_window_minutes: r.late_cancel_window_minutes,
+                reschedule_window_minutes: r.late_reschedule_window_minutes,
+                needs_approval: r.late_change_needs_approval == 1,
+                late_cancel_fee_cents: r.late_cancel_fee_cents,
                 // Only the windows decide what this list offers.
                 ..Policy::default()
             };
@@ -99,34 +104,34 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
             );
             let decide = |c| open.then(|| policy.decide(c, starts, now).ok()).flatten();
             let reason = r
-                .get::<Option<String>, _>(19)
-                .and_then(|c| CancelReason::from_code(&c));
+                .cancel_reason_code
+                .as_deref()
+                .and_then(CancelReason::from_code);
             let cancellation = (status == AppointmentStatus::Cancelled).then(|| {
                 let mut parts = vec![reason
                     .map(|x| x.label().to_string())
                     .unwrap_or_else(|| "Cancelled".into())];
-                parts.extend(r.get::<Option<String>, _>(20).filter(|t| !t.is_empty()));
-                parts.extend(r.get::<Option<String>, _>(21).filter(|t| !t.is_empty()));
+                parts.extend(r.cancel_text.clone().filter(|t| !t.is_empty()));
+                parts.extend(r.cancel_message.clone().filter(|t| !t.is_empty()));
                 parts.join(" — ")
             });
             let rebook_link = reason.filter(|x| x.invites_rebooking()).map(|_| {
                 format!(
                     "/book/{}?provider={}",
-                    r.get::<String, _>(6),
-                    r.get::<i64, _>(10)
+                    r.slug, r.host_provider_id
                 )
             });
-            let req = latest.get(&r.get::<i64, _>(0));
-            let req_kind = req.and_then(|q| RequestKind::parse(&q.get::<String, _>(1)));
-            let pending_change = req.filter(|q| q.get::<String, _>(2) == "pending").map(|q| {
-                let late = if q.get::<i64, _>(8) == 1 {
+            let req = latest.get(&r.id);
+            let req_kind = req.and_then(|q| RequestKind::parse(&q.kind));
+            let pending_change = req.filter(|q| q.status == "pending").map(|q| {
+                let late = if q.within_policy_window == 1 {
                     " It was sent inside the notice period."
                 } else {
                     ""
                 };
                 match req_kind {
                     Some(RequestKind::Reschedule) => {
-                        let to = parse_times(&q.get::<String, _>(7))
+                        let to = parse_times(&q.requested_times)
                             .first()
                             .map(|t| zones::fmt_local(*t, tz))
                             .unwrap_or_default();
@@ -136,34 +141,34 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
                 }
             });
             let answer = req.and_then(|q| {
-                ChangeAnswer::parse(&q.get::<Option<String>, _>(3)?).map(|a| (a, q))
+                ChangeAnswer::parse(q.outcome.as_deref()?).map(|a| (a, q))
             });
             let clinic_answer = answer.map(|(a, q)| {
                 let mut parts = vec![a.outcome_label().to_string()];
-                parts.extend(q.get::<Option<String>, _>(4).filter(|t| !t.is_empty()));
-                parts.extend(q.get::<Option<String>, _>(5).filter(|t| !t.is_empty()));
+                parts.extend(q.response.clone().filter(|t| !t.is_empty()));
+                parts.extend(q.response_message.clone().filter(|t| !t.is_empty()));
                 parts.join(" — ")
             });
             let proposed_instead_of = answer
                 .filter(|(a, _)| {
                     *a == ChangeAnswer::Propose && status == AppointmentStatus::Pending
                 })
-                .and_then(|(_, q)| q.get::<Option<i64>, _>(6))
+                .and_then(|(_, q)| q.original_start)
                 .map(|was| zones::fmt_local(was, tz));
             let appt = MyAppointment {
-                id: r.get(0),
+                id: r.id,
                 tab,
                 status,
-                clinic_name: r.get(4),
-                clinic_phone: r.get(5),
-                service: r.get(8),
-                provider: r.get(9),
+                clinic_name: r.clinic_name,
+                clinic_phone: r.clinic_phone,
+                service: r.service,
+                provider: r.provider,
                 when_clinic: when(tz),
                 when_mine: (mine != tz).then(|| when(mine)),
-                video_url: r.get(11),
-                meeting_id: r.get(12),
-                passcode: r.get(13),
-                location: r.get(14),
+                video_url: r.video_url,
+                meeting_id: r.meeting_id,
+                passcode: r.passcode,
+                location: r.location,
                 cancel: decide(PatientChange::Cancel),
                 reschedule: decide(PatientChange::Reschedule),
                 cancel_deadline: zones::fmt_local(starts - policy.cancel_window_minutes * 60, tz),
@@ -182,6 +187,49 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
         _ => (1, -*starts),
     });
     Ok(out.into_iter().map(|(_, a)| a).collect())
+}
+
+/// A patient's own appointment with its clinic's policy and the patient's
+/// zone.
+#[derive(sqlx::FromRow)]
+struct MyApptRow {
+    id: i64,
+    status: String,
+    starts_at: i64,
+    ends_at: i64,
+    clinic_name: String,
+    clinic_phone: String,
+    slug: String,
+    time_zone: String,
+    service: String,
+    provider: String,
+    host_provider_id: i64,
+    video_url: String,
+    meeting_id: String,
+    passcode: String,
+    location: String,
+    late_cancel_window_minutes: i64,
+    late_reschedule_window_minutes: i64,
+    late_change_needs_approval: i64,
+    late_cancel_fee_cents: i64,
+    cancel_reason_code: Option<String>,
+    cancel_text: Option<String>,
+    cancel_message: Option<String>,
+    my_time_zone: String,
+}
+
+/// A change request a patient made about one of their appointments.
+#[derive(sqlx::FromRow)]
+struct LatestRequestRow {
+    appointment_id: i64,
+    kind: String,
+    status: String,
+    outcome: Option<String>,
+    response: Option<String>,
+    response_message: Option<String>,
+    original_start: Option<i64>,
+    requested_times: String,
+    within_policy_window: i64,
 }
 
 const ALREADY_ASKED: &str =

@@ -72,15 +72,15 @@ pub async fn booking_page(
     slug: &str,
 ) -> AppResult<BookingPageInfo> {
     let mut conn = state.db.pool.acquire().await?;
-    let c = sqlx::query(
+    let c = sqlx::query_as::<_, PublicClinicRow>(
         "SELECT id, name, time_zone, phone, host_group_name FROM clinic WHERE slug = $1",
     )
     .bind(slug)
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| AppError::not_found("There is no clinic at this address."))?;
-    let clinic_id: i64 = c.get(0);
-    let services = sqlx::query(
+    let clinic_id = c.id;
+    let services = sqlx::query_as::<_, PublicServiceRow>(
         "SELECT id, name, description, duration_minutes, payment_required, price_cents FROM service \
          WHERE clinic_id = $1 AND active = 1 ORDER BY name",
     )
@@ -89,12 +89,12 @@ pub async fn booking_page(
     .await?
     .into_iter()
     .map(|r| PublicService {
-        id: r.get(0),
-        name: r.get(1),
-        description: r.get(2),
-        duration_minutes: r.get(3),
-        payment_required: r.get::<i64, _>(4) == 1,
-        price_cents: r.get(5),
+        id: r.id,
+        name: r.name,
+        description: r.description,
+        duration_minutes: r.duration_minutes,
+        payment_required: r.payment_required == 1,
+        price_cents: r.price_cents,
     })
     .collect();
     let now_ids = availability::available_now(&mut conn, clinic_id).await?;
@@ -110,16 +110,37 @@ pub async fn booking_page(
     Ok(BookingPageInfo {
         clinic_id,
         slug: slug.to_string(),
-        name: c.get(1),
-        time_zone: c.get(2),
-        phone: c.get(3),
-        host_group: c.get(4),
+        name: c.name,
+        time_zone: c.time_zone,
+        phone: c.phone,
+        host_group: c.host_group_name,
         services,
         available_now: !now_ids.is_empty(),
         providers,
         questions: questions(&mut conn, clinic_id).await?,
         logged_in: me.is_some(),
     })
+}
+
+/// A clinic as its public booking page shows it.
+#[derive(sqlx::FromRow)]
+struct PublicClinicRow {
+    id: i64,
+    name: String,
+    time_zone: String,
+    phone: String,
+    host_group_name: String,
+}
+
+/// An active service on a booking page (`payment_required` stored as 0/1).
+#[derive(sqlx::FromRow)]
+struct PublicServiceRow {
+    id: i64,
+    name: String,
+    description: String,
+    duration_minutes: i64,
+    payment_required: i64,
+    price_cents: i64,
 }
 
 /// The active service of the clinic, or a specific message.
@@ -134,18 +155,18 @@ async fn active_service(
             .fetch_optional(conn)
             .await?
             .ok_or_else(|| AppError::validation("Choose a service."))?;
-    if r.get::<i64, _>(0) != clinic_id {
+    if r.get::<i64, _>("clinic_id") != clinic_id {
         return Err(AppError::validation(
             "That service is not offered by this clinic.",
         ));
     }
-    if r.get::<i64, _>(1) == 0 {
+    if r.get::<i64, _>("active") == 0 {
         return Err(AppError::validation(format!(
             "{} is no longer offered. Choose another service.",
-            r.get::<String, _>(2)
+            r.get::<String, _>("name")
         )));
     }
-    Ok((r.get(2), r.get(3)))
+    Ok((r.get("name"), r.get("duration_minutes")))
 }
 
 async fn require_provider_of(
@@ -392,11 +413,11 @@ pub async fn withdraw(state: &AppState, me: &Me, request_id: i64) -> AppResult<(
         .bind(request_id)
         .fetch_optional(change.conn())
         .await?;
-    let Some(r) = r.filter(|r| r.get::<i64, _>(0) == me.user_id) else {
+    let Some(r) = r.filter(|r| r.get::<i64, _>("requester_id") == me.user_id) else {
         return Err(AppError::not_found("You have no such request."));
     };
-    let clinic_id: i64 = r.get(1);
-    if r.get::<String, _>(2) != "pending" {
+    let clinic_id: i64 = r.get("clinic_id");
+    if r.get::<String, _>("status") != "pending" {
         return Err(AppError::conflict(
             "This request has already been answered.",
         ));
@@ -445,15 +466,16 @@ pub async fn pending_counts(state: &AppState, me: &Me) -> AppResult<PendingCount
         ));
     }
     let rows = sqlx::query(&format!(
-        "SELECT r.kind, COUNT(*) FROM request r WHERE r.status = 'pending' AND {WORKABLE} GROUP BY r.kind"
+        "SELECT r.kind, COUNT(*) AS n FROM request r WHERE r.status = 'pending' AND {WORKABLE} \
+         GROUP BY r.kind"
     ))
     .bind(me.user_id)
     .fetch_all(&state.db.pool)
     .await?;
     let mut counts = PendingCounts::default();
     for r in rows {
-        let n: i64 = r.get(1);
-        match r.get::<String, _>(0).as_str() {
+        let n: i64 = r.get("n");
+        match r.get::<String, _>("kind").as_str() {
             "new_session" => counts.dispatch += n,
             _ => counts.changes += n,
         }
@@ -464,10 +486,13 @@ pub async fn pending_counts(state: &AppState, me: &Me) -> AppResult<PendingCount
 /// The caller's own session requests, newest first, with the meeting each
 /// became.
 pub async fn my_requests(state: &AppState, me: &Me) -> AppResult<Vec<MyRequest>> {
-    let rows = sqlx::query(
-        "SELECT r.id, c.name, c.slug, COALESCE(s.name, ''), COALESCE(r.mode, 'now'), r.status, r.note, \
-         r.response, r.created_at, r.requested_times, c.time_zone, COALESCE(t.name, c.host_group_name), \
-         rp.name, a.id, a.starts_at, a.status, a.video_url, a.meeting_id, a.passcode, h.name \
+    let rows = sqlx::query_as::<_, MyRequestRow>(
+        "SELECT r.id, c.name AS clinic_name, c.slug AS clinic_slug, \
+         COALESCE(s.name, '') AS service_name, COALESCE(r.mode, 'now') AS mode, r.status, r.note, \
+         r.response, r.created_at, r.requested_times, c.time_zone, \
+         COALESCE(t.name, c.host_group_name) AS request_to, rp.name AS responder, \
+         a.id AS appointment_id, a.starts_at, a.status AS appointment_status, a.video_url, \
+         a.meeting_id, a.passcode, h.name AS host_name \
          FROM request r JOIN clinic c ON c.id = r.clinic_id \
          LEFT JOIN service s ON s.id = r.service_id \
          LEFT JOIN app_user t ON t.id = r.target_provider_id \
@@ -481,47 +506,90 @@ pub async fn my_requests(state: &AppState, me: &Me) -> AppResult<Vec<MyRequest>>
     .await?;
     rows.into_iter()
         .map(|r| -> AppResult<MyRequest> {
-            let tz = zones::parse(&r.get::<String, _>(10));
-            let meeting = r
-                .get::<Option<i64>, _>(13)
-                .map(|id| -> AppResult<MyMeeting> {
-                    let starts: i64 = r.get(14);
-                    let status: String = r.get(15);
-                    Ok(MyMeeting {
-                        appointment_id: id,
-                        when: format!("{} ({})", zones::fmt_local(starts, tz), tz.name()),
-                        provider: r.get::<Option<String>, _>(19).unwrap_or_default(),
-                        status: known(
-                            AppointmentStatus::parse(&status),
-                            "appointment.status",
-                            &status,
-                        )?,
-                        video_url: r.get(16),
-                        meeting_id: r.get(17),
-                        passcode: r.get(18),
-                    })
-                });
-            let (mode, status): (String, String) = (r.get(4), r.get(5));
+            let tz = zones::parse(&r.time_zone);
+            // The appointment's columns are NOT NULL: all there when its id is.
+            let meeting = r.appointment_id.map(|id| -> AppResult<MyMeeting> {
+                let starts = r.starts_at.unwrap_or_default();
+                let status = r.appointment_status.as_deref().unwrap_or_default();
+                Ok(MyMeeting {
+                    appointment_id: id,
+                    when: format!("{} ({})", zones::fmt_local(starts, tz), tz.name()),
+                    provider: r.host_name.clone().unwrap_or_default(),
+                    status: known(
+                        AppointmentStatus::parse(status),
+                        "appointment.status",
+                        status,
+                    )?,
+                    video_url: r.video_url.clone().unwrap_or_default(),
+                    meeting_id: r.meeting_id.clone().unwrap_or_default(),
+                    passcode: r.passcode.clone().unwrap_or_default(),
+                })
+            });
             Ok(MyRequest {
-                id: r.get(0),
-                clinic_name: r.get(1),
-                clinic_slug: r.get(2),
-                service_name: r.get(3),
-                mode: known(RequestMode::parse(&mode), "request.mode", &mode)?,
-                status: known(RequestStatus::parse(&status), "request.status", &status)?,
-                note: r.get(6),
-                response: r.get(7),
-                created_at: r.get(8),
-                times: parse_times(&r.get::<String, _>(9))
+                id: r.id,
+                clinic_name: r.clinic_name,
+                clinic_slug: r.clinic_slug,
+                service_name: r.service_name,
+                mode: known(RequestMode::parse(&r.mode), "request.mode", &r.mode)?,
+                status: known(RequestStatus::parse(&r.status), "request.status", &r.status)?,
+                note: r.note,
+                response: r.response,
+                created_at: r.created_at,
+                times: parse_times(&r.requested_times)
                     .into_iter()
                     .map(|t| zones::fmt_local(t, tz))
                     .collect(),
-                request_to: r.get(11),
-                responder: r.get(12),
+                request_to: r.request_to,
+                responder: r.responder,
                 meeting: meeting.transpose()?,
             })
         })
         .collect()
+}
+
+/// A patient's session request with the appointment it became (its columns
+/// NULL until then).
+#[derive(sqlx::FromRow)]
+struct MyRequestRow {
+    id: i64,
+    clinic_name: String,
+    clinic_slug: String,
+    service_name: String,
+    mode: String,
+    status: String,
+    note: String,
+    response: Option<String>,
+    created_at: i64,
+    requested_times: String,
+    time_zone: String,
+    request_to: String,
+    responder: Option<String>,
+    appointment_id: Option<i64>,
+    starts_at: Option<i64>,
+    appointment_status: Option<String>,
+    video_url: Option<String>,
+    meeting_id: Option<String>,
+    passcode: Option<String>,
+    host_name: Option<String>,
+}
+
+/// A pending session request on the Dispatch board.
+#[derive(sqlx::FromRow)]
+struct DispatchListRow {
+    id: i64,
+    clinic_id: i64,
+    clinic_name: String,
+    requestor: String,
+    mode: String,
+    patient_group_name: String,
+    host_group_name: String,
+    request_to: String,
+    service_name: String,
+    requested_times: String,
+    note: String,
+    form_answers: String,
+    created_at: i64,
+    time_zone: String,
 }
 
 /// The Dispatch board: pending session requests, oldest first.
@@ -537,10 +605,11 @@ pub async fn dispatch_board(
             "Only clinic staff see the Dispatch board.",
         ));
     }
-    let rows = sqlx::query(&format!(
-        "SELECT r.id, r.clinic_id, c.name, u.name, COALESCE(r.mode, 'now'), c.patient_group_name, \
-         c.host_group_name, COALESCE(p.name, c.host_group_name), COALESCE(s.name, ''), r.requested_times, \
-         r.note, r.form_answers, r.created_at, c.time_zone \
+    let rows = sqlx::query_as::<_, DispatchListRow>(&format!(
+        "SELECT r.id, r.clinic_id, c.name AS clinic_name, u.name AS requestor, \
+         COALESCE(r.mode, 'now') AS mode, c.patient_group_name, c.host_group_name, \
+         COALESCE(p.name, c.host_group_name) AS request_to, COALESCE(s.name, '') AS service_name, \
+         r.requested_times, r.note, r.form_answers, r.created_at, c.time_zone \
          FROM request r JOIN clinic c ON c.id = r.clinic_id JOIN app_user u ON u.id = r.requester_id \
          LEFT JOIN service s ON s.id = r.service_id LEFT JOIN app_user p ON p.id = r.target_provider_id \
          WHERE r.status = 'pending' AND r.kind = 'new_session' AND {WORKABLE} \
@@ -553,25 +622,24 @@ pub async fn dispatch_board(
     let rows = rows
         .into_iter()
         .map(|r| -> AppResult<DispatchRow> {
-            let tz = zones::parse(&r.get::<String, _>(13));
-            let mode: String = r.get(4);
+            let tz = zones::parse(&r.time_zone);
             Ok(DispatchRow {
-                id: r.get(0),
-                clinic_id: r.get(1),
-                clinic_name: r.get(2),
-                requestor: r.get(3),
-                mode: known(RequestMode::parse(&mode), "request.mode", &mode)?,
-                patient_group: r.get(5),
-                host_group: r.get(6),
-                request_to: r.get(7),
-                service_name: r.get(8),
-                times: parse_times(&r.get::<String, _>(9))
+                id: r.id,
+                clinic_id: r.clinic_id,
+                clinic_name: r.clinic_name,
+                requestor: r.requestor,
+                mode: known(RequestMode::parse(&r.mode), "request.mode", &r.mode)?,
+                patient_group: r.patient_group_name,
+                host_group: r.host_group_name,
+                request_to: r.request_to,
+                service_name: r.service_name,
+                times: parse_times(&r.requested_times)
                     .into_iter()
                     .map(|t| zones::fmt_local(t, tz))
                     .collect(),
-                note: r.get(10),
-                answers: parse_answers(&r.get::<String, _>(11)),
-                created_at: r.get(12),
+                note: r.note,
+                answers: parse_answers(&r.form_answers),
+                created_at: r.created_at,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
@@ -603,11 +671,33 @@ struct Loaded {
     version: i64,
 }
 
+/// The columns `Loaded` is made from.
+#[derive(sqlx::FromRow)]
+struct LoadedRow {
+    clinic_id: i64,
+    status: String,
+    requester_id: i64,
+    requester: String,
+    service_id: Option<i64>,
+    service_name: String,
+    minutes: i64,
+    mode: String,
+    target_provider_id: Option<i64>,
+    request_to: String,
+    requested_times: String,
+    note: String,
+    form_answers: String,
+    time_zone: String,
+    version: i64,
+}
+
 async fn load(conn: &mut AnyConnection, request_id: i64) -> AppResult<Loaded> {
-    let r = sqlx::query(
-        "SELECT r.clinic_id, r.status, r.requester_id, u.name, r.service_id, COALESCE(s.name, ''), \
-         COALESCE(s.duration_minutes, 30), COALESCE(r.mode, 'now'), r.target_provider_id, \
-         COALESCE(p.name, c.host_group_name), r.requested_times, r.note, r.form_answers, c.time_zone, r.version \
+    let r = sqlx::query_as::<_, LoadedRow>(
+        "SELECT r.clinic_id, r.status, r.requester_id, u.name AS requester, r.service_id, \
+         COALESCE(s.name, '') AS service_name, COALESCE(s.duration_minutes, 30) AS minutes, \
+         COALESCE(r.mode, 'now') AS mode, r.target_provider_id, \
+         COALESCE(p.name, c.host_group_name) AS request_to, r.requested_times, r.note, \
+         r.form_answers, c.time_zone, r.version \
          FROM request r JOIN clinic c ON c.id = r.clinic_id JOIN app_user u ON u.id = r.requester_id \
          LEFT JOIN service s ON s.id = r.service_id LEFT JOIN app_user p ON p.id = r.target_provider_id \
          WHERE r.id = $1 AND r.kind = 'new_session'",
@@ -617,24 +707,21 @@ async fn load(conn: &mut AnyConnection, request_id: i64) -> AppResult<Loaded> {
     .await?
     .ok_or_else(|| AppError::not_found("That request does not exist."))?;
     Ok(Loaded {
-        clinic_id: r.get(0),
-        status: r.get(1),
-        requester_id: r.get(2),
-        requester: r.get(3),
-        service_id: r.get::<Option<i64>, _>(4).unwrap_or_default(),
-        service_name: r.get(5),
-        minutes: r.get(6),
-        mode: {
-            let s: String = r.get(7);
-            known(RequestMode::parse(&s), "request.mode", &s)?
-        },
-        target: r.get(8),
-        request_to: r.get(9),
-        times: parse_times(&r.get::<String, _>(10)),
-        note: r.get(11),
-        answers: parse_answers(&r.get::<String, _>(12)),
-        tz: zones::parse(&r.get::<String, _>(13)),
-        version: r.get(14),
+        clinic_id: r.clinic_id,
+        status: r.status,
+        requester_id: r.requester_id,
+        requester: r.requester,
+        service_id: r.service_id.unwrap_or_default(),
+        service_name: r.service_name,
+        minutes: r.minutes,
+        mode: known(RequestMode::parse(&r.mode), "request.mode", &r.mode)?,
+        target: r.target_provider_id,
+        request_to: r.request_to,
+        times: parse_times(&r.requested_times),
+        note: r.note,
+        answers: parse_answers(&r.form_answers),
+        tz: zones::parse(&r.time_zone),
+        version: r.version,
     })
 }
 
@@ -664,9 +751,9 @@ async fn already_handled(
     .bind(request_id)
     .fetch_one(conn)
     .await?;
-    let status: String = r.get(0);
-    let who: Option<String> = r.get(1);
-    let at: Option<i64> = r.get(2);
+    let status: String = r.get("status");
+    let who: Option<String> = r.get("name");
+    let at: Option<i64> = r.get("responded_at");
     Ok(AppError::conflict(match status.as_str() {
         "withdrawn" => format!("Request #{request_id} was withdrawn by the patient."),
         s => format!(
@@ -698,7 +785,8 @@ async fn sessions_near(
         return Ok(out);
     }
     let ids = id_list(providers);
-    let select = "SELECT a.starts_at, a.ends_at, u.name, COALESCE(s.name, '')";
+    let select =
+        "SELECT a.starts_at, a.ends_at, u.name AS patient, COALESCE(s.name, '') AS service";
     let from = "JOIN app_user u ON u.id = a.patient_id LEFT JOIN service s ON s.id = a.service_id";
     // One branch per anchor and kind, each a plain index range (an OR of
     // ranges would make SQLite scan every appointment of the providers).
@@ -712,7 +800,7 @@ async fn sessions_near(
                 lo - booking::LONGEST_APPOINTMENT_SECS
             );
             [
-                format!("{select}, a.host_provider_id FROM appointment a {from} WHERE a.host_provider_id IN ({ids}) AND {range}"),
+                format!("{select}, a.host_provider_id AS provider_id FROM appointment a {from} WHERE a.host_provider_id IN ({ids}) AND {range}"),
                 // Invitations are within the clinic: start from its
                 // appointments in the range, not from every invitation.
                 format!(
@@ -727,15 +815,15 @@ async fn sessions_near(
         .fetch_all(conn)
         .await?;
     for r in rows {
-        let (start, end): (i64, i64) = (r.get(0), r.get(1));
+        let (start, end): (i64, i64) = (r.get("starts_at"), r.get("ends_at"));
         let line = format!(
             "{}–{} {} ({})",
             zones::fmt_local(start, tz),
             zones::fmt_time(end, tz),
-            r.get::<String, _>(3),
-            r.get::<String, _>(2)
+            r.get::<String, _>("service"),
+            r.get::<String, _>("patient")
         );
-        let list = out.entry(r.get(4)).or_default();
+        let list = out.entry(r.get("provider_id")).or_default();
         if !list.contains(&line) {
             list.push(line);
         }
