@@ -258,6 +258,8 @@ pub(super) struct Booking {
     pub invited: &'static [&'static str],
 }
 
+/// One row of `BOOKINGS`: the table reads best one booking a line.
+#[allow(clippy::too_many_arguments)]
 const fn booking(
     clinic: &'static str,
     service: &'static str,

@@ -115,24 +115,6 @@ pub async fn settings(
     })
 }
 
-/// Reads "event:channel,event:channel" (what the settings form sends).
-pub fn parse_choices(text: &str) -> AppResult<Vec<(NotifyEvent, Channel)>> {
-    let mut out = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (e, c) = part
-            .split_once(':')
-            .ok_or_else(|| AppError::validation(format!("Unknown setting {part:?}.")))?;
-        let e = NotifyEvent::parse(e)
-            .ok_or_else(|| AppError::validation(format!("Unknown event {e:?}.")))?;
-        let c = Channel::parse(c)
-            .ok_or_else(|| AppError::validation(format!("Unknown channel {c:?}.")))?;
-        if !out.contains(&(e, c)) {
-            out.push((e, c));
-        }
-    }
-    Ok(out)
-}
-
 /// Replaces a user's choices. SMS needs a mobile number on the profile.
 pub async fn save(
     state: &AppState,
@@ -217,7 +199,7 @@ pub async fn outbox(
     state: &AppState,
     me: &Me,
     clinic_id: Option<i64>,
-    status: &str,
+    status: crate::model::OutboxFilter,
 ) -> AppResult<OutboxView> {
     let clinics = authz::clinics_where(me, |r| r == Role::Admin);
     let Some(first) = clinics.first() else {
@@ -227,9 +209,10 @@ pub async fn outbox(
         .filter(|c| clinics.iter().any(|x| x.0 == *c))
         .unwrap_or(first.0);
     let status = match status {
-        "" | "all" => None,
-        s @ ("pending" | "sent" | "failed") => Some(s),
-        _ => return Err(AppError::validation("Choose pending, sent, failed or all.")),
+        crate::model::OutboxFilter::All => None,
+        crate::model::OutboxFilter::Pending => Some("pending"),
+        crate::model::OutboxFilter::Sent => Some("sent"),
+        crate::model::OutboxFilter::Failed => Some("failed"),
     };
     let tz_name: String = sqlx::query_scalar("SELECT time_zone FROM clinic WHERE id = $1")
         .bind(clinic_id)
@@ -418,25 +401,4 @@ struct MailboxRow {
     time_zone: String,
     recipient_name: Option<String>,
     attachment_extra: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn choices_read_back_and_refuse_unknown_words() {
-        let got = parse_choices("appointment_created:email, invited:sms,,invited:sms").unwrap();
-        assert_eq!(
-            got,
-            vec![
-                (NotifyEvent::AppointmentCreated, Channel::Email),
-                (NotifyEvent::Invited, Channel::Sms)
-            ]
-        );
-        assert!(parse_choices("").unwrap().is_empty());
-        assert!(parse_choices("invited").is_err());
-        assert!(parse_choices("invited:fax").is_err());
-        assert!(parse_choices("birthday:email").is_err());
-    }
 }
