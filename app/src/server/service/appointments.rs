@@ -236,6 +236,52 @@ async fn setting(state: &AppState, new: &NewAppointment) -> AppResult<Setting> {
     })
 }
 
+/// Writes one new booked appointment with its invitations, audit entry
+/// and live event; returns its id.
+async fn book_one(
+    change: &mut Change,
+    b: Booked<'_>,
+    invited: &[i64],
+    by: Actor,
+) -> AppResult<i64> {
+    let (clinic_id, host, patient) = (b.clinic_id, b.provider_id, b.patient_id);
+    let (start, end, series_id) = (b.start, b.end, b.series_id);
+    let id = insert_booked(change, b).await?;
+    for p in invited {
+        sqlx::query("INSERT INTO participant (appointment_id, provider_id, status) VALUES ($1, $2, 'needs-action')")
+            .bind(id)
+            .bind(*p)
+            .execute(change.conn())
+            .await?;
+    }
+    change
+        .audit(Audit {
+            actor_id: Some(by.user_id),
+            on_behalf_of_id: by.on_behalf_of,
+            clinic_id: Some(clinic_id),
+            action: "appointment.create",
+            entity: "appointment",
+            entity_id: id,
+            before: None,
+            after: Some(json!({ "starts_at": start, "ends_at": end, "host": host,
+                "patient": patient, "invited": invited, "series_id": series_id })),
+        })
+        .await?;
+    let mut audience = vec![patient, host];
+    audience.extend(invited);
+    change
+        .emit(LiveEvent {
+            topic: topic::APPOINTMENT.into(),
+            action: "created".into(),
+            entity_id: id,
+            clinic_id: Some(clinic_id),
+            user_ids: audience,
+            at_us: 0,
+        })
+        .await?;
+    Ok(id)
+}
+
 pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult<Created> {
     let on_behalf_of = authz::act_for_provider(me, new.clinic_id, new.provider_id)?;
     let location = new.location.trim().to_string();
@@ -320,57 +366,23 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
         warnings
             .extend(invited_overlaps(change.tx_mut(), &invited, *s, s + length, &[], tz).await?);
     }
+    let by = Actor {
+        user_id: me.user_id,
+        on_behalf_of,
+    };
     let mut ids = Vec::with_capacity(starts.len());
     for s in &starts {
-        let id = insert_booked(
-            &mut change,
-            Booked {
-                clinic_id: new.clinic_id,
-                service_id: new.service_id,
-                provider_id: new.provider_id,
-                patient_id: new.patient_id,
-                start: *s,
-                end: s + length,
-                location: &location,
-                series_id,
-            },
-        )
-        .await?;
-        for p in &invited {
-            sqlx::query("INSERT INTO participant (appointment_id, provider_id, status) VALUES ($1, $2, 'needs-action')")
-                .bind(id)
-                .bind(*p)
-                .execute(change.conn())
-                .await?;
-        }
-        change
-            .audit(Audit {
-                actor_id: Some(me.user_id),
-                on_behalf_of_id: on_behalf_of,
-                clinic_id: Some(new.clinic_id),
-                action: "appointment.create",
-                entity: "appointment",
-                entity_id: id,
-                before: None,
-                after: Some(
-                    json!({ "starts_at": s, "ends_at": s + length, "host": new.provider_id,
-                    "patient": new.patient_id, "invited": invited, "series_id": series_id }),
-                ),
-            })
-            .await?;
-        let mut audience = vec![new.patient_id, new.provider_id];
-        audience.extend(&invited);
-        change
-            .emit(LiveEvent {
-                topic: topic::APPOINTMENT.into(),
-                action: "created".into(),
-                entity_id: id,
-                clinic_id: Some(new.clinic_id),
-                user_ids: audience,
-                at_us: 0,
-            })
-            .await?;
-        ids.push(id);
+        let one = Booked {
+            clinic_id: new.clinic_id,
+            service_id: new.service_id,
+            provider_id: new.provider_id,
+            patient_id: new.patient_id,
+            start: *s,
+            end: s + length,
+            location: &location,
+            series_id,
+        };
+        ids.push(book_one(&mut change, one, &invited, by).await?);
     }
     // One message for a whole series (its calendar entry repeats).
     let span = match series_id {
@@ -651,6 +663,69 @@ fn local_of(ts: i64, tz: chrono_tz::Tz) -> NaiveDateTime {
         .naive_local()
 }
 
+/// Moves the rest of a series (`count` meetings from `t`'s) by `shift`:
+/// the moved part becomes a series of its own, unless it is the whole
+/// series (nothing earlier), which simply moves. Returns the moved part's
+/// series.
+async fn split_series(
+    change: &mut Change,
+    t: &Appt,
+    series: i64,
+    tz: chrono_tz::Tz,
+    count: usize,
+    shift: chrono::Duration,
+    start_local: NaiveDateTime,
+) -> AppResult<i64> {
+    let rrule: String = sqlx::query_scalar("SELECT rrule FROM series WHERE id = $1")
+        .bind(series)
+        .fetch_one(change.conn())
+        .await?;
+    let rule = Weekly::parse_rrule(&rrule).ok_or_else(|| {
+        tracing::error!(series, "unreadable series rule");
+        AppError::internal()
+    })?;
+    let earlier: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM appointment WHERE series_id = $1 AND starts_at < $2",
+    )
+    .bind(series)
+    .bind(t.starts_at)
+    .fetch_one(change.conn())
+    .await?;
+    let (before, after) = rule.split(
+        local_of(t.starts_at, tz).date(),
+        count as u32,
+        shift.num_days(),
+    );
+    let dtstart = start_local.format("%Y%m%dT%H%M%S").to_string();
+    if earlier == 0 {
+        sqlx::query("UPDATE series SET rrule = $1, dtstart_local = $2 WHERE id = $3")
+            .bind(after.rrule())
+            .bind(&dtstart)
+            .bind(series)
+            .execute(change.conn())
+            .await?;
+        return Ok(series);
+    }
+    sqlx::query("UPDATE series SET rrule = $1 WHERE id = $2")
+        .bind(before.rrule())
+        .bind(series)
+        .execute(change.conn())
+        .await?;
+    let now = change.now;
+    Ok(sqlx::query_scalar::<_, i64>(
+        "INSERT INTO series (clinic_id, host_provider_id, rrule, dtstart_local, time_zone, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(t.clinic_id)
+    .bind(t.host)
+    .bind(after.rrule())
+    .bind(&dtstart)
+    .bind(tz.name())
+    .bind(now)
+    .fetch_one(change.conn())
+    .await?)
+}
+
 /// Moves a meeting (or it and the rest of its series) to a new local date
 /// and time and location, keeping each meeting's length. The host's other
 /// appointments must not overlap the new times; invited providers are asked
@@ -724,60 +799,21 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
         warnings.extend(invited_overlaps(change.tx_mut(), &invited, *s, *e, &ids, tz).await?);
     }
 
-    // Splitting: the moved part becomes its own series unless it is the
-    // whole series (nothing earlier), which simply moves.
-    let mut series_id = t.series_id;
-    if let (RescheduleScope::ThisAndFuture, Some(series)) = (mv.scope, t.series_id) {
-        let r = sqlx::query("SELECT rrule FROM series WHERE id = $1")
-            .bind(series)
-            .fetch_one(change.conn())
-            .await?;
-        let rule = Weekly::parse_rrule(&r.get::<String, _>(0)).ok_or_else(|| {
-            tracing::error!(series, "unreadable series rule");
-            AppError::internal()
-        })?;
-        let earlier: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM appointment WHERE series_id = $1 AND starts_at < $2",
-        )
-        .bind(series)
-        .bind(t.starts_at)
-        .fetch_one(change.conn())
-        .await?;
-        let (before, after) = rule.split(
-            local_of(t.starts_at, tz).date(),
-            targets.len() as u32,
-            shift.num_days(),
-        );
-        let dtstart = mv.start_local.format("%Y%m%dT%H%M%S").to_string();
-        if earlier == 0 {
-            sqlx::query("UPDATE series SET rrule = $1, dtstart_local = $2 WHERE id = $3")
-                .bind(after.rrule())
-                .bind(&dtstart)
-                .bind(series)
-                .execute(change.conn())
-                .await?;
-        } else {
-            sqlx::query("UPDATE series SET rrule = $1 WHERE id = $2")
-                .bind(before.rrule())
-                .bind(series)
-                .execute(change.conn())
-                .await?;
-            series_id = Some(
-                sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO series (clinic_id, host_provider_id, rrule, dtstart_local, time_zone, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                )
-                .bind(t.clinic_id)
-                .bind(t.host)
-                .bind(after.rrule())
-                .bind(&dtstart)
-                .bind(tz.name())
-                .bind(now)
-                .fetch_one(change.conn())
-                .await?,
-            );
-        }
-    }
+    let series_id = match (mv.scope, t.series_id) {
+        (RescheduleScope::ThisAndFuture, Some(series)) => Some(
+            split_series(
+                &mut change,
+                &t,
+                series,
+                tz,
+                targets.len(),
+                shift,
+                mv.start_local,
+            )
+            .await?,
+        ),
+        _ => t.series_id,
+    };
 
     // Moving later, update the last meeting first (and earlier, the first
     // first) so no intermediate state overlaps a not-yet-moved sibling and
