@@ -384,6 +384,42 @@ pub struct ChangeQueue {
     pub server_now: i64,
 }
 
+/// A unit enum's name on the wire (its serde name), for an `<option>`'s
+/// value or a link; `from_wire` reads it back. One spelling, serde's.
+pub fn wire_name<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// The unit enum value named `s` on the wire, if any (see `wire_name`).
+pub fn from_wire<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
+    use serde::de::IntoDeserializer;
+    let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> = s.into_deserializer();
+    T::deserialize(de).ok()
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_round_trip() {
+        for f in BookingStatusFilter::ALL
+            .into_iter()
+            .chain([BookingStatusFilter::Active])
+        {
+            assert_eq!(from_wire::<BookingStatusFilter>(&wire_name(&f)), Some(f));
+        }
+        assert_eq!(wire_name(&BookingStatusFilter::NoShow), "noshow");
+        assert_eq!(from_wire::<ScheduleMode>("day"), Some(ScheduleMode::Day));
+        assert_eq!(from_wire::<ScheduleMode>("Day"), None);
+        assert_eq!(wire_name(&OutboxFilter::Failed), "failed");
+        assert_eq!(wire_name(&AvailabilityEntry::TimeOff), "time_off");
+    }
+}
+
 /// "$12.50" from cents (the clinic's currency symbol is not modelled yet).
 pub fn money(cents: i64) -> String {
     format!("${}.{:02}", cents / 100, cents % 100)
@@ -418,22 +454,6 @@ impl BookingStatusFilter {
         Self::Cancelled,
         Self::NoShow,
     ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Upcoming => "upcoming",
-            Self::Active => "active",
-            Self::Tentative => "tentative",
-            Self::Past => "past",
-            Self::Cancelled => "cancelled",
-            Self::NoShow => "noshow",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .chain([Self::Active])
-            .find(|f| f.as_str() == s)
-    }
     pub fn label(self) -> &'static str {
         match self {
             Self::Upcoming => "Upcoming",
@@ -514,22 +534,6 @@ pub enum ScheduleMode {
     #[default]
     Week,
     Day,
-}
-
-impl ScheduleMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Week => "week",
-            Self::Day => "day",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "week" => Some(Self::Week),
-            "day" => Some(Self::Day),
-            _ => None,
-        }
-    }
 }
 
 /// One appointment placed on the Schedule grid.

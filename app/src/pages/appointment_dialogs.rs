@@ -6,7 +6,7 @@ use super::error_alert;
 use crate::api::{create_options, CancelAppointment, CreateAppointment, RescheduleAppointment};
 use crate::domain::booking::{cancel_form, CancelReason, MAX_CANCEL_NOTE};
 use crate::domain::recurrence::{End, Weekly};
-use crate::model::{AppointmentForm, BookingRow, CancelScope, RescheduleScope};
+use crate::model::{from_wire, AppointmentForm, BookingRow, CancelScope, RescheduleScope};
 use leptos::prelude::*;
 
 /// The booking a dialog acts on: patient, time (in the clinic's zone),
@@ -59,10 +59,7 @@ pub fn CancelDialog(
                 {error_alert(action.value())}
                 <div class="form">
                     <label for="cancel-reason">"Reason"</label>
-                    <select id="cancel-reason" on:change=move |e| {
-                        let code = event_target_value(&e);
-                        reason.set(CancelReason::ALL.into_iter().find(|r| r.fhir_code() == code));
-                    }>
+                    <select id="cancel-reason" on:change=move |e| reason.set(from_wire(&event_target_value(&e)))>
                         <option value="">"Choose a reason…"</option>
                         {CancelReason::ALL
                             .into_iter()

@@ -9,7 +9,7 @@ use crate::api::{bookings, CancelAppointment, MarkNoShow, RescheduleAppointment}
 use crate::domain::booking::NoShowKind;
 use crate::domain::live::topic;
 use crate::live::use_live_version;
-use crate::model::{BookingRow, BookingStatusFilter};
+use crate::model::{from_wire, wire_name, BookingRow, BookingStatusFilter};
 use crate::shell::{Guard, Need};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -92,7 +92,7 @@ fn Bookings() -> impl IntoView {
                 <select
                     id="bk-status"
                     on:change=move |e| {
-                        if let Some(f) = BookingStatusFilter::parse(&event_target_value(&e)) {
+                        if let Some(f) = from_wire::<BookingStatusFilter>(&event_target_value(&e)) {
                             status.set(f);
                             page.set(0);
                         }
@@ -102,7 +102,7 @@ fn Bookings() -> impl IntoView {
                         .into_iter()
                         .map(|f| {
                             view! {
-                                <option value=f.as_str() selected=move || status.get() == f>
+                                <option value=wire_name(&f) selected=move || status.get() == f>
                                     {f.label()}
                                 </option>
                             }

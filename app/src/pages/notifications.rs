@@ -9,7 +9,9 @@ use crate::api::notifications::{
 use crate::domain::live::topic;
 use crate::domain::notify::{Channel, NotifyEvent};
 use crate::live::{successes, use_live_version};
-use crate::model::{MailboxMessage, NotificationSettings, NotifyChoice, OutboxFilter};
+use crate::model::{
+    from_wire, wire_name, MailboxMessage, NotificationSettings, NotifyChoice, OutboxFilter,
+};
 use crate::shell::{Guard, Need};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -140,7 +142,7 @@ fn SettingsForm(
         ev.prevent_default();
         let mut choices = Vec::new();
         for (code, email, sms) in &all {
-            let Some(event) = NotifyEvent::parse(code) else {
+            let Some(event) = from_wire::<NotifyEvent>(code) else {
                 continue;
             };
             for (on, channel) in [(email, Channel::Email), (sms, Channel::Sms)] {
@@ -239,11 +241,10 @@ fn Outbox() -> impl IntoView {
             <div>
                 <label for="ob-status">"Status"</label>
                 <select id="ob-status" on:change=move |e| {
-                    let i: usize = event_target_value(&e).parse().unwrap_or(0);
-                    status.set(OUTBOX_FILTERS.get(i).map_or(OutboxFilter::All, |f| f.0));
+                    status.set(from_wire(&event_target_value(&e)).unwrap_or_default());
                 }>
-                    {OUTBOX_FILTERS.iter().enumerate().map(|(i, (_, label))| view! {
-                        <option value=i.to_string()>{*label}</option>
+                    {OUTBOX_FILTERS.iter().map(|(f, label)| view! {
+                        <option value=wire_name(f)>{*label}</option>
                     }).collect_view()}
                 </select>
             </div>

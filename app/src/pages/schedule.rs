@@ -11,7 +11,7 @@ use crate::api::{
 };
 use crate::domain::live::topic;
 use crate::live::use_live_version;
-use crate::model::{BookingRow, ScheduleItem, ScheduleMode, ScheduleView};
+use crate::model::{from_wire, BookingRow, ScheduleItem, ScheduleMode, ScheduleView};
 use crate::shell::{Guard, Need};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -39,7 +39,7 @@ fn Schedule() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let (initial_mode, initial_date) = query.with_untracked(|q| {
         (
-            q.get("view").and_then(|v| ScheduleMode::parse(&v)),
+            q.get("view").and_then(|v| from_wire::<ScheduleMode>(&v)),
             q.get("date").unwrap_or_default(),
         )
     });
