@@ -1041,3 +1041,78 @@ both_dbs!(
     schedule_view,
     the_schedule_shows_each_viewer_what_they_may_see
 );
+
+/// Log lines, captured from the test's own thread.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A database failure in the middle of a change is logged with the service
+/// call it happened in (its name, user and appointment), the line of code
+/// that met it and the database's own words, while the caller is told only
+/// that something went wrong, and nothing of the change is written.
+async fn a_database_failure_is_logged_where_it_happened(b: Backend) {
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    // Current-thread runtime: everything below runs on this thread.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let c = ctx(b).await;
+    let sched = c.t.me("scheduler@northside.test").await;
+    let id = create(&c.t.state, &sched, c.booking(local(2026, 3, 5, 10, 0)))
+        .await
+        .unwrap()
+        .ids[0];
+    // A cancel reads the invitations (who may act, who is told): take them away.
+    sqlx::query("DROP TABLE participant")
+        .execute(&c.t.state.db.pool)
+        .await
+        .unwrap();
+    let form = validate_cancel("prov", "", "").unwrap();
+    let err = cancel(&c.t.state, &sched, id, CancelScope::ThisOnly, form)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Internal(_)), "{err:?}");
+    assert!(!err.to_string().contains("participant"), "{err}");
+    let status =
+        c.t.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {id} AND status = 'booked'"
+        ))
+        .await;
+    assert_eq!(status, 1, "the cancel was rolled back");
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("database error"))
+        .unwrap_or_else(|| panic!("no database error logged:\n{text}"));
+    assert!(line.contains("cancel{"), "{line}");
+    assert!(line.contains(&format!("user={}", sched.user_id)), "{line}");
+    assert!(line.contains(&format!("appointment_id={id}")), "{line}");
+    assert!(
+        line.contains("at=app/src/server/service/appointments.rs:"),
+        "{line}"
+    );
+    assert!(line.contains("participant"), "{line}");
+}
+
+#[tokio::test]
+async fn database_failure_logged_sqlite() {
+    a_database_failure_is_logged_where_it_happened(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn database_failure_logged_postgres() {
+    a_database_failure_is_logged_where_it_happened(Backend::Postgres).await
+}

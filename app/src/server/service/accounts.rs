@@ -35,6 +35,7 @@ fn wait_message(secs: i64) -> AppError {
     ))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn login(
     state: &AppState,
     email: &str,
@@ -113,6 +114,7 @@ pub async fn login(
 }
 
 /// Ends the session and closes its live streams (on every instance).
+#[tracing::instrument(skip_all)]
 pub async fn logout(state: &AppState, session: &Session) -> AppResult<()> {
     let mut change = Change::begin(state).await?;
     sqlx::query("DELETE FROM user_session WHERE token_hash = $1")
@@ -148,6 +150,7 @@ pub struct Registration {
 }
 
 /// A patient creates their own account (and is logged in).
+#[tracing::instrument(skip_all)]
 pub async fn register_patient(
     state: &AppState,
     reg: Registration,

@@ -282,6 +282,7 @@ async fn book_one(
     Ok(id)
 }
 
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult<Created> {
     let on_behalf_of = authz::act_for_provider(me, new.clinic_id, new.provider_id)?;
     let location = new.location.trim().to_string();
@@ -473,6 +474,7 @@ async fn is_invited(tx: &mut Tx, appointment: i64, provider: i64) -> AppResult<b
 }
 
 /// Cancels one meeting or the rest of its series. Returns the ids cancelled.
+#[tracing::instrument(skip_all, fields(user = me.user_id, appointment_id = appointment_id))]
 pub async fn cancel(
     state: &AppState,
     me: &Me,
@@ -549,6 +551,7 @@ pub async fn cancel(
 }
 
 /// An invited provider declines their invitation; the host sees it.
+#[tracing::instrument(skip_all, fields(user = me.user_id, appointment_id = appointment_id))]
 pub async fn decline(state: &AppState, me: &Me, appointment_id: i64) -> AppResult<()> {
     let mut change = Change::begin(state).await?;
     let t = load(change.tx_mut(), appointment_id).await?;
@@ -607,6 +610,7 @@ pub async fn decline(state: &AppState, me: &Me, appointment_id: i64) -> AppResul
 }
 
 /// Marks a past appointment FTA or DNA (both FHIR `noshow`).
+#[tracing::instrument(skip_all, fields(user = me.user_id, appointment_id = appointment_id))]
 pub async fn mark_noshow(
     state: &AppState,
     me: &Me,
@@ -730,6 +734,7 @@ async fn split_series(
 /// and time and location, keeping each meeting's length. The host's other
 /// appointments must not overlap the new times; invited providers are asked
 /// again (their answers reset), and their overlaps come back as warnings.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved> {
     let location = mv.location.trim().to_string();
     if location.chars().count() > 200 {

@@ -27,6 +27,7 @@ pub fn clinics_where(me: &Me, pick: impl Fn(Role) -> bool) -> Vec<(i64, String)>
 
 /// Whether `user_id` holds `role` in the clinic (checked in the database,
 /// for users other than the caller).
+#[tracing::instrument(skip_all, fields(clinic_id = clinic_id))]
 pub async fn holds_role(
     conn: &mut sqlx::AnyConnection,
     user_id: i64,

@@ -18,6 +18,7 @@ use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
 /// The clinic's zone and name.
+#[tracing::instrument(skip_all, fields(clinic_id = clinic_id))]
 pub async fn clinic_zone(
     conn: &mut AnyConnection,
     clinic_id: i64,
@@ -61,6 +62,7 @@ use crate::domain::booking::LONGEST_APPOINTMENT_SECS as LONGEST_APPOINTMENT;
 /// Time off and appointments anywhere count: a provider is one person.
 /// Two queries however many providers, so the booking page's "any
 /// provider" stays one round trip per table.
+#[tracing::instrument(skip_all, fields(clinic_id = clinic_id))]
 pub async fn load_calendars(
     conn: &mut AnyConnection,
     clinic_id: i64,
@@ -135,6 +137,7 @@ pub async fn load_calendars(
 /// For each provider, which of `times` they are free at for a session of
 /// `minutes` (inside their slots, clear of time off and bookings). Each
 /// time loads only the day around it, so far-apart times stay cheap.
+#[tracing::instrument(skip_all, fields(clinic_id = clinic_id))]
 pub async fn free_at(
     conn: &mut AnyConnection,
     clinic_id: i64,
@@ -156,6 +159,7 @@ pub async fn free_at(
 }
 
 /// The providers of a clinic (id, name), by name.
+#[tracing::instrument(skip_all, fields(clinic_id = clinic_id))]
 pub async fn clinic_providers(
     conn: &mut AnyConnection,
     clinic_id: i64,
@@ -189,6 +193,7 @@ async fn authorize(
 
 /// The Availability page. `clinic_id` / `provider_id` 0 pick the first
 /// clinic and the viewer themself (or the clinic's first provider).
+#[tracing::instrument(skip_all, fields(user = me.user_id, clinic_id = clinic_id))]
 pub async fn view(
     state: &AppState,
     me: &Me,
@@ -330,6 +335,7 @@ fn audit<'a>(
 
 /// Adds a weekly slot. Slots of one weekday may not overlap (they would
 /// mean the same thing twice and make removing one confusing).
+#[tracing::instrument(skip_all, fields(user = me.user_id, clinic_id = clinic_id))]
 pub async fn add_window(
     state: &AppState,
     me: &Me,
@@ -386,6 +392,7 @@ pub enum Entry {
 }
 
 /// Removes a weekly slot or a time-off entry.
+#[tracing::instrument(skip_all, fields(user = me.user_id, id = id))]
 pub async fn remove(state: &AppState, me: &Me, entry: Entry, id: i64) -> AppResult<()> {
     let (table, what) = match entry {
         Entry::Window => ("availability_rule", "slot"),
@@ -429,6 +436,7 @@ pub async fn remove(state: &AppState, me: &Me, entry: Entry, id: i64) -> AppResu
 }
 
 /// Adds time off between two local times in the clinic's zone.
+#[tracing::instrument(skip_all, fields(user = me.user_id, clinic_id = clinic_id))]
 pub async fn add_time_off(
     state: &AppState,
     me: &Me,
@@ -487,6 +495,7 @@ pub async fn add_time_off(
 }
 
 /// The on-demand "Available now" toggle.
+#[tracing::instrument(skip_all, fields(user = me.user_id, clinic_id = clinic_id))]
 pub async fn set_available_now(
     state: &AppState,
     me: &Me,
@@ -523,6 +532,7 @@ pub async fn set_available_now(
 }
 
 /// Providers of the clinic with "Available now" on.
+#[tracing::instrument(skip_all, fields(clinic_id = clinic_id))]
 pub async fn available_now(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Vec<i64>> {
     sqlx::query_scalar(
         "SELECT o.provider_id FROM on_demand o JOIN membership m ON m.user_id = o.provider_id \
@@ -538,6 +548,7 @@ pub async fn available_now(conn: &mut AnyConnection, clinic_id: i64) -> AppResul
 /// `days` (the clinic's booking horizon), computed in the clinic's zone;
 /// sorted, without duplicates.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all, fields(clinic_id = clinic_id))]
 pub async fn free_slots_of(
     conn: &mut AnyConnection,
     clinic_id: i64,

@@ -200,6 +200,7 @@ pub fn group_invitees(found: &[AnyRow], into: &mut HashMap<i64, Vec<Invitee>>) {
 }
 
 /// Fills in each row's invited providers and their answers.
+#[tracing::instrument(skip_all)]
 pub async fn attach_participants(pool: &AnyPool, rows: &mut [BookingRow]) -> AppResult<()> {
     let mut by_id: HashMap<i64, Vec<Invitee>> = HashMap::new();
     for chunk in rows.chunks(500) {

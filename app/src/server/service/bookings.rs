@@ -22,6 +22,7 @@ pub struct BookingQuery {
     pub page: i64,
 }
 
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<BookingPage> {
     let staff: Vec<(i64, Role)> = me
         .memberships

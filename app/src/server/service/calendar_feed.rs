@@ -27,6 +27,7 @@ fn providers_only(me: &Me) -> AppResult<()> {
 }
 
 /// Whether the caller has a feed.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn exists(state: &AppState, me: &Me) -> AppResult<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calendar_feed WHERE user_id = $1")
         .bind(me.user_id)
@@ -36,6 +37,7 @@ pub async fn exists(state: &AppState, me: &Me) -> AppResult<bool> {
 }
 
 /// Makes a new feed URL path (`/calendar/<token>.ics`), ending any old one.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn create(state: &AppState, me: &Me) -> AppResult<String> {
     providers_only(me)?;
     let token = new_token();
@@ -43,6 +45,7 @@ pub async fn create(state: &AppState, me: &Me) -> AppResult<String> {
     Ok(format!("/calendar/{token}.ics"))
 }
 
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn revoke(state: &AppState, me: &Me) -> AppResult<()> {
     replace(state, me, None).await
 }
@@ -103,6 +106,7 @@ struct FeedRow {
 }
 
 /// The feed for a token, or None for an unknown (or revoked) one.
+#[tracing::instrument(skip_all)]
 pub async fn feed(state: &AppState, token: &str) -> AppResult<Option<String>> {
     let well_formed = token.len() == 43
         && token

@@ -34,6 +34,7 @@ const ANSWERABLE: &str = "(r.clinic_id IN (SELECT clinic_id FROM membership WHER
 
 /// The Appointment Requests queue: pending reschedule and cancellation
 /// requests the caller may answer, oldest first.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn queue(state: &AppState, me: &Me) -> AppResult<ChangeQueue> {
     if !me.is_staff() {
         return Err(AppError::forbidden(
@@ -137,6 +138,7 @@ pub struct Reply {
 
 /// Answers a pending change request; the appointment changes accordingly
 /// in the same transaction.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
     let (reason, message) =
         check_response(&reply.reason, &reply.message).map_err(AppError::Validation)?;

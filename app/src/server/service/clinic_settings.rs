@@ -15,6 +15,7 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 /// The clinic's pre-request form.
+#[tracing::instrument(skip_all, fields(clinic_id = clinic_id))]
 pub async fn questions(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Vec<Question>> {
     let text: String = sqlx::query_scalar("SELECT pre_request_form FROM clinic WHERE id = $1")
         .bind(clinic_id)
@@ -27,6 +28,7 @@ pub async fn questions(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Ve
     })
 }
 
+#[tracing::instrument(skip_all, fields(user = me.user_id, clinic_id = clinic_id))]
 pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<ClinicSettings> {
     let clinics = authz::clinics_where(me, |r| r == Role::Admin);
     let clinic_id = match clinic_id {
@@ -106,6 +108,7 @@ struct ServiceSettingsRow {
 }
 
 /// Saves the PMS connector. A blank secret keeps the one already set.
+#[tracing::instrument(skip_all, fields(user = me.user_id, clinic_id = clinic_id))]
 pub async fn save_pms(
     state: &AppState,
     me: &Me,
@@ -180,6 +183,7 @@ pub fn policy_from_row(r: &sqlx::any::AnyRow) -> Policy {
 }
 
 /// The clinic's cancellation policy and booking horizon.
+#[tracing::instrument(skip_all, fields(clinic_id = clinic_id))]
 pub async fn policy(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Policy> {
     let r = sqlx::query(&format!(
         "SELECT {POLICY_COLUMNS} FROM clinic WHERE id = $1"
@@ -192,6 +196,7 @@ pub async fn policy(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Polic
 }
 
 /// Saves the cancellation policy.
+#[tracing::instrument(skip_all, fields(user = me.user_id, clinic_id = clinic_id))]
 pub async fn save_policy(state: &AppState, me: &Me, clinic_id: i64, p: Policy) -> AppResult<()> {
     authz::require_role(me, clinic_id, &[Role::Admin])?;
     p.validate().map_err(AppError::Validation)?;
@@ -305,6 +310,7 @@ fn name_taken(e: sqlx::Error) -> AppError {
 }
 
 /// Adds a service (`service_id` 0) or edits one.
+#[tracing::instrument(skip_all, fields(user = me.user_id, clinic_id = clinic_id))]
 pub async fn save_service(
     state: &AppState,
     me: &Me,
@@ -369,6 +375,7 @@ pub async fn save_service(
 }
 
 /// Stops or resumes offering a service. Existing appointments keep it.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn set_service_active(
     state: &AppState,
     me: &Me,
@@ -404,6 +411,7 @@ pub async fn set_service_active(
 }
 
 /// Renames the patient and host groups.
+#[tracing::instrument(skip_all, fields(user = me.user_id, clinic_id = clinic_id))]
 pub async fn save_groups(
     state: &AppState,
     me: &Me,
@@ -460,6 +468,7 @@ pub enum FormEdit {
     },
 }
 
+#[tracing::instrument(skip_all, fields(user = me.user_id, clinic_id = clinic_id))]
 pub async fn edit_form(state: &AppState, me: &Me, clinic_id: i64, edit: FormEdit) -> AppResult<()> {
     authz::require_role(me, clinic_id, &[Role::Admin])?;
     let mut change = Change::begin(state).await?;

@@ -18,6 +18,7 @@ struct ClinicServiceRow {
 }
 
 /// Every clinic with its active services (public information).
+#[tracing::instrument(skip_all)]
 pub async fn clinic_options(state: &AppState) -> AppResult<Vec<ClinicOption>> {
     let rows = sqlx::query_as::<_, ClinicServiceRow>(
         "SELECT c.id, c.slug, c.name, c.time_zone, s.id AS service_id, s.name AS service_name, \

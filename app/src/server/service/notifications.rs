@@ -77,6 +77,7 @@ async fn choices(state: &AppState, me: &Me) -> AppResult<Vec<(i64, String)>> {
     Ok(out)
 }
 
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn settings(
     state: &AppState,
     me: &Me,
@@ -116,6 +117,7 @@ pub async fn settings(
 }
 
 /// Replaces a user's choices. SMS needs a mobile number on the profile.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn save(
     state: &AppState,
     me: &Me,
@@ -195,6 +197,7 @@ const SHOWN: i64 = 200;
 
 /// The Outbox page: a clinic's messages (admins), newest first, with the
 /// counts per status.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn outbox(
     state: &AppState,
     me: &Me,
@@ -296,6 +299,7 @@ struct OutboxListRow {
 }
 
 /// Puts a failed message back in the queue (admins of its clinic).
+#[tracing::instrument(skip_all, fields(user = me.user_id, id = id))]
 pub async fn retry(state: &AppState, me: &Me, id: i64) -> AppResult<()> {
     let mut change = Change::begin(state).await?;
     let clinic: Option<Option<i64>> =
@@ -341,6 +345,7 @@ pub async fn retry(state: &AppState, me: &Me, id: i64) -> AppResult<()> {
 /// provider configured). Everyone sees what was addressed to them; clinic
 /// admins and schedulers also see their clinics' messages, so a new user
 /// can watch notifications happen.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn mailbox(state: &AppState, me: &Me) -> AppResult<Vec<MailboxMessage>> {
     let clinics: Vec<i64> = authz::clinics_where(me, Role::acts_for_providers)
         .iter()

@@ -27,6 +27,7 @@ use sqlx::Row;
 
 /// The caller's own appointments as a patient, newest first within each
 /// list (upcoming ones soonest first). Never anyone else's.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppointment>> {
     let now = state.clock.now().timestamp();
     let rows = sqlx::query_as::<_, MyApptRow>(
@@ -377,6 +378,7 @@ fn check_note(note: &str) -> AppResult<&str> {
 /// A patient cancels their own appointment, as the clinic's policy allows:
 /// directly, as a request for approval, or (inside the late-notice window,
 /// only when `send_anyway`) as a request flagged as late.
+#[tracing::instrument(skip_all, fields(user = me.user_id, appointment_id = appointment_id))]
 pub async fn patient_cancel(
     state: &AppState,
     me: &Me,
@@ -436,6 +438,7 @@ pub async fn patient_cancel(
 /// A patient moves their own appointment to one of the same provider's free
 /// slots for the same length, as the clinic's policy allows (like
 /// [`patient_cancel`]).
+#[tracing::instrument(skip_all, fields(user = me.user_id, appointment_id = appointment_id))]
 pub async fn patient_reschedule(
     state: &AppState,
     me: &Me,
@@ -527,6 +530,7 @@ async fn reschedule_calendar(
 /// The times the caller can move their appointment to: the same
 /// provider's free slots of the same length up to the clinic's booking
 /// horizon, by day, in the clinic's zone.
+#[tracing::instrument(skip_all, fields(user = me.user_id, appointment_id = appointment_id))]
 pub async fn reschedule_slots(
     state: &AppState,
     me: &Me,
@@ -554,6 +558,7 @@ pub async fn reschedule_slots(
 
 /// The patient answers the clinic's proposed time: approve (booked at the
 /// new time) or cancel the appointment. Not a counter-proposal.
+#[tracing::instrument(skip_all, fields(user = me.user_id, appointment_id = appointment_id))]
 pub async fn answer_proposal(
     state: &AppState,
     me: &Me,

@@ -66,6 +66,7 @@ fn parse_answers(text: &str) -> Vec<Answer> {
 
 /// A clinic's booking page (public; `me` only says whether to offer
 /// submitting or logging in).
+#[tracing::instrument(skip_all)]
 pub async fn booking_page(
     state: &AppState,
     me: Option<&Me>,
@@ -184,6 +185,7 @@ async fn require_provider_of(
 
 /// Free slots for a service up to the clinic's booking horizon, by local day: one
 /// provider's, or (`provider_id` 0) any provider's.
+#[tracing::instrument(skip_all, fields(clinic_id = clinic_id))]
 pub async fn free_slots(
     state: &AppState,
     clinic_id: i64,
@@ -257,6 +259,7 @@ pub struct NewRequest {
 }
 
 /// A patient asks for a session. Returns the request id.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn create(state: &AppState, me: &Me, new: NewRequest) -> AppResult<i64> {
     let note = validate::note(&new.note).map_err(AppError::Validation)?;
     let mut change = Change::begin(state).await?;
@@ -407,6 +410,7 @@ pub async fn create(state: &AppState, me: &Me, new: NewRequest) -> AppResult<i64
 }
 
 /// The requester takes back a pending request.
+#[tracing::instrument(skip_all, fields(user = me.user_id, request_id = request_id))]
 pub async fn withdraw(state: &AppState, me: &Me, request_id: i64) -> AppResult<()> {
     let mut change = Change::begin(state).await?;
     let r = sqlx::query("SELECT requester_id, clinic_id, status FROM request WHERE id = $1")
@@ -459,6 +463,7 @@ pub async fn withdraw(state: &AppState, me: &Me, request_id: i64) -> AppResult<(
 // ---- Queues ---------------------------------------------------------------
 
 /// Pending requests the caller works on, by queue.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn pending_counts(state: &AppState, me: &Me) -> AppResult<PendingCounts> {
     if !me.is_staff() {
         return Err(AppError::forbidden(
@@ -485,6 +490,7 @@ pub async fn pending_counts(state: &AppState, me: &Me) -> AppResult<PendingCount
 
 /// The caller's own session requests, newest first, with the meeting each
 /// became.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn my_requests(state: &AppState, me: &Me) -> AppResult<Vec<MyRequest>> {
     let rows = sqlx::query_as::<_, MyRequestRow>(
         "SELECT r.id, c.name AS clinic_name, c.slug AS clinic_slug, \
@@ -593,6 +599,7 @@ struct DispatchListRow {
 }
 
 /// The Dispatch board: pending session requests, oldest first.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn dispatch_board(
     state: &AppState,
     me: &Me,
@@ -832,6 +839,7 @@ async fn sessions_near(
 }
 
 /// The Assign dialog: who is available, and what might conflict.
+#[tracing::instrument(skip_all, fields(user = me.user_id, request_id = request_id))]
 pub async fn assign_options(
     state: &AppState,
     me: &Me,
@@ -978,6 +986,7 @@ fn check_response(response: &str) -> AppResult<String> {
 
 /// Accepts a request for a provider at one of the requested times (a Now
 /// request starts at the next whole minute). Returns the appointment id.
+#[tracing::instrument(skip_all, fields(user = me.user_id, request_id = request_id))]
 pub async fn accept(
     state: &AppState,
     me: &Me,
@@ -1129,6 +1138,7 @@ pub async fn accept(
 }
 
 /// Declines a request with an optional response the requester sees.
+#[tracing::instrument(skip_all, fields(user = me.user_id, request_id = request_id))]
 pub async fn decline(state: &AppState, me: &Me, request_id: i64, response: &str) -> AppResult<()> {
     let response = check_response(response)?;
     let mut change = Change::begin(state).await?;

@@ -96,6 +96,7 @@ fn start_minute(row: &BookingRow) -> i64 {
         .unwrap_or(0)
 }
 
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn view(state: &AppState, me: &Me, q: ScheduleQuery) -> AppResult<ScheduleView> {
     let clinic = staff_clinic(state, me, q.clinic_id).await?;
     let (clinic_id, tz) = (clinic.id, clinic.tz);
@@ -539,6 +540,7 @@ fn overlap_warnings(rows: &[BookingRow]) -> Vec<Option<String>> {
 
 /// What the create form offers: the clinic's providers (or only the viewer,
 /// when they book for themself), patients and active services.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn create_options(
     state: &AppState,
     me: &Me,
