@@ -33,11 +33,11 @@ test("an admin edits a provider's notification settings; a provider sees only th
   await expect(kim.getByRole("checkbox", { name: "SMS: Proposal made" })).toBeChecked();
   // An unknown event sent by hand is refused with a clear message.
   const resp = await kim.request.post("/api/save_notification_settings", {
-    form: { user_id: "0", choices: "birthday:email" },
+    form: { user_id: "0", "choices[0][event]": "birthday", "choices[0][channel]": "email" },
     headers: { Origin: new URL(kim.url()).origin },
   });
   expect(resp.status()).toBe(400);
-  expect(await resp.text()).toContain("Unknown event");
+  expect(await resp.text()).toContain("not one of its choices");
 });
 
 async function newPatient(browser: Browser, name: string): Promise<string> {
