@@ -7,14 +7,6 @@
 //! transaction: of two people accepting one request exactly one claims it,
 //! and of two requests accepted for one provider's time exactly one books.
 
-use super::super::db::{id_list, refused_by, Rule};
-use super::super::notify;
-use super::super::state::AppState;
-use super::super::zones;
-use super::appointments::{find_conflict, insert_booked, Booked};
-use super::availability::{self, clinic_providers, clinic_zone, free_at, free_slots_of};
-use super::clinic_settings::{policy, questions};
-use super::{authz, Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking;
 use crate::domain::form::{self, Answer};
@@ -29,6 +21,16 @@ use crate::model::{
     MyRequest, PendingCounts, PublicProvider, PublicService, SlotDay, TimeChoice,
 };
 use crate::server::db::known;
+use crate::server::db::{id_list, refused_by, Rule};
+use crate::server::notify;
+use crate::server::service::appointments::{find_conflict, insert_booked, Booked};
+use crate::server::service::availability::{
+    self, clinic_providers, clinic_zone, free_at, free_slots_of,
+};
+use crate::server::service::clinic_settings::{policy, questions};
+use crate::server::service::{authz, Audit, Change};
+use crate::server::state::AppState;
+use crate::server::zones;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
@@ -54,7 +56,7 @@ fn day_label(ts: i64, tz: chrono_tz::Tz) -> String {
         .unwrap_or_default()
 }
 
-pub(super) fn parse_times(text: &str) -> Vec<i64> {
+pub(in crate::server::service) fn parse_times(text: &str) -> Vec<i64> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
@@ -221,7 +223,7 @@ pub async fn free_slots(
 }
 
 /// Slot starts grouped by local day, each labelled with its local time.
-pub(super) fn slot_days(all: &[i64], tz: chrono_tz::Tz) -> Vec<SlotDay> {
+pub(in crate::server::service) fn slot_days(all: &[i64], tz: chrono_tz::Tz) -> Vec<SlotDay> {
     let mut days: Vec<SlotDay> = Vec::new();
     for &s in all {
         let label = day_label(s, tz);
