@@ -772,3 +772,126 @@ both_dbs!(
     running_worker,
     the_running_worker_delivers_what_a_change_queues
 );
+
+/// Clinic admins hear about the clinic's cancellations when they ask to;
+/// the provider who cancels their own appointment gets the confirmation the
+/// patient gets; a request for a named provider reaches the schedulers, who
+/// book for every provider, and names the service, the type, when a Now
+/// request was made and the patient's note.
+async fn admins_schedulers_and_the_acting_host_are_told(b: Backend) {
+    let c = ctx(b).await;
+    let sched = c.t.me("scheduler@northside.test").await;
+    let lee = c.t.me("dr.lee@northside.test").await;
+    let admin =
+        c.t.id("SELECT id FROM app_user WHERE email = 'admin@northside.test'")
+            .await;
+    c.prefer(admin, "appointment_cancelled", &["email"]).await;
+    // Only the cancellation is looked at: Lee hears of it by email alone.
+    c.prefer(c.lee, "appointment_cancelled", &["email"]).await;
+    let mut booking = c.booking(local(2026, 3, 10, 11), vec![]);
+    booking.provider_id = c.lee;
+    let id = create(&c.t.state, &sched, booking).await.unwrap().ids[0];
+    c.deliver().await;
+    let before = c.smtp.messages().len();
+
+    let form = validate_cancel("prov", "", "").unwrap();
+    cancel(&c.t.state, &lee, id, CancelScope::ThisOnly, form)
+        .await
+        .unwrap();
+    c.deliver().await;
+    let cancelled: Vec<Mail> = c.smtp.messages()[before..].iter().map(parse).collect();
+    assert_eq!(
+        recipients(&cancelled),
+        vec![
+            "<admin@northside.test>",
+            "<ann@patients.test>",
+            "<dr.lee@northside.test>"
+        ],
+        "the patient, the admin who asked, and Lee's own confirmation"
+    );
+    for m in cancelled.iter().filter(|m| !m.to.contains("ann@")) {
+        assert_eq!(
+            m.subject,
+            "[Northside Telehealth] Cancelled: appointment with Ann Archer: Tue 10 Mar 2026, 11:00 EDT"
+        );
+    }
+    // Without the setting, the admin hears nothing.
+    c.prefer(admin, "appointment_cancelled", &[]).await;
+    let id = create(
+        &c.t.state,
+        &sched,
+        c.booking(local(2026, 3, 11, 11), vec![]),
+    )
+    .await
+    .unwrap()
+    .ids[0];
+    c.deliver().await;
+    let before = c.smtp.messages().len();
+    let form = validate_cancel("prov", "", "").unwrap();
+    cancel(&c.t.state, &sched, id, CancelScope::ThisOnly, form)
+        .await
+        .unwrap();
+    c.deliver().await;
+    let to = recipients(
+        &c.smtp.messages()[before..]
+            .iter()
+            .map(parse)
+            .collect::<Vec<_>>(),
+    );
+    assert!(!to.iter().any(|t| t.contains("admin@")), "{to:?}");
+
+    // Ben asks Dr. Kim (available now) for a session now.
+    let ben = c.t.me("ben@patients.test").await;
+    let follow =
+        c.t.id("SELECT id FROM service WHERE name = 'Follow-up'")
+            .await;
+    c.prefer(c.kim, "request_received", &["email"]).await;
+    let before = c.smtp.messages().len();
+    app::server::service::requests::create(
+        &c.t.state,
+        &ben,
+        app::server::service::requests::NewRequest {
+            clinic_id: c.north,
+            service_id: follow,
+            mode: app::domain::request::RequestMode::Now,
+            provider_id: Some(c.kim),
+            times: vec![],
+            answers: vec!["A rash".into()],
+            note: "It itches since Monday.".into(),
+        },
+    )
+    .await
+    .unwrap();
+    c.deliver().await;
+    let asked: Vec<Mail> = c.smtp.messages()[before..].iter().map(parse).collect();
+    let to = recipients(&asked);
+    assert!(
+        to.contains(&"<scheduler@northside.test>".to_string()),
+        "{to:?}"
+    );
+    assert!(
+        to.contains(&"<dr.kim@northside.test>".to_string()),
+        "{to:?}"
+    );
+    assert!(
+        !to.iter().any(|t| t.contains("dr.lee@")),
+        "a request for Kim is not Lee's: {to:?}"
+    );
+    let m = asked.iter().find(|m| m.to.contains("scheduler@")).unwrap();
+    assert_eq!(
+        m.subject,
+        "[Northside Telehealth] New session request from Ben Brooks: Follow-up"
+    );
+    for line in [
+        "Requested: As soon as possible (asked Wed 4 Mar 2026, 10:00 EST)",
+        "Service: Follow-up",
+        "Request type: Session request, now",
+        "Note: It itches since Monday.",
+    ] {
+        assert!(m.text.contains(line), "{line} in:\n{}", m.text);
+    }
+}
+both_dbs!(
+    admins_schedulers_and_acting_host,
+    admins_schedulers_and_the_acting_host_are_told
+);

@@ -110,36 +110,55 @@ impl Channel {
 }
 
 /// The care-team side of an event: who acted, who hosts, who is invited
-/// (and has not declined), and which providers a request is addressed to.
+/// (and has not declined), which providers a request is addressed to, and
+/// the clinic's admins and schedulers.
 #[derive(Debug, Clone, Default)]
 pub struct Parties {
     pub actor: i64,
     pub host: Option<i64>,
     pub invitees: Vec<i64>,
     pub addressed: Vec<i64>,
+    /// The clinic's admins: they oversee every appointment of the clinic.
+    pub admins: Vec<i64>,
+    /// The clinic's schedulers: they act for every provider of the clinic.
+    pub schedulers: Vec<i64>,
 }
 
 /// The staff members an event concerns, before their own settings filter
-/// it: nobody is told about what they just did themselves.
+/// it. Nobody is told about what they just did themselves, except the host
+/// who cancels or moves their own appointment: they get the confirmation
+/// the patient gets.
 pub fn staff_audience(event: NotifyEvent, p: &Parties) -> Vec<i64> {
     use NotifyEvent::*;
     let host = p.host.into_iter();
+    let admins = p.admins.iter().copied();
     let mut out: Vec<i64> = match event {
         // The host learns of a booking someone else made for them; the
         // invited providers get their own "invited" event.
-        AppointmentCreated
-        | RequestAnswered
-        | ChangeRequestReceived
-        | ProposalMade
-        | ProposalAnswered
-        | InviteeDeclined => host.collect(),
-        AppointmentCancelled | AppointmentRescheduled => {
-            host.chain(p.invitees.iter().copied()).collect()
+        AppointmentCreated | ChangeRequestReceived | ProposalAnswered => {
+            host.chain(admins).collect()
         }
+        RequestAnswered | ProposalMade | InviteeDeclined => host.collect(),
+        AppointmentCancelled | AppointmentRescheduled => host
+            .chain(p.invitees.iter().copied())
+            .chain(admins)
+            .collect(),
         Invited => p.invitees.clone(),
-        RequestReceived => p.addressed.clone(),
+        // Schedulers book for every provider, so a request for a named
+        // provider is theirs too.
+        RequestReceived => p
+            .addressed
+            .iter()
+            .chain(&p.schedulers)
+            .copied()
+            .chain(admins)
+            .collect(),
     };
-    out.retain(|id| *id != p.actor);
+    let confirms =
+        matches!(event, AppointmentCancelled | AppointmentRescheduled) && p.host == Some(p.actor);
+    if !confirms {
+        out.retain(|id| *id != p.actor);
+    }
     out.sort_unstable();
     out.dedup();
     out
@@ -181,43 +200,69 @@ mod tests {
             host: Some(2),
             invitees: vec![3, 4],
             addressed: vec![2, 5],
+            admins: vec![8],
+            schedulers: vec![1, 9],
         }
     }
 
     #[test]
-    fn cancellations_reach_host_and_invitees_but_not_the_actor() {
+    fn cancellations_reach_host_invitees_and_admins_and_confirm_to_the_host() {
         assert_eq!(
             staff_audience(NotifyEvent::AppointmentCancelled, &parties()),
-            vec![2, 3, 4]
+            vec![2, 3, 4, 8]
         );
+        // The host who cancels or moves gets the confirmation.
         let by_host = Parties {
             actor: 2,
             ..parties()
         };
         assert_eq!(
             staff_audience(NotifyEvent::AppointmentCancelled, &by_host),
-            vec![3, 4]
+            vec![2, 3, 4, 8]
         );
         assert_eq!(
             staff_audience(NotifyEvent::AppointmentRescheduled, &by_host),
-            vec![3, 4]
+            vec![2, 3, 4, 8]
+        );
+        // An admin who cancels is not told what they did.
+        let by_admin = Parties {
+            actor: 8,
+            ..parties()
+        };
+        assert_eq!(
+            staff_audience(NotifyEvent::AppointmentCancelled, &by_admin),
+            vec![2, 3, 4]
         );
     }
 
     #[test]
     fn each_event_has_its_own_audience() {
         let p = parties();
-        assert_eq!(staff_audience(NotifyEvent::AppointmentCreated, &p), vec![2]);
+        assert_eq!(
+            staff_audience(NotifyEvent::AppointmentCreated, &p),
+            vec![2, 8]
+        );
         assert_eq!(staff_audience(NotifyEvent::Invited, &p), vec![3, 4]);
         assert_eq!(staff_audience(NotifyEvent::InviteeDeclined, &p), vec![2]);
-        assert_eq!(staff_audience(NotifyEvent::RequestReceived, &p), vec![2, 5]);
-        assert_eq!(staff_audience(NotifyEvent::ProposalAnswered, &p), vec![2]);
+        // Addressed providers, the other scheduler (1 made it) and admins.
+        assert_eq!(
+            staff_audience(NotifyEvent::RequestReceived, &p),
+            vec![2, 5, 8, 9]
+        );
+        assert_eq!(
+            staff_audience(NotifyEvent::ProposalAnswered, &p),
+            vec![2, 8]
+        );
+        assert_eq!(staff_audience(NotifyEvent::ProposalMade, &p), vec![2]);
         // A provider who books for themselves is not told about it.
         let own = Parties {
             actor: 2,
             ..parties()
         };
-        assert!(staff_audience(NotifyEvent::AppointmentCreated, &own).is_empty());
+        assert_eq!(
+            staff_audience(NotifyEvent::AppointmentCreated, &own),
+            vec![8]
+        );
     }
 
     #[test]

@@ -277,25 +277,47 @@ struct Req {
     requested: Vec<i64>,
     appointment_id: Option<i64>,
     version: i64,
+    service: String,
+    note: String,
+    /// A Now request: the time it was made is its requested time.
+    now_made_at: Option<i64>,
 }
 
 async fn request(change: &mut Change, id: i64) -> AppResult<Req> {
-    let r = sqlx::query(
-        "SELECT clinic_id, kind, requester_id, target_provider_id, requested_times, \
-         COALESCE(result_appointment_id, appointment_id), version FROM request WHERE id = $1",
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        clinic_id: i64,
+        kind: String,
+        requester_id: i64,
+        target_provider_id: Option<i64>,
+        requested_times: String,
+        appointment_id: Option<i64>,
+        version: i64,
+        service: Option<String>,
+        note: String,
+        mode: Option<String>,
+        created_at: i64,
+    }
+    let r: Row = sqlx::query_as(
+        "SELECT r.clinic_id, r.kind, r.requester_id, r.target_provider_id, r.requested_times, \
+         COALESCE(r.result_appointment_id, r.appointment_id) AS appointment_id, r.version, \
+         s.name AS service, r.note, r.mode, r.created_at \
+         FROM request r LEFT JOIN service s ON s.id = r.service_id WHERE r.id = $1",
     )
     .bind(id)
     .fetch_one(change.conn())
     .await?;
-    let requester: i64 = r.get(2);
     Ok(Req {
-        clinic_id: r.get(0),
-        kind: r.get(1),
-        patient: person(change, requester).await?,
-        target: r.get(3),
-        requested: serde_json::from_str(&r.get::<String, _>(4)).unwrap_or_default(),
-        appointment_id: r.get(5),
-        version: r.get(6),
+        clinic_id: r.clinic_id,
+        kind: r.kind,
+        patient: person(change, r.requester_id).await?,
+        target: r.target_provider_id,
+        requested: serde_json::from_str(&r.requested_times).unwrap_or_default(),
+        appointment_id: r.appointment_id,
+        version: r.version,
+        service: r.service.unwrap_or_default(),
+        note: r.note,
+        now_made_at: (r.mode.as_deref() == Some("now")).then_some(r.created_at),
     })
 }
 
@@ -322,6 +344,24 @@ async fn clinic_staff(change: &mut Change, clinic_id: i64) -> AppResult<Vec<i64>
     .fetch_all(change.conn())
     .await
     .map_err(db_error)
+}
+
+/// The clinic's admins and its schedulers.
+async fn overseers(change: &mut Change, clinic_id: i64) -> AppResult<(Vec<i64>, Vec<i64>)> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT user_id, role FROM membership WHERE clinic_id = $1 \
+         AND role IN ('admin', 'scheduler') ORDER BY user_id",
+    )
+    .bind(clinic_id)
+    .fetch_all(change.conn())
+    .await?;
+    let of = |role: &str| {
+        rows.iter()
+            .filter(|(_, r)| r == role)
+            .map(|(id, _)| *id)
+            .collect()
+    };
+    Ok((of("admin"), of("scheduler")))
 }
 
 /// The channels each of `users` chose for `event`.
@@ -539,6 +579,11 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
             } else {
                 parties.host = r.target;
                 facts.requested = r.requested.clone();
+                facts.request = Some(render::Asked {
+                    service: r.service.clone(),
+                    note: r.note.clone(),
+                    now_made_at: r.now_made_at,
+                });
             }
             facts.request_kind = match r.kind.as_str() {
                 "reschedule" => "reschedule request",
@@ -600,6 +645,7 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
     if event.patient_emailed() {
         add(&patient, Channel::Email, Reader::Patient, &facts);
     }
+    (parties.admins, parties.schedulers) = overseers(change, clinic_id).await?;
     let staff = staff_audience(event, &parties);
     for (user, channel) in chosen(change, event, &staff).await? {
         // Most staff told are the host or an invitee, already read.

@@ -36,6 +36,8 @@ pub struct Facts {
     /// Requested start times (a request without an appointment yet).
     pub requested: Vec<i64>,
     pub request_kind: String,
+    /// What a new session request asks for.
+    pub request: Option<Asked>,
     pub cancel_reason: Option<CancelReason>,
     pub cancel_note: String,
     /// The clinic's message (or the patient's note) shown as written.
@@ -45,6 +47,15 @@ pub struct Facts {
     /// Who the action was by (a provider declining, a patient answering).
     pub by: String,
     pub links: Links,
+}
+
+/// What a patient asked for in a new session request.
+#[derive(Debug, Clone, Default)]
+pub struct Asked {
+    pub service: String,
+    pub note: String,
+    /// A Now request: when it was made (it asks for as soon as possible).
+    pub now_made_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -70,6 +81,14 @@ pub struct Message {
     pub text: String,
     pub html: String,
     pub sms: String,
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 fn when(ts: i64, tz: Tz) -> String {
@@ -100,7 +119,12 @@ fn headline(event: NotifyEvent, reader: Reader, f: &Facts) -> String {
         (Invited, _) => format!("You are invited to an appointment with {patient}"),
         (InviteeDeclined, _) => format!("{} declined the appointment with {patient}", f.by),
         (RequestReceived, Reader::Patient) => "We received your request".into(),
-        (RequestReceived, Reader::Staff) => format!("New {} from {patient}", f.request_kind),
+        (RequestReceived, Reader::Staff) => match f.request.as_ref().map(|r| r.service.as_str()) {
+            Some(service) if !service.is_empty() => {
+                format!("New {} from {patient}: {service}", f.request_kind)
+            }
+            _ => format!("New {} from {patient}", f.request_kind),
+        },
         (RequestAnswered, Reader::Patient) => format!("Your request was {}", f.outcome),
         (RequestAnswered, Reader::Staff) => format!("{patient}'s request was {}", f.outcome),
         (ChangeRequestReceived, Reader::Patient) => format!("We received your {}", f.request_kind),
@@ -157,11 +181,31 @@ pub fn message(event: NotifyEvent, reader: Reader, f: &Facts) -> Message {
                 rows.push(("Passcode", m.passcode.clone()));
             }
         }
-    } else if !f.requested.is_empty() {
-        let times: Vec<String> = f.requested.iter().map(|t| when(*t, tz)).collect();
-        rows.push(("Requested", times.join("; ")));
+    } else if !f.requested.is_empty() || f.request.is_some() {
+        if let Some(at) = f.request.as_ref().and_then(|r| r.now_made_at) {
+            rows.push((
+                "Requested",
+                format!("As soon as possible (asked {})", when(at, tz)),
+            ));
+        } else {
+            let times: Vec<String> = f.requested.iter().map(|t| when(*t, tz)).collect();
+            rows.push(("Requested", times.join("; ")));
+        }
         if reader == Reader::Staff {
             rows.push(("Patient", f.patient.clone()));
+        }
+        if let Some(r) = &f.request {
+            if !r.service.is_empty() {
+                rows.push(("Service", r.service.clone()));
+            }
+            let kind = match r.now_made_at {
+                Some(_) => format!("{}, now", f.request_kind),
+                None => format!("{}, at the times requested", f.request_kind),
+            };
+            rows.push(("Request type", capitalised(&kind)));
+            if !r.note.trim().is_empty() {
+                rows.push(("Note", r.note.clone()));
+            }
         }
     }
     if let Some(r) = f.cancel_reason {
@@ -387,5 +431,41 @@ mod tests {
         assert!(m
             .text
             .contains("Requested: Mon 9 Mar 2026, 10:00 EDT; Tue 10 Mar 2026, 10:00 EDT\n"));
+    }
+
+    #[test]
+    fn a_request_names_its_service_type_and_note_and_when_a_now_request_was_made() {
+        let mut f = facts();
+        f.meeting = None;
+        f.request_kind = "session request".into();
+        f.requested = vec![1_773_064_800];
+        f.request = Some(Asked {
+            service: "Follow-up".into(),
+            note: "About my blood test.".into(),
+            now_made_at: None,
+        });
+        let m = message(NotifyEvent::RequestReceived, Reader::Staff, &f);
+        assert_eq!(
+            m.subject,
+            "[Northside Telehealth] New session request from Ann Avery: Follow-up"
+        );
+        for line in [
+            "Requested: Mon 9 Mar 2026, 10:00 EDT\n",
+            "Patient: Ann Avery\n",
+            "Service: Follow-up\n",
+            "Request type: Session request, at the times requested\n",
+            "Note: About my blood test.\n",
+        ] {
+            assert!(m.text.contains(line), "{line} in {}", m.text);
+        }
+        // A Now request asks for as soon as possible: the time it was made
+        // is what staff need to see.
+        f.requested.clear();
+        f.request.as_mut().unwrap().now_made_at = Some(1_773_064_800);
+        let m = message(NotifyEvent::RequestReceived, Reader::Staff, &f);
+        assert!(m
+            .text
+            .contains("Requested: As soon as possible (asked Mon 9 Mar 2026, 10:00 EDT)\n"));
+        assert!(m.text.contains("Request type: Session request, now\n"));
     }
 }
