@@ -36,8 +36,14 @@ async fn run() -> Result<(), String> {
     if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
         options.hash_files = option_env!("LEPTOS_HASH_FILES") == Some("true");
     }
-    let config = Config::from_env()?;
+    let mut config = Config::from_env()?;
     let addr = config.addr.unwrap_or(options.site_addr);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    // Port 0 asks for any free port: the links name the one given.
+    let bound = listener.local_addr().unwrap_or(addr);
+    config.listen_url = Some(Config::url_of(bound));
     let demo = config.demo;
     let state = AppState::new(config, Arc::new(SystemClock), options).await?;
     if demo {
@@ -48,10 +54,7 @@ async fn run() -> Result<(), String> {
     // Delivers queued email and SMS (or keeps them in the dev mailbox).
     app::server::outbox::spawn(state.clone())?;
     let router = server::router(state);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let url = format!("http://{addr}");
+    let url = Config::url_of(bound);
     tracing::info!(%url, "Slotwise is running");
     println!("\n  Slotwise is running at {url}\n");
     if demo {

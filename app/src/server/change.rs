@@ -79,10 +79,7 @@ impl Change {
 
     /// The app's public origin, for links in messages.
     pub fn base_url(&self) -> &str {
-        self.config
-            .public_url
-            .as_deref()
-            .unwrap_or("http://127.0.0.1:3000")
+        self.config.link_base()
     }
 
     /// The address messages are sent from.

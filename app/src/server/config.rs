@@ -13,6 +13,9 @@ pub struct Config {
     /// Public origin (scheme://host[:port]) used for the cross-site check and
     /// for links; when it is https, cookies are marked Secure.
     pub public_url: Option<String>,
+    /// The address this server listens on, as a URL (set once it is
+    /// bound): links in messages use it when `public_url` is not set.
+    pub listen_url: Option<String>,
     /// Trust `X-Forwarded-Proto` / `X-Forwarded-For` from a reverse proxy.
     pub trust_proxy: bool,
     pub max_body_bytes: usize,
@@ -73,6 +76,7 @@ impl Default for Config {
             demo: false,
             session: SessionPolicy::default(),
             public_url: None,
+            listen_url: None,
             trust_proxy: false,
             max_body_bytes: 64 * 1024,
             login_max_failures: 5,
@@ -135,6 +139,7 @@ impl Config {
             demo: flag("SLOTWISE_DEMO", false)?,
             session,
             public_url: var("SLOTWISE_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
+            listen_url: None,
             trust_proxy: flag("SLOTWISE_TRUST_PROXY", false)?,
             max_body_bytes: parse("SLOTWISE_MAX_BODY_BYTES", d.max_body_bytes)?,
             login_max_failures: parse("SLOTWISE_LOGIN_MAX_FAILURES", d.login_max_failures)?,
@@ -195,10 +200,61 @@ impl Config {
         })
     }
 
+    /// Where links in messages point: the public URL, else the address
+    /// this server listens on.
+    pub fn link_base(&self) -> &str {
+        self.public_url
+            .as_deref()
+            .or(self.listen_url.as_deref())
+            .unwrap_or("http://127.0.0.1:3000")
+    }
+
+    /// The URL of a listening address. An address that listens on every
+    /// interface (0.0.0.0, ::) is not one a browser can open: links name
+    /// this machine as `localhost` instead.
+    pub fn url_of(addr: std::net::SocketAddr) -> String {
+        if addr.ip().is_unspecified() {
+            format!("http://localhost:{}", addr.port())
+        } else {
+            format!("http://{addr}")
+        }
+    }
+
     /// Cookies are Secure when the public URL is https.
     pub fn secure_cookies(&self) -> bool {
         self.public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn links_use_the_public_url_else_the_address_listened_on() {
+        let mut c = Config::default();
+        assert_eq!(c.link_base(), "http://127.0.0.1:3000");
+        c.listen_url = Some(Config::url_of("127.0.0.1:8123".parse().unwrap()));
+        assert_eq!(c.link_base(), "http://127.0.0.1:8123");
+        c.public_url = Some("https://clinic.example".into());
+        assert_eq!(c.link_base(), "https://clinic.example");
+    }
+
+    #[test]
+    fn every_interface_is_named_localhost() {
+        assert_eq!(
+            Config::url_of("0.0.0.0:3000".parse().unwrap()),
+            "http://localhost:3000"
+        );
+        assert_eq!(
+            Config::url_of("[::]:3000".parse().unwrap()),
+            "http://localhost:3000"
+        );
+        assert_eq!(
+            Config::url_of("[::1]:3000".parse().unwrap()),
+            "http://[::1]:3000"
+        );
     }
 }
