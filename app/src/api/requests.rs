@@ -146,3 +146,12 @@ pub async fn my_appointments() -> Result<Vec<crate::model::MyAppointment>, AppEr
     })
     .await
 }
+
+#[server(prefix = "/api", endpoint = "pending_counts")]
+pub async fn get_pending_counts() -> Result<crate::model::PendingCounts, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::requests::pending_counts(&ctx::state()?, &s.me).await
+    })
+    .await
+}

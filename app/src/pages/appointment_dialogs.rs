@@ -3,7 +3,8 @@
 
 use super::dialog::Modal;
 use super::error_alert;
-use crate::api::{create_options, CancelAppointment, CreateAppointment, RescheduleAppointment};
+use crate::api::appointments::{CancelAppointment, CreateAppointment, RescheduleAppointment};
+use crate::api::schedule::create_options;
 use crate::domain::booking::{cancel_form, CancelReason, MAX_CANCEL_NOTE};
 use crate::domain::recurrence::{End, Weekly};
 use crate::model::{from_wire, AppointmentForm, BookingRow, CancelScope, RescheduleScope};

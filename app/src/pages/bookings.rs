@@ -5,7 +5,8 @@
 use super::appointment_dialogs::{CancelDialog, Invitees, RescheduleDialog};
 use super::menu::Menu;
 use super::notice::{cancelled, Message, Notice};
-use crate::api::{bookings, CancelAppointment, MarkNoShow, RescheduleAppointment};
+use crate::api::appointments::{CancelAppointment, MarkNoShow, RescheduleAppointment};
+use crate::api::bookings::bookings;
 use crate::domain::booking::NoShowKind;
 use crate::domain::live::topic;
 use crate::live::use_live_version;

@@ -4,7 +4,8 @@
 
 use super::appointment_dialogs::CancelDialog;
 use super::notice::{cancelled, Message, Notice};
-use crate::api::{bookings, CancelAppointment, DeclineInvitation};
+use crate::api::appointments::{CancelAppointment, DeclineInvitation};
+use crate::api::bookings::bookings;
 use crate::domain::live::topic;
 use crate::live::use_live_version;
 use crate::model::{BookingRow, BookingStatusFilter};

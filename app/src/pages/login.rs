@@ -1,7 +1,7 @@
 //! Log in and patient self-registration.
 
 use super::error_alert;
-use crate::api::{clinic_options, demo_logins, Login, Register};
+use crate::api::accounts::{clinic_options, demo_logins, Login, Register};
 use crate::error::AppError;
 use crate::shell::use_auth;
 use leptos::form::ActionForm;

@@ -2,10 +2,10 @@
 //! (status, the clinic's response, and the meeting once accepted).
 
 use super::error_alert;
+use crate::api::accounts::clinic_options;
 use crate::api::changes::{
     reschedule_times, AnswerProposal, CancelMyAppointment, RescheduleMyAppointment,
 };
-use crate::api::clinic_options;
 use crate::api::requests::{my_appointments, my_requests, WithdrawRequest};
 use crate::domain::live::topic;
 use crate::domain::policy::Decision;

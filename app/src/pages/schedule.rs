@@ -6,9 +6,10 @@
 use super::appointment_dialogs::{CancelDialog, CreateDialog, Invitees, RescheduleDialog};
 use super::dialog::Modal;
 use super::notice::{cancelled, Message, Notice};
-use crate::api::{
-    schedule, CancelAppointment, CreateAppointment, DeclineInvitation, RescheduleAppointment,
+use crate::api::appointments::{
+    CancelAppointment, CreateAppointment, DeclineInvitation, RescheduleAppointment,
 };
+use crate::api::schedule::schedule;
 use crate::domain::live::topic;
 use crate::live::use_live_version;
 use crate::model::{from_wire, BookingRow, ScheduleItem, ScheduleMode, ScheduleView};

@@ -1,6 +1,6 @@
 //! Who is logged in, and the guard that protects pages.
 
-use crate::api::{current_user, Login, Logout, Register};
+use crate::api::accounts::{current_user, Login, Logout, Register};
 use crate::error::AppError;
 use crate::model::Me;
 use crate::pages::errors::Forbidden;

@@ -2,7 +2,8 @@
 //! staff), the live-connection indicator and the user menu.
 
 use super::auth::use_auth;
-use crate::api::{get_pending_counts, Logout};
+use crate::api::accounts::Logout;
+use crate::api::requests::get_pending_counts;
 use crate::domain::live::topic;
 use crate::live::{use_live_version, Live};
 use crate::model::Me;
