@@ -173,14 +173,7 @@ async fn level(
                         ("form[service_id]", ids.service.to_string()),
                         ("form[date]", date),
                         ("form[start]", time),
-                        ("form[end]", String::new()),
                         ("form[location]", String::new()),
-                        ("form[invited]", String::new()),
-                        ("form[repeat]", "none".into()),
-                        ("form[every_weeks]", "1".into()),
-                        ("form[ends]", "count".into()),
-                        ("form[count]", "1".into()),
-                        ("form[until]", String::new()),
                     ]
                 })
                 .collect();
