@@ -1,0 +1,106 @@
+//! The Bookings list.
+
+use serde::{Deserialize, Serialize};
+
+/// Which bookings the Bookings list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BookingStatusFilter {
+    #[default]
+    Upcoming,
+    /// Consultations' "Active and Pending": in progress, upcoming, tentative.
+    Active,
+    Tentative,
+    Past,
+    Cancelled,
+    NoShow,
+}
+
+impl BookingStatusFilter {
+    pub const ALL: [Self; 5] = [
+        Self::Upcoming,
+        Self::Tentative,
+        Self::Past,
+        Self::Cancelled,
+        Self::NoShow,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Upcoming => "Upcoming",
+            Self::Active => "Active and Pending",
+            Self::Tentative => "Tentative",
+            Self::Past => "Past",
+            Self::Cancelled => "Cancelled",
+            Self::NoShow => "FTA/DNA",
+        }
+    }
+}
+
+/// One row of the Bookings list, with what may be done to it and why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingRow {
+    pub id: i64,
+    pub clinic_name: String,
+    pub time_zone: String,
+    pub patient: String,
+    pub practitioner: String,
+    pub service: String,
+    /// "Fri 6 Mar 2026, 11:00–11:30" in the clinic's zone.
+    pub when: String,
+    pub status_label: String,
+    pub in_series: bool,
+    /// None when Cancel is allowed; otherwise the reason it is not.
+    pub cancel_blocked: Option<String>,
+    pub noshow_blocked: Option<String>,
+    pub cancel_reason: Option<String>,
+    /// The viewer's own invitation to this meeting, if they are invited
+    /// ("needs-action", "accepted" or "declined").
+    pub my_invitation: Option<String>,
+    pub host_id: i64,
+    /// FHIR status code ("booked", "cancelled", ...), for colouring.
+    pub status: String,
+    pub reschedule_blocked: Option<String>,
+    /// Invited providers and their answers, so the host sees declines.
+    pub participants: Vec<Invitee>,
+    pub location: String,
+    pub video_url: String,
+    pub meeting_id: String,
+    pub passcode: String,
+    /// The start as a local date ("2026-03-06") and time ("11:00") in the
+    /// clinic's zone, for the reschedule form.
+    pub start_date: String,
+    pub start_time: String,
+    pub minutes: i64,
+    /// The appointment's PMS sync state: "none", "pending", "synced" or "failed".
+    pub pms_sync: String,
+    /// The clinic's PMS connector lacks automatic cancellation: the cancel
+    /// dialog says "Manual update required".
+    pub pms_manual_cancel: bool,
+}
+
+/// An invited provider and their answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitee {
+    pub provider_id: i64,
+    pub name: String,
+    /// "needs-action", "accepted" or "declined".
+    pub status: String,
+}
+
+impl Invitee {
+    pub fn status_label(&self) -> &'static str {
+        match self.status.as_str() {
+            "declined" => "declined",
+            "accepted" => "accepted",
+            _ => "invited",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BookingPage {
+    pub rows: Vec<BookingRow>,
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+}

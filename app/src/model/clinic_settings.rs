@@ -1,0 +1,42 @@
+//! The Clinic page: services, groups, the request form, policy and PMS.
+
+use serde::{Deserialize, Serialize};
+
+/// A clinic's settings as its admins edit them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClinicSettings {
+    pub clinic_id: i64,
+    pub name: String,
+    pub slug: String,
+    pub time_zone: String,
+    /// Clinics where the viewer is admin.
+    pub clinics: Vec<(i64, String)>,
+    pub patient_group_name: String,
+    pub host_group_name: String,
+    pub services: Vec<ServiceRow>,
+    pub questions: Vec<crate::domain::form::Question>,
+    pub policy: crate::domain::policy::Policy,
+    pub pms_connector: crate::domain::pms::PmsConnector,
+    pub pms_url: String,
+    /// Whether a signing secret is set (the secret itself is never sent back).
+    pub pms_secret_set: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceRow {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub duration_minutes: i64,
+    pub payment_required: bool,
+    pub price_cents: i64,
+    pub active: bool,
+}
+
+/// A change to the pre-request form's question list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuestionEdit {
+    Remove,
+    Up,
+}
