@@ -11,14 +11,16 @@
 use super::super::notify::{self};
 use super::super::state::AppState;
 use super::super::zones;
-use super::appointment_state::{cancel_appt, load_appt, move_appt, Actor, Cancellation, Told};
+use super::appointment_state::{
+    cancel_appt, load_appt, move_appt, Actor, Appt, Cancellation, Told,
+};
 use super::requests::parse_times;
 use super::{authz, Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::live::{topic, LiveEvent};
 use crate::domain::notify::NotifyEvent;
 use crate::domain::recurrence::entered_local;
-use crate::domain::request::{check_response, ChangeAnswer, RequestKind};
+use crate::domain::request::{check_response, ChangeAnswer, RequestKind, RequestStatus};
 use crate::error::{AppError, AppResult};
 use crate::model::{money, ChangeQueue, ChangeRequestRow, Me};
 use crate::server::db::known;
@@ -143,174 +145,23 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
     let (reason, message) =
         check_response(&reply.reason, &reply.message).map_err(AppError::Validation)?;
     let mut change = Change::begin(state).await?;
-    let now = change.now;
-    let r = sqlx::query_as::<_, AnsweredRow>(
-        "SELECT clinic_id, kind, status, appointment_id, requested_times, within_policy_window \
-         FROM request WHERE id = $1 AND kind IN ('cancel', 'reschedule')",
+    let req = load_answerable(&mut change, me, &reply).await?;
+    let new_start = entered_start(&reply, &req.appt)?;
+    let status = claim(&mut change, me, &reply, &req, &reason, &message).await?;
+    apply(
+        &mut change,
+        &req,
+        reply.answer,
+        new_start,
+        &reason,
+        &message,
     )
-    .bind(reply.request_id)
-    .fetch_optional(change.conn())
     .await?;
-    let missing = || AppError::not_found("That request does not exist.");
-    let r = r.ok_or_else(missing)?;
-    let clinic_id = r.clinic_id;
-    if !authz::roles_in(me, clinic_id).any(crate::domain::role::Role::is_staff) {
-        return Err(missing());
-    }
-    let kind = known(RequestKind::parse(&r.kind), "request.kind", &r.kind)?;
-    let appointment_id = r.appointment_id;
-    let requested: Option<i64> = parse_times(&r.requested_times).first().copied();
-    let within = r.within_policy_window == 1;
-    let a = load_appt(change.tx_mut(), appointment_id)
-        .await?
-        .ok_or_else(missing)?;
-    let on_behalf_of = authz::act_for_provider(me, clinic_id, a.host)?;
-    let by = Actor {
-        user_id: me.user_id,
-        on_behalf_of,
-    };
-    if r.status != "pending" {
-        return Err(AppError::conflict(
-            "This request has already been answered.",
-        ));
-    }
-    if a.status == AppointmentStatus::Cancelled && reply.answer != ChangeAnswer::Deny {
-        return Err(AppError::validation(
-            "This appointment is already cancelled. Deny the request to close it.",
-        ));
-    }
-    if a.starts_at <= now && reply.answer != ChangeAnswer::Deny {
-        return Err(AppError::validation(
-            "This appointment has already started, so it can no longer be changed. Deny the request to close it.",
-        ));
-    }
-    let new_start = match (reply.answer.needs_time(), reply.start_local) {
-        (false, _) => None,
-        (true, None) => {
-            return Err(AppError::validation("Enter the new date and time."));
-        }
-        (true, Some(local)) => Some(
-            entered_local(&a.tz, local)
-                .map_err(AppError::Validation)?
-                .timestamp(),
-        ),
-    };
-
-    // Claim the request first: a second answer finds it answered.
-    let status = reply.answer.request_status(kind);
-    let claimed = sqlx::query(
-        "UPDATE request SET status = $1, outcome = $2, response = $3, response_message = $4, \
-         responder_id = $5, responded_at = $6, original_start = $7, version = version + 1 \
-         WHERE id = $8 AND status = 'pending'",
-    )
-    .bind(status.as_str())
-    .bind(reply.answer.as_str())
-    .bind(&reason)
-    .bind(&message)
-    .bind(me.user_id)
-    .bind(now)
-    .bind(a.starts_at)
-    .bind(reply.request_id)
-    .execute(change.conn())
-    .await?;
-    if claimed.rows_affected() == 0 {
-        return Err(AppError::conflict(
-            "This request was just answered by someone else.",
-        ));
-    }
-
-    let fee = if within && kind == RequestKind::Cancel {
-        let cents: i64 =
-            sqlx::query_scalar("SELECT late_cancel_fee_cents FROM clinic WHERE id = $1")
-                .bind(clinic_id)
-                .fetch_one(change.conn())
-                .await?;
-        Some(cents)
-    } else {
-        None
-    };
-    // What the patient (and the host) hear: the change itself, or for a
-    // denial the answer to the request.
-    let (event, previous_start) = match (reply.answer, kind) {
-        (ChangeAnswer::Deny, _) => (NotifyEvent::RequestAnswered, None),
-        (ChangeAnswer::Approve, RequestKind::Cancel) | (ChangeAnswer::Cancel, _) => {
-            (NotifyEvent::AppointmentCancelled, None)
-        }
-        (ChangeAnswer::Propose, _) => (NotifyEvent::ProposalMade, Some(a.starts_at)),
-        (ChangeAnswer::Approve | ChangeAnswer::Update, _) => {
-            (NotifyEvent::AppointmentRescheduled, Some(a.starts_at))
-        }
-    };
-    match (reply.answer, kind) {
-        (ChangeAnswer::Deny, _) => {}
-        (ChangeAnswer::Approve, RequestKind::Cancel) => {
-            let c = Cancellation {
-                code: "pat",
-                text: &reason,
-                message: &message,
-                late_fee_cents: fee,
-                scope: "this",
-            };
-            cancel_appt(&mut change, &a, c, by).await?;
-        }
-        (ChangeAnswer::Approve, _) => {
-            let to = requested.ok_or_else(|| {
-                AppError::validation("This request names no new time. Use Propose Changes instead.")
-            })?;
-            move_appt(
-                &mut change,
-                &a,
-                to,
-                AppointmentStatus::Booked,
-                by,
-                Told::Staff,
-            )
-            .await?;
-        }
-        (ChangeAnswer::Cancel, _) => {
-            let c = Cancellation {
-                code: if kind == RequestKind::Cancel {
-                    "pat"
-                } else {
-                    "other"
-                },
-                text: &reason,
-                message: &message,
-                late_fee_cents: None,
-                scope: "this",
-            };
-            cancel_appt(&mut change, &a, c, by).await?;
-        }
-        (ChangeAnswer::Propose, _) => {
-            let to = new_start.unwrap_or(a.starts_at);
-            move_appt(
-                &mut change,
-                &a,
-                to,
-                AppointmentStatus::Pending,
-                by,
-                Told::Staff,
-            )
-            .await?;
-        }
-        (ChangeAnswer::Update, _) => {
-            let to = new_start.unwrap_or(a.starts_at);
-            move_appt(
-                &mut change,
-                &a,
-                to,
-                AppointmentStatus::Booked,
-                by,
-                Told::Staff,
-            )
-            .await?;
-        }
-    }
     change
         .audit(Audit {
             actor_id: Some(me.user_id),
-            on_behalf_of_id: on_behalf_of,
-            clinic_id: Some(clinic_id),
+            on_behalf_of_id: req.by.on_behalf_of,
+            clinic_id: Some(req.clinic_id),
             action: "request.answer",
             entity: "request",
             entity_id: reply.request_id,
@@ -326,31 +177,250 @@ pub async fn answer(state: &AppState, me: &Me, reply: Reply) -> AppResult<()> {
             topic: topic::REQUEST.into(),
             action: "answered".into(),
             entity_id: reply.request_id,
-            clinic_id: Some(clinic_id),
-            user_ids: vec![a.patient, a.host],
+            clinic_id: Some(req.clinic_id),
+            user_ids: vec![req.appt.patient, req.appt.host],
             at_us: 0,
         })
         .await?;
-    if event == NotifyEvent::RequestAnswered {
-        notify::request_event(
-            &mut change,
-            event,
-            reply.request_id,
-            me.user_id,
-            "denied",
-            &message,
-        )
-        .await?;
-    } else {
-        notify::appointment_changed(
-            &mut change,
-            event,
-            a.id,
-            me.user_id,
-            previous_start,
-            &message,
-        )
-        .await?;
-    }
+    tell(&mut change, me, &reply, &req, &message).await?;
     change.commit().await
+}
+
+/// A change request and its appointment, checked to be one the caller may
+/// answer now.
+struct Answering {
+    clinic_id: i64,
+    kind: RequestKind,
+    /// The new start a reschedule request asks for.
+    requested: Option<i64>,
+    /// Made within the clinic's late-cancellation window.
+    within_window: bool,
+    appt: Appt,
+    by: Actor,
+}
+
+async fn load_answerable(change: &mut Change, me: &Me, reply: &Reply) -> AppResult<Answering> {
+    let r = sqlx::query_as::<_, AnsweredRow>(
+        "SELECT clinic_id, kind, status, appointment_id, requested_times, within_policy_window \
+         FROM request WHERE id = $1 AND kind IN ('cancel', 'reschedule')",
+    )
+    .bind(reply.request_id)
+    .fetch_optional(change.conn())
+    .await?;
+    let missing = || AppError::not_found("That request does not exist.");
+    let r = r.ok_or_else(missing)?;
+    let clinic_id = r.clinic_id;
+    if !authz::roles_in(me, clinic_id).any(crate::domain::role::Role::is_staff) {
+        return Err(missing());
+    }
+    let kind = known(RequestKind::parse(&r.kind), "request.kind", &r.kind)?;
+    let a = load_appt(change.tx_mut(), r.appointment_id)
+        .await?
+        .ok_or_else(missing)?;
+    let on_behalf_of = authz::act_for_provider(me, clinic_id, a.host)?;
+    if r.status != "pending" {
+        return Err(AppError::conflict(
+            "This request has already been answered.",
+        ));
+    }
+    if a.status == AppointmentStatus::Cancelled && reply.answer != ChangeAnswer::Deny {
+        return Err(AppError::validation(
+            "This appointment is already cancelled. Deny the request to close it.",
+        ));
+    }
+    if a.starts_at <= change.now && reply.answer != ChangeAnswer::Deny {
+        return Err(AppError::validation(
+            "This appointment has already started, so it can no longer be changed. Deny the request to close it.",
+        ));
+    }
+    Ok(Answering {
+        clinic_id,
+        kind,
+        requested: parse_times(&r.requested_times).first().copied(),
+        within_window: r.within_policy_window == 1,
+        appt: a,
+        by: Actor {
+            user_id: me.user_id,
+            on_behalf_of,
+        },
+    })
+}
+
+/// The new start Propose Changes and Update Appointment enter, read in the
+/// appointment's zone.
+fn entered_start(reply: &Reply, a: &Appt) -> AppResult<Option<i64>> {
+    match (reply.answer.needs_time(), reply.start_local) {
+        (false, _) => Ok(None),
+        (true, None) => Err(AppError::validation("Enter the new date and time.")),
+        (true, Some(local)) => Ok(Some(
+            entered_local(&a.tz, local)
+                .map_err(AppError::Validation)?
+                .timestamp(),
+        )),
+    }
+}
+
+/// Claims the request before the appointment changes, so a second answer
+/// finds it answered. Returns the request's new status.
+async fn claim(
+    change: &mut Change,
+    me: &Me,
+    reply: &Reply,
+    req: &Answering,
+    reason: &str,
+    message: &str,
+) -> AppResult<RequestStatus> {
+    let status = reply.answer.request_status(req.kind);
+    let claimed = sqlx::query(
+        "UPDATE request SET status = $1, outcome = $2, response = $3, response_message = $4, \
+         responder_id = $5, responded_at = $6, original_start = $7, version = version + 1 \
+         WHERE id = $8 AND status = 'pending'",
+    )
+    .bind(status.as_str())
+    .bind(reply.answer.as_str())
+    .bind(reason)
+    .bind(message)
+    .bind(me.user_id)
+    .bind(change.now)
+    .bind(req.appt.starts_at)
+    .bind(reply.request_id)
+    .execute(change.conn())
+    .await?;
+    if claimed.rows_affected() == 0 {
+        return Err(AppError::conflict(
+            "This request was just answered by someone else.",
+        ));
+    }
+    Ok(status)
+}
+
+/// Changes the appointment as the answer says; a denial leaves it as it is.
+async fn apply(
+    change: &mut Change,
+    req: &Answering,
+    answer: ChangeAnswer,
+    new_start: Option<i64>,
+    reason: &str,
+    message: &str,
+) -> AppResult<()> {
+    let a = &req.appt;
+    match (answer, req.kind) {
+        (ChangeAnswer::Deny, _) => Ok(()),
+        (ChangeAnswer::Approve, RequestKind::Cancel) => {
+            let c = Cancellation {
+                code: "pat",
+                text: reason,
+                message,
+                late_fee_cents: late_fee(change, req).await?,
+                scope: "this",
+            };
+            cancel_appt(change, a, c, req.by).await
+        }
+        (ChangeAnswer::Approve, _) => {
+            let to = req.requested.ok_or_else(|| {
+                AppError::validation("This request names no new time. Use Propose Changes instead.")
+            })?;
+            move_appt(
+                change,
+                a,
+                to,
+                AppointmentStatus::Booked,
+                req.by,
+                Told::Staff,
+            )
+            .await
+        }
+        (ChangeAnswer::Cancel, kind) => {
+            let c = Cancellation {
+                code: if kind == RequestKind::Cancel {
+                    "pat"
+                } else {
+                    "other"
+                },
+                text: reason,
+                message,
+                late_fee_cents: None,
+                scope: "this",
+            };
+            cancel_appt(change, a, c, req.by).await
+        }
+        (ChangeAnswer::Propose, _) => {
+            let to = new_start.unwrap_or(a.starts_at);
+            move_appt(
+                change,
+                a,
+                to,
+                AppointmentStatus::Pending,
+                req.by,
+                Told::Staff,
+            )
+            .await
+        }
+        (ChangeAnswer::Update, _) => {
+            let to = new_start.unwrap_or(a.starts_at);
+            move_appt(
+                change,
+                a,
+                to,
+                AppointmentStatus::Booked,
+                req.by,
+                Told::Staff,
+            )
+            .await
+        }
+    }
+}
+
+/// The fee an approved cancellation records: the clinic's late-cancellation
+/// fee when the request came within its window.
+async fn late_fee(change: &mut Change, req: &Answering) -> AppResult<Option<i64>> {
+    if !req.within_window {
+        return Ok(None);
+    }
+    let cents: i64 = sqlx::query_scalar("SELECT late_cancel_fee_cents FROM clinic WHERE id = $1")
+        .bind(req.clinic_id)
+        .fetch_one(change.conn())
+        .await?;
+    Ok(Some(cents))
+}
+
+/// Notifies the patient (and the host): of the change itself, or for a
+/// denial, of the answer to the request.
+async fn tell(
+    change: &mut Change,
+    me: &Me,
+    reply: &Reply,
+    req: &Answering,
+    message: &str,
+) -> AppResult<()> {
+    let moved_from = Some(req.appt.starts_at);
+    let (event, previous_start) = match (reply.answer, req.kind) {
+        (ChangeAnswer::Deny, _) => {
+            return notify::request_event(
+                change,
+                NotifyEvent::RequestAnswered,
+                reply.request_id,
+                me.user_id,
+                "denied",
+                message,
+            )
+            .await;
+        }
+        (ChangeAnswer::Approve, RequestKind::Cancel) | (ChangeAnswer::Cancel, _) => {
+            (NotifyEvent::AppointmentCancelled, None)
+        }
+        (ChangeAnswer::Propose, _) => (NotifyEvent::ProposalMade, moved_from),
+        (ChangeAnswer::Approve | ChangeAnswer::Update, _) => {
+            (NotifyEvent::AppointmentRescheduled, moved_from)
+        }
+    };
+    notify::appointment_changed(
+        change,
+        event,
+        req.appt.id,
+        me.user_id,
+        previous_start,
+        message,
+    )
+    .await
 }

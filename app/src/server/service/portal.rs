@@ -44,8 +44,29 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
     .bind(me.user_id)
     .fetch_all(&state.db.pool)
     .await?;
-    // The latest change request of each appointment, newest first.
+    let latest = latest_requests(state, me).await?;
+    let mut out: Vec<(i64, MyAppointment)> = rows
+        .into_iter()
+        .map(|r| {
+            let req = latest.get(&r.id);
+            Ok((r.starts_at, my_appointment(r, req, now)?))
+        })
+        .collect::<AppResult<_>>()?;
+    // What is still to come soonest first; the rest newest first.
+    out.sort_by_key(|(starts, a)| match a.tab {
+        MyAppointmentTab::Upcoming | MyAppointmentTab::Tentative => (0, *starts),
+        _ => (1, -*starts),
+    });
+    Ok(out.into_iter().map(|(_, a)| a).collect())
+}
+
+/// The latest change request of each of the caller's appointments.
+async fn latest_requests(
+    state: &AppState,
+    me: &Me,
+) -> AppResult<std::collections::HashMap<i64, LatestRequestRow>> {
     let mut latest: std::collections::HashMap<i64, LatestRequestRow> = Default::default();
+    // Newest first, so the first one seen of an appointment is its latest.
     for r in sqlx::query_as::<_, LatestRequestRow>(
         "SELECT appointment_id, kind, status, outcome, response, response_message, original_start, \
          requested_times, within_policy_window FROM request WHERE requester_id = $1 \
@@ -57,137 +78,137 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
     {
         latest.entry(r.appointment_id).or_insert(r);
     }
-    let mut out: Vec<(i64, MyAppointment)> = rows
-        .into_iter()
-        .map(|r| -> AppResult<(i64, MyAppointment)> {
-            let status = known(
-                AppointmentStatus::parse(&r.status),
-                "appointment.status",
-                &r.status,
-            )?;
-            let (starts, ends) = (r.starts_at, r.ends_at);
-            let tz = zones::parse(&r.time_zone);
-            let mine = zones::parse(&r.my_time_zone);
-            let when = |z: chrono_tz::Tz| {
-                format!(
-                    "{}–{} ({})",
-                    zones::fmt_local(starts, z),
-                    zones::fmt_time(ends, z),
-                    z.name()
-                )
-            };
-            let tab = match status {
-                AppointmentStatus::Cancelled => MyAppointmentTab::Cancelled,
-                _ if ends <= now
-                    || matches!(
-                        status,
-                        AppointmentStatus::Fulfilled | AppointmentStatus::Noshow
-                    ) =>
-                {
-                    MyAppointmentTab::Past
-                }
-                AppointmentStatus::Pending | AppointmentStatus::Proposed => {
-                    MyAppointmentTab::Tentative
-                }
-                _ => MyAppointmentTab::Upcoming,
-            };
-            let policy = Policy {
-                cancel_window_minutes: r.late_cancel_window_minutes,
-                reschedule_window_minutes: r.late_reschedule_window_minutes,
-                needs_approval: r.late_change_needs_approval == 1,
-                late_cancel_fee_cents: r.late_cancel_fee_cents,
-                // Only the windows decide what this list offers.
-                ..Policy::default()
-            };
-            let open = matches!(
-                tab,
-                MyAppointmentTab::Upcoming | MyAppointmentTab::Tentative
-            );
-            let decide = |c| open.then(|| policy.decide(c, starts, now).ok()).flatten();
-            let reason = r
-                .cancel_reason_code
-                .as_deref()
-                .and_then(CancelReason::from_code);
-            let cancellation = (status == AppointmentStatus::Cancelled).then(|| {
-                let mut parts = vec![reason
-                    .map(|x| x.label().to_string())
-                    .unwrap_or_else(|| "Cancelled".into())];
-                parts.extend(r.cancel_text.clone().filter(|t| !t.is_empty()));
-                parts.extend(r.cancel_message.clone().filter(|t| !t.is_empty()));
-                parts.join(" — ")
-            });
-            let rebook_link = reason.filter(|x| x.invites_rebooking()).map(|_| {
-                format!(
-                    "/book/{}?provider={}",
-                    r.slug, r.host_provider_id
-                )
-            });
-            let req = latest.get(&r.id);
-            let req_kind = req.and_then(|q| RequestKind::parse(&q.kind));
-            let pending_change = req.filter(|q| q.status == "pending").map(|q| {
-                let late = if q.within_policy_window == 1 {
-                    " It was sent inside the notice period."
-                } else {
-                    ""
-                };
-                match req_kind {
-                    Some(RequestKind::Reschedule) => {
-                        let to = parse_times(&q.requested_times)
-                            .first()
-                            .map(|t| zones::fmt_local(*t, tz))
-                            .unwrap_or_default();
-                        format!("You asked to move this appointment to {to}. The clinic will answer soon.{late}")
-                    }
-                    _ => format!("You asked to cancel this appointment. The clinic will answer soon.{late}"),
-                }
-            });
-            let answer = req.and_then(|q| {
-                ChangeAnswer::parse(q.outcome.as_deref()?).map(|a| (a, q))
-            });
-            let clinic_answer = answer.map(|(a, q)| {
-                let mut parts = vec![a.outcome_label().to_string()];
-                parts.extend(q.response.clone().filter(|t| !t.is_empty()));
-                parts.extend(q.response_message.clone().filter(|t| !t.is_empty()));
-                parts.join(" — ")
-            });
-            let proposed_instead_of = answer
-                .filter(|(a, _)| {
-                    *a == ChangeAnswer::Propose && status == AppointmentStatus::Pending
-                })
-                .and_then(|(_, q)| q.original_start)
-                .map(|was| zones::fmt_local(was, tz));
-            let appt = MyAppointment {
-                id: r.id,
-                tab,
-                status,
-                clinic_name: r.clinic_name,
-                clinic_phone: r.clinic_phone,
-                service: r.service,
-                provider: r.provider,
-                when_clinic: when(tz),
-                when_mine: (mine != tz).then(|| when(mine)),
-                video_url: r.video_url,
-                meeting_id: r.meeting_id,
-                passcode: r.passcode,
-                location: r.location,
-                cancel: decide(PatientChange::Cancel),
-                reschedule: decide(PatientChange::Reschedule),
-                cancel_deadline: zones::fmt_local(starts - policy.cancel_window_minutes * 60, tz),
-                cancellation,
-                rebook_link,
-                pending_change,
-                clinic_answer,
-                proposed_instead_of,
-            };
-            Ok((starts, appt))
-        })
-        .collect::<AppResult<_>>()?;
-    // What is still to come soonest first; the rest newest first.
-    out.sort_by_key(|(starts, a)| match a.tab {
-        MyAppointmentTab::Upcoming | MyAppointmentTab::Tentative => (0, *starts),
-        _ => (1, -*starts),
+    Ok(latest)
+}
+
+/// One appointment as the portal lists it: its tab, what the clinic's
+/// policy lets the patient do with it now, and where its latest change
+/// request stands.
+fn my_appointment(
+    r: MyApptRow,
+    req: Option<&LatestRequestRow>,
+    now: i64,
+) -> AppResult<MyAppointment> {
+    let status = known(
+        AppointmentStatus::parse(&r.status),
+        "appointment.status",
+        &r.status,
+    )?;
+    let (starts, ends) = (r.starts_at, r.ends_at);
+    let tz = zones::parse(&r.time_zone);
+    let mine = zones::parse(&r.my_time_zone);
+    let when = |z: chrono_tz::Tz| {
+        format!(
+            "{}–{} ({})",
+            zones::fmt_local(starts, z),
+            zones::fmt_time(ends, z),
+            z.name()
+        )
+    };
+    let tab = tab_of(status, ends, now);
+    let policy = Policy {
+        cancel_window_minutes: r.late_cancel_window_minutes,
+        reschedule_window_minutes: r.late_reschedule_window_minutes,
+        needs_approval: r.late_change_needs_approval == 1,
+        late_cancel_fee_cents: r.late_cancel_fee_cents,
+        // Only the windows decide what this list offers.
+        ..Policy::default()
+    };
+    let open = matches!(
+        tab,
+        MyAppointmentTab::Upcoming | MyAppointmentTab::Tentative
+    );
+    let decide = |c| open.then(|| policy.decide(c, starts, now).ok()).flatten();
+    let reason = r
+        .cancel_reason_code
+        .as_deref()
+        .and_then(CancelReason::from_code);
+    let cancellation = (status == AppointmentStatus::Cancelled).then(|| {
+        let mut parts = vec![reason
+            .map(|x| x.label().to_string())
+            .unwrap_or_else(|| "Cancelled".into())];
+        parts.extend(r.cancel_text.clone().filter(|t| !t.is_empty()));
+        parts.extend(r.cancel_message.clone().filter(|t| !t.is_empty()));
+        parts.join(" — ")
     });
-    Ok(out.into_iter().map(|(_, a)| a).collect())
+    let rebook_link = reason
+        .filter(|x| x.invites_rebooking())
+        .map(|_| format!("/book/{}?provider={}", r.slug, r.host_provider_id));
+    let answer = req.and_then(|q| ChangeAnswer::parse(q.outcome.as_deref()?).map(|a| (a, q)));
+    let clinic_answer = answer.map(|(a, q)| {
+        let mut parts = vec![a.outcome_label().to_string()];
+        parts.extend(q.response.clone().filter(|t| !t.is_empty()));
+        parts.extend(q.response_message.clone().filter(|t| !t.is_empty()));
+        parts.join(" — ")
+    });
+    let proposed_instead_of = answer
+        .filter(|(a, _)| *a == ChangeAnswer::Propose && status == AppointmentStatus::Pending)
+        .and_then(|(_, q)| q.original_start)
+        .map(|was| zones::fmt_local(was, tz));
+    Ok(MyAppointment {
+        id: r.id,
+        tab,
+        status,
+        clinic_name: r.clinic_name,
+        clinic_phone: r.clinic_phone,
+        service: r.service,
+        provider: r.provider,
+        when_clinic: when(tz),
+        when_mine: (mine != tz).then(|| when(mine)),
+        video_url: r.video_url,
+        meeting_id: r.meeting_id,
+        passcode: r.passcode,
+        location: r.location,
+        cancel: decide(PatientChange::Cancel),
+        reschedule: decide(PatientChange::Reschedule),
+        cancel_deadline: zones::fmt_local(starts - policy.cancel_window_minutes * 60, tz),
+        cancellation,
+        rebook_link,
+        pending_change: req.and_then(|q| pending_change(q, tz)),
+        clinic_answer,
+        proposed_instead_of,
+    })
+}
+
+/// Which of the portal's lists an appointment is in.
+fn tab_of(status: AppointmentStatus, ends: i64, now: i64) -> MyAppointmentTab {
+    match status {
+        AppointmentStatus::Cancelled => MyAppointmentTab::Cancelled,
+        _ if ends <= now
+            || matches!(
+                status,
+                AppointmentStatus::Fulfilled | AppointmentStatus::Noshow
+            ) =>
+        {
+            MyAppointmentTab::Past
+        }
+        AppointmentStatus::Pending | AppointmentStatus::Proposed => MyAppointmentTab::Tentative,
+        _ => MyAppointmentTab::Upcoming,
+    }
+}
+
+/// What the patient asked for, while the clinic has not answered yet.
+fn pending_change(q: &LatestRequestRow, tz: chrono_tz::Tz) -> Option<String> {
+    if q.status != "pending" {
+        return None;
+    }
+    let late = if q.within_policy_window == 1 {
+        " It was sent inside the notice period."
+    } else {
+        ""
+    };
+    Some(match RequestKind::parse(&q.kind) {
+        Some(RequestKind::Reschedule) => {
+            let to = parse_times(&q.requested_times)
+                .first()
+                .map(|t| zones::fmt_local(*t, tz))
+                .unwrap_or_default();
+            format!(
+                "You asked to move this appointment to {to}. The clinic will answer soon.{late}"
+            )
+        }
+        _ => format!("You asked to cancel this appointment. The clinic will answer soon.{late}"),
+    })
 }
 
 /// A patient's own appointment with its clinic's policy and the patient's

@@ -105,20 +105,7 @@ pub async fn view(state: &AppState, me: &Me, q: ScheduleQuery) -> AppResult<Sche
     let date = q.date.unwrap_or(today);
     let delegate = authz::roles_in(me, clinic_id).any(Role::acts_for_providers);
     let all = members(state, clinic_id, Role::Provider).await?;
-    let shown: Vec<i64> = if delegate {
-        let picked: Vec<i64> = all
-            .iter()
-            .map(|p| p.0)
-            .filter(|id| q.providers.contains(id))
-            .collect();
-        if picked.is_empty() {
-            all.iter().map(|p| p.0).collect()
-        } else {
-            picked
-        }
-    } else {
-        vec![me.user_id]
-    };
+    let shown = shown_providers(me, delegate, &all, &q.providers);
     let days: Vec<NaiveDate> = match q.mode {
         ScheduleMode::Week => {
             let monday = week_start(date);
@@ -131,111 +118,18 @@ pub async fn view(state: &AppState, me: &Me, q: ScheduleQuery) -> AppResult<Sche
             .map(|t| t.timestamp())
             .unwrap_or(0)
     };
-    let from = midnight(days[0]);
-    let to = midnight(days[days.len() - 1] + Duration::days(1));
-
-    let mut rows: Vec<BookingRow> = Vec::new();
-    if !shown.is_empty() {
-        // The (clinic_id, starts_at) index serves the range.
-        let ids = id_list(&shown);
-        // Everyone shown: the whole clinic, no per-row provider test.
-        let who = if shown.len() == all.len() && delegate {
-            String::new()
-        } else {
-            format!(
-                " AND (a.host_provider_id IN ({ids}) OR EXISTS (SELECT 1 FROM participant x \
-                 WHERE x.appointment_id = a.id AND x.provider_id IN ({ids})))"
-            )
-        };
-        let scope = Scope {
-            clinic_id,
-            from,
-            to,
-            who,
-        };
-        let names: HashMap<i64, String> = all.iter().cloned().collect();
-        rows = fetch_rows(state, me, now, &clinic, &scope, names).await?;
-    }
+    let range = (
+        midnight(days[0]),
+        midnight(days[days.len() - 1] + Duration::days(1)),
+    );
+    let rows = rows_shown(state, me, now, &clinic, range, &shown, &all, delegate).await?;
     let warnings = overlap_warnings(&rows);
-
-    let place = |row: BookingRow, invitation: Option<String>, warning: Option<String>| {
-        let start = start_minute(&row);
-        ScheduleItem {
-            start_minute: start,
-            end_minute: (start + row.minutes.max(5)).min(24 * 60),
-            lane: 0,
-            lanes: 1,
-            invitation,
-            overlap_warning: warning,
-            booking: row,
-        }
-    };
-    let mut columns: Vec<ScheduleColumn> = match q.mode {
-        // Each appointment appears once in a week: move rows, don't copy.
-        ScheduleMode::Week => {
-            let mut columns: Vec<ScheduleColumn> = days
-                .iter()
-                .map(|d| ScheduleColumn {
-                    label: d.format("%a %-d %b").to_string(),
-                    date: d.format("%Y-%m-%d").to_string(),
-                    provider_id: None,
-                    items: Vec::new(),
-                })
-                .collect();
-            for (r, w) in rows.into_iter().zip(warnings) {
-                if let Some(c) = columns.iter_mut().find(|c| c.date == r.start_date) {
-                    let invitation = r.my_invitation.clone();
-                    c.items.push(place(r, invitation, w));
-                }
-            }
-            columns
-        }
-        ScheduleMode::Day => shown
-            .iter()
-            .map(|p| {
-                let name = all
-                    .iter()
-                    .find(|(id, _)| id == p)
-                    .map(|(_, n)| n.clone())
-                    .unwrap_or_default();
-                ScheduleColumn {
-                    label: name,
-                    date: date.format("%Y-%m-%d").to_string(),
-                    provider_id: Some(*p),
-                    items: rows
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, r)| {
-                            if r.host_id == *p {
-                                Some(place(r.clone(), None, warnings[i].clone()))
-                            } else {
-                                r.participants
-                                    .iter()
-                                    .find(|x| x.provider_id == *p)
-                                    .map(|x| {
-                                        place(
-                                            r.clone(),
-                                            Some(x.status.clone()),
-                                            warnings[i].clone(),
-                                        )
-                                    })
-                            }
-                        })
-                        .collect(),
-                }
-            })
-            .collect(),
+    let mut columns = match q.mode {
+        ScheduleMode::Week => week_columns(&days, rows, warnings),
+        ScheduleMode::Day => day_columns(date, &shown, &all, &rows, &warnings),
     };
     for c in &mut columns {
-        let spans: Vec<(i64, i64)> = c
-            .items
-            .iter()
-            .map(|i| (i.start_minute, i.end_minute))
-            .collect();
-        for (item, (lane, lanes)) in c.items.iter_mut().zip(assign_lanes(&spans)) {
-            item.lane = lane;
-            item.lanes = lanes;
-        }
+        assign_column_lanes(c);
     }
     let (first_hour, last_hour) = grid_hours(
         columns
@@ -274,6 +168,153 @@ pub async fn view(state: &AppState, me: &Me, q: ScheduleQuery) -> AppResult<Sche
             .collect(),
         choose_providers: delegate,
     })
+}
+
+/// The providers whose appointments the view shows: admins and schedulers
+/// pick among the clinic's (none picked: all of them); a provider sees
+/// only their own.
+fn shown_providers(me: &Me, delegate: bool, all: &[(i64, String)], picked: &[i64]) -> Vec<i64> {
+    if !delegate {
+        return vec![me.user_id];
+    }
+    let picked: Vec<i64> = all
+        .iter()
+        .map(|p| p.0)
+        .filter(|id| picked.contains(id))
+        .collect();
+    if picked.is_empty() {
+        all.iter().map(|p| p.0).collect()
+    } else {
+        picked
+    }
+}
+
+/// The shown providers' appointments (hosted or invited to) in `[from, to)`.
+#[allow(clippy::too_many_arguments)]
+async fn rows_shown(
+    state: &AppState,
+    me: &Me,
+    now: i64,
+    clinic: &StaffClinic,
+    (from, to): (i64, i64),
+    shown: &[i64],
+    all: &[(i64, String)],
+    delegate: bool,
+) -> AppResult<Vec<BookingRow>> {
+    if shown.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The (clinic_id, starts_at) index serves the range.
+    let ids = id_list(shown);
+    // Everyone shown: the whole clinic, no per-row provider test.
+    let who = if shown.len() == all.len() && delegate {
+        String::new()
+    } else {
+        format!(
+            " AND (a.host_provider_id IN ({ids}) OR EXISTS (SELECT 1 FROM participant x \
+             WHERE x.appointment_id = a.id AND x.provider_id IN ({ids})))"
+        )
+    };
+    let scope = Scope {
+        clinic_id: clinic.id,
+        from,
+        to,
+        who,
+    };
+    let names: HashMap<i64, String> = all.iter().cloned().collect();
+    fetch_rows(state, me, now, clinic, &scope, names).await
+}
+
+/// A row as an item of a column (lanes are assigned afterwards).
+fn place(row: BookingRow, invitation: Option<String>, warning: Option<String>) -> ScheduleItem {
+    let start = start_minute(&row);
+    ScheduleItem {
+        start_minute: start,
+        end_minute: (start + row.minutes.max(5)).min(24 * 60),
+        lane: 0,
+        lanes: 1,
+        invitation,
+        overlap_warning: warning,
+        booking: row,
+    }
+}
+
+/// The Week view: a column per day. Each appointment appears once in a
+/// week, so rows are moved, not copied.
+fn week_columns(
+    days: &[NaiveDate],
+    rows: Vec<BookingRow>,
+    warnings: Vec<Option<String>>,
+) -> Vec<ScheduleColumn> {
+    let mut columns: Vec<ScheduleColumn> = days
+        .iter()
+        .map(|d| ScheduleColumn {
+            label: d.format("%a %-d %b").to_string(),
+            date: d.format("%Y-%m-%d").to_string(),
+            provider_id: None,
+            items: Vec::new(),
+        })
+        .collect();
+    for (r, w) in rows.into_iter().zip(warnings) {
+        if let Some(c) = columns.iter_mut().find(|c| c.date == r.start_date) {
+            let invitation = r.my_invitation.clone();
+            c.items.push(place(r, invitation, w));
+        }
+    }
+    columns
+}
+
+/// The Day view: a column per shown provider, with the appointments they
+/// host and those they are invited to (an appointment can be in several).
+fn day_columns(
+    date: NaiveDate,
+    shown: &[i64],
+    all: &[(i64, String)],
+    rows: &[BookingRow],
+    warnings: &[Option<String>],
+) -> Vec<ScheduleColumn> {
+    shown
+        .iter()
+        .map(|p| {
+            let name = all
+                .iter()
+                .find(|(id, _)| id == p)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default();
+            ScheduleColumn {
+                label: name,
+                date: date.format("%Y-%m-%d").to_string(),
+                provider_id: Some(*p),
+                items: rows
+                    .iter()
+                    .zip(warnings)
+                    .filter_map(|(r, w)| {
+                        if r.host_id == *p {
+                            Some(place(r.clone(), None, w.clone()))
+                        } else {
+                            r.participants
+                                .iter()
+                                .find(|x| x.provider_id == *p)
+                                .map(|x| place(r.clone(), Some(x.status.clone()), w.clone()))
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Side by side lanes for a column's overlapping items.
+fn assign_column_lanes(c: &mut ScheduleColumn) {
+    let spans: Vec<(i64, i64)> = c
+        .items
+        .iter()
+        .map(|i| (i.start_minute, i.end_minute))
+        .collect();
+    for (item, (lane, lanes)) in c.items.iter_mut().zip(assign_lanes(&spans)) {
+        item.lane = lane;
+        item.lanes = lanes;
+    }
 }
 
 /// The appointments a view covers: a clinic, a time range, and optionally a
@@ -415,26 +456,7 @@ async fn fetch_rows(
     if lean.is_empty() {
         return Ok(Vec::new());
     }
-    // Names of the patients (and of any host who is no longer one of the
-    // clinic's providers), looked up by primary key.
-    let mut wanted: Vec<i64> = lean
-        .iter()
-        .map(|l| l.host_id)
-        .filter(|id| !names.contains_key(id))
-        .collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    for chunk in wanted.chunks(1000) {
-        let people = sqlx::query(&format!(
-            "SELECT id, name FROM app_user WHERE id IN ({})",
-            id_list(chunk)
-        ))
-        .fetch_all(pool)
-        .await?;
-        for r in &people {
-            names.insert(r.get("id"), r.get("name"));
-        }
-    }
+    add_host_names(pool, &lean, &mut names).await?;
     let services: HashMap<i64, String> =
         sqlx::query("SELECT id, name FROM service WHERE clinic_id = $1")
             .bind(scope.clinic_id)
@@ -489,6 +511,34 @@ async fn fetch_rows(
             })
         })
         .collect()
+}
+
+/// Adds the names of hosts who are no longer among the clinic's providers
+/// (whose names `names` already has), looked up by primary key.
+async fn add_host_names(
+    pool: &sqlx::AnyPool,
+    lean: &[Lean],
+    names: &mut HashMap<i64, String>,
+) -> AppResult<()> {
+    let mut wanted: Vec<i64> = lean
+        .iter()
+        .map(|l| l.host_id)
+        .filter(|id| !names.contains_key(id))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    for chunk in wanted.chunks(1000) {
+        let people = sqlx::query(&format!(
+            "SELECT id, name FROM app_user WHERE id IN ({})",
+            id_list(chunk)
+        ))
+        .fetch_all(pool)
+        .await?;
+        for r in &people {
+            names.insert(r.get("id"), r.get("name"));
+        }
+    }
+    Ok(())
 }
 
 /// For each row: a warning when one of its invited providers (who has not

@@ -212,27 +212,7 @@ pub async fn accept(
     let on_behalf = authz::act_for_provider(me, req.clinic_id, provider_id)?;
     let provider_name = require_provider_of(change.conn(), req.clinic_id, provider_id).await?;
     let tz = req.tz;
-    let start = match (req.mode, start) {
-        (RequestMode::Now, _) => now + 60 - now.rem_euclid(60),
-        (RequestMode::Scheduled, Some(t)) if req.times.contains(&t) => t,
-        (RequestMode::Scheduled, Some(_)) => {
-            return Err(AppError::validation("Choose one of the requested times."))
-        }
-        (RequestMode::Scheduled, None) => {
-            return Err(AppError::validation("Choose one of the requested times."))
-        }
-    };
-    let end = start + req.minutes * 60;
-    booking::check_new_times(start, end, now).map_err(|_| {
-        AppError::validation(
-            "That requested time has passed. Choose another one, or decline with a note.",
-        )
-    })?;
-    if req.service_id == 0 {
-        return Err(AppError::validation(
-            "This request has no service; decline it with a note instead.",
-        ));
-    }
+    let (start, end) = accepted_times(&req, start, now)?;
     claim(
         &mut change,
         request_id,
@@ -242,37 +222,15 @@ pub async fn accept(
         tz,
     )
     .await?;
-    change.lock_provider(provider_id).await?;
-    if let Some(c) = find_conflict(change.tx_mut(), provider_id, start, end, &[], tz).await? {
-        return Err(AppError::conflict(format!(
-            "{provider_name} is already booked at that time: {c}."
-        )));
-    }
-    let appointment_id = insert_booked(
+    let appointment_id = book(
         &mut change,
-        Booked {
-            clinic_id: req.clinic_id,
-            service_id: req.service_id,
-            provider_id,
-            patient_id: req.requester_id,
-            start,
-            end,
-            location: "",
-            series_id: None,
-        },
+        &req,
+        request_id,
+        provider_id,
+        &provider_name,
+        (start, end),
     )
-    .await
-    .map_err(|e| match e {
-        AppError::Conflict(_) => AppError::conflict(format!(
-            "{provider_name} was booked at that time a moment ago. Choose another time or provider."
-        )),
-        e => e,
-    })?;
-    sqlx::query("UPDATE request SET result_appointment_id = $1 WHERE id = $2")
-        .bind(appointment_id)
-        .bind(request_id)
-        .execute(change.conn())
-        .await?;
+    .await?;
     change
         .audit(Audit {
             actor_id: Some(me.user_id),
@@ -335,6 +293,78 @@ pub async fn accept(
     )
     .await?;
     change.commit().await?;
+    Ok(appointment_id)
+}
+
+/// The accepted appointment's start and end: one of the requested times
+/// (a Now request starts at the next whole minute), still to come, for a
+/// request that names a service.
+fn accepted_times(req: &Loaded, start: Option<i64>, now: i64) -> AppResult<(i64, i64)> {
+    let start = match (req.mode, start) {
+        (RequestMode::Now, _) => now + 60 - now.rem_euclid(60),
+        (RequestMode::Scheduled, Some(t)) if req.times.contains(&t) => t,
+        (RequestMode::Scheduled, Some(_)) => {
+            return Err(AppError::validation("Choose one of the requested times."))
+        }
+        (RequestMode::Scheduled, None) => {
+            return Err(AppError::validation("Choose one of the requested times."))
+        }
+    };
+    let end = start + req.minutes * 60;
+    booking::check_new_times(start, end, now).map_err(|_| {
+        AppError::validation(
+            "That requested time has passed. Choose another one, or decline with a note.",
+        )
+    })?;
+    if req.service_id == 0 {
+        return Err(AppError::validation(
+            "This request has no service; decline it with a note instead.",
+        ));
+    }
+    Ok((start, end))
+}
+
+/// Books the accepted appointment under the provider's lock and links the
+/// request to it. Returns the appointment id.
+async fn book(
+    change: &mut Change,
+    req: &Loaded,
+    request_id: i64,
+    provider_id: i64,
+    provider_name: &str,
+    (start, end): (i64, i64),
+) -> AppResult<i64> {
+    change.lock_provider(provider_id).await?;
+    if let Some(c) = find_conflict(change.tx_mut(), provider_id, start, end, &[], req.tz).await? {
+        return Err(AppError::conflict(format!(
+            "{provider_name} is already booked at that time: {c}."
+        )));
+    }
+    let appointment_id = insert_booked(
+        change,
+        Booked {
+            clinic_id: req.clinic_id,
+            service_id: req.service_id,
+            provider_id,
+            patient_id: req.requester_id,
+            start,
+            end,
+            location: "",
+            series_id: None,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        AppError::Conflict(_) => AppError::conflict(format!(
+            "{provider_name} was booked at that time a moment ago. Choose another time or provider."
+        )),
+        e => e,
+    })?;
+    sqlx::query("UPDATE request SET result_appointment_id = $1 WHERE id = $2")
+        .bind(appointment_id)
+        .bind(request_id)
+        .execute(change.conn())
+        .await?;
     Ok(appointment_id)
 }
 

@@ -55,72 +55,10 @@ pub async fn create(state: &AppState, me: &Me, new: NewRequest) -> AppResult<i64
     .map_err(AppError::Validation)?;
     let times = match new.mode {
         RequestMode::Now => {
-            if !new.times.is_empty() {
-                return Err(AppError::validation(
-                    "A Now request has no preferred times.",
-                ));
-            }
-            let pending: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM request WHERE requester_id = $1 AND clinic_id = $2 \
-                 AND kind = 'new_session' AND mode = 'now' AND status = 'pending'",
-            )
-            .bind(me.user_id)
-            .bind(new.clinic_id)
-            .fetch_one(change.conn())
-            .await?;
-            if pending > 0 {
-                return Err(AppError::conflict(ALREADY_WAITING));
-            }
-            let on = availability::available_now(change.conn(), new.clinic_id).await?;
-            let someone = match new.provider_id {
-                Some(p) => on.contains(&p),
-                None => !on.is_empty(),
-            };
-            if !someone {
-                return Err(AppError::conflict(
-                    "Nobody is available right now. Choose Scheduled and pick a time instead.",
-                ));
-            }
+            check_now(&mut change, me, &new).await?;
             Vec::new()
         }
-        RequestMode::Scheduled => {
-            let horizon = policy(change.conn(), new.clinic_id)
-                .await?
-                .booking_horizon_days;
-            let times = rules::check_requested_times(&new.times, now, horizon)
-                .map_err(AppError::Validation)?;
-            let providers: Vec<i64> = match new.provider_id {
-                Some(p) => vec![p],
-                None => clinic_providers(change.conn(), new.clinic_id)
-                    .await?
-                    .into_iter()
-                    .map(|p| p.0)
-                    .collect(),
-            };
-            let free = free_at(
-                change.conn(),
-                new.clinic_id,
-                &providers,
-                &times,
-                tz,
-                minutes as u32,
-            )
-            .await?;
-            for t in &times {
-                if !free.values().any(|ts| ts.contains(t)) {
-                    return Err(AppError::validation(format!(
-                        "{} is not a free time{}. Choose from the free slots shown.",
-                        zones::fmt_local(*t, tz),
-                        if new.provider_id.is_some() {
-                            " for this provider"
-                        } else {
-                            ""
-                        }
-                    )));
-                }
-            }
-            times
-        }
+        RequestMode::Scheduled => free_requested_times(&mut change, &new, tz, minutes).await?,
     };
     // Requesting from a clinic makes the requester one of its patients.
     sqlx::query(
@@ -186,6 +124,84 @@ pub async fn create(state: &AppState, me: &Me, new: NewRequest) -> AppResult<i64
     .await?;
     change.commit().await?;
     Ok(id)
+}
+
+/// A Now request: none already waiting from this patient at this clinic,
+/// and someone (the addressed provider, if any) available now.
+async fn check_now(change: &mut Change, me: &Me, new: &NewRequest) -> AppResult<()> {
+    if !new.times.is_empty() {
+        return Err(AppError::validation(
+            "A Now request has no preferred times.",
+        ));
+    }
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM request WHERE requester_id = $1 AND clinic_id = $2 \
+         AND kind = 'new_session' AND mode = 'now' AND status = 'pending'",
+    )
+    .bind(me.user_id)
+    .bind(new.clinic_id)
+    .fetch_one(change.conn())
+    .await?;
+    if pending > 0 {
+        return Err(AppError::conflict(ALREADY_WAITING));
+    }
+    let on = availability::available_now(change.conn(), new.clinic_id).await?;
+    let someone = match new.provider_id {
+        Some(p) => on.contains(&p),
+        None => !on.is_empty(),
+    };
+    if !someone {
+        return Err(AppError::conflict(
+            "Nobody is available right now. Choose Scheduled and pick a time instead.",
+        ));
+    }
+    Ok(())
+}
+
+/// A Scheduled request's preferred times, checked to be within the booking
+/// horizon and free (for the addressed provider, or for any provider).
+async fn free_requested_times(
+    change: &mut Change,
+    new: &NewRequest,
+    tz: chrono_tz::Tz,
+    minutes: i64,
+) -> AppResult<Vec<i64>> {
+    let horizon = policy(change.conn(), new.clinic_id)
+        .await?
+        .booking_horizon_days;
+    let times = rules::check_requested_times(&new.times, change.now, horizon)
+        .map_err(AppError::Validation)?;
+    let providers: Vec<i64> = match new.provider_id {
+        Some(p) => vec![p],
+        None => clinic_providers(change.conn(), new.clinic_id)
+            .await?
+            .into_iter()
+            .map(|p| p.0)
+            .collect(),
+    };
+    let free = free_at(
+        change.conn(),
+        new.clinic_id,
+        &providers,
+        &times,
+        tz,
+        minutes as u32,
+    )
+    .await?;
+    for t in &times {
+        if !free.values().any(|ts| ts.contains(t)) {
+            return Err(AppError::validation(format!(
+                "{} is not a free time{}. Choose from the free slots shown.",
+                zones::fmt_local(*t, tz),
+                if new.provider_id.is_some() {
+                    " for this provider"
+                } else {
+                    ""
+                }
+            )));
+        }
+    }
+    Ok(times)
 }
 
 /// The requester takes back a pending request.
