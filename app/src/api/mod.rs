@@ -10,9 +10,10 @@ pub mod accounts;
 pub mod appointments;
 pub mod availability;
 pub mod bookings;
-pub mod changes;
+pub mod change_requests;
 pub mod clinic_settings;
 pub mod notifications;
+pub mod portal;
 pub mod requests;
 pub mod schedule;
 

@@ -5,6 +5,7 @@ pub mod appointment_dialogs;
 pub mod availability;
 pub mod booking;
 pub mod bookings;
+pub mod change_requests;
 pub mod clinic_settings;
 pub mod consultations;
 pub mod dialog;
@@ -16,7 +17,6 @@ pub mod notice;
 pub mod notifications;
 pub mod portal;
 pub mod schedule;
-pub mod staff;
 
 use crate::error::AppError;
 use leptos::prelude::*;

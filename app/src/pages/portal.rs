@@ -3,7 +3,7 @@
 
 use super::error_alert;
 use crate::api::accounts::clinic_options;
-use crate::api::changes::{
+use crate::api::portal::{
     reschedule_times, AnswerProposal, CancelMyAppointment, RescheduleMyAppointment,
 };
 use crate::api::requests::{my_appointments, my_requests, WithdrawRequest};

@@ -239,7 +239,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dispatch") view=staff_page!(crate::pages::dispatch::DispatchPage) />
                     <Route path=path!("/availability") view=staff_page!(crate::pages::availability::AvailabilityPage) />
                     <Route path=path!("/settings") view=staff_page!(crate::pages::clinic_settings::ClinicSettingsPage) />
-                    <Route path=path!("/requests") view=staff_page!(crate::pages::staff::RequestsPage) />
+                    <Route path=path!("/requests") view=staff_page!(crate::pages::change_requests::RequestsPage) />
                     <Route path=path!("/account/notifications") view=staff_page!(crate::pages::notifications::NotificationsPage) />
                     <Route path=path!("/outbox") view=staff_page!(crate::pages::notifications::OutboxPage) />
                     <Route path=path!("/mailbox") view=notifications::MailboxPage />

@@ -7,7 +7,7 @@
 use super::dialog::Modal;
 use super::error_alert;
 use super::notice::{Message, Notice};
-use crate::api::changes::{change_requests, AnswerChangeRequest};
+use crate::api::change_requests::{change_requests, AnswerChangeRequest};
 use crate::domain::live::topic;
 use crate::domain::request::{
     pending_for, ChangeAnswer, RequestKind, MAX_RESPONSE_MESSAGE, MAX_RESPONSE_REASON,
