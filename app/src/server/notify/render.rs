@@ -141,9 +141,30 @@ fn headline(event: NotifyEvent, reader: Reader, f: &Facts) -> String {
 pub fn message(event: NotifyEvent, reader: Reader, f: &Facts) -> Message {
     let tz = f.tz.unwrap_or(Tz::UTC);
     let head = headline(event, reader, f);
+    let rows = details(event, reader, f, tz);
+    let lines = links(event, reader, f);
+    let subject = match &f.meeting {
+        Some(m) => format!("[{}] {head}: {}", f.clinic, when(m.starts_at, tz)),
+        None => format!("[{}] {head}", f.clinic),
+    };
+    let text = plain(&head, &rows, &lines, &f.clinic);
+    let html = html(&head, &rows, &lines, &f.clinic);
+    let sms = match &f.meeting {
+        Some(m) => format!("{}: {head}, {}.", f.clinic, when(m.starts_at, tz)),
+        None => format!("{}: {head}.", f.clinic),
+    };
+    Message {
+        subject,
+        text,
+        html,
+        sms,
+    }
+}
+
+/// The (label, value) rows of details, in reading order.
+fn details(event: NotifyEvent, reader: Reader, f: &Facts, tz: Tz) -> Vec<(&'static str, String)> {
     // (label, value) rows of details, in reading order.
-    let mut rows: Vec<(&str, String)> = Vec::new();
-    let mut lines: Vec<String> = Vec::new();
+    let mut rows: Vec<(&'static str, String)> = Vec::new();
     if let Some(m) = &f.meeting {
         if let Some(prev) = m.previous_start {
             rows.push(("Was", when(prev, tz)));
@@ -221,6 +242,12 @@ pub fn message(event: NotifyEvent, reader: Reader, f: &Facts) -> Message {
         };
         rows.push((label, f.message.clone()));
     }
+    rows
+}
+
+/// The lines under the details: links to follow and whom to call.
+fn links(event: NotifyEvent, reader: Reader, f: &Facts) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
     let rebook = reader == Reader::Patient
         && event == NotifyEvent::AppointmentCancelled
         && f.cancel_reason.is_some_and(CancelReason::invites_rebooking)
@@ -246,30 +273,36 @@ pub fn message(event: NotifyEvent, reader: Reader, f: &Facts) -> Message {
         ));
     }
 
-    let subject = match &f.meeting {
-        Some(m) => format!("[{}] {head}: {}", f.clinic, when(m.starts_at, tz)),
-        None => format!("[{}] {head}", f.clinic),
-    };
+    lines
+}
+
+/// The plain-text body.
+fn plain(head: &str, rows: &[(&str, String)], lines: &[String], clinic: &str) -> String {
     let mut text = format!("{head}\n\n");
-    for (k, v) in &rows {
+    for (k, v) in rows {
         text.push_str(&format!("{k}: {v}\n"));
     }
     if !lines.is_empty() {
         text.push('\n');
-        for l in &lines {
+        for l in lines {
             text.push_str(l);
             text.push('\n');
         }
     }
-    text.push_str(&format!("\n{}\n", f.clinic));
+    text.push_str(&format!("\n{clinic}\n"));
 
+    text
+}
+
+/// The HTML body: the same rows as a table, links as links.
+fn html(head: &str, rows: &[(&str, String)], lines: &[String], clinic: &str) -> String {
     let mut html = format!(
         "<!doctype html><html><body style=\"font-family:sans-serif;color:#1f2933\">\
          <p style=\"color:#52606d;margin:0\">{}</p><h2 style=\"margin:4px 0 16px\">{}</h2><table>",
-        esc(&f.clinic),
-        esc(&head)
+        esc(clinic),
+        esc(head)
     );
-    for (k, v) in &rows {
+    for (k, v) in rows {
         let value = if v.starts_with("https://") || v.starts_with("http://") {
             format!("<a href=\"{0}\">{0}</a>", esc(v))
         } else {
@@ -281,7 +314,7 @@ pub fn message(event: NotifyEvent, reader: Reader, f: &Facts) -> Message {
         ));
     }
     html.push_str("</table>");
-    for l in &lines {
+    for l in lines {
         let (label, url) = l.split_once(": ").unwrap_or((l.as_str(), ""));
         if url.starts_with("http") {
             html.push_str(&format!(
@@ -295,19 +328,10 @@ pub fn message(event: NotifyEvent, reader: Reader, f: &Facts) -> Message {
     }
     html.push_str(&format!(
         "<p style=\"color:#52606d\">{}</p></body></html>",
-        esc(&f.clinic)
+        esc(clinic)
     ));
 
-    let sms = match &f.meeting {
-        Some(m) => format!("{}: {head}, {}.", f.clinic, when(m.starts_at, tz)),
-        None => format!("{}: {head}.", f.clinic),
-    };
-    Message {
-        subject,
-        text,
-        html,
-        sms,
-    }
+    html
 }
 
 /// HTML escaping for text placed in elements and quoted attributes.
