@@ -123,7 +123,7 @@ impl Db {
             DbKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             DbKind::Postgres => self.pool.begin().await,
         };
-        tx.map_err(db_error)
+        Ok(tx?)
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {

@@ -12,7 +12,7 @@ pub mod pms;
 pub mod render;
 
 use super::change::{Change, OutboxMessage};
-use super::db::{db_error, id_list};
+use super::db::{id_list, known};
 use super::zones;
 use crate::domain::booking::CancelReason;
 use crate::domain::notify::{staff_audience, Channel, NotifyEvent, Parties};
@@ -77,7 +77,7 @@ impl Notice {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 struct Person {
     id: i64,
     name: String,
@@ -86,16 +86,12 @@ struct Person {
 }
 
 async fn person(change: &mut Change, id: i64) -> AppResult<Person> {
-    let r = sqlx::query("SELECT id, name, email, mobile FROM app_user WHERE id = $1")
-        .bind(id)
-        .fetch_one(change.conn())
-        .await?;
-    Ok(Person {
-        id: r.get(0),
-        name: r.get(1),
-        email: r.get(2),
-        mobile: r.get(3),
-    })
+    Ok(
+        sqlx::query_as("SELECT id, name, email, mobile FROM app_user WHERE id = $1")
+            .bind(id)
+            .fetch_one(change.conn())
+            .await?,
+    )
 }
 
 struct Clinic {
@@ -127,11 +123,11 @@ async fn clinic(change: &mut Change, id: i64) -> AppResult<Clinic> {
         .fetch_one(change.conn())
         .await?;
     Ok(Clinic {
-        id: r.get(0),
-        name: r.get(1),
-        slug: r.get(2),
-        phone: r.get(3),
-        tz: zones::parse(&r.get::<String, _>(4)),
+        id: r.get("id"),
+        name: r.get("name"),
+        slug: r.get("slug"),
+        phone: r.get("phone"),
+        tz: zones::parse(&r.get::<String, _>("time_zone")),
     })
 }
 
@@ -324,26 +320,24 @@ async fn request(change: &mut Change, id: i64) -> AppResult<Req> {
 /// The next SEQUENCE for a calendar UID: every message about a meeting
 /// carries a higher one than the last, so calendars apply them in order.
 async fn next_sequence(change: &mut Change, uid: &str) -> AppResult<i64> {
-    sqlx::query_scalar(
+    Ok(sqlx::query_scalar(
         "INSERT INTO ics_sequence (uid, seq) VALUES ($1, 0) \
          ON CONFLICT (uid) DO UPDATE SET seq = ics_sequence.seq + 1 RETURNING seq",
     )
     .bind(uid)
     .fetch_one(change.conn())
-    .await
-    .map_err(db_error)
+    .await?)
 }
 
 /// Providers (and schedulers) who hear about a request for the host group.
 async fn clinic_staff(change: &mut Change, clinic_id: i64) -> AppResult<Vec<i64>> {
-    sqlx::query_scalar(
+    Ok(sqlx::query_scalar(
         "SELECT DISTINCT user_id FROM membership WHERE clinic_id = $1 \
          AND role IN ('provider', 'scheduler') ORDER BY user_id",
     )
     .bind(clinic_id)
     .fetch_all(change.conn())
-    .await
-    .map_err(db_error)
+    .await?)
 }
 
 /// The clinic's admins and its schedulers.
@@ -381,10 +375,17 @@ async fn chosen(
     .bind(event.as_str())
     .fetch_all(change.conn())
     .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| Some((r.get::<i64, _>(0), Channel::parse(&r.get::<String, _>(1))?)))
-        .collect())
+    rows.iter()
+        .map(|r| {
+            let code: String = r.get("channel");
+            let channel = known(
+                Channel::parse(&code),
+                "notification_preference.channel",
+                &code,
+            )?;
+            Ok((r.get::<i64, _>("user_id"), channel))
+        })
+        .collect()
 }
 
 fn ts(t: i64) -> DateTime<Utc> {
@@ -489,7 +490,7 @@ async fn earlier_series(
         .bind(series)
         .fetch_one(change.conn())
         .await?;
-    let (rule, first): (String, String) = (r.get(0), r.get(1));
+    let (rule, first): (String, String) = (r.get("rrule"), r.get("dtstart_local"));
     let start = chrono::NaiveDateTime::parse_from_str(&first, "%Y%m%dT%H%M%S")
         .ok()
         .and_then(|l| crate::domain::recurrence::resolve_local(&c.tz, l))

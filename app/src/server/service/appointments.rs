@@ -82,10 +82,10 @@ pub(super) async fn find_conflict(
     Ok(row.map(|r| {
         format!(
             "appointment #{} with {} on {}–{}",
-            r.get::<i64, _>(0),
-            r.get::<String, _>(3),
-            zones::fmt_local(r.get(1), tz),
-            zones::fmt_time(r.get(2), tz)
+            r.get::<i64, _>("id"),
+            r.get::<String, _>("name"),
+            zones::fmt_local(r.get("starts_at"), tz),
+            zones::fmt_time(r.get("ends_at"), tz)
         )
     }))
 }
@@ -120,8 +120,8 @@ async fn invited_overlaps(
         if let Some(r) = row {
             out.push(format!(
                 "{} already has an appointment on {}.",
-                r.get::<String, _>(0),
-                zones::fmt_local(r.get(1), tz)
+                r.get::<String, _>("name"),
+                zones::fmt_local(r.get("starts_at"), tz)
             ));
         }
     }
@@ -766,7 +766,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
         .fetch_all(change.conn())
         .await?
         .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .map(|r| (r.get("id"), r.get("starts_at"), r.get("ends_at"), r.get("version")))
         .collect(),
         _ => vec![(mv.appointment_id, t.starts_at, t.ends_at, t.version)],
     };
