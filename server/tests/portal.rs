@@ -861,3 +861,67 @@ async fn the_practice_answers_change_requests(b: Backend) {
     );
 }
 both_dbs!(staff_answers, the_practice_answers_change_requests);
+
+/// When the practice cancels an appointment, the patient's pending request
+/// to move it has nothing left to ask: it leaves the queue as withdrawn,
+/// the patient is told once (the cancellation), and a late answer to it is
+/// refused.
+async fn a_staff_cancel_closes_the_pending_change_request(b: Backend) {
+    use app::domain::booking::validate_cancel;
+    use app::server::service::appointments::{cancel, CancelScope};
+    use app::server::service::change_requests::{answer, queue};
+    let t = demo_app(b).await;
+    let north = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
+    let admin = t.me("admin@northside.test").await;
+    let sched = t.me("scheduler@northside.test").await;
+    save_policy(
+        &t.state,
+        &admin,
+        north,
+        Policy {
+            needs_approval: true,
+            ..Policy::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (id, request) = pending_change(&t, 16, false).await;
+    assert!(queue(&t.state, &sched)
+        .await
+        .unwrap()
+        .rows
+        .iter()
+        .any(|r| r.id == request));
+    let to_ben = "SELECT COUNT(*) FROM outbox WHERE recipient = 'ben@patients.test'";
+    let before = t.count(to_ben).await;
+
+    let form = validate_cancel("prov", "", "").unwrap();
+    cancel(&t.state, &sched, id, CancelScope::ThisOnly, form)
+        .await
+        .unwrap();
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM request WHERE id = {request} AND status = 'withdrawn'"
+        ))
+        .await,
+        1
+    );
+    assert!(!queue(&t.state, &sched)
+        .await
+        .unwrap()
+        .rows
+        .iter()
+        .any(|r| r.id == request));
+    assert_eq!(t.count(to_ben).await - before, 1, "only the cancellation");
+    let late = answer(
+        &t.state,
+        &sched,
+        reply(request, app::domain::request::ChangeAnswer::Deny, None),
+    )
+    .await;
+    assert!(matches!(late, Err(AppError::Conflict(_))), "{late:?}");
+}
+both_dbs!(
+    staff_cancel_closes_request,
+    a_staff_cancel_closes_the_pending_change_request
+);

@@ -529,6 +529,7 @@ pub async fn cancel(
         }
     }
     let ids = cancelled;
+    close_change_requests(&mut change, &ids, by).await?;
     // One message for the meetings cancelled together.
     if let Some(first) = ids.first() {
         let span = if ids.len() > 1 {
@@ -728,6 +729,52 @@ async fn split_series(
     .bind(now)
     .fetch_one(change.conn())
     .await?)
+}
+
+/// A patient's pending change request (reschedule or cancel) about an
+/// appointment the practice has just cancelled has nothing left to ask: it
+/// is closed as withdrawn, so it leaves the Appointment Requests queue. The
+/// patient hears of it once, in the cancellation itself.
+async fn close_change_requests(change: &mut Change, ids: &[i64], by: Actor) -> AppResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let closed: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+        "UPDATE request SET status = 'withdrawn', responder_id = $1, responded_at = $2, \
+         response = 'The appointment was cancelled.', version = version + 1 \
+         WHERE appointment_id IN ({}) AND kind IN ('reschedule', 'cancel') AND status = 'pending' \
+         RETURNING id, clinic_id, requester_id",
+        id_list(ids)
+    ))
+    .bind(by.user_id)
+    .bind(change.now)
+    .fetch_all(change.conn())
+    .await?;
+    for (id, clinic_id, patient) in closed {
+        change
+            .audit(Audit {
+                actor_id: Some(by.user_id),
+                on_behalf_of_id: by.on_behalf_of,
+                clinic_id: Some(clinic_id),
+                action: "request.withdraw",
+                entity: "request",
+                entity_id: id,
+                before: Some(json!({ "status": "pending" })),
+                after: Some(json!({ "status": "withdrawn", "why": "appointment cancelled" })),
+            })
+            .await?;
+        change
+            .emit(LiveEvent {
+                topic: topic::REQUEST.into(),
+                action: "withdrawn".into(),
+                entity_id: id,
+                clinic_id: Some(clinic_id),
+                user_ids: vec![patient],
+                at_us: 0,
+            })
+            .await?;
+    }
+    Ok(())
 }
 
 /// Moves a meeting (or it and the rest of its series) to a new local date
