@@ -7,7 +7,9 @@ use crate::api::appointments::{CancelAppointment, CreateAppointment, RescheduleA
 use crate::api::schedule::create_options;
 use crate::domain::booking::{cancel_form, CancelReason, MAX_CANCEL_NOTE};
 use crate::domain::recurrence::{End, Weekly};
-use crate::model::{from_wire, AppointmentForm, BookingRow, CancelScope, RescheduleScope};
+use crate::model::{
+    from_wire, AppointmentForm, BookingRow, CancelScope, RescheduleScope, ServiceOption,
+};
 use leptos::prelude::*;
 
 /// The booking a dialog acts on: patient, time (in the clinic's zone),
@@ -281,113 +283,15 @@ pub fn CreateDialog(
                                 if let Some(me) = o.only_provider {
                                     Effect::new(move |_| provider.set(Some(me)));
                                 }
-                                let providers = o.providers.clone();
+                                let fixed_host = o.only_provider.is_some();
                                 let invitable = o.providers.clone();
-                                let services = o.services.clone();
-                                let services_for_change = o.services.clone();
                                 view! {
                                     <div class="form">
                                         <p class="muted">{format!("Times are in {}.", o.time_zone)}</p>
-                                        <label for="new-provider">"Host provider"</label>
-                                        <select id="new-provider" disabled=o.only_provider.is_some()
-                                            on:change=move |e| provider.set(event_target_value(&e).parse().ok())>
-                                            <option value="">"Choose a provider…"</option>
-                                            {providers.into_iter().map(|(id, name)| view! {
-                                                <option value=id.to_string() selected=move || provider.get() == Some(id)>{name}</option>
-                                            }).collect_view()}
-                                        </select>
-                                        <label for="new-patient">"Patient"</label>
-                                        <select id="new-patient" on:change=move |e| patient.set(event_target_value(&e).parse().ok())>
-                                            <option value="">"Choose a patient…"</option>
-                                            {o.patients.into_iter().map(|(id, name)| view! {
-                                                <option value=id.to_string()>{name}</option>
-                                            }).collect_view()}
-                                        </select>
-                                        <label for="new-service">"Appointment type"</label>
-                                        <select id="new-service" on:change=move |e| {
-                                            let id: Option<i64> = event_target_value(&e).parse().ok();
-                                            service.set(id);
-                                            if let Some(s) = services_for_change.iter().find(|s| Some(s.id) == id) {
-                                                duration.set(s.duration_minutes);
-                                                end.set(add_minutes(&start.get_untracked(), s.duration_minutes));
-                                            }
-                                        }>
-                                            <option value="">"Choose a service…"</option>
-                                            {services.into_iter().map(|s| view! {
-                                                <option value=s.id.to_string()>{format!("{} ({} min)", s.name, s.duration_minutes)}</option>
-                                            }).collect_view()}
-                                        </select>
-                                        <div class="grid-3">
-                                            <div>
-                                                <label for="new-date">"Date"</label>
-                                                <input id="new-date" type="date" min=o.today.clone() prop:value=move || day.get()
-                                                    on:input=move |e| day.set(event_target_value(&e)) />
-                                            </div>
-                                            <div>
-                                                <label for="new-start">"Start"</label>
-                                                <input id="new-start" type="time" prop:value=move || start.get()
-                                                    on:input=move |e| {
-                                                        let v = event_target_value(&e);
-                                                        end.set(add_minutes(&v, duration.get_untracked()));
-                                                        start.set(v);
-                                                    } />
-                                            </div>
-                                            <div>
-                                                <label for="new-end">"End"</label>
-                                                <input id="new-end" type="time" prop:value=move || end.get()
-                                                    on:input=move |e| end.set(event_target_value(&e)) />
-                                            </div>
-                                        </div>
-                                        <label for="new-location">"Location"</label>
-                                        <input id="new-location" type="text" maxlength="200" placeholder="Video (online)"
-                                            on:input=move |e| location.set(event_target_value(&e)) />
-                                        <fieldset class="choices">
-                                            <legend>"Invite providers"</legend>
-                                            {invitable.into_iter().map(|(id, name)| view! {
-                                                <label class=move || if provider.get() == Some(id) { "hidden" } else { "" }>
-                                                    <input type="checkbox" on:change=move |e| {
-                                                        let on = event_target_checked(&e);
-                                                        invited.update(|v| { v.retain(|x| *x != id); if on { v.push(id); } });
-                                                    } />
-                                                    " " {name}
-                                                </label>
-                                            }).collect_view()}
-                                        </fieldset>
-                                        <label class="check">
-                                            <input id="new-repeat" type="checkbox" on:change=move |e| repeat.set(event_target_checked(&e)) />
-                                            " Repeats weekly"
-                                        </label>
-                                        <Show when=move || repeat.get()>
-                                            <div class="grid-3">
-                                                <div>
-                                                    <label for="new-every">"Every (weeks)"</label>
-                                                    <input id="new-every" type="number" min="1" max="52" prop:value=move || every.get().to_string()
-                                                        on:input=move |e| every.set(event_target_value(&e).parse().unwrap_or(0)) />
-                                                </div>
-                                                <div>
-                                                    <label for="new-ends">"Ends"</label>
-                                                    <select id="new-ends" on:change=move |e| by_date.set(event_target_value(&e) == "until")>
-                                                        <option value="count">"After N meetings"</option>
-                                                        <option value="until">"On a date"</option>
-                                                    </select>
-                                                </div>
-                                                <div>
-                                                    {move || if !by_date.get() {
-                                                        view! {
-                                                            <label for="new-count">"Meetings"</label>
-                                                            <input id="new-count" type="number" min="1" max="104" prop:value=move || count.get().to_string()
-                                                                on:input=move |e| count.set(event_target_value(&e).parse().unwrap_or(0)) />
-                                                        }.into_any()
-                                                    } else {
-                                                        view! {
-                                                            <label for="new-until">"Last date"</label>
-                                                            <input id="new-until" type="date" prop:value=move || until.get()
-                                                                on:input=move |e| until.set(event_target_value(&e)) />
-                                                        }.into_any()
-                                                    }}
-                                                </div>
-                                            </div>
-                                        </Show>
+                                        <CreateWho providers=o.providers patients=o.patients services=o.services fixed_host provider patient service duration start end />
+                                        <CreateWhen today=o.today day start end duration />
+                                        <CreateWhere invitable location provider invited />
+                                        <CreateRepeat repeat every by_date count until />
                                         <p class="muted">"A video join link, meeting ID and passcode are generated."</p>
                                     </div>
                                 }.into_any()
@@ -402,6 +306,168 @@ pub fn CreateDialog(
                     </button>
                 </div>
         </Modal>
+    }
+}
+
+/// The create dialog's who: host provider (fixed for a provider booking for
+/// themself), patient and appointment type; a type sets the end time from
+/// its length.
+#[component]
+fn CreateWho(
+    providers: Vec<(i64, String)>,
+    patients: Vec<(i64, String)>,
+    services: Vec<ServiceOption>,
+    fixed_host: bool,
+    provider: RwSignal<Option<i64>>,
+    patient: RwSignal<Option<i64>>,
+    service: RwSignal<Option<i64>>,
+    duration: RwSignal<i64>,
+    start: RwSignal<String>,
+    end: RwSignal<String>,
+) -> impl IntoView {
+    let services_for_change = services.clone();
+    view! {
+        <label for="new-provider">"Host provider"</label>
+        <select id="new-provider" disabled=fixed_host
+            on:change=move |e| provider.set(event_target_value(&e).parse().ok())>
+            <option value="">"Choose a provider…"</option>
+            {providers.into_iter().map(|(id, name)| view! {
+                <option value=id.to_string() selected=move || provider.get() == Some(id)>{name}</option>
+            }).collect_view()}
+        </select>
+        <label for="new-patient">"Patient"</label>
+        <select id="new-patient" on:change=move |e| patient.set(event_target_value(&e).parse().ok())>
+            <option value="">"Choose a patient…"</option>
+            {patients.into_iter().map(|(id, name)| view! {
+                <option value=id.to_string()>{name}</option>
+            }).collect_view()}
+        </select>
+        <label for="new-service">"Appointment type"</label>
+        <select id="new-service" on:change=move |e| {
+            let id: Option<i64> = event_target_value(&e).parse().ok();
+            service.set(id);
+            if let Some(s) = services_for_change.iter().find(|s| Some(s.id) == id) {
+                duration.set(s.duration_minutes);
+                end.set(add_minutes(&start.get_untracked(), s.duration_minutes));
+            }
+        }>
+            <option value="">"Choose a service…"</option>
+            {services.into_iter().map(|s| view! {
+                <option value=s.id.to_string()>{format!("{} ({} min)", s.name, s.duration_minutes)}</option>
+            }).collect_view()}
+        </select>
+    }
+}
+
+/// The create dialog's when: date, start and end (a new start moves the end
+/// by the appointment's length).
+#[component]
+fn CreateWhen(
+    today: String,
+    day: RwSignal<String>,
+    start: RwSignal<String>,
+    end: RwSignal<String>,
+    duration: RwSignal<i64>,
+) -> impl IntoView {
+    view! {
+        <div class="grid-3">
+            <div>
+                <label for="new-date">"Date"</label>
+                <input id="new-date" type="date" min=today prop:value=move || day.get()
+                    on:input=move |e| day.set(event_target_value(&e)) />
+            </div>
+            <div>
+                <label for="new-start">"Start"</label>
+                <input id="new-start" type="time" prop:value=move || start.get()
+                    on:input=move |e| {
+                        let v = event_target_value(&e);
+                        end.set(add_minutes(&v, duration.get_untracked()));
+                        start.set(v);
+                    } />
+            </div>
+            <div>
+                <label for="new-end">"End"</label>
+                <input id="new-end" type="time" prop:value=move || end.get()
+                    on:input=move |e| end.set(event_target_value(&e)) />
+            </div>
+        </div>
+    }
+}
+
+/// The create dialog's location and invited providers (the host is hidden
+/// from the invite list).
+#[component]
+fn CreateWhere(
+    invitable: Vec<(i64, String)>,
+    location: RwSignal<String>,
+    provider: RwSignal<Option<i64>>,
+    invited: RwSignal<Vec<i64>>,
+) -> impl IntoView {
+    view! {
+        <label for="new-location">"Location"</label>
+        <input id="new-location" type="text" maxlength="200" placeholder="Video (online)"
+            on:input=move |e| location.set(event_target_value(&e)) />
+        <fieldset class="choices">
+            <legend>"Invite providers"</legend>
+            {invitable.into_iter().map(|(id, name)| view! {
+                <label class=move || if provider.get() == Some(id) { "hidden" } else { "" }>
+                    <input type="checkbox" on:change=move |e| {
+                        let on = event_target_checked(&e);
+                        invited.update(|v| { v.retain(|x| *x != id); if on { v.push(id); } });
+                    } />
+                    " " {name}
+                </label>
+            }).collect_view()}
+        </fieldset>
+    }
+}
+
+/// The create dialog's weekly repeat: every N weeks, ending after a number
+/// of meetings or on a date.
+#[component]
+fn CreateRepeat(
+    repeat: RwSignal<bool>,
+    every: RwSignal<u32>,
+    by_date: RwSignal<bool>,
+    count: RwSignal<u32>,
+    until: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label class="check">
+            <input id="new-repeat" type="checkbox" on:change=move |e| repeat.set(event_target_checked(&e)) />
+            " Repeats weekly"
+        </label>
+        <Show when=move || repeat.get()>
+            <div class="grid-3">
+                <div>
+                    <label for="new-every">"Every (weeks)"</label>
+                    <input id="new-every" type="number" min="1" max="52" prop:value=move || every.get().to_string()
+                        on:input=move |e| every.set(event_target_value(&e).parse().unwrap_or(0)) />
+                </div>
+                <div>
+                    <label for="new-ends">"Ends"</label>
+                    <select id="new-ends" on:change=move |e| by_date.set(event_target_value(&e) == "until")>
+                        <option value="count">"After N meetings"</option>
+                        <option value="until">"On a date"</option>
+                    </select>
+                </div>
+                <div>
+                    {move || if !by_date.get() {
+                        view! {
+                            <label for="new-count">"Meetings"</label>
+                            <input id="new-count" type="number" min="1" max="104" prop:value=move || count.get().to_string()
+                                on:input=move |e| count.set(event_target_value(&e).parse().unwrap_or(0)) />
+                        }.into_any()
+                    } else {
+                        view! {
+                            <label for="new-until">"Last date"</label>
+                            <input id="new-until" type="date" prop:value=move || until.get()
+                                on:input=move |e| until.set(event_target_value(&e)) />
+                        }.into_any()
+                    }}
+                </div>
+            </div>
+        </Show>
     }
 }
 

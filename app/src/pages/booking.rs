@@ -4,11 +4,12 @@
 
 use super::error_alert;
 use crate::api::requests::{booking_page, free_slots, RequestSession};
-use crate::domain::form::QuestionKind;
+use crate::domain::form::{Question, QuestionKind};
 use crate::domain::live::topic;
 use crate::domain::request::{RequestMode, MAX_REQUESTED_TIMES};
+use crate::error::AppError;
 use crate::live::use_live_version;
-use crate::model::{money, BookingPageInfo, SlotDay};
+use crate::model::{money, BookingPageInfo, PublicProvider, PublicService, SlotDay};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -88,46 +89,7 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
             mode.set(RequestMode::Scheduled);
         }
     });
-    let toggle = move |start: i64, label: String| {
-        chosen.update(|c| {
-            if let Some(i) = c.iter().position(|x| x.0 == start) {
-                c.remove(i);
-            } else if c.len() < MAX_REQUESTED_TIMES {
-                c.push((start, label));
-                c.sort();
-            }
-        })
-    };
-    let answers_for_submit = answers.clone();
-    let submit = move |_| {
-        let Some(service_id) = service.get_untracked() else {
-            return;
-        };
-        let mode = mode.get_untracked();
-        send.dispatch(RequestSession {
-            clinic_id,
-            service_id,
-            mode,
-            provider_id: provider.get_untracked(),
-            times: match mode {
-                RequestMode::Now => Vec::new(),
-                RequestMode::Scheduled => {
-                    chosen.with_untracked(|c| c.iter().map(|c| c.0).collect())
-                }
-            },
-            answers: answers_for_submit
-                .iter()
-                .map(|a| a.get_untracked())
-                .collect(),
-            note: note.get_untracked(),
-        });
-    };
     let hydrated = crate::shell::use_hydrated();
-    let ready = move || {
-        service.get().is_some()
-            && (mode.get() == RequestMode::Now || !chosen.with(Vec::is_empty))
-            && !send.pending().get()
-    };
     // The answer shows next to the Send button; a sent form starts afresh.
     let result = NodeRef::<leptos::html::Div>::new();
     let answers_for_reset = answers.clone();
@@ -145,7 +107,6 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
         super::reveal(result);
     });
     let next = format!("/book/{}", info.slug);
-    let services = StoredValue::new(info.services.clone());
 
     view! {
         <h1>{info.name.clone()}</h1>
@@ -158,122 +119,224 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
         // Disabled (visibly, natively) until the app runs: choosing a
         // time or sending needs it, and a click before then would be lost.
         <fieldset class="booking" disabled=move || !hydrated.get()>
-            <section class="card book-service">
-                <h2>"1. Service"</h2>
-                {if info.services.is_empty() {
-                    view! { <p class="muted">"This clinic offers no services online yet."</p> }.into_any()
-                } else {
-                    view! {
-                        <fieldset class="choices services">
-                            <legend class="sr-only">"Service"</legend>
-                            {services.get_value().into_iter().map(|s| {
-                                let id = s.id;
-                                view! {
-                                    <label class="check service">
-                                        <input type="radio" name="service" checked=move || service.get() == Some(id) on:change=move |_| service.set(Some(id)) />
-                                        <span>
-                                            <strong>{s.name}</strong>
-                                            " · " {s.duration_minutes} " min"
-                                            {s.payment_required.then(|| format!(" · {}", money(s.price_cents)))}
-                                            {(!s.description.is_empty()).then(|| view! { <br /><span class="muted">{s.description.clone()}</span> })}
-                                        </span>
-                                    </label>
-                                }
-                            }).collect_view()}
-                        </fieldset>
-                    }.into_any()
-                }}
-                <label for="book-provider" class="field-label">"Request To"</label>
-                <select id="book-provider" on:change=move |e| provider.set(event_target_value(&e).parse().ok())>
-                    <option value="">{format!("Anyone in {}", info.host_group)}</option>
-                    {info.providers.iter().map(|p| view! {
-                        <option value=p.id.to_string() selected=asked == Some(p.id)>{p.name.clone()}{p.available_now.then_some(" (available now)")}</option>
-                    }).collect_view()}
-                </select>
-            </section>
-            <section class="card book-when">
-                <h2>"2. When"</h2>
-                <div class="segmented" role="group" aria-label="Request Type">
-                    <button type="button" aria-pressed=move || (mode.get() == RequestMode::Now).to_string() disabled=move || !now_possible.get() on:click=move |_| mode.set(RequestMode::Now)>"Now"</button>
-                    <button type="button" aria-pressed=move || (mode.get() == RequestMode::Scheduled).to_string() on:click=move |_| mode.set(RequestMode::Scheduled)>"Scheduled"</button>
-                </div>
-                {
-                    move || (!now_possible.get()).then(|| view! { <p class="muted">"Nobody is available right now; choose a time instead."</p> })
-                }
-                <Show when=move || mode.get() == RequestMode::Now>
-                    <p>"A clinician who is available now will pick up your request and start the session."</p>
-                </Show>
-                <Show when=move || mode.get() == RequestMode::Scheduled>
-                    <p class="muted">{format!("Choose up to {MAX_REQUESTED_TIMES} times that suit you; the clinic confirms one.")}</p>
-                    <div class="chosen" aria-live="polite">
-                        {move || chosen.get().into_iter().map(|(start, label)| {
-                            let l2 = label.clone();
-                            view! {
-                                <button type="button" class="chip" on:click=move |_| toggle(start, l2.clone()) aria-label=format!("Remove {label}")>
-                                    {label.clone()} " ×"
-                                </button>
-                            }
-                        }).collect_view()}
-                    </div>
-                    <Transition fallback=|| view! { <p class="loading">"Loading free times…"</p> }>
-                        {move || Suspend::new(async move {
-                            match slots.await {
-                                Ok(days) if days.is_empty() => view! { <p class="muted">"No free times can be booked online just now. Try another provider or service, or call the clinic."</p> }.into_any(),
-                                Ok(days) => view! { <SlotPicker days chosen day toggle /> }.into_any(),
-                                Err(e) => view! { <p class="alert error">{e.message().to_string()}</p> }.into_any(),
-                            }
-                        })}
-                    </Transition>
-                </Show>
-            </section>
+            <ServiceSection services=info.services providers=info.providers host_group=info.host_group asked service provider />
+            <WhenSection mode now_possible chosen day slots />
             <section class="card book-about">
                 <h2>"3. About your visit"</h2>
-                <div class="form">
-                    {info.questions.iter().zip(answers.iter().copied()).enumerate().map(|(i, (q, a))| {
-                        let id = format!("q-{i}");
-                        let label = format!("{}{}", q.label, if q.required { "" } else { " (optional)" });
-                        match q.kind {
-                            QuestionKind::Text => view! {
-                                <label for=id.clone()>{label}</label>
-                                <textarea id=id rows="2" maxlength="1000" required=q.required prop:value=move || a.get() on:input=move |e| a.set(event_target_value(&e))></textarea>
-                            }.into_any(),
-                            QuestionKind::Choice => view! {
-                                <label for=id.clone()>{label}</label>
-                                <select id=id prop:value=move || a.get() on:change=move |e| a.set(event_target_value(&e))>
-                                    <option value="">"Choose…"</option>
-                                    {q.options.iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
-                                </select>
-                            }.into_any(),
-                        }
-                    }).collect_view()}
-                    <label for="book-note">"Request Note (optional)"</label>
-                    <textarea id="book-note" rows="3" maxlength="1000" prop:value=move || note.get() on:input=move |e| note.set(event_target_value(&e))></textarea>
-                </div>
-                {if info.logged_in {
-                    view! {
-                        <button type="button" class="primary send" disabled=move || !ready() on:click=submit>"Send request"</button>
-                        <div class="send-result" node_ref=result>
-                            {move || send.value().get().and_then(|r| r.ok()).map(|id| view! {
-                                <p class="alert ok" role="status">
-                                    "Request #" {id} " sent. You can follow it in your " <a href="/portal">"portal"</a> "."
-                                </p>
-                            })}
-                            {error_alert(send.value())}
-                        </div>
-                    }.into_any()
-                } else {
-                    view! {
-                        <p class="alert warn">
-                            "To send a request, "
-                            <a href=format!("/login?next={next}")>"log in"</a>
-                            " or "
-                            <a href=format!("/register?next={next}&clinic={}", info.slug)>"create an account"</a>
-                            "."
-                        </p>
-                    }.into_any()
-                }}
+                <VisitQuestions questions=info.questions answers=answers.clone() note />
+                <SendRequest logged_in=info.logged_in next slug=info.slug clinic_id service provider mode chosen answers note send result />
             </section>
         </fieldset>
+    }
+}
+
+/// 1. Service: the clinic's services, and whom the request goes to (anyone
+/// in the host group, or one provider).
+#[component]
+fn ServiceSection(
+    services: Vec<PublicService>,
+    providers: Vec<PublicProvider>,
+    host_group: String,
+    /// The provider named by a "book again" link.
+    asked: Option<i64>,
+    service: RwSignal<Option<i64>>,
+    provider: RwSignal<Option<i64>>,
+) -> impl IntoView {
+    view! {
+        <section class="card book-service">
+            <h2>"1. Service"</h2>
+            {if services.is_empty() {
+                view! { <p class="muted">"This clinic offers no services online yet."</p> }.into_any()
+            } else {
+                view! {
+                    <fieldset class="choices services">
+                        <legend class="sr-only">"Service"</legend>
+                        {services.into_iter().map(|s| {
+                            let id = s.id;
+                            view! {
+                                <label class="check service">
+                                    <input type="radio" name="service" checked=move || service.get() == Some(id) on:change=move |_| service.set(Some(id)) />
+                                    <span>
+                                        <strong>{s.name}</strong>
+                                        " · " {s.duration_minutes} " min"
+                                        {s.payment_required.then(|| format!(" · {}", money(s.price_cents)))}
+                                        {(!s.description.is_empty()).then(|| view! { <br /><span class="muted">{s.description.clone()}</span> })}
+                                    </span>
+                                </label>
+                            }
+                        }).collect_view()}
+                    </fieldset>
+                }.into_any()
+            }}
+            <label for="book-provider" class="field-label">"Request To"</label>
+            <select id="book-provider" on:change=move |e| provider.set(event_target_value(&e).parse().ok())>
+                <option value="">{format!("Anyone in {}", host_group)}</option>
+                {providers.iter().map(|p| view! {
+                    <option value=p.id.to_string() selected=asked == Some(p.id)>{p.name.clone()}{p.available_now.then_some(" (available now)")}</option>
+                }).collect_view()}
+            </select>
+        </section>
+    }
+}
+
+/// 2. When: Now or Scheduled, the chosen times, and the free times to
+/// choose from.
+#[component]
+fn WhenSection(
+    mode: RwSignal<RequestMode>,
+    now_possible: Memo<bool>,
+    chosen: RwSignal<Vec<(i64, String)>>,
+    day: RwSignal<usize>,
+    slots: Resource<Result<Vec<SlotDay>, AppError>>,
+) -> impl IntoView {
+    let toggle = move |start: i64, label: String| {
+        chosen.update(|c| {
+            if let Some(i) = c.iter().position(|x| x.0 == start) {
+                c.remove(i);
+            } else if c.len() < MAX_REQUESTED_TIMES {
+                c.push((start, label));
+                c.sort();
+            }
+        })
+    };
+    view! {
+        <section class="card book-when">
+            <h2>"2. When"</h2>
+            <div class="segmented" role="group" aria-label="Request Type">
+                <button type="button" aria-pressed=move || (mode.get() == RequestMode::Now).to_string() disabled=move || !now_possible.get() on:click=move |_| mode.set(RequestMode::Now)>"Now"</button>
+                <button type="button" aria-pressed=move || (mode.get() == RequestMode::Scheduled).to_string() on:click=move |_| mode.set(RequestMode::Scheduled)>"Scheduled"</button>
+            </div>
+            {
+                move || (!now_possible.get()).then(|| view! { <p class="muted">"Nobody is available right now; choose a time instead."</p> })
+            }
+            <Show when=move || mode.get() == RequestMode::Now>
+                <p>"A clinician who is available now will pick up your request and start the session."</p>
+            </Show>
+            <Show when=move || mode.get() == RequestMode::Scheduled>
+                <p class="muted">{format!("Choose up to {MAX_REQUESTED_TIMES} times that suit you; the clinic confirms one.")}</p>
+                <div class="chosen" aria-live="polite">
+                    {move || chosen.get().into_iter().map(|(start, label)| {
+                        let l2 = label.clone();
+                        view! {
+                            <button type="button" class="chip" on:click=move |_| toggle(start, l2.clone()) aria-label=format!("Remove {label}")>
+                                {label.clone()} " ×"
+                            </button>
+                        }
+                    }).collect_view()}
+                </div>
+                <Transition fallback=|| view! { <p class="loading">"Loading free times…"</p> }>
+                    {move || Suspend::new(async move {
+                        match slots.await {
+                            Ok(days) if days.is_empty() => view! { <p class="muted">"No free times can be booked online just now. Try another provider or service, or call the clinic."</p> }.into_any(),
+                            Ok(days) => view! { <SlotPicker days chosen day toggle /> }.into_any(),
+                            Err(e) => view! { <p class="alert error">{e.message().to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </Show>
+        </section>
+    }
+}
+
+/// 3. About your visit: the clinic's questions and the request note.
+#[component]
+fn VisitQuestions(
+    questions: Vec<Question>,
+    answers: Vec<RwSignal<String>>,
+    note: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <div class="form">
+            {questions.iter().zip(answers.iter().copied()).enumerate().map(|(i, (q, a))| {
+                let id = format!("q-{i}");
+                let label = format!("{}{}", q.label, if q.required { "" } else { " (optional)" });
+                match q.kind {
+                    QuestionKind::Text => view! {
+                        <label for=id.clone()>{label}</label>
+                        <textarea id=id rows="2" maxlength="1000" required=q.required prop:value=move || a.get() on:input=move |e| a.set(event_target_value(&e))></textarea>
+                    }.into_any(),
+                    QuestionKind::Choice => view! {
+                        <label for=id.clone()>{label}</label>
+                        <select id=id prop:value=move || a.get() on:change=move |e| a.set(event_target_value(&e))>
+                            <option value="">"Choose…"</option>
+                            {q.options.iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+                        </select>
+                    }.into_any(),
+                }
+            }).collect_view()}
+            <label for="book-note">"Request Note (optional)"</label>
+            <textarea id="book-note" rows="3" maxlength="1000" prop:value=move || note.get() on:input=move |e| note.set(event_target_value(&e))></textarea>
+        </div>
+    }
+}
+
+/// The Send button and its answer (a logged-in visitor), or the links to
+/// log in or register.
+#[component]
+fn SendRequest(
+    logged_in: bool,
+    /// This page, to come back to after logging in.
+    next: String,
+    slug: String,
+    clinic_id: i64,
+    service: RwSignal<Option<i64>>,
+    provider: RwSignal<Option<i64>>,
+    mode: RwSignal<RequestMode>,
+    chosen: RwSignal<Vec<(i64, String)>>,
+    answers: Vec<RwSignal<String>>,
+    note: RwSignal<String>,
+    send: ServerAction<RequestSession>,
+    result: NodeRef<leptos::html::Div>,
+) -> impl IntoView {
+    let submit = move |_| {
+        let Some(service_id) = service.get_untracked() else {
+            return;
+        };
+        let mode = mode.get_untracked();
+        send.dispatch(RequestSession {
+            clinic_id,
+            service_id,
+            mode,
+            provider_id: provider.get_untracked(),
+            times: match mode {
+                RequestMode::Now => Vec::new(),
+                RequestMode::Scheduled => {
+                    chosen.with_untracked(|c| c.iter().map(|c| c.0).collect())
+                }
+            },
+            answers: answers.iter().map(|a| a.get_untracked()).collect(),
+            note: note.get_untracked(),
+        });
+    };
+    let ready = move || {
+        service.get().is_some()
+            && (mode.get() == RequestMode::Now || !chosen.with(Vec::is_empty))
+            && !send.pending().get()
+    };
+    view! {
+        {if logged_in {
+            view! {
+                <button type="button" class="primary send" disabled=move || !ready() on:click=submit>"Send request"</button>
+                <div class="send-result" node_ref=result>
+                    {move || send.value().get().and_then(|r| r.ok()).map(|id| view! {
+                        <p class="alert ok" role="status">
+                            "Request #" {id} " sent. You can follow it in your " <a href="/portal">"portal"</a> "."
+                        </p>
+                    })}
+                    {error_alert(send.value())}
+                </div>
+            }.into_any()
+        } else {
+            view! {
+                <p class="alert warn">
+                    "To send a request, "
+                    <a href=format!("/login?next={next}")>"log in"</a>
+                    " or "
+                    <a href=format!("/register?next={next}&clinic={}", slug)>"create an account"</a>
+                    "."
+                </p>
+            }.into_any()
+        }}
     }
 }
 

@@ -10,7 +10,7 @@ use crate::api::bookings::bookings;
 use crate::domain::booking::NoShowKind;
 use crate::domain::live::topic;
 use crate::live::use_live_version;
-use crate::model::{from_wire, wire_name, BookingRow, BookingStatusFilter};
+use crate::model::{from_wire, wire_name, BookingPage, BookingRow, BookingStatusFilter};
 use crate::shell::{Guard, Need};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -87,6 +87,32 @@ fn Bookings() -> impl IntoView {
     view! {
         <h1>"Bookings"</h1>
         {notice.view()}
+        <BookingFilters status from to search page />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Err(e) => view! { <p class="alert error" role="alert">{e.message().to_string()}</p> }.into_any(),
+                    Ok(p) if p.rows.is_empty() => view! { <p class="muted">"No bookings match."</p> }.into_any(),
+                    Ok(p) => view! { <BookingList p page cancelling rescheduling noshow noshow_kind /> }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || cancelling.get().map(|row| view! { <CancelDialog row action=cancel on_close=move || cancelling.set(None) /> })}
+        {move || rescheduling.get().map(|row| view! { <RescheduleDialog row action=reschedule on_close=move || rescheduling.set(None) /> })}
+    }
+}
+
+/// The filters above the list: status, date range and patient name; each
+/// change goes back to the first page.
+#[component]
+fn BookingFilters(
+    status: RwSignal<BookingStatusFilter>,
+    from: RwSignal<Option<chrono::NaiveDate>>,
+    to: RwSignal<Option<chrono::NaiveDate>>,
+    search: RwSignal<String>,
+    page: RwSignal<i64>,
+) -> impl IntoView {
+    view! {
         <form class="filters" on:submit=|e| e.prevent_default()>
             <div>
                 <label for="bk-status">"Status"</label>
@@ -129,55 +155,54 @@ fn Bookings() -> impl IntoView {
                 />
             </div>
         </form>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match list.await {
-                    Err(e) => view! { <p class="alert error" role="alert">{e.message().to_string()}</p> }.into_any(),
-                    Ok(p) if p.rows.is_empty() => view! { <p class="muted">"No bookings match."</p> }.into_any(),
-                    Ok(p) => {
-                        let last_page = (p.total - 1).max(0) / p.page_size;
-                        let shown = format!(
-                            "{}–{} of {}",
-                            p.page * p.page_size + 1,
-                            p.page * p.page_size + p.rows.len() as i64,
-                            p.total
-                        );
-                        view! {
-                            <table class="table" aria-label="Bookings">
-                                <thead>
-                                    <tr>
-                                        <th>"Patient"</th>
-                                        <th>"Time"</th>
-                                        <th>"Practitioner"</th>
-                                        <th>"Appointment type"</th>
-                                        <th>"Status"</th>
-                                        <th><span class="sr-only">"Actions"</span></th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {p.rows
-                                        .into_iter()
-                                        .map(|r| view! { <BookingLine row=r cancelling rescheduling noshow noshow_kind /> })
-                                        .collect_view()}
-                                </tbody>
-                            </table>
-                            <nav class="pager" aria-label="Pages">
-                                <button type="button" disabled={p.page == 0} on:click=move |_| page.update(|x| *x -= 1)>
-                                    "Previous"
-                                </button>
-                                <span>{shown}</span>
-                                <button type="button" disabled={p.page >= last_page} on:click=move |_| page.update(|x| *x += 1)>
-                                    "Next"
-                                </button>
-                            </nav>
-                        }
-                        .into_any()
-                    }
-                }
-            })}
-        </Transition>
-        {move || cancelling.get().map(|row| view! { <CancelDialog row action=cancel on_close=move || cancelling.set(None) /> })}
-        {move || rescheduling.get().map(|row| view! { <RescheduleDialog row action=reschedule on_close=move || rescheduling.set(None) /> })}
+    }
+}
+
+/// One page of bookings: the table and the pager.
+#[component]
+fn BookingList(
+    p: BookingPage,
+    page: RwSignal<i64>,
+    cancelling: RwSignal<Option<BookingRow>>,
+    rescheduling: RwSignal<Option<BookingRow>>,
+    noshow: ServerAction<MarkNoShow>,
+    noshow_kind: RwSignal<NoShowKind>,
+) -> impl IntoView {
+    let last_page = (p.total - 1).max(0) / p.page_size;
+    let shown = format!(
+        "{}–{} of {}",
+        p.page * p.page_size + 1,
+        p.page * p.page_size + p.rows.len() as i64,
+        p.total
+    );
+    view! {
+        <table class="table" aria-label="Bookings">
+            <thead>
+                <tr>
+                    <th>"Patient"</th>
+                    <th>"Time"</th>
+                    <th>"Practitioner"</th>
+                    <th>"Appointment type"</th>
+                    <th>"Status"</th>
+                    <th><span class="sr-only">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>
+                {p.rows
+                    .into_iter()
+                    .map(|r| view! { <BookingLine row=r cancelling rescheduling noshow noshow_kind /> })
+                    .collect_view()}
+            </tbody>
+        </table>
+        <nav class="pager" aria-label="Pages">
+            <button type="button" disabled={p.page == 0} on:click=move |_| page.update(|x| *x -= 1)>
+                "Previous"
+            </button>
+            <span>{shown}</span>
+            <button type="button" disabled={p.page >= last_page} on:click=move |_| page.update(|x| *x += 1)>
+                "Next"
+            </button>
+        </nav>
     }
 }
 

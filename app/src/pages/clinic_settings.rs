@@ -5,10 +5,10 @@ use crate::api::clinic_settings::{
     get_clinic_settings, AddQuestion, EditQuestion, SaveGroups, SavePms, SavePolicy, SaveService,
     SetServiceActive,
 };
-use crate::domain::form::QuestionKind;
+use crate::domain::form::{Question, QuestionKind};
 use crate::domain::live::topic;
 use crate::domain::pms::PmsConnector;
-use crate::domain::policy::HORIZON_DAYS;
+use crate::domain::policy::{Policy, HORIZON_DAYS};
 use crate::live::{successes, use_live_version};
 use crate::model::{money, ClinicSettings, QuestionEdit, ServiceRow};
 use crate::shell::{Guard, Need};
@@ -89,11 +89,6 @@ fn Settings() -> impl IntoView {
 #[component]
 fn Editor(s: ClinicSettings, clinic: RwSignal<Option<i64>>, a: Actions) -> impl IntoView {
     let cid = s.clinic_id;
-    let fee = match s.policy.late_cancel_fee_cents {
-        0 => String::new(),
-        c => format!("{}.{:02}", c / 100, c % 100),
-    };
-    let editing = RwSignal::new(None::<ServiceRow>);
     view! {
         {(s.clinics.len() > 1).then(|| view! {
             <div class="filters">
@@ -109,60 +104,120 @@ fn Editor(s: ClinicSettings, clinic: RwSignal<Option<i64>>, a: Actions) -> impl 
             {s.name.clone()} " (" {s.time_zone.clone()} "). Public booking page: "
             <a href=format!("/book/{}", s.slug)>{format!("/book/{}", s.slug)}</a>
         </p>
+        <ServicesSection services=s.services cid a />
+        <PolicySection policy=s.policy cid a />
+        <PmsSection connector=s.pms_connector url=s.pms_url secret_set=s.pms_secret_set cid a />
+        <GroupsSection patient_group_name=s.patient_group_name host_group_name=s.host_group_name cid a />
+        <QuestionsSection questions=s.questions cid a />
+    }
+}
+
+/// The services the clinic offers, and the form that adds one or edits the
+/// one picked in the table.
+#[component]
+fn ServicesSection(services: Vec<ServiceRow>, cid: i64, a: Actions) -> impl IntoView {
+    let editing = RwSignal::new(None::<ServiceRow>);
+    view! {
         <section class="card">
             <h2>"Services"</h2>
-            <table class="table">
-                <thead><tr><th>"Service"</th><th>"Duration"</th><th>"Payment"</th><th>"Status"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
-                <tbody>
-                    {s.services.into_iter().map(|svc| {
-                        let row = svc.clone();
-                        let id = svc.id;
-                        let active = svc.active;
-                        view! {
-                            <tr>
-                                <td data-label="Service"><strong>{svc.name}</strong><br /><span class="muted">{svc.description}</span></td>
-                                <td data-label="Duration">{svc.duration_minutes} " min"</td>
-                                <td data-label="Payment">{if svc.payment_required { money(svc.price_cents) } else { "None".into() }}</td>
-                                <td data-label="Status"><span class=if active { "pill ok" } else { "pill muted" }>{if active { "Offered" } else { "Not offered" }}</span></td>
-                                <td>
-                                    <button type="button" class="small" on:click=move |_| editing.set(Some(row.clone()))>"Edit"</button>
-                                    " "
-                                    <button type="button" class="small" on:click=move |_| { a.active.dispatch(SetServiceActive { service_id: id, active: !active }); }>
-                                        {if active { "Stop offering" } else { "Offer again" }}
-                                    </button>
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-            {move || {
-                let e = editing.get();
-                let title = if e.is_some() { "Edit service" } else { "Add a service" };
-                let e = e.unwrap_or(ServiceRow { id: 0, name: String::new(), description: String::new(), duration_minutes: 30, payment_required: false, price_cents: 0, active: true });
-                let price = if e.price_cents > 0 { format!("{}.{:02}", e.price_cents / 100, e.price_cents % 100) } else { String::new() };
-                view! {
-                    <h3>{title}</h3>
-                    <ActionForm action=a.service attr:class="form service-form" attr:aria-label=title>
-                        <input type="hidden" name="clinic_id" value=cid.to_string() />
-                        <input type="hidden" name="service_id" value=e.id.to_string() />
-                        <label for="svc-name">"Name"</label>
-                        <input id="svc-name" name="name" maxlength="100" required value=e.name />
-                        <label for="svc-desc">"Description"</label>
-                        <textarea id="svc-desc" name="description" rows="2" maxlength="1000">{e.description}</textarea>
-                        <label for="svc-duration">"Duration (minutes)"</label>
-                        <input id="svc-duration" name="duration_minutes" type="number" min="5" max="480" required value=e.duration_minutes.to_string() />
-                        <label class="check"><input type="checkbox" name="payment_required" checked=e.payment_required />" Payment required"</label>
-                        <label for="svc-price">"Price"</label>
-                        <input id="svc-price" name="price" inputmode="decimal" placeholder="e.g. 45.00" value=price />
-                        <div class="actions">
-                            {(e.id != 0).then(|| view! { <button type="button" on:click=move |_| editing.set(None)>"Cancel"</button> })}
-                            <button type="submit" class="primary-inline">{if e.id == 0 { "Add service" } else { "Save service" }}</button>
-                        </div>
-                    </ActionForm>
-                }
-            }}
+            <ServiceTable services editing a />
+            <ServiceForm editing cid a />
         </section>
+    }
+}
+
+/// Each service with its Edit and Stop offering / Offer again buttons.
+#[component]
+fn ServiceTable(
+    services: Vec<ServiceRow>,
+    editing: RwSignal<Option<ServiceRow>>,
+    a: Actions,
+) -> impl IntoView {
+    view! {
+        <table class="table">
+            <thead><tr><th>"Service"</th><th>"Duration"</th><th>"Payment"</th><th>"Status"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+            <tbody>
+                {services.into_iter().map(|svc| {
+                    let row = svc.clone();
+                    let id = svc.id;
+                    let active = svc.active;
+                    view! {
+                        <tr>
+                            <td data-label="Service"><strong>{svc.name}</strong><br /><span class="muted">{svc.description}</span></td>
+                            <td data-label="Duration">{svc.duration_minutes} " min"</td>
+                            <td data-label="Payment">{if svc.payment_required { money(svc.price_cents) } else { "None".into() }}</td>
+                            <td data-label="Status"><span class=if active { "pill ok" } else { "pill muted" }>{if active { "Offered" } else { "Not offered" }}</span></td>
+                            <td>
+                                <button type="button" class="small" on:click=move |_| editing.set(Some(row.clone()))>"Edit"</button>
+                                " "
+                                <button type="button" class="small" on:click=move |_| { a.active.dispatch(SetServiceActive { service_id: id, active: !active }); }>
+                                    {if active { "Stop offering" } else { "Offer again" }}
+                                </button>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// Add a service, or edit the one being edited.
+#[component]
+fn ServiceForm(editing: RwSignal<Option<ServiceRow>>, cid: i64, a: Actions) -> impl IntoView {
+    move || {
+        let e = editing.get();
+        let title = if e.is_some() {
+            "Edit service"
+        } else {
+            "Add a service"
+        };
+        let e = e.unwrap_or(ServiceRow {
+            id: 0,
+            name: String::new(),
+            description: String::new(),
+            duration_minutes: 30,
+            payment_required: false,
+            price_cents: 0,
+            active: true,
+        });
+        let price = if e.price_cents > 0 {
+            format!("{}.{:02}", e.price_cents / 100, e.price_cents % 100)
+        } else {
+            String::new()
+        };
+        view! {
+            <h3>{title}</h3>
+            <ActionForm action=a.service attr:class="form service-form" attr:aria-label=title>
+                <input type="hidden" name="clinic_id" value=cid.to_string() />
+                <input type="hidden" name="service_id" value=e.id.to_string() />
+                <label for="svc-name">"Name"</label>
+                <input id="svc-name" name="name" maxlength="100" required value=e.name />
+                <label for="svc-desc">"Description"</label>
+                <textarea id="svc-desc" name="description" rows="2" maxlength="1000">{e.description}</textarea>
+                <label for="svc-duration">"Duration (minutes)"</label>
+                <input id="svc-duration" name="duration_minutes" type="number" min="5" max="480" required value=e.duration_minutes.to_string() />
+                <label class="check"><input type="checkbox" name="payment_required" checked=e.payment_required />" Payment required"</label>
+                <label for="svc-price">"Price"</label>
+                <input id="svc-price" name="price" inputmode="decimal" placeholder="e.g. 45.00" value=price />
+                <div class="actions">
+                    {(e.id != 0).then(|| view! { <button type="button" on:click=move |_| editing.set(None)>"Cancel"</button> })}
+                    <button type="submit" class="primary-inline">{if e.id == 0 { "Add service" } else { "Save service" }}</button>
+                </div>
+            </ActionForm>
+        }
+    }
+}
+
+/// How late patients may cancel or reschedule on their own, the
+/// late-cancellation fee and the booking horizon.
+#[component]
+fn PolicySection(policy: Policy, cid: i64, a: Actions) -> impl IntoView {
+    let fee = match policy.late_cancel_fee_cents {
+        0 => String::new(),
+        c => format!("{}.{:02}", c / 100, c % 100),
+    };
+    view! {
         <section class="card">
             <h2>"Booking and cancellation policy"</h2>
             <p class="muted">
@@ -171,21 +226,34 @@ fn Editor(s: ClinicSettings, clinic: RwSignal<Option<i64>>, a: Actions) -> impl 
             <ActionForm action=a.policy attr:class="form service-form" attr:aria-label="Booking and cancellation policy">
                 <input type="hidden" name="clinic_id" value=cid.to_string() />
                 <label for="pol-cancel">"Late-notice window for cancelling (hours before the start)"</label>
-                <input id="pol-cancel" name="cancel_hours" type="number" min="0" max="720" required value=(s.policy.cancel_window_minutes / 60).to_string() />
+                <input id="pol-cancel" name="cancel_hours" type="number" min="0" max="720" required value=(policy.cancel_window_minutes / 60).to_string() />
                 <label for="pol-resched">"Late-notice window for rescheduling (hours before the start)"</label>
-                <input id="pol-resched" name="reschedule_hours" type="number" min="0" max="720" required value=(s.policy.reschedule_window_minutes / 60).to_string() />
+                <input id="pol-resched" name="reschedule_hours" type="number" min="0" max="720" required value=(policy.reschedule_window_minutes / 60).to_string() />
                 <label class="check">
-                    <input type="checkbox" name="needs_approval" checked=s.policy.needs_approval />
+                    <input type="checkbox" name="needs_approval" checked=policy.needs_approval />
                     " Changes made before the window need the practice's approval"
                 </label>
                 <label for="pol-fee">"Late-cancellation fee"</label>
                 <input id="pol-fee" name="fee" inputmode="decimal" placeholder="e.g. 25.00" value=fee />
                 <label for="pol-horizon">"Patients may book up to (days ahead)"</label>
-                <input id="pol-horizon" name="horizon_days" type="number" min=HORIZON_DAYS.start().to_string() max=HORIZON_DAYS.end().to_string() required aria-describedby="pol-horizon-help" value=s.policy.booking_horizon_days.to_string() />
+                <input id="pol-horizon" name="horizon_days" type="number" min=HORIZON_DAYS.start().to_string() max=HORIZON_DAYS.end().to_string() required aria-describedby="pol-horizon-help" value=policy.booking_horizon_days.to_string() />
                 <p class="muted" id="pol-horizon-help">"The booking page offers free times this far ahead, and patients cannot request or move an appointment later than that. Staff can still book any date."</p>
                 <div class="actions"><button type="submit" class="primary-inline">"Save policy"</button></div>
             </ActionForm>
         </section>
+    }
+}
+
+/// The practice-management connection: connector, endpoint and signing secret.
+#[component]
+fn PmsSection(
+    connector: PmsConnector,
+    url: String,
+    secret_set: bool,
+    cid: i64,
+    a: Actions,
+) -> impl IntoView {
+    view! {
         <section class="card">
             <h2>"Practice-management system"</h2>
             <p class="muted">
@@ -197,39 +265,58 @@ fn Editor(s: ClinicSettings, clinic: RwSignal<Option<i64>>, a: Actions) -> impl 
                     <legend>"Connection"</legend>
                     {PmsConnector::ALL.into_iter().map(|c| view! {
                         <label class="check">
-                            <input type="radio" name="connector" value=c.as_str() checked={s.pms_connector == c} />
+                            <input type="radio" name="connector" value=c.as_str() checked={connector == c} />
                             " " {c.label()}
                         </label>
                     }).collect_view()}
                 </fieldset>
                 <label for="pms-url">"PMS endpoint"</label>
-                <input id="pms-url" name="url" type="url" placeholder="https://pms.example.com/slotwise" value=s.pms_url.clone() />
+                <input id="pms-url" name="url" type="url" placeholder="https://pms.example.com/slotwise" value=url />
                 <label for="pms-secret">"Signing secret"</label>
                 <input id="pms-secret" name="secret" type="password" autocomplete="new-password"
-                    placeholder=if s.pms_secret_set { "(set; leave blank to keep it)" } else { "at least 16 characters" } />
+                    placeholder=if secret_set { "(set; leave blank to keep it)" } else { "at least 16 characters" } />
                 <div class="actions"><button type="submit" class="primary-inline">"Save connection"</button></div>
             </ActionForm>
         </section>
+    }
+}
+
+/// The names of the clinic's patient and host groups.
+#[component]
+fn GroupsSection(
+    patient_group_name: String,
+    host_group_name: String,
+    cid: i64,
+    a: Actions,
+) -> impl IntoView {
+    view! {
         <section class="card">
             <h2>"Groups"</h2>
             <ActionForm action=a.groups attr:class="form" attr:aria-label="Group names">
                 <input type="hidden" name="clinic_id" value=cid.to_string() />
                 <label for="grp-patients">"Patient group name"</label>
-                <input id="grp-patients" name="patient_group_name" maxlength="60" required value=s.patient_group_name />
+                <input id="grp-patients" name="patient_group_name" maxlength="60" required value=patient_group_name />
                 <label for="grp-hosts">"Host group name"</label>
-                <input id="grp-hosts" name="host_group_name" maxlength="60" required value=s.host_group_name />
+                <input id="grp-hosts" name="host_group_name" maxlength="60" required value=host_group_name />
                 <div class="actions"><button type="submit" class="primary-inline">"Save group names"</button></div>
             </ActionForm>
         </section>
+    }
+}
+
+/// The pre-request form: its questions (move up, remove) and adding one.
+#[component]
+fn QuestionsSection(questions: Vec<Question>, cid: i64, a: Actions) -> impl IntoView {
+    view! {
         <section class="card">
             <h2>"Pre-request form"</h2>
             <p class="muted">"Patients answer these questions when they request a session."</p>
-            {if s.questions.is_empty() {
+            {if questions.is_empty() {
                 view! { <p class="muted">"No questions yet."</p> }.into_any()
             } else {
                 view! {
                     <ol class="questions">
-                        {s.questions.into_iter().enumerate().map(|(i, q)| {
+                        {questions.into_iter().enumerate().map(|(i, q)| {
                             let (l1, l2) = (q.label.clone(), q.label.clone());
                             view! {
                                 <li>
