@@ -589,7 +589,10 @@ async fn the_bookings_list_filters_and_respects_clinics(b: Backend) {
     assert!(upcoming
         .rows
         .iter()
-        .all(|r| r.clinic_name == "Northside Telehealth" && r.status_label == "Upcoming"));
+        .all(|r| r.clinic_name == "Northside Telehealth"
+            && (r.status_label == "Upcoming" || r.status_label == "Tentative")));
+    // The demo's tentative booking is upcoming too, tagged as such.
+    assert!(upcoming.rows.iter().any(|r| r.status_label == "Tentative"));
     assert!(upcoming.rows.iter().all(|r| r.cancel_blocked.is_none()));
     let hb = list(&c.t.state, &harbour, q(BookingStatusFilter::Upcoming, ""))
         .await
@@ -616,6 +619,17 @@ async fn the_bookings_list_filters_and_respects_clinics(b: Backend) {
         .await
         .unwrap();
     assert!(cancelled.rows.iter().all(|r| r.status_label == "Cancelled"));
+    // All: every state, so as many as the states' lists together.
+    let all = list(&c.t.state, &sched, q(BookingStatusFilter::All, ""))
+        .await
+        .unwrap();
+    let noshow = list(&c.t.state, &sched, q(BookingStatusFilter::NoShow, ""))
+        .await
+        .unwrap();
+    assert_eq!(
+        all.total,
+        upcoming.total + past.total + cancelled.total + noshow.total
+    );
 
     // A provider sees what they host or are invited to, not colleagues' bookings.
     let lee = c.t.me("dr.lee@northside.test").await;

@@ -14,15 +14,18 @@ pub enum BookingStatusFilter {
     Past,
     Cancelled,
     NoShow,
+    /// Every booking, whatever its state.
+    All,
 }
 
 impl BookingStatusFilter {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Upcoming,
         Self::Tentative,
         Self::Past,
         Self::Cancelled,
         Self::NoShow,
+        Self::All,
     ];
     pub fn label(self) -> &'static str {
         match self {
@@ -32,6 +35,7 @@ impl BookingStatusFilter {
             Self::Past => "Past",
             Self::Cancelled => "Cancelled",
             Self::NoShow => "FTA/DNA",
+            Self::All => "All",
         }
     }
 }

@@ -62,8 +62,9 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
             .and_then(day_start)
             .unwrap_or(i64::MAX / 2);
     let status_sql = match q.status {
-        BookingStatusFilter::Upcoming => "a.status = 'booked' AND a.ends_at > $2",
-        BookingStatusFilter::Active => {
+        // Upcoming includes Tentative ones (a proposed time the patient
+        // has not approved yet): they hold the time, and their row says so.
+        BookingStatusFilter::Upcoming | BookingStatusFilter::Active => {
             "a.status IN ('booked', 'pending', 'proposed') AND a.ends_at > $2"
         }
         BookingStatusFilter::Tentative => "a.status IN ('pending', 'proposed') AND a.ends_at > $2",
@@ -72,6 +73,7 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
         }
         BookingStatusFilter::Cancelled => "a.status = 'cancelled' AND $2 = $2",
         BookingStatusFilter::NoShow => "a.status = 'noshow' AND $2 = $2",
+        BookingStatusFilter::All => "$2 = $2",
     };
     // Admins and schedulers see their clinics' bookings; providers see the
     // ones they host or are invited to. Clinic ids are integers from the
