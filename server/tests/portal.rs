@@ -729,6 +729,38 @@ async fn the_practice_answers_change_requests(b: Backend) {
         1
     );
     assert_eq!(t.count(&format!("SELECT COUNT(*) FROM request WHERE id = {r3} AND status = 'accepted' AND outcome = 'approve'")).await, 1);
+    // Staff see the fee on the booking afterwards.
+    {
+        use app::model::BookingStatusFilter;
+        use app::server::service::bookings::{list, BookingQuery};
+        let cancelled = list(
+            &t.state,
+            &sched,
+            BookingQuery {
+                status: BookingStatusFilter::Cancelled,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let row = cancelled.rows.iter().find(|r| r.id == a3).expect("listed");
+        assert_eq!(row.late_fee.as_deref(), Some("$50.00"));
+        assert!(cancelled
+            .rows
+            .iter()
+            .filter(|r| r.id != a3)
+            .all(|r| r.late_fee.is_none()));
+    }
+    // So does the patient, in the portal.
+    let mine = my_appointments(&t.state, &ben).await.unwrap();
+    let card = mine.iter().find(|m| m.id == a3).expect("Ben's");
+    assert!(
+        card.cancellation
+            .as_deref()
+            .is_some_and(|c| c.ends_with("Late cancellation fee $50.00")),
+        "{:?}",
+        card.cancellation
+    );
 
     // Propose Changes: a busy time is refused and nothing changes; then
     // Tentative at the new time until the patient approves, once.

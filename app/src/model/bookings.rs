@@ -80,6 +80,9 @@ pub struct BookingRow {
     /// The clinic's PMS connector lacks automatic cancellation: the cancel
     /// dialog says "Manual update required".
     pub pms_manual_cancel: bool,
+    /// The late-cancellation fee charged ("$50.00"), for a booking cancelled
+    /// late with a fee.
+    pub late_fee: Option<String>,
 }
 
 /// An invited provider and their answer.

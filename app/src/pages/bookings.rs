@@ -238,6 +238,7 @@ fn BookingLine(
             <td data-label="Status">
                 <span class=status_class>{row.status_label.clone()}</span>
                 {row.cancel_reason.clone().map(|r| view! { <span class="muted">" " {r}</span> })}
+                {row.late_fee.clone().map(|f| view! { <br /><span class="late-fee">"Late cancellation fee " {f}</span> })}
                 {match row.pms_sync.as_str() {
                     "pending" => Some(view! { <br /><span class="pill pending pms-sync">"PMS: sending"</span> }.into_any()),
                     "synced" => Some(view! { <br /><span class="pill ok pms-sync">"PMS: synced"</span> }.into_any()),

@@ -23,7 +23,8 @@ pub const COLUMNS: &str =
      a.cancel_reason_code, a.host_provider_id AS host_id, \
      (SELECT x.status FROM participant x WHERE x.appointment_id = a.id AND x.provider_id = $1) \
      AS my_invitation, \
-     a.clinic_id, a.location, a.video_url, a.meeting_id, a.passcode, a.pms_sync_state, c.pms_connector";
+     a.clinic_id, a.location, a.video_url, a.meeting_id, a.passcode, a.pms_sync_state, c.pms_connector, \
+     a.cancel_late, a.cancel_fee_cents";
 
 /// The joins `COLUMNS` reads from.
 pub const FROM: &str = "FROM appointment a JOIN clinic c ON c.id = a.clinic_id \
@@ -82,6 +83,9 @@ pub struct Raw {
     pub passcode: String,
     pub pms_sync_state: String,
     pub pms_connector: String,
+    /// 1: cancelled late, with `cancel_fee_cents` charged (0: none).
+    pub cancel_late: i64,
+    pub cancel_fee_cents: i64,
 }
 
 pub fn map(r: Raw, v: &Viewing) -> AppResult<BookingRow> {
@@ -157,6 +161,8 @@ pub fn map(r: Raw, v: &Viewing) -> AppResult<BookingRow> {
         time_zone: tz_name,
         pms_sync: r.pms_sync_state,
         pms_manual_cancel: r.pms_connector == "manual_cancel",
+        late_fee: (r.cancel_late == 1 && r.cancel_fee_cents > 0)
+            .then(|| crate::model::money(r.cancel_fee_cents)),
     })
 }
 

@@ -36,7 +36,7 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
          h.name AS provider, a.host_provider_id, a.video_url, a.meeting_id, a.passcode, a.location, \
          c.late_cancel_window_minutes, c.late_reschedule_window_minutes, c.late_change_needs_approval, \
          c.late_cancel_fee_cents, a.cancel_reason_code, a.cancel_text, a.cancel_message, \
-         me.time_zone AS my_time_zone \
+         a.cancel_late, a.cancel_fee_cents, me.time_zone AS my_time_zone \
          FROM appointment a JOIN clinic c ON c.id = a.clinic_id JOIN app_user h ON h.id = a.host_provider_id \
          JOIN app_user me ON me.id = a.patient_id LEFT JOIN service s ON s.id = a.service_id \
          WHERE a.patient_id = $1 ORDER BY a.starts_at DESC LIMIT 500",
@@ -129,6 +129,12 @@ fn my_appointment(
             .unwrap_or_else(|| "Cancelled".into())];
         parts.extend(r.cancel_text.clone().filter(|t| !t.is_empty()));
         parts.extend(r.cancel_message.clone().filter(|t| !t.is_empty()));
+        if r.cancel_late == 1 && r.cancel_fee_cents > 0 {
+            parts.push(format!(
+                "Late cancellation fee {}",
+                crate::model::money(r.cancel_fee_cents)
+            ));
+        }
         parts.join(" — ")
     });
     let rebook_link = reason
@@ -237,6 +243,9 @@ struct MyApptRow {
     cancel_reason_code: Option<String>,
     cancel_text: Option<String>,
     cancel_message: Option<String>,
+    /// 1: cancelled late, with `cancel_fee_cents` charged.
+    cancel_late: i64,
+    cancel_fee_cents: i64,
     my_time_zone: String,
 }
 

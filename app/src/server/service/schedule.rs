@@ -504,6 +504,9 @@ async fn fetch_rows(
                 passcode: l.passcode,
                 pms_sync_state: l.pms_sync_state,
                 pms_connector: clinic.pms_connector.clone(),
+                // The Schedule shows no cancelled meetings.
+                cancel_late: 0,
+                cancel_fee_cents: 0,
             };
             Ok(BookingRow {
                 participants,
