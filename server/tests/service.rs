@@ -3,12 +3,16 @@
 mod common;
 
 use app::domain::live::topic;
+use app::domain::pms::PmsAction;
 use app::domain::request::RequestMode;
 use app::error::AppError;
 use app::model::Me;
+use app::server::auth::load_memberships;
 use app::server::events::BusMessage;
+use app::server::notify::pms;
 use app::server::service::accounts::{login, register_patient, Registration};
 use app::server::service::requests::{self, dispatch_board, pending_counts, NewRequest};
+use app::server::service::{calendar_feed, clinic_settings};
 use app::server::service::{Audit, Change};
 use app::server::state::AppState;
 use common::{demo_app, Backend, TestApp};
@@ -718,7 +722,7 @@ async fn staff_see_the_counts_and_queues_of_their_clinics_only(b: Backend) {
         Err(AppError::Forbidden(_))
     ));
 
-    let board = dispatch_board(&t.state, &sched, 0).await.unwrap().rows;
+    let board = dispatch_board(&t.state, &sched, None).await.unwrap().rows;
     assert_eq!(board.len() as i64, expected_n);
     assert!(
         board.windows(2).all(|w| w[0].created_at <= w[1].created_at),
@@ -728,11 +732,11 @@ async fn staff_see_the_counts_and_queues_of_their_clinics_only(b: Backend) {
         .iter()
         .all(|r| r.clinic_name == "Northside Telehealth"));
     assert!(matches!(
-        dispatch_board(&t.state, &sched, harbour_id).await,
+        dispatch_board(&t.state, &sched, Some(harbour_id)).await,
         Err(AppError::Forbidden(_))
     ));
     assert!(matches!(
-        dispatch_board(&t.state, &ann, 0).await,
+        dispatch_board(&t.state, &ann, None).await,
         Err(AppError::Forbidden(_))
     ));
 
@@ -885,3 +889,173 @@ async fn each_schema_rule_is_recognised_when_broken(b: Backend) {
     }
 }
 both_dbs!(schema_rules, each_schema_rule_is_recognised_when_broken);
+
+/// Log lines, captured from the test's own thread.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Stores `value` in `table.column` past the schema's CHECK, as a newer
+/// release's migration (or a hand edit) could leave it: SQLite skips CHECKs
+/// on this one connection; on PostgreSQL this test's own database loses the
+/// column's CHECK.
+async fn store_unknown_code(
+    t: &TestApp,
+    b: Backend,
+    table: &str,
+    column: &str,
+    value: &str,
+    row: &str,
+) {
+    let mut conn = t.state.db.pool.acquire().await.unwrap();
+    if b == Backend::Sqlite {
+        sqlx::query("PRAGMA ignore_check_constraints = ON")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    } else {
+        let checks: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT conname::text FROM pg_constraint WHERE conrelid = '{table}'::regclass \
+             AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%{column}%'"
+        ))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        assert!(!checks.is_empty(), "{table}.{column} has a CHECK");
+        for c in checks {
+            sqlx::query(&format!("ALTER TABLE {table} DROP CONSTRAINT {c}"))
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+    }
+    let done = sqlx::query(&format!(
+        "UPDATE {table} SET {column} = '{value}' WHERE {row}"
+    ))
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    assert!(done.rows_affected() > 0, "{table} WHERE {row}");
+    if b == Backend::Sqlite {
+        sqlx::query("PRAGMA ignore_check_constraints = OFF")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+}
+
+/// A stored code this release does not know (a role, a PMS connector, an
+/// appointment status) is an error, logged with its column and value; it
+/// is not read as a default that would act on the row (a membership
+/// dropped, no PMS, a Confirmed calendar entry).
+async fn unknown_stored_codes_fail_loudly(b: Backend) {
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    // The test's own future runs on this thread (block_on), and so do the
+    // service calls it awaits.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let t = demo_app(b).await;
+    let north = northside(&t).await;
+    let admin = t.me("admin@northside.test").await;
+    let lee = t.me("dr.lee@northside.test").await;
+    let internal = |e: &AppError| matches!(e, AppError::Internal(_));
+
+    // The calendar feed: one of its appointments gets a status it does not know.
+    let path = calendar_feed::create(&t.state, &lee).await.unwrap();
+    let token = path
+        .trim_start_matches("/calendar/")
+        .trim_end_matches(".ics");
+    let now = t.state.now();
+    let id = t
+        .id(&format!(
+            "SELECT id FROM appointment WHERE host_provider_id = {} AND status = 'booked' \
+             AND starts_at >= {now} AND starts_at < {} ORDER BY starts_at LIMIT 1",
+            lee.user_id,
+            now + 30 * 86_400
+        ))
+        .await;
+    let ics = calendar_feed::feed(&t.state, token).await.unwrap().unwrap();
+    assert!(ics.contains(&format!("appointment-{id}@")), "{ics}");
+    store_unknown_code(
+        &t,
+        b,
+        "appointment",
+        "status",
+        "on_hold",
+        &format!("id = {id}"),
+    )
+    .await;
+    let err = calendar_feed::feed(&t.state, token).await.unwrap_err();
+    assert!(internal(&err), "{err:?}");
+
+    // The PMS connector: the settings page and the message a change sends.
+    store_unknown_code(
+        &t,
+        b,
+        "clinic",
+        "pms_connector",
+        "carrier_pigeon",
+        &format!("id = {north}"),
+    )
+    .await;
+    let err = clinic_settings::view(&t.state, &admin, north)
+        .await
+        .unwrap_err();
+    assert!(internal(&err), "{err:?}");
+    let other = t
+        .id(&format!(
+            "SELECT id FROM appointment WHERE clinic_id = {north} AND id <> {id} LIMIT 1"
+        ))
+        .await;
+    let mut change = Change::begin(&t.state).await.unwrap();
+    let err = pms::sync(&mut change, other, PmsAction::Rescheduled)
+        .await
+        .unwrap_err();
+    assert!(internal(&err), "{err:?}");
+    drop(change);
+
+    // A role: the user's memberships do not load, rather than one vanishing.
+    store_unknown_code(
+        &t,
+        b,
+        "membership",
+        "role",
+        "auditor",
+        &format!("user_id = {} AND clinic_id = {north}", lee.user_id),
+    )
+    .await;
+    let err = load_memberships(&t.state.db, lee.user_id)
+        .await
+        .unwrap_err();
+    assert!(internal(&err), "{err:?}");
+
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    for (column, value) in [
+        ("appointment.status", "on_hold"),
+        ("clinic.pms_connector", "carrier_pigeon"),
+        ("membership.role", "auditor"),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains("unknown code in the database")
+                    && l.contains(column)
+                    && l.contains(value)),
+            "{column} = {value} logged: {text}"
+        );
+    }
+}
+
+both_dbs!(unknown_stored_codes, unknown_stored_codes_fail_loudly);

@@ -5,7 +5,7 @@
 //! a random token; only its SHA-256 is stored, so a copy of the database does
 //! not let anyone log in.
 
-use super::db::Db;
+use super::db::{known, Db};
 use crate::domain::live::Viewer;
 use crate::domain::role::Role;
 use crate::domain::session::{SessionCheck, SessionPolicy};
@@ -212,16 +212,17 @@ pub async fn load_memberships(db: &Db, user_id: i64) -> AppResult<Vec<Membership
     .bind(user_id)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(Membership {
+    // An unknown role is an error, not a membership quietly dropped: the
+    // user would lose (or keep) access without anyone being told.
+    rows.into_iter()
+        .map(|r| {
+            Ok(Membership {
                 clinic_id: r.clinic_id,
                 clinic_name: r.clinic_name,
-                role: Role::parse(&r.role)?,
+                role: known(Role::parse(&r.role), "membership.role", &r.role)?,
             })
         })
-        .collect())
+        .collect()
 }
 
 #[derive(sqlx::FromRow)]

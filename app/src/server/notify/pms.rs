@@ -7,6 +7,7 @@
 use super::super::change::{Change, OutboxMessage};
 use crate::domain::pms::{PmsAction, PmsConnector};
 use crate::error::AppResult;
+use crate::server::db::known;
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
@@ -22,7 +23,17 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
     .bind(appointment_id)
     .fetch_optional(change.conn())
     .await?;
-    let connector = PmsConnector::parse(connector.as_deref().unwrap_or("")).unwrap_or_default();
+    let Some(connector) = connector else {
+        // No such appointment: nothing to tell the PMS about.
+        return Ok(());
+    };
+    // "none" is stored for no PMS (NOT NULL, default 'none'); anything
+    // unknown is an error rather than a PMS quietly left uninformed.
+    let connector = known(
+        PmsConnector::parse(&connector),
+        "clinic.pms_connector",
+        &connector,
+    )?;
     if !connector.propagates(action) {
         return Ok(());
     }

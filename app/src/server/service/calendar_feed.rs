@@ -8,9 +8,11 @@ use super::super::notify::ics;
 use super::super::state::AppState;
 use super::super::zones;
 use super::{authz, Audit, Change};
+use crate::domain::appointment::AppointmentStatus;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::model::Me;
+use crate::server::db::known;
 use chrono::DateTime;
 
 /// How far back and ahead the feed reaches.
@@ -145,13 +147,18 @@ pub async fn feed(state: &AppState, token: &str) -> AppResult<Option<String>> {
     let ts = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or_default();
     let events: Vec<ics::Event> = rows
         .into_iter()
-        .map(|r| {
+        .map(|r| -> AppResult<ics::Event> {
+            let status = known(
+                AppointmentStatus::parse(&r.status),
+                "appointment.status",
+                &r.status,
+            )?;
             let (service, patient) = (&r.service_name, &r.patient_name);
             let mut description = format!("{service} with {patient}\nHost: {}", r.host_name);
             if !r.video_url.is_empty() {
                 description.push_str(&format!("\nJoin: {}", r.video_url));
             }
-            ics::Event {
+            Ok(ics::Event {
                 tz: zones::parse(&r.time_zone),
                 uid: format!("appointment-{}@{}.slotwise", r.id, r.slug),
                 sequence: 0,
@@ -166,9 +173,15 @@ pub async fn feed(state: &AppState, token: &str) -> AppResult<Option<String>> {
                     }
                 ),
                 description,
-                status: match r.status.as_str() {
-                    "pending" | "proposed" => ics::Status::Tentative,
-                    _ => ics::Status::Confirmed,
+                status: match status {
+                    AppointmentStatus::Pending | AppointmentStatus::Proposed => {
+                        ics::Status::Tentative
+                    }
+                    // Cancelled ones are left out of the feed above.
+                    AppointmentStatus::Booked
+                    | AppointmentStatus::Fulfilled
+                    | AppointmentStatus::Noshow
+                    | AppointmentStatus::Cancelled => ics::Status::Confirmed,
                 },
                 location: r.location,
                 url: r.video_url,
@@ -176,8 +189,8 @@ pub async fn feed(state: &AppState, token: &str) -> AppResult<Option<String>> {
                 occurrence: None,
                 organizer: (r.clinic_name, "no-reply@slotwise.local".into()),
                 attendees: Vec::new(),
-            }
+            })
         })
-        .collect();
+        .collect::<AppResult<_>>()?;
     Ok(Some(ics::calendar(None, ts(now), &events)))
 }

@@ -1,7 +1,7 @@
 //! Clinic settings, edited by the clinic's admins: services, the patient
 //! and host group names, and the pre-request form.
 
-use super::super::db::{refused_by, Rule};
+use super::super::db::{known, refused_by, Rule};
 use super::super::state::AppState;
 use super::{authz, Audit, Change};
 use crate::domain::form::{self, Question};
@@ -76,7 +76,11 @@ pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<Clinic
         services,
         questions: questions(&mut conn, clinic_id).await?,
         policy: policy(&mut conn, clinic_id).await?,
-        pms_connector: PmsConnector::parse(&c.pms_connector).unwrap_or_default(),
+        pms_connector: known(
+            PmsConnector::parse(&c.pms_connector),
+            "clinic.pms_connector",
+            &c.pms_connector,
+        )?,
         pms_url: c.pms_url,
         pms_secret_set: !c.pms_secret.is_empty(),
     })
