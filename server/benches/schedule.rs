@@ -734,7 +734,7 @@ where
 /// The booking page's free slots, the Dispatch board and the Assign dialog.
 async fn time_dispatch(backend: &'static str, state: &AppState, me: &Me, out: &mut Vec<Outcome>) {
     let (ms, n) = time_calls(|_| async {
-        let days = requests::free_slots(state, CLINIC_ID, SERVICE_ID, 0)
+        let days = requests::free_slots(state, CLINIC_ID, SERVICE_ID, None)
             .await
             .expect("free slots");
         days.iter().map(|d| d.slots.len()).sum()
@@ -748,9 +748,14 @@ async fn time_dispatch(backend: &'static str, state: &AppState, me: &Me, out: &m
         &format!("{PROVIDERS} providers, 90 days, {n} slot times"),
     ));
     let (ms, n) = time_calls(|i| async move {
-        let days = requests::free_slots(state, CLINIC_ID, SERVICE_ID, provider_id(i % PROVIDERS))
-            .await
-            .expect("free slots");
+        let days = requests::free_slots(
+            state,
+            CLINIC_ID,
+            SERVICE_ID,
+            Some(provider_id(i % PROVIDERS)),
+        )
+        .await
+        .expect("free slots");
         days.iter().map(|d| d.slots.len()).sum()
     })
     .await;
@@ -761,7 +766,7 @@ async fn time_dispatch(backend: &'static str, state: &AppState, me: &Me, out: &m
         &format!("{n} slots on average"),
     ));
     let (ms, n) = time_calls(|_| async {
-        requests::dispatch_board(state, me, 0)
+        requests::dispatch_board(state, me, None)
             .await
             .expect("board")
             .rows

@@ -82,7 +82,7 @@ impl Ctx {
 async fn free_slots_follow_availability_bookings_and_time_off(b: Backend) {
     let c = ctx(b).await;
     // Monday 2026-03-16, after New York's spring change: 09:00 EDT is 13:00 UTC.
-    let days = free_slots(&c.t.state, c.north, c.video, c.lee)
+    let days = free_slots(&c.t.state, c.north, c.video, Some(c.lee))
         .await
         .unwrap();
     let monday = days
@@ -156,7 +156,7 @@ async fn free_slots_follow_availability_bookings_and_time_off(b: Backend) {
     )
     .await
     .unwrap();
-    let days = free_slots(&c.t.state, c.north, c.video, c.lee)
+    let days = free_slots(&c.t.state, c.north, c.video, Some(c.lee))
         .await
         .unwrap();
     let monday = days.iter().find(|d| d.label == "Mon 16 Mar").unwrap();
@@ -166,7 +166,9 @@ async fn free_slots_follow_availability_bookings_and_time_off(b: Backend) {
     assert!(times.contains(&"13:30") && times.contains(&"14:30"));
 
     // "Any provider" is the union: Dr Patel is free on Monday morning.
-    let any = free_slots(&c.t.state, c.north, c.video, 0).await.unwrap();
+    let any = free_slots(&c.t.state, c.north, c.video, None)
+        .await
+        .unwrap();
     let monday = any.iter().find(|d| d.label == "Mon 16 Mar").unwrap();
     assert!(monday.slots.iter().any(|s| s.label == "09:00"));
 }
@@ -274,7 +276,7 @@ async fn a_scheduled_request_is_assigned_and_the_patient_sees_the_meeting(b: Bac
     let sched = c.me("scheduler@northside.test").await;
 
     // The board lists it with its times (in New York time) and answers.
-    let board = dispatch_board(&c.t.state, &sched, 0).await.unwrap();
+    let board = dispatch_board(&c.t.state, &sched, None).await.unwrap();
     let row = board
         .rows
         .iter()
@@ -398,7 +400,7 @@ async fn a_scheduled_request_is_assigned_and_the_patient_sees_the_meeting(b: Bac
     assert_eq!(m.provider, "Dr. Priya Patel");
     assert!(m.video_url.starts_with("https://"));
     // It left the board.
-    let board = dispatch_board(&c.t.state, &sched, 0).await.unwrap();
+    let board = dispatch_board(&c.t.state, &sched, None).await.unwrap();
     assert!(board.rows.iter().all(|r| r.id != id));
 }
 both_dbs!(
@@ -525,13 +527,13 @@ async fn who_may_answer_what(b: Backend) {
             Err(AppError::NotFound(_))
         ));
     }
-    assert!(dispatch_board(&c.t.state, &patel, 0)
+    assert!(dispatch_board(&c.t.state, &patel, None)
         .await
         .unwrap()
         .rows
         .iter()
         .all(|r| r.id != to_lee));
-    assert!(dispatch_board(&c.t.state, &lee, 0)
+    assert!(dispatch_board(&c.t.state, &lee, None)
         .await
         .unwrap()
         .rows
@@ -662,11 +664,13 @@ async fn availability_is_edited_by_the_provider_or_for_them(b: Backend) {
     let lee = c.me("dr.lee@northside.test").await;
     let patel = c.me("dr.patel@northside.test").await;
     let sched = c.me("scheduler@northside.test").await;
-    let view = availability::view(&c.t.state, &lee, 0, 0).await.unwrap();
+    let view = availability::view(&c.t.state, &lee, None, None)
+        .await
+        .unwrap();
     assert_eq!(view.provider_id, c.lee);
     assert_eq!(view.windows.len(), 5);
     assert_eq!(view.providers.len(), 1, "a provider edits only their own");
-    let view = availability::view(&c.t.state, &sched, c.north, c.kim)
+    let view = availability::view(&c.t.state, &sched, Some(c.north), Some(c.kim))
         .await
         .unwrap();
     assert_eq!(view.providers.len(), 3);
@@ -685,7 +689,7 @@ async fn availability_is_edited_by_the_provider_or_for_them(b: Backend) {
         .await,
         1
     );
-    let days = free_slots(&c.t.state, c.north, c.video, c.lee)
+    let days = free_slots(&c.t.state, c.north, c.video, Some(c.lee))
         .await
         .unwrap();
     assert!(days.iter().any(|d| d.label == "Sat 14 Mar"));
@@ -750,7 +754,7 @@ async fn availability_is_edited_by_the_provider_or_for_them(b: Backend) {
     }
     let ann = c.me("ann@patients.test").await;
     assert!(matches!(
-        availability::view(&c.t.state, &ann, 0, 0).await,
+        availability::view(&c.t.state, &ann, None, None).await,
         Err(AppError::Forbidden(_))
     ));
 }
@@ -833,7 +837,9 @@ async fn clinic_settings_are_for_admins_and_checked(b: Backend) {
         (20, 1250, true)
     );
     // 20-minute slots for the new service.
-    let days = free_slots(&c.t.state, c.north, id, c.lee).await.unwrap();
+    let days = free_slots(&c.t.state, c.north, id, Some(c.lee))
+        .await
+        .unwrap();
     let mon = days.iter().find(|d| d.label == "Mon 16 Mar").unwrap();
     assert_eq!(mon.slots[1].label, "09:20");
 
@@ -899,7 +905,9 @@ async fn clinic_settings_are_for_admins_and_checked(b: Backend) {
     clinic_settings::save_groups(&c.t.state, &admin, c.north, "Members", "Clinicians")
         .await
         .unwrap();
-    let board = dispatch_board(&c.t.state, &sched, c.north).await.unwrap();
+    let board = dispatch_board(&c.t.state, &sched, Some(c.north))
+        .await
+        .unwrap();
     assert!(board
         .rows
         .iter()

@@ -2061,7 +2061,7 @@ async fn fuzz(backend: Backend) {
     let mut free = Vec::new();
     for (service, clinic) in services {
         if let Ok(days) =
-            app::server::service::requests::free_slots(&t.state, clinic, service, 0).await
+            app::server::service::requests::free_slots(&t.state, clinic, service, None).await
         {
             free.extend(days.iter().flat_map(|d| d.slots.iter().map(|s| s.start)));
         }

@@ -15,8 +15,6 @@ pub async fn availability(
 ) -> Result<AvailabilityView, AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
-        // The service reads 0 as the first clinic / the viewer.
-        let (clinic_id, provider_id) = (clinic_id.unwrap_or(0), provider_id.unwrap_or(0));
         service::availability::view(&ctx::state()?, &s.me, clinic_id, provider_id).await
     })
     .await

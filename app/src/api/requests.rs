@@ -27,8 +27,6 @@ pub async fn free_slots(
     #[server(default)] provider_id: Option<i64>,
 ) -> Result<Vec<SlotDay>, AppError> {
     ctx::run(async {
-        // The service reads 0 as any provider.
-        let provider_id = provider_id.unwrap_or(0);
         service::requests::free_slots(&ctx::state()?, clinic_id, service_id, provider_id).await
     })
     .await
@@ -88,8 +86,6 @@ pub async fn get_dispatch_board(
 ) -> Result<DispatchBoard, AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
-        // The service reads 0 as every clinic.
-        let clinic_id = clinic_id.unwrap_or(0);
         service::requests::dispatch_board(&ctx::state()?, &s.me, clinic_id).await
     })
     .await

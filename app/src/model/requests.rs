@@ -61,6 +61,9 @@ pub struct DispatchRow {
     pub note: String,
     pub answers: Vec<crate::domain::form::Answer>,
     pub created_at: i64,
+    /// When it was made, in the clinic's zone ("Mon 30 Nov 2026, 15:04"):
+    /// what a Now request asks for.
+    pub asked: String,
 }
 
 /// What the Assign dialog shows for one request.
@@ -78,6 +81,8 @@ pub struct AssignOptions {
     pub providers: Vec<AssignProvider>,
     pub note: String,
     pub answers: Vec<crate::domain::form::Answer>,
+    /// When it was made, in the clinic's zone: what a Now request asks for.
+    pub asked: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -141,7 +141,8 @@ fn Rows(
                         let created = r.created_at;
                         let waited = move || pending_for(now.get() - created);
                         let times = if r.times.is_empty() {
-                            view! { <span class="muted">"As soon as possible"</span> }.into_any()
+                            // A Now request asks for the time it was made.
+                            view! { <span>"Now, asked " {r.asked.clone()}</span> }.into_any()
                         } else {
                             view! { <ul class="plain">{r.times.into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}</ul> }.into_any()
                         };
@@ -265,6 +266,7 @@ fn AssignForm(
             <dd>{o.request_to}</dd>
             <dt>"Request Type"</dt>
             <dd>{o.mode.label()}</dd>
+            {now_mode.then(|| view! { <dt>"Request Time(s)"</dt><dd>{format!("Now, asked {}", o.asked)}</dd> })}
             {(!o.note.is_empty()).then(|| view! { <dt>"Request Note"</dt><dd>{o.note.clone()}</dd> })}
             {o.answers
                 .into_iter()

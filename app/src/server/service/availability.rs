@@ -197,17 +197,16 @@ async fn authorize(
 pub async fn view(
     state: &AppState,
     me: &Me,
-    clinic_id: i64,
-    provider_id: i64,
+    clinic_id: Option<i64>,
+    provider_id: Option<i64>,
 ) -> AppResult<AvailabilityView> {
     // Clinics where the viewer may edit availability (theirs or others').
     let clinics = authz::clinics_where(me, |r| r == Role::Provider || r.acts_for_providers());
-    let clinic_id = if clinic_id == 0 {
-        clinics.first().map(|c| c.0).ok_or_else(|| {
+    let clinic_id = match clinic_id {
+        Some(c) => c,
+        None => clinics.first().map(|c| c.0).ok_or_else(|| {
             AppError::forbidden("Only clinic providers, schedulers and admins manage availability.")
-        })?
-    } else {
-        clinic_id
+        })?,
     };
     let mut conn = state.db.pool.acquire().await?;
     let (tz, clinic_name) = clinic_zone(&mut conn, clinic_id).await?;
@@ -217,7 +216,7 @@ pub async fn view(
     } else {
         vec![(me.user_id, me.name.clone())]
     };
-    let provider_id = if provider_id != 0 {
+    let provider_id = if let Some(provider_id) = provider_id {
         provider_id
     } else if providers.iter().any(|p| p.0 == me.user_id) {
         me.user_id

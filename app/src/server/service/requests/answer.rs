@@ -41,6 +41,8 @@ pub(super) struct Loaded {
     pub(super) answers: Vec<Answer>,
     pub(super) tz: chrono_tz::Tz,
     pub(super) version: i64,
+    /// When it was made (a Now request asks for then).
+    pub(super) created_at: i64,
 }
 
 /// The columns `Loaded` is made from.
@@ -61,6 +63,7 @@ struct LoadedRow {
     form_answers: String,
     time_zone: String,
     version: i64,
+    created_at: i64,
 }
 
 pub(super) async fn load(conn: &mut AnyConnection, request_id: i64) -> AppResult<Loaded> {
@@ -69,7 +72,7 @@ pub(super) async fn load(conn: &mut AnyConnection, request_id: i64) -> AppResult
          COALESCE(s.name, '') AS service_name, COALESCE(s.duration_minutes, 30) AS minutes, \
          COALESCE(r.mode, 'now') AS mode, r.target_provider_id, \
          COALESCE(p.name, c.host_group_name) AS request_to, r.requested_times, r.note, \
-         r.form_answers, c.time_zone, r.version \
+         r.form_answers, c.time_zone, r.version, r.created_at \
          FROM request r JOIN clinic c ON c.id = r.clinic_id JOIN app_user u ON u.id = r.requester_id \
          LEFT JOIN service s ON s.id = r.service_id LEFT JOIN app_user p ON p.id = r.target_provider_id \
          WHERE r.id = $1 AND r.kind = 'new_session'",
@@ -94,6 +97,7 @@ pub(super) async fn load(conn: &mut AnyConnection, request_id: i64) -> AppResult
         answers: parse_answers(&r.form_answers),
         tz: zones::parse(&r.time_zone),
         version: r.version,
+        created_at: r.created_at,
     })
 }
 

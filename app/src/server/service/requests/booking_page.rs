@@ -97,20 +97,20 @@ pub async fn free_slots(
     state: &AppState,
     clinic_id: i64,
     service_id: i64,
-    provider_id: i64,
+    provider_id: Option<i64>,
 ) -> AppResult<Vec<SlotDay>> {
     let mut conn = state.db.pool.acquire().await?;
     let (tz, _) = clinic_zone(&mut conn, clinic_id).await?;
     let (_, minutes) = active_service(&mut conn, clinic_id, service_id).await?;
-    let providers: Vec<i64> = if provider_id == 0 {
+    let providers: Vec<i64> = if let Some(provider_id) = provider_id {
+        require_provider_of(&mut conn, clinic_id, provider_id).await?;
+        vec![provider_id]
+    } else {
         clinic_providers(&mut conn, clinic_id)
             .await?
             .into_iter()
             .map(|p| p.0)
             .collect()
-    } else {
-        require_provider_of(&mut conn, clinic_id, provider_id).await?;
-        vec![provider_id]
     };
     let now = state.clock.now().timestamp();
     let days = policy(&mut conn, clinic_id).await?.booking_horizon_days;

@@ -80,9 +80,9 @@ struct DispatchListRow {
 pub async fn dispatch_board(
     state: &AppState,
     me: &Me,
-    clinic_filter: i64,
+    clinic_filter: Option<i64>,
 ) -> AppResult<DispatchBoard> {
-    if clinic_filter != 0 {
+    if let Some(clinic_filter) = clinic_filter {
         authz::require_staff(me, clinic_filter)?;
     } else if !me.is_staff() {
         return Err(AppError::forbidden(
@@ -97,7 +97,7 @@ pub async fn dispatch_board(
          FROM request r JOIN clinic c ON c.id = r.clinic_id JOIN app_user u ON u.id = r.requester_id \
          LEFT JOIN service s ON s.id = r.service_id LEFT JOIN app_user p ON p.id = r.target_provider_id \
          WHERE r.status = 'pending' AND r.kind = 'new_session' AND {WORKABLE} \
-         AND ($2 = 0 OR r.clinic_id = $2) ORDER BY r.created_at, r.id LIMIT 500"
+         AND ($2 IS NULL OR r.clinic_id = $2) ORDER BY r.created_at, r.id LIMIT 500"
     ))
     .bind(me.user_id)
     .bind(clinic_filter)
@@ -123,6 +123,7 @@ pub async fn dispatch_board(
                     .collect(),
                 note: r.note,
                 answers: parse_answers(&r.form_answers),
+                asked: zones::fmt_local(r.created_at, tz),
                 created_at: r.created_at,
             })
         })
@@ -295,5 +296,6 @@ pub async fn assign_options(
         providers,
         note: req.note,
         answers: req.answers,
+        asked: zones::fmt_local(req.created_at, tz),
     })
 }
