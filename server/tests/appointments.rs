@@ -1081,7 +1081,7 @@ async fn a_database_failure_is_logged_where_it_happened(b: Backend) {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    // Current-thread runtime: everything below runs on this thread.
+    // The test body runs on this thread (spawned tasks do not log here).
     let _guard = tracing::subscriber::set_default(subscriber);
     let c = ctx(b).await;
     let sched = c.t.me("scheduler@northside.test").await;
@@ -1121,12 +1121,15 @@ async fn a_database_failure_is_logged_where_it_happened(b: Backend) {
     assert!(line.contains("participant"), "{line}");
 }
 
-#[tokio::test]
+// Multi-threaded like the other tests (a single-threaded runtime was seen to
+// stall sqlx's SQLite pool); the test body itself runs on this thread, where
+// the subscriber is set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_failure_logged_sqlite() {
     a_database_failure_is_logged_where_it_happened(Backend::Sqlite).await
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_failure_logged_postgres() {
     a_database_failure_is_logged_where_it_happened(Backend::Postgres).await
 }
