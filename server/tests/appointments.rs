@@ -1056,33 +1056,12 @@ both_dbs!(
     the_schedule_shows_each_viewer_what_they_may_see
 );
 
-/// Log lines, captured from the test's own thread.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// A database failure in the middle of a change is logged with the service
 /// call it happened in (its name, user and appointment), the line of code
 /// that met it and the database's own words, while the caller is told only
 /// that something went wrong, and nothing of the change is written.
 async fn a_database_failure_is_logged_where_it_happened(b: Backend) {
-    let log = Captured::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    // The test body runs on this thread (spawned tasks do not log here).
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let log = common::LogCapture::start();
     let c = ctx(b).await;
     let sched = c.t.me("scheduler@northside.test").await;
     let id = create(&c.t.state, &sched, c.booking(local(2026, 3, 5, 10, 0)))
@@ -1106,7 +1085,7 @@ async fn a_database_failure_is_logged_where_it_happened(b: Backend) {
         ))
         .await;
     assert_eq!(status, 1, "the cancel was rolled back");
-    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let text = log.text();
     let line = text
         .lines()
         .find(|l| l.contains("database error"))

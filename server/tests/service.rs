@@ -890,20 +890,6 @@ async fn each_schema_rule_is_recognised_when_broken(b: Backend) {
 }
 both_dbs!(schema_rules, each_schema_rule_is_recognised_when_broken);
 
-/// Log lines, captured from the test's own thread.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Stores `value` in `table.column` past the schema's CHECK, as a newer
 /// release's migration (or a hand edit) could leave it: SQLite skips CHECKs
 /// on this one connection; on PostgreSQL this test's own database loses the
@@ -958,15 +944,7 @@ async fn store_unknown_code(
 /// is not read as a default that would act on the row (a membership
 /// dropped, no PMS, a Confirmed calendar entry).
 async fn unknown_stored_codes_fail_loudly(b: Backend) {
-    let log = Captured::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    // The test's own future runs on this thread (block_on), and so do the
-    // service calls it awaits.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let log = common::LogCapture::start();
     let t = demo_app(b).await;
     let north = northside(&t).await;
     let admin = t.me("admin@northside.test").await;
@@ -1042,7 +1020,7 @@ async fn unknown_stored_codes_fail_loudly(b: Backend) {
         .unwrap_err();
     assert!(internal(&err), "{err:?}");
 
-    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let text = log.text();
     for (column, value) in [
         ("appointment.status", "on_hold"),
         ("clinic.pms_connector", "carrier_pigeon"),
