@@ -8,7 +8,7 @@ async function setChoice(page: Page, provider: string, event: string, email: boo
   await page.getByLabel("Provider", { exact: true }).selectOption({ label: provider });
   const form = page.getByRole("form", { name: "Notification settings" });
   // The form shows the chosen provider once their settings have loaded.
-  await expect(page.locator("dl.facts dd").first()).toHaveText(provider);
+  await expect(page.locator("dl.facts dd").first()).toHaveText(provider.replace(" (you)", ""));
   await form.getByRole("checkbox", { name: `Email: ${event}` }).setChecked(email);
   await form.getByRole("checkbox", { name: `SMS: ${event}` }).setChecked(sms);
   await form.getByRole("button", { name: "Save" }).click();
@@ -45,13 +45,16 @@ async function newPatient(browser: Browser, name: string): Promise<string> {
   return registerPatient(page, name);
 }
 
-test("cancelling a meeting puts messages for exactly the opted-in recipients in the mailbox", async ({ page, browser }) => {
+test("cancelling a meeting puts messages for exactly the opted-in recipients, the clinic admin among them, in the mailbox", async ({ page, browser }) => {
   const name = `Nora Notify ${Date.now() % 100000}`;
   const email = await newPatient(browser, name);
   await login(page, "admin@northside.test");
   // Kim (the host) hears about cancellations by email; Lee (invited) not at all.
   await setChoice(page, "Dr. Min-jun Kim", "Appointment cancelled", true, false);
   await setChoice(page, "Dr. Jordan Lee", "Appointment cancelled", false, false);
+  // The admin asks for the clinic's cancellations by email (issue 12: they
+  // used to tick the box and hear nothing).
+  await setChoice(page, "Alex Morgan (you)", "Appointment cancelled", true, false);
 
   await bookAppointment(page, "Dr. Min-jun Kim", name, hoursFromNow(50), "Dr. Jordan Lee");
   await page.goto("/bookings");
@@ -76,9 +79,14 @@ test("cancelling a meeting puts messages for exactly the opted-in recipients in 
   const forLee = page.locator('li.mail[data-to="dr.lee@northside.test"], li.mail[data-to="+12125550103"]').filter({ hasText: name });
   await expect(forPatient).toHaveCount(1);
   await expect(forKim).toHaveCount(1);
+  const forAdmin = page.locator('li.mail[data-to="admin@northside.test"]').filter({ hasText: /cancelled/i }).filter({ hasText: name });
   await expect(forLee.filter({ hasText: /cancelled/i })).toHaveCount(0);
-  // Nobody else heard about it: the patient's copy and Kim's, nothing more.
-  await expect(page.locator("li.mail").filter({ hasText: /cancelled/i }).filter({ hasText: name })).toHaveCount(2);
+  await expect(forAdmin).toHaveCount(1);
+  // Nobody else heard about it: the patient's, Kim's and the admin's copies.
+  await expect(page.locator("li.mail").filter({ hasText: /cancelled/i }).filter({ hasText: name })).toHaveCount(3);
+  // The admin's copy says who the appointment was with and why it ended.
+  await forAdmin.getByRole("button").click();
+  await expect(forAdmin.frameLocator("iframe.mail-html").getByText("Provider unavailable")).toBeVisible();
 
   // The patient's email, as they would see it: reason, message, a new-time link and the calendar cancel.
   await forPatient.getByRole("button").click();
