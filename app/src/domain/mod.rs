@@ -4,6 +4,7 @@
 
 pub mod appointment;
 pub mod booking;
+pub mod datetime_style;
 pub mod form;
 pub mod live;
 pub mod notify;

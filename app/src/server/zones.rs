@@ -1,6 +1,8 @@
 //! Clinic time zones on the server: parsing and formatting in a named zone
-//! (never the machine's own), so messages read the same everywhere.
+//! (never the machine's own) and in the clinic's date style, so messages
+//! read the same everywhere and as the clinic writes dates.
 
+use crate::domain::datetime_style::DateStyle;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -10,22 +12,78 @@ pub fn parse(name: &str) -> Tz {
     name.parse().unwrap_or(Tz::UTC)
 }
 
-/// "Tue 3 Mar 2026, 10:00" in the zone.
-pub fn fmt_local(ts: i64, tz: Tz) -> String {
-    DateTime::<Utc>::from_timestamp(ts, 0)
-        .map(|t| {
-            t.with_timezone(&tz)
-                .format("%a %-d %b %Y, %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
+/// A clinic's zone and date style: everything needed to write its times.
+/// Load both together (`clinic.time_zone`, `clinic.date_style`) so no page
+/// or message writes a clinic's time in another clinic's style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    pub tz: Tz,
+    pub style: DateStyle,
 }
 
-/// "10:00" in the zone.
+impl Clock {
+    /// From the stored zone name and style code. A style code the CHECK
+    /// constraint lets through but this build does not know reads as the
+    /// default style: a date is still shown, only in 24-hour form.
+    pub fn new(time_zone: &str, date_style: &str) -> Clock {
+        Clock {
+            tz: parse(time_zone),
+            style: DateStyle::parse(date_style).unwrap_or_default(),
+        }
+    }
+
+    /// The 24-hour style in a zone (the portal's "your time", machine use).
+    pub fn plain(tz: Tz) -> Clock {
+        Clock {
+            tz,
+            style: DateStyle::default(),
+        }
+    }
+
+    /// The same style in another zone (a patient's own).
+    pub fn in_zone(self, tz: Tz) -> Clock {
+        Clock { tz, ..self }
+    }
+
+    fn at(self, ts: i64) -> Option<DateTime<Tz>> {
+        DateTime::<Utc>::from_timestamp(ts, 0).map(|t| t.with_timezone(&self.tz))
+    }
+
+    /// "Tue 3 Mar 2026, 10:00" / "Tue, Mar 3, 2026, 10:00 AM" in the zone.
+    pub fn local(self, ts: i64) -> String {
+        self.at(ts)
+            .map(|t| self.style.date_time(&t, true))
+            .unwrap_or_default()
+    }
+
+    /// "Tue 3 Mar, 10:00" / "Tue, Mar 3, 10:00 AM": without the year.
+    pub fn short(self, ts: i64) -> String {
+        self.at(ts)
+            .map(|t| self.style.date_time(&t, false))
+            .unwrap_or_default()
+    }
+
+    /// "10:00" / "10:00 AM" in the zone.
+    pub fn time(self, ts: i64) -> String {
+        self.at(ts).map(|t| self.style.time(&t)).unwrap_or_default()
+    }
+
+    /// The zone's abbreviation at that moment ("EST", "AEDT").
+    pub fn abbreviation(self, ts: i64) -> String {
+        self.at(ts)
+            .map(|t| t.format("%Z").to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// "Tue 3 Mar 2026, 10:00" in the zone, 24-hour style.
+pub fn fmt_local(ts: i64, tz: Tz) -> String {
+    Clock::plain(tz).local(ts)
+}
+
+/// "10:00" in the zone, 24-hour style.
 pub fn fmt_time(ts: i64, tz: Tz) -> String {
-    DateTime::<Utc>::from_timestamp(ts, 0)
-        .map(|t| t.with_timezone(&tz).format("%H:%M").to_string())
-        .unwrap_or_default()
+    Clock::plain(tz).time(ts)
 }
 
 /// "2026-03-03T10:00" in the zone: the value of a datetime-local input.
@@ -52,5 +110,22 @@ mod tests {
             "Wed 4 Mar 2026, 02:00"
         );
         assert_eq!(parse("Mars/Olympus"), Tz::UTC);
+    }
+
+    #[test]
+    fn a_clock_writes_in_its_clinics_style_and_zone() {
+        let t = 1_772_550_000;
+        let us = Clock::new("America/New_York", "en-US");
+        assert_eq!(us.local(t), "Tue, Mar 3, 2026, 10:00 AM");
+        assert_eq!(us.short(t), "Tue, Mar 3, 10:00 AM");
+        assert_eq!(us.time(t), "10:00 AM");
+        assert_eq!(us.abbreviation(t), "EST");
+        let au = Clock::new("Australia/Sydney", "en-AU");
+        assert_eq!(au.local(t), "Wed 4 Mar 2026, 2:00 am");
+        assert_eq!(au.abbreviation(t), "AEDT");
+        // The patient's own zone, in the clinic's style.
+        assert_eq!(us.in_zone(au.tz).time(t), "2:00 AM");
+        // An unknown stored code reads in the default style.
+        assert_eq!(Clock::new("UTC", "xx").style, DateStyle::H24);
     }
 }
