@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 
-use crate::model::{ClinicOption, DemoLogin, Me};
+use crate::model::{ClinicOption, DemoLogin, Me, Profile};
 #[cfg(feature = "ssr")]
 use crate::server::{ctx, service};
 
@@ -52,9 +52,8 @@ pub async fn login(email: String, password: String, next: String) -> Result<(), 
             &state.config.session,
             ctx::secure_cookies(&state),
         ));
-        let staff = me.iter().any(|m| m.role.is_staff());
         let next = safe_next(&next);
-        let home = if staff { "/schedule" } else { "/portal" };
+        let home = crate::model::home_path(&me);
         leptos_axum::redirect(if next.is_empty() { home } else { &next });
         Ok(())
     })
@@ -116,6 +115,76 @@ pub async fn register(
 #[server(prefix = "/api", endpoint = "clinics")]
 pub async fn clinic_options() -> Result<Vec<ClinicOption>, AppError> {
     ctx::run(async { service::clinics::clinic_options(&ctx::state()?).await }).await
+}
+
+/// The caller's own profile (Account › Profile).
+#[server(prefix = "/api", endpoint = "profile")]
+pub async fn my_profile() -> Result<Profile, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::accounts::profile(&ctx::state()?, s.me.user_id).await
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "save_profile")]
+pub async fn save_profile(name: String, mobile: String, time_zone: String) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let edit = service::accounts::ProfileEdit {
+            name,
+            mobile,
+            time_zone,
+        };
+        service::accounts::update_profile(&ctx::state()?, &s, edit).await
+    })
+    .await
+}
+
+/// Sends a confirmation link to the new address; returns that address.
+#[server(prefix = "/api", endpoint = "change_email")]
+pub async fn change_email(new_email: String, password: String) -> Result<String, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::accounts::request_email_change(&ctx::state()?, &s, &new_email, &password).await
+    })
+    .await
+}
+
+/// The link sent to a new address, opened: returns the account's new email.
+#[server(prefix = "/api", endpoint = "confirm_email")]
+pub async fn confirm_email(token: String) -> Result<String, AppError> {
+    ctx::run(async { service::accounts::confirm_email(&ctx::state()?, &token).await }).await
+}
+
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::accounts::change_password(&ctx::state()?, &s, &current_password, &new_password)
+            .await
+    })
+    .await
+}
+
+/// "Forgot password?": the same answer whether or not the account exists.
+#[server(prefix = "/api", endpoint = "forgot_password")]
+pub async fn forgot_password(email: String) -> Result<(), AppError> {
+    ctx::run(async {
+        let state = ctx::state()?;
+        service::accounts::request_password_reset(&state, &email, &ctx::client_addr()).await
+    })
+    .await
+}
+
+/// Sets a new password with an emailed link; every session of the user ends.
+#[server(prefix = "/api", endpoint = "reset_password")]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    ctx::run(async { service::accounts::reset_password(&ctx::state()?, &token, &password).await })
+        .await
 }
 
 #[cfg(test)]

@@ -87,6 +87,50 @@ pub fn note(raw: &str) -> Result<String, String> {
     }
 }
 
+/// A mobile number for text messages, E.164-like: an optional leading `+`
+/// and country code, 8 to 15 digits; spaces, dots, dashes and brackets
+/// people type are dropped. Empty means "no mobile" (no texts).
+pub fn mobile(raw: &str) -> Result<String, String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Ok(String::new());
+    }
+    let bad =
+        || Err("Enter a mobile number with its country code, like +1 212 555 0100.".to_string());
+    let rest = t.strip_prefix('+').unwrap_or(t);
+    let mut digits = String::new();
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '.' | '-' | '(' | ')' => {}
+            _ => return bad(),
+        }
+    }
+    // Without "+" a number is read as already carrying its country code
+    // (SMS providers need one); a leading 0 is a national trunk prefix.
+    if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
+        return bad();
+    }
+    Ok(format!("+{digits}"))
+}
+
+/// An IANA time zone name ("Australia/Sydney"), in its canonical spelling.
+/// Server only: the zone database stays out of the browser bundles.
+#[cfg(feature = "ssr")]
+pub fn time_zone(raw: &str) -> Result<String, String> {
+    let t = raw.trim();
+    let tz = t.parse::<chrono_tz::Tz>().ok().or_else(|| {
+        chrono_tz::TZ_VARIANTS
+            .iter()
+            .find(|z| z.name().eq_ignore_ascii_case(t))
+            .copied()
+    });
+    match tz {
+        Some(tz) if !t.is_empty() => Ok(tz.name().to_string()),
+        _ => Err("Choose a time zone by its IANA name, like America/New_York.".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +185,32 @@ mod tests {
         assert!(person_name(&"n".repeat(101)).is_err());
         assert!(note(&"n".repeat(1001)).is_err());
         assert_eq!(note(" hi ").unwrap(), "hi");
+    }
+
+    #[test]
+    fn mobiles_are_normalised_to_e164() {
+        assert_eq!(mobile(" +1 (212) 555-0100 ").unwrap(), "+12125550100");
+        assert_eq!(mobile("61 412.345.678").unwrap(), "+61412345678");
+        assert_eq!(mobile("  ").unwrap(), "");
+        for bad in [
+            "+1 555",
+            "0412 345 678",
+            "+1 212 555 0100 ext 2",
+            "++12125550100",
+            "+1234567890123456",
+            "call me",
+        ] {
+            assert!(mobile(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert_eq!(time_zone(" Australia/Sydney ").unwrap(), "Australia/Sydney");
+        assert_eq!(time_zone("america/new_york").unwrap(), "America/New_York");
+        for bad in ["", "Mars/Olympus", "GMT+25", "EST5EDT;DROP"] {
+            assert!(time_zone(bad).is_err(), "{bad:?} should be refused");
+        }
     }
 }

@@ -68,3 +68,16 @@ pub struct DemoLogin {
     pub email: String,
     pub description: String,
 }
+
+/// The user's own profile (Account › Profile).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub name: String,
+    pub email: String,
+    /// E.164 ("+12125550100"), or empty for no texts.
+    pub mobile: String,
+    /// IANA name ("America/New_York").
+    pub time_zone: String,
+    /// A new address waiting for its confirmation link to be opened.
+    pub pending_email: Option<String>,
+}

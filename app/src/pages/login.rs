@@ -52,6 +52,7 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if pending.get() { "Logging in…" } else { "Log in" }}
                 </button>
             </ActionForm>
+            <p><a href="/forgot-password">"Forgot password?"</a></p>
             <p>"New patient? " <a href="/register">"Create an account"</a></p>
         </section>
         <Suspense fallback=|| ()>

@@ -8,6 +8,7 @@ pub mod bookings;
 pub mod change_requests;
 pub mod clinic_settings;
 pub mod consultations;
+pub mod dashboard;
 pub mod dialog;
 pub mod dispatch;
 pub mod errors;
@@ -15,6 +16,7 @@ pub mod login;
 pub mod menu;
 pub mod notice;
 pub mod notifications;
+pub mod password_reset;
 pub mod portal;
 pub mod schedule;
 

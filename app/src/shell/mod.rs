@@ -6,7 +6,7 @@ mod nav;
 pub use auth::{use_auth, Auth, Guard, Need};
 
 use crate::live::{connect_while_logged_in, Live};
-use crate::pages::{account, booking, errors, login, notifications, portal};
+use crate::pages::{account, booking, errors, login, notifications, password_reset, portal};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -103,7 +103,14 @@ pub fn bundle_for(path: &str) -> Bundle {
     let path = path.trim_end_matches('/');
     let patient = matches!(
         path,
-        "" | "/login" | "/register" | "/portal" | "/account" | "/mailbox"
+        "" | "/login"
+            | "/register"
+            | "/portal"
+            | "/account"
+            | "/mailbox"
+            | "/forgot-password"
+            | "/reset-password"
+            | "/confirm-email"
     ) || path
         .strip_prefix("/book/")
         .is_some_and(|slug| !slug.is_empty() && !slug.contains('/'));
@@ -230,6 +237,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Home />
                     <Route path=path!("/login") view=login::LoginPage />
                     <Route path=path!("/register") view=login::RegisterPage />
+                    <Route path=path!("/forgot-password") view=password_reset::ForgotPasswordPage />
+                    <Route path=path!("/reset-password") view=password_reset::ResetPasswordPage />
+                    <Route path=path!("/confirm-email") view=password_reset::ConfirmEmailPage />
                     <Route path=path!("/portal") view=portal::PortalPage />
                     <Route path=path!("/book/:slug") view=booking::BookingPage />
                     <Route path=path!("/account") view=account::AccountPage />
@@ -237,6 +247,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/consultations") view=staff_page!(crate::pages::consultations::ConsultationsPage) />
                     <Route path=path!("/bookings") view=staff_page!(crate::pages::bookings::BookingsPage) />
                     <Route path=path!("/dispatch") view=staff_page!(crate::pages::dispatch::DispatchPage) />
+                    <Route path=path!("/dashboard") view=staff_page!(crate::pages::dashboard::DashboardPage) />
                     <Route path=path!("/availability") view=staff_page!(crate::pages::availability::AvailabilityPage) />
                     <Route path=path!("/settings") view=staff_page!(crate::pages::clinic_settings::ClinicSettingsPage) />
                     <Route path=path!("/requests") view=staff_page!(crate::pages::change_requests::RequestsPage) />
@@ -249,7 +260,8 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// `/` sends each user to their home: staff to the Schedule, patients to the
+/// `/` sends each user to their home (`model::home_path`): admins and
+/// schedulers to the Schedule, providers to their Dashboard, patients to the
 /// Portal, everyone else to the login page.
 #[component]
 fn Home() -> impl IntoView {
@@ -259,8 +271,7 @@ fn Home() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let path = match auth.me.await {
-                    Ok(Some(me)) if me.is_staff() => "/schedule",
-                    Ok(Some(_)) => "/portal",
+                    Ok(Some(me)) => crate::model::home_path(&me.memberships),
                     _ => "/login",
                 };
                 view! { <Redirect path=path /> }
@@ -315,6 +326,7 @@ mod tests {
             "/consultations",
             "/bookings",
             "/dispatch",
+            "/dashboard",
             "/availability",
             "/settings",
             "/requests",

@@ -7,6 +7,7 @@
 //! Because the outbox rows are part of the change's transaction, a change
 //! that rolls back sends nothing and one that commits is never lost.
 
+pub mod account;
 pub mod ics;
 pub mod pms;
 pub mod render;
@@ -15,6 +16,7 @@ use super::change::{Change, OutboxMessage};
 use super::db::{id_list, known};
 use super::zones;
 use crate::domain::booking::CancelReason;
+use crate::domain::modality::{Modality, Venue};
 use crate::domain::notify::{staff_audience, Channel, NotifyEvent, Parties};
 use crate::error::AppResult;
 use chrono::{DateTime, Utc};
@@ -100,6 +102,7 @@ struct Clinic {
     slug: String,
     phone: String,
     tz: Tz,
+    style: crate::domain::datetime_style::DateStyle,
 }
 
 impl Clinic {
@@ -109,6 +112,7 @@ impl Clinic {
         facts.clinic = self.name.clone();
         facts.clinic_phone = self.phone.clone();
         facts.tz = Some(self.tz);
+        facts.style = self.style;
         facts.links = Links {
             portal: format!("{base}/portal"),
             staff: format!("{base}{staff_page}"),
@@ -118,7 +122,7 @@ impl Clinic {
 }
 
 async fn clinic(change: &mut Change, id: i64) -> AppResult<Clinic> {
-    let r = sqlx::query("SELECT id, name, slug, phone, time_zone FROM clinic WHERE id = $1")
+    let r = sqlx::query("SELECT id, name, slug, phone, time_zone, date_style FROM clinic WHERE id = $1")
         .bind(id)
         .fetch_one(change.conn())
         .await?;
@@ -128,6 +132,7 @@ async fn clinic(change: &mut Change, id: i64) -> AppResult<Clinic> {
         slug: r.get("slug"),
         phone: r.get("phone"),
         tz: zones::parse(&r.get::<String, _>("time_zone")),
+        style: zones::style(&r.get::<String, _>("date_style"))?,
     })
 }
 
@@ -200,14 +205,18 @@ async fn appointment(change: &mut Change, id: i64) -> AppResult<Appt> {
         patient_name: String,
         patient_email: String,
         patient_mobile: String,
+        modality: String,
+        address: String,
+        call_phone: String,
     }
     let r: Row = sqlx::query_as(
-        "SELECT a.clinic_id, s.name AS service, a.starts_at, a.ends_at, a.status, a.location, \
+        "SELECT a.clinic_id, s.name AS service, s.modality, c.address, c.call_phone, \
+         a.starts_at, a.ends_at, a.status, a.location, \
          a.video_url, a.meeting_id, a.passcode, a.series_id, a.original_start, a.cancel_reason_code, \
          a.cancel_text, a.cancel_message, (SELECT rrule FROM series x WHERE x.id = a.series_id) AS rrule, \
          h.id AS host_id, h.name AS host_name, h.email AS host_email, h.mobile AS host_mobile, \
          p.id AS patient_id, p.name AS patient_name, p.email AS patient_email, p.mobile AS patient_mobile \
-         FROM appointment a JOIN service s ON s.id = a.service_id \
+         FROM appointment a JOIN service s ON s.id = a.service_id JOIN clinic c ON c.id = a.clinic_id \
          JOIN app_user h ON h.id = a.host_provider_id JOIN app_user p ON p.id = a.patient_id \
          WHERE a.id = $1",
     )
@@ -249,7 +258,15 @@ async fn appointment(change: &mut Change, id: i64) -> AppResult<Appt> {
         starts_at: r.starts_at,
         ends_at: r.ends_at,
         status: r.status,
-        location: r.location,
+        // Where, in the clinic's words (address, number to call or video):
+        // the emails' Location row and the calendar's LOCATION.
+        location: Venue {
+            modality: known(Modality::parse(&r.modality), "service.modality", &r.modality)?,
+            address: &r.address,
+            call_phone: &r.call_phone,
+            room: &r.location,
+        }
+        .place(),
         video_url: r.video_url,
         meeting_id: r.meeting_id,
         passcode: r.passcode,
@@ -277,6 +294,8 @@ struct Req {
     note: String,
     /// A Now request: the time it was made is its requested time.
     now_made_at: Option<i64>,
+    /// The requested service's modality (video when none is named).
+    modality: Modality,
 }
 
 async fn request(change: &mut Change, id: i64) -> AppResult<Req> {
@@ -293,11 +312,12 @@ async fn request(change: &mut Change, id: i64) -> AppResult<Req> {
         note: String,
         mode: Option<String>,
         created_at: i64,
+        modality: Option<String>,
     }
     let r: Row = sqlx::query_as(
         "SELECT r.clinic_id, r.kind, r.requester_id, r.target_provider_id, r.requested_times, \
          COALESCE(r.result_appointment_id, r.appointment_id) AS appointment_id, r.version, \
-         s.name AS service, r.note, r.mode, r.created_at \
+         s.name AS service, r.note, r.mode, r.created_at, s.modality \
          FROM request r LEFT JOIN service s ON s.id = r.service_id WHERE r.id = $1",
     )
     .bind(id)
@@ -314,6 +334,10 @@ async fn request(change: &mut Change, id: i64) -> AppResult<Req> {
         service: r.service.unwrap_or_default(),
         note: r.note,
         now_made_at: (r.mode.as_deref() == Some("now")).then_some(r.created_at),
+        modality: match r.modality {
+            Some(m) => known(Modality::parse(&m), "service.modality", &m)?,
+            None => Modality::Video,
+        },
     })
 }
 
@@ -561,6 +585,11 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
                 }
             }
             c.describe(&mut facts, &base, "/bookings");
+            // Rebooking goes to the host's personal booking link.
+            facts.links.rebook = format!(
+                "{base}{}",
+                crate::model::personal_booking_path(&c.slug, a.host.id)
+            );
             patient = a.patient;
         }
         About::Request { id } => {
@@ -589,7 +618,8 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
             facts.request_kind = match r.kind.as_str() {
                 "reschedule" => "reschedule request",
                 "cancel" => "cancellation request",
-                _ => "session request",
+                // "video session request", "appointment request", ...
+                _ => r.modality.request_kind(),
             }
             .into();
             let staff_page = match r.kind.as_str() {
@@ -604,6 +634,12 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
         }
     }
     facts.patient = patient.name.clone();
+    facts.patient_tz = Some(zones::parse(
+        &sqlx::query_scalar::<_, String>("SELECT time_zone FROM app_user WHERE id = $1")
+            .bind(patient.id)
+            .fetch_one(change.conn())
+            .await?,
+    ));
     if let Some(by) = n.by {
         facts.by = person(change, by).await?.name;
     }
