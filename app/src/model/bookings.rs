@@ -66,6 +66,15 @@ pub struct BookingRow {
     pub reschedule_blocked: Option<String>,
     /// Invited providers and their answers, so the host sees declines.
     pub participants: Vec<Invitee>,
+    /// How it takes place: a video "meeting" or an in-person or phone
+    /// "booking" (the dialogs' words follow it).
+    pub modality: crate::domain::modality::Modality,
+    /// Where, in words: the address and room, the number to call, or
+    /// "Video (online)".
+    pub place: String,
+    /// The clinic requires a reason from the list to cancel.
+    pub cancel_reason_required: bool,
+    /// The room or note staff typed (the reschedule form edits it).
     pub location: String,
     pub video_url: String,
     pub meeting_id: String,
@@ -74,6 +83,8 @@ pub struct BookingRow {
     /// clinic's zone, for the reschedule form.
     pub start_date: String,
     pub start_time: String,
+    /// The start time as the clinic writes it ("11:00", "11:00 AM").
+    pub time_label: String,
     pub minutes: i64,
     /// The appointment's PMS sync state: "none", "pending", "synced" or "failed".
     pub pms_sync: String,

@@ -59,6 +59,9 @@ pub struct ScheduleView {
     pub title: String,
     pub first_hour: u32,
     pub last_hour: u32,
+    /// The grid's hour marks from `first_hour`, as the clinic writes them
+    /// ("09:00", "9 AM").
+    pub hour_labels: Vec<String>,
     pub columns: Vec<ScheduleColumn>,
     pub providers: Vec<ProviderChoice>,
     /// Admins and schedulers choose which providers to show.

@@ -253,7 +253,7 @@ fn ScheduleBody(
                 <div class="sched-corner"></div>
                 {v.columns.iter().map(|c| view! { <div class="sched-head">{c.label.clone()}</div> }).collect_view()}
                 <div class="sched-times" aria-hidden="true">
-                    {(v.first_hour..v.last_hour).map(|h| view! { <div class="sched-hour">{format!("{h:02}:00")}</div> }).collect_view()}
+                    {v.hour_labels.iter().map(|h| view! { <div class="sched-hour">{h.clone()}</div> }).collect_view()}
                 </div>
                 {v.columns.into_iter().map(|c| {
                     let label = c.label.clone();
@@ -293,7 +293,7 @@ fn GridItem(item: ScheduleItem, first_hour: u32, hours: u32, actions: Actions) -
         f64::from(item.lane) * width
     );
     let class = status_class(&b, item.invitation.as_deref());
-    let time = b.start_time.clone();
+    let time = b.time_label.clone();
     let label = format!("{} {} with {}", time, b.service, b.patient);
     let for_open = item.clone();
     let for_cancel = b.clone();
@@ -343,11 +343,14 @@ fn Details(item: ScheduleItem, actions: Actions) -> impl IntoView {
                     <dt>"Patient"</dt>
                     <dd>{b.patient.clone()}</dd>
                     <dt>"Location"</dt>
-                    <dd>{if b.location.is_empty() { "Video (online)".to_string() } else { b.location.clone() }}</dd>
-                    <dt>"Join link"</dt>
-                    <dd><a href=b.video_url.clone() target="_blank" rel="noopener">{b.video_url.clone()}</a></dd>
-                    <dt>"Meeting ID"</dt>
-                    <dd>{b.meeting_id.clone()} " · passcode " {b.passcode.clone()}</dd>
+                    <dd>{b.place.clone()}</dd>
+                    // Only a video meeting has a join link and credentials.
+                    {(!b.video_url.is_empty()).then(|| view! {
+                        <dt>"Join link"</dt>
+                        <dd><a href=b.video_url.clone() target="_blank" rel="noopener">{b.video_url.clone()}</a></dd>
+                        <dt>"Meeting ID"</dt>
+                        <dd>{b.meeting_id.clone()} " · passcode " {b.passcode.clone()}</dd>
+                    })}
                     {b.my_invitation.clone().map(|s| view! {
                         <dt>"Your invitation"</dt>
                         <dd>{if s == "declined" { "Declined" } else if s == "accepted" { "Accepted" } else { "Awaiting your answer" }}</dd>

@@ -2,8 +2,9 @@
 //! the facts of the appointment or request. Pure (no I/O), so every message
 //! can be checked in unit tests.
 
-use super::super::zones;
+use super::super::zones::Clock;
 use crate::domain::booking::CancelReason;
+use crate::domain::datetime_style::DateStyle;
 use crate::domain::notify::NotifyEvent;
 use chrono_tz::Tz;
 
@@ -31,6 +32,10 @@ pub struct Facts {
     pub clinic: String,
     pub clinic_phone: String,
     pub tz: Option<Tz>,
+    /// How the clinic writes dates and times.
+    pub style: DateStyle,
+    /// The patient's own zone: a patient elsewhere reads both times.
+    pub patient_tz: Option<Tz>,
     pub patient: String,
     pub meeting: Option<Meeting>,
     /// Requested start times (a request without an appointment yet).
@@ -91,11 +96,41 @@ fn capitalised(s: &str) -> String {
     }
 }
 
-fn when(ts: i64, tz: Tz) -> String {
-    let abbr = chrono::DateTime::<chrono::Utc>::from_timestamp(ts, 0)
-        .map(|t| t.with_timezone(&tz).format("%Z").to_string())
-        .unwrap_or_default();
-    format!("{} {abbr}", zones::fmt_local(ts, tz))
+/// How one reader is told times: in the clinic's zone and style, and for a
+/// patient in another zone also in theirs.
+#[derive(Debug, Clone, Copy)]
+struct Times {
+    clinic: Clock,
+    mine: Option<Tz>,
+}
+
+impl Times {
+    fn for_reader(reader: Reader, f: &Facts) -> Times {
+        Times {
+            clinic: Clock {
+                tz: f.tz.unwrap_or(Tz::UTC),
+                style: f.style,
+            },
+            mine: f.patient_tz.filter(|_| reader == Reader::Patient),
+        }
+    }
+}
+
+/// "Mon, Nov 30, 2026, 3:00 PM EST", and for a patient whose clock reads
+/// differently "(Tue 1 Dec, 7:00 AM your time, AEDT)" after it.
+fn when(ts: i64, t: Times) -> String {
+    let c = t.clinic;
+    let clinic = format!("{} {}", c.local(ts), c.abbreviation(ts));
+    match t.mine.map(|z| c.in_zone(z)) {
+        Some(mine) if (mine.short(ts), mine.abbreviation(ts)) != (c.short(ts), c.abbreviation(ts)) => {
+            format!(
+                "{clinic} ({} your time, {})",
+                mine.short(ts),
+                mine.abbreviation(ts)
+            )
+        }
+        _ => clinic,
+    }
 }
 
 fn headline(event: NotifyEvent, reader: Reader, f: &Facts) -> String {
@@ -139,12 +174,17 @@ fn headline(event: NotifyEvent, reader: Reader, f: &Facts) -> String {
 /// The message for one reader. Nothing here depends on the channel: the
 /// email and the SMS say the same thing at different lengths.
 pub fn message(event: NotifyEvent, reader: Reader, f: &Facts) -> Message {
-    let tz = f.tz.unwrap_or(Tz::UTC);
+    let tz = Times::for_reader(reader, f);
     let head = headline(event, reader, f);
     let rows = details(event, reader, f, tz);
     let lines = links(event, reader, f);
     let subject = match &f.meeting {
-        Some(m) => format!("[{}] {head}: {}", f.clinic, when(m.starts_at, tz)),
+        // The subject stays short: the clinic's time only.
+        Some(m) => format!(
+            "[{}] {head}: {}",
+            f.clinic,
+            when(m.starts_at, Times { mine: None, ..tz })
+        ),
         None => format!("[{}] {head}", f.clinic),
     };
     let text = plain(&head, &rows, &lines, &f.clinic);
@@ -162,7 +202,7 @@ pub fn message(event: NotifyEvent, reader: Reader, f: &Facts) -> Message {
 }
 
 /// The (label, value) rows of details, in reading order.
-fn details(event: NotifyEvent, reader: Reader, f: &Facts, tz: Tz) -> Vec<(&'static str, String)> {
+fn details(event: NotifyEvent, reader: Reader, f: &Facts, tz: Times) -> Vec<(&'static str, String)> {
     // (label, value) rows of details, in reading order.
     let mut rows: Vec<(&'static str, String)> = Vec::new();
     if let Some(m) = &f.meeting {
@@ -491,5 +531,31 @@ mod tests {
             .text
             .contains("Requested: As soon as possible (asked Mon 9 Mar 2026, 10:00 EDT)\n"));
         assert!(m.text.contains("Request type: Session request, now\n"));
+    }
+
+    #[test]
+    fn times_read_in_the_clinics_style_and_a_patient_elsewhere_reads_both() {
+        let mut f = facts();
+        f.style = DateStyle::EnUs;
+        let staff = message(NotifyEvent::AppointmentCreated, Reader::Staff, &f);
+        assert!(staff.text.contains("When: Mon, Mar 9, 2026, 10:00 AM EDT\n"));
+        // A patient in the clinic's zone reads it once.
+        f.patient_tz = Some(New_York);
+        let p = message(NotifyEvent::AppointmentCreated, Reader::Patient, &f);
+        assert!(p.text.contains("When: Mon, Mar 9, 2026, 10:00 AM EDT\n"));
+        // 14:00 UTC is 01:00 the next day in Sydney (AEDT).
+        f.patient_tz = Some(chrono_tz::Australia::Sydney);
+        let p = message(NotifyEvent::AppointmentCreated, Reader::Patient, &f);
+        assert!(
+            p.text.contains(
+                "When: Mon, Mar 9, 2026, 10:00 AM EDT (Tue, Mar 10, 1:00 AM your time, AEDT)\n"
+            ),
+            "{}",
+            p.text
+        );
+        assert!(p.subject.ends_with("Mon, Mar 9, 2026, 10:00 AM EDT"));
+        // Staff read the clinic's time only, whatever the patient's zone.
+        let staff = message(NotifyEvent::AppointmentCreated, Reader::Staff, &f);
+        assert!(!staff.text.contains("your time"));
     }
 }

@@ -38,6 +38,8 @@ pub(super) struct Appt {
     pub location: String,
     pub series_id: Option<i64>,
     pub tz: chrono_tz::Tz,
+    /// The clinic's zone and date style, for times shown about it.
+    pub clock: zones::Clock,
 }
 
 /// An appointment row as stored, before its codes are decoded.
@@ -52,6 +54,7 @@ struct ApptRow {
     ends_at: i64,
     version: i64,
     time_zone: String,
+    date_style: String,
     location: String,
     series_id: Option<i64>,
 }
@@ -59,7 +62,7 @@ struct ApptRow {
 pub(super) async fn load_appt(tx: &mut Tx, id: i64) -> AppResult<Option<Appt>> {
     let row: Option<ApptRow> = sqlx::query_as(
         "SELECT a.id, a.clinic_id, a.host_provider_id, a.patient_id, a.status, a.starts_at, a.ends_at, \
-         a.version, c.time_zone, a.location, a.series_id \
+         a.version, c.time_zone, c.date_style, a.location, a.series_id \
          FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
     )
     .bind(id)
@@ -80,6 +83,7 @@ pub(super) async fn load_appt(tx: &mut Tx, id: i64) -> AppResult<Option<Appt>> {
         ends_at: r.ends_at,
         version: r.version,
         tz: zones::parse(&r.time_zone),
+        clock: zones::Clock::new(&r.time_zone, &r.date_style)?,
         location: r.location,
         series_id: r.series_id,
     }))
@@ -131,7 +135,7 @@ pub(super) async fn move_appt(
     booking::check_new_times(new_start, new_end, change.now).map_err(AppError::Validation)?;
     change.lock_provider(a.host).await?;
     if let Some(c) =
-        find_conflict(change.tx_mut(), a.host, new_start, new_end, &[a.id], a.tz).await?
+        find_conflict(change.tx_mut(), a.host, new_start, new_end, &[a.id], a.clock).await?
     {
         return Err(AppError::conflict(match told {
             Told::Staff => {
@@ -227,7 +231,7 @@ pub(super) async fn cancel_appt(
     by: Actor,
 ) -> AppResult<()> {
     let updated = sqlx::query(
-        "UPDATE appointment SET status = 'cancelled', cancel_reason_code = $1, cancel_text = $2, \
+        "UPDATE appointment SET status = 'cancelled', cancel_reason_code = NULLIF($1, ''), cancel_text = $2, \
          cancel_message = $3, cancelled_by = $4, cancelled_on_behalf_of = $5, cancelled_at = $6, \
          cancel_late = $7, cancel_fee_cents = $8, updated_at = $6, version = version + 1 \
          WHERE id = $9 AND version = $10 AND status <> 'cancelled'",

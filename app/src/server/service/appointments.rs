@@ -1,8 +1,9 @@
 //! Appointments: create (single or recurring), cancel, decline an
-//! invitation, mark FTA/DNA. Every write checks the no-double-booking rule
-//! under the provider's lock; the database constraint backs it up.
+//! invitation (through `service::dashboard`, which also accepts), mark
+//! FTA/DNA. Every write checks the no-double-booking rule under the
+//! provider's lock; the database constraint backs it up.
 
-use super::super::db::{id_list, refused_by, Rule, Tx};
+use super::super::db::{id_list, known, refused_by, Rule, Tx};
 use super::super::notify::{self, pms, About, Notice, Span};
 use super::super::state::AppState;
 use super::super::zones;
@@ -11,9 +12,9 @@ use super::appointment_state::{
     JUST_CHANGED,
 };
 use super::{authz, Audit, Change};
-use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking::{self, CancelForm, NoShowKind};
 use crate::domain::live::{topic, LiveEvent};
+use crate::domain::modality::Modality;
 use crate::domain::notify::NotifyEvent;
 use crate::domain::pms::PmsAction;
 use crate::domain::recurrence::{entered_local, repeated_local_note, Weekly};
@@ -64,7 +65,7 @@ pub(super) async fn find_conflict(
     start: i64,
     end: i64,
     except: &[i64],
-    tz: chrono_tz::Tz,
+    clock: zones::Clock,
 ) -> AppResult<Option<String>> {
     let row = sqlx::query(&format!(
         "SELECT a.id, a.starts_at, a.ends_at, p.name FROM appointment a JOIN app_user p ON p.id = a.patient_id \
@@ -84,8 +85,8 @@ pub(super) async fn find_conflict(
             "appointment #{} with {} on {}–{}",
             r.get::<i64, _>("id"),
             r.get::<String, _>("name"),
-            zones::fmt_local(r.get("starts_at"), tz),
-            zones::fmt_time(r.get("ends_at"), tz)
+            clock.local(r.get("starts_at")),
+            clock.time(r.get("ends_at"))
         )
     }))
 }
@@ -99,7 +100,7 @@ async fn invited_overlaps(
     start: i64,
     end: i64,
     except: &[i64],
-    tz: chrono_tz::Tz,
+    clock: zones::Clock,
 ) -> AppResult<Vec<String>> {
     let mut out = Vec::new();
     for p in invited {
@@ -121,7 +122,7 @@ async fn invited_overlaps(
             out.push(format!(
                 "{} already has an appointment on {}.",
                 r.get::<String, _>("name"),
-                zones::fmt_local(r.get("starts_at"), tz)
+                clock.local(r.get("starts_at"))
             ));
         }
     }
@@ -129,7 +130,7 @@ async fn invited_overlaps(
 }
 
 /// A join link, meeting ID and passcode for a new video meeting.
-fn meeting_details() -> (String, String, String) {
+pub(super) fn meeting_details() -> (String, String, String) {
     use rand::Rng;
     let mut rng = rand::thread_rng();
     let meeting: u64 = rng.gen_range(100_000_000..1_000_000_000);
@@ -154,10 +155,21 @@ pub(super) struct Booked<'a> {
     pub series_id: Option<i64>,
 }
 
-/// Inserts a booked appointment with fresh meeting details; the database's
-/// double-booking guard turns into a readable conflict.
+/// Inserts a booked appointment, with fresh meeting details when its
+/// service is a video one (an in-person or phone appointment has no join
+/// link or credentials); the database's double-booking guard turns into a
+/// readable conflict.
 pub(super) async fn insert_booked(change: &mut Change, b: Booked<'_>) -> AppResult<i64> {
-    let (url, meeting, passcode) = meeting_details();
+    let modality: String = sqlx::query_scalar("SELECT modality FROM service WHERE id = $1")
+        .bind(b.service_id)
+        .fetch_one(change.conn())
+        .await?;
+    let modality = known(Modality::parse(&modality), "service.modality", &modality)?;
+    let (url, meeting, passcode) = if modality.has_meeting_link() {
+        meeting_details()
+    } else {
+        Default::default()
+    };
     let now = change.now;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO appointment (clinic_id, service_id, host_provider_id, patient_id, starts_at, ends_at, \
@@ -186,7 +198,7 @@ pub(super) async fn insert_booked(change: &mut Change, b: Booked<'_>) -> AppResu
 
 /// What a new appointment is checked against before the write begins.
 struct Setting {
-    tz: chrono_tz::Tz,
+    clock: zones::Clock,
     /// The service's length, in minutes.
     duration: i64,
 }
@@ -199,12 +211,13 @@ async fn setting(state: &AppState, new: &NewAppointment) -> AppResult<Setting> {
     #[derive(sqlx::FromRow)]
     struct Row {
         time_zone: String,
+        date_style: String,
         duration_minutes: Option<i64>,
         host_is_provider: i64,
         patient_is_patient: i64,
     }
     let row: Option<Row> = sqlx::query_as(
-        "SELECT c.time_zone, s.duration_minutes, \
+        "SELECT c.time_zone, c.date_style, s.duration_minutes, \
          (SELECT COUNT(*) FROM membership m WHERE m.user_id = $3 AND m.clinic_id = c.id \
           AND m.role = 'provider') AS host_is_provider, \
          (SELECT COUNT(*) FROM membership m WHERE m.user_id = $4 AND m.clinic_id = c.id \
@@ -231,7 +244,7 @@ async fn setting(state: &AppState, new: &NewAppointment) -> AppResult<Setting> {
         return Err(AppError::validation("Choose a patient of this clinic."));
     }
     Ok(Setting {
-        tz: zones::parse(&r.time_zone),
+        clock: zones::Clock::new(&r.time_zone, &r.date_style)?,
         duration,
     })
 }
@@ -291,7 +304,8 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
             "The location can be at most 200 characters.",
         ));
     }
-    let Setting { tz, duration } = setting(state, &new).await?;
+    let Setting { clock, duration } = setting(state, &new).await?;
+    let tz = clock.tz;
     let mut invited = new.invited.clone();
     invited.sort_unstable();
     invited.dedup();
@@ -335,7 +349,7 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
     change.lock_provider(new.provider_id).await?;
     for s in &starts {
         if let Some(c) =
-            find_conflict(change.tx_mut(), new.provider_id, *s, s + length, &[], tz).await?
+            find_conflict(change.tx_mut(), new.provider_id, *s, s + length, &[], clock).await?
         {
             return Err(AppError::conflict(format!(
                 "This provider is already booked at that time: {c}."
@@ -365,7 +379,7 @@ pub async fn create(state: &AppState, me: &Me, new: NewAppointment) -> AppResult
         .collect();
     for s in &starts {
         warnings
-            .extend(invited_overlaps(change.tx_mut(), &invited, *s, s + length, &[], tz).await?);
+            .extend(invited_overlaps(change.tx_mut(), &invited, *s, s + length, &[], clock).await?);
     }
     let by = Actor {
         user_id: me.user_id,
@@ -486,6 +500,14 @@ pub async fn cancel(
     let now = change.now;
     let (t, on_behalf) = load_for_host_action(change.tx_mut(), me, appointment_id).await?;
     booking::check_cancel(t.status, t.starts_at, now).map_err(AppError::Validation)?;
+    // The clinic's own policy: whether a reason from the list is required.
+    let reason_required: i64 =
+        sqlx::query_scalar("SELECT cancel_reason_required FROM clinic WHERE id = $1")
+            .bind(t.clinic_id)
+            .fetch_one(change.conn())
+            .await?;
+    form.meets_policy(reason_required == 1)
+        .map_err(AppError::Validation)?;
 
     let ids: Vec<i64> = match (scope, t.series_id) {
         (CancelScope::AllInSeries, Some(series)) => {
@@ -510,7 +532,8 @@ pub async fn cancel(
             continue;
         };
         let c = Cancellation {
-            code: form.reason.fhir_code(),
+            // No reason (where the clinic allows it) is stored as NULL.
+            code: form.reason.map_or("", |r| r.fhir_code()),
             text: &form.note,
             message: &form.message_to_patient,
             late_fee_cents: None,
@@ -551,63 +574,13 @@ pub async fn cancel(
     Ok(ids)
 }
 
-/// An invited provider declines their invitation; the host sees it.
-#[tracing::instrument(skip_all, fields(user = me.user_id, appointment_id = appointment_id))]
+/// An invited provider declines their invitation to this one meeting (see
+/// `dashboard::answer_invitation` for accepting and for a whole series).
 pub async fn decline(state: &AppState, me: &Me, appointment_id: i64) -> AppResult<()> {
-    let mut change = Change::begin(state).await?;
-    let t = load(change.tx_mut(), appointment_id).await?;
-    if !is_invited(change.tx_mut(), appointment_id, me.user_id).await? {
-        return Err(AppError::forbidden("You are not invited to this meeting."));
-    }
-    if t.status == AppointmentStatus::Cancelled {
-        return Err(AppError::validation("This appointment is cancelled."));
-    }
-    let updated = sqlx::query(
-        "UPDATE participant SET status = 'declined' WHERE appointment_id = $1 AND provider_id = $2 \
-         AND status <> 'declined'",
-    )
-    .bind(appointment_id)
-    .bind(me.user_id)
-    .execute(change.conn())
-    .await?;
-    if updated.rows_affected() == 0 {
-        return Err(AppError::conflict(
-            "You have already declined this invitation.",
-        ));
-    }
-    change
-        .audit(Audit {
-            actor_id: Some(me.user_id),
-            on_behalf_of_id: None,
-            clinic_id: Some(t.clinic_id),
-            action: "participant.decline",
-            entity: "appointment",
-            entity_id: appointment_id,
-            before: Some(json!({ "participant": me.user_id, "status": "needs-action" })),
-            after: Some(json!({ "participant": me.user_id, "status": "declined" })),
-        })
-        .await?;
-    change
-        .emit(LiveEvent {
-            topic: topic::APPOINTMENT.into(),
-            action: "declined".into(),
-            entity_id: appointment_id,
-            clinic_id: Some(t.clinic_id),
-            user_ids: vec![t.host, me.user_id],
-            at_us: 0,
-        })
-        .await?;
-    let mut notice = Notice::new(
-        NotifyEvent::InviteeDeclined,
-        About::Appointment {
-            id: appointment_id,
-            span: Span::One,
-        },
-        me.user_id,
-    );
-    notice.by = Some(me.user_id);
-    notify::queue(&mut change, notice).await?;
-    change.commit().await
+    use crate::model::{InvitationAnswer, InvitationScope};
+    let (answer, scope) = (InvitationAnswer::Decline, InvitationScope::This);
+    super::dashboard::answer_invitation(state, me, appointment_id, answer, scope).await?;
+    Ok(())
 }
 
 /// Marks a past appointment FTA or DNA (both FHIR `noshow`).
@@ -793,11 +766,8 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
     let now = change.now;
     let (t, on_behalf) = load_for_host_action(change.tx_mut(), me, mv.appointment_id).await?;
     booking::check_reschedule(t.status, t.starts_at, now).map_err(AppError::Validation)?;
-    let tz_name: String = sqlx::query_scalar("SELECT time_zone FROM clinic WHERE id = $1")
-        .bind(t.clinic_id)
-        .fetch_one(change.conn())
-        .await?;
-    let tz = zones::parse(&tz_name);
+    let clock = super::availability::clinic_clock(change.conn(), t.clinic_id).await?;
+    let tz = clock.tz;
     // The same wall-clock shift applies to every moved meeting, so a series
     // keeps its local time across daylight-saving changes.
     let shift = mv.start_local - local_of(t.starts_at, tz);
@@ -831,7 +801,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
 
     change.lock_provider(t.host).await?;
     for (s, e) in &new_times {
-        if let Some(c) = find_conflict(change.tx_mut(), t.host, *s, *e, &ids, tz).await? {
+        if let Some(c) = find_conflict(change.tx_mut(), t.host, *s, *e, &ids, clock).await? {
             return Err(AppError::conflict(format!(
                 "This provider is already booked at that time: {c}."
             )));
@@ -848,7 +818,7 @@ pub async fn reschedule(state: &AppState, me: &Me, mv: Move) -> AppResult<Moved>
         .filter_map(|(s, _)| repeated_local_note(&tz, *s))
         .collect();
     for (s, e) in &new_times {
-        warnings.extend(invited_overlaps(change.tx_mut(), &invited, *s, *e, &ids, tz).await?);
+        warnings.extend(invited_overlaps(change.tx_mut(), &invited, *s, *e, &ids, clock).await?);
     }
 
     let series_id = match (mv.scope, t.series_id) {

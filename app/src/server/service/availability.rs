@@ -34,6 +34,19 @@ pub async fn clinic_zone(
     ))
 }
 
+/// The clinic's zone and date style, for the times a page or message shows.
+pub async fn clinic_clock(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<zones::Clock> {
+    let r = sqlx::query("SELECT time_zone, date_style FROM clinic WHERE id = $1")
+        .bind(clinic_id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("That clinic does not exist."))?;
+    zones::Clock::new(
+        &r.get::<String, _>("time_zone"),
+        &r.get::<String, _>("date_style"),
+    )
+}
+
 /// A weekly window of a provider at a clinic (`availability_rule`).
 #[derive(sqlx::FromRow)]
 struct RuleRow {
@@ -210,6 +223,7 @@ pub async fn view(
     };
     let mut conn = state.db.pool.acquire().await?;
     let (tz, clinic_name) = clinic_zone(&mut conn, clinic_id).await?;
+    let clock = clinic_clock(&mut conn, clinic_id).await?;
     let acts_for_others = authz::roles_in(me, clinic_id).any(Role::acts_for_providers);
     let providers = if acts_for_others {
         clinic_providers(&mut conn, clinic_id).await?
@@ -266,8 +280,8 @@ pub async fn view(
         id: r.get("id"),
         label: format!(
             "{} – {}",
-            zones::fmt_local(r.get("starts_at"), tz),
-            zones::fmt_local(r.get("ends_at"), tz)
+            clock.local(r.get("starts_at")),
+            clock.local(r.get("ends_at"))
         ),
         reason: r.get("reason"),
     })

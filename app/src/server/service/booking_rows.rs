@@ -7,6 +7,8 @@ use super::super::db::id_list;
 use super::super::zones;
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking::{self, CancelReason};
+use crate::domain::modality::{Modality, Venue};
+use crate::domain::datetime_style::DateStyle;
 use crate::error::AppResult;
 use crate::model::{BookingRow, Invitee, Me};
 use crate::server::db::known;
@@ -18,13 +20,14 @@ use std::collections::HashMap;
 /// Columns for a [`Raw`] (read with `query_as`); `$1` must be bound to the
 /// viewer's user id.
 pub const COLUMNS: &str =
-    "a.id, c.name AS clinic_name, c.time_zone, p.name AS patient, h.name AS practitioner, \
+    "a.id, c.name AS clinic_name, c.time_zone, c.date_style, p.name AS patient, h.name AS practitioner, \
      s.name AS service, a.starts_at, a.ends_at, a.status, a.series_id, a.noshow_kind, \
      a.cancel_reason_code, a.host_provider_id AS host_id, \
      (SELECT x.status FROM participant x WHERE x.appointment_id = a.id AND x.provider_id = $1) \
      AS my_invitation, \
      a.clinic_id, a.location, a.video_url, a.meeting_id, a.passcode, a.pms_sync_state, c.pms_connector, \
-     a.cancel_late, a.cancel_fee_cents";
+     a.cancel_late, a.cancel_fee_cents, s.modality, c.address AS clinic_address, c.call_phone, \
+     c.cancel_reason_required";
 
 /// The joins `COLUMNS` reads from.
 pub const FROM: &str = "FROM appointment a JOIN clinic c ON c.id = a.clinic_id \
@@ -65,6 +68,7 @@ pub struct Raw {
     pub id: i64,
     pub clinic_name: String,
     pub time_zone: String,
+    pub date_style: String,
     pub patient: String,
     pub practitioner: String,
     pub service: String,
@@ -86,6 +90,13 @@ pub struct Raw {
     /// 1: cancelled late, with `cancel_fee_cents` charged (0: none).
     pub cancel_late: i64,
     pub cancel_fee_cents: i64,
+    /// The service's modality code, and where the clinic holds in-person
+    /// and phone appointments (see `domain::modality::Venue`).
+    pub modality: String,
+    pub clinic_address: String,
+    pub call_phone: String,
+    /// 1: the clinic requires a reason to cancel.
+    pub cancel_reason_required: i64,
 }
 
 pub fn map(r: Raw, v: &Viewing) -> AppResult<BookingRow> {
@@ -96,7 +107,8 @@ pub fn map(r: Raw, v: &Viewing) -> AppResult<BookingRow> {
     // invited provider may decline instead.
     let may_change = host == v.user_id || v.delegates.contains(&clinic_id);
     let tz_name = r.time_zone;
-    let tz = zones::parse(&tz_name);
+    let clock = zones::Clock::new(&tz_name, &r.date_style)?;
+    let tz = clock.tz;
     let (start, end) = (r.starts_at, r.ends_at);
     let status_code = r.status;
     let status = known(
@@ -126,13 +138,24 @@ pub fn map(r: Raw, v: &Viewing) -> AppResult<BookingRow> {
             .with_timezone(&tz)
     };
     let (local, local_end) = (at(start), at(end));
+    let modality = known(Modality::parse(&r.modality), "service.modality", &r.modality)?;
+    let place = Venue {
+        modality,
+        address: &r.clinic_address,
+        call_phone: &r.call_phone,
+        room: &r.location,
+    }
+    .place();
     Ok(BookingRow {
+        modality,
+        place,
+        cancel_reason_required: r.cancel_reason_required == 1,
         id: r.id,
         clinic_name: r.clinic_name,
         patient: r.patient,
         practitioner: r.practitioner,
         service: r.service,
-        when: when(&local, &local_end),
+        when: when(clock.style, &local, &local_end),
         status_label,
         in_series: r.series_id.is_some(),
         cancel_blocked: blocked(booking::check_cancel),
@@ -157,6 +180,7 @@ pub fn map(r: Raw, v: &Viewing) -> AppResult<BookingRow> {
             local.day()
         ),
         start_time: format!("{:02}:{:02}", local.hour(), local.minute()),
+        time_label: clock.style.time(&local),
         minutes: (end - start) / 60,
         time_zone: tz_name,
         pms_sync: r.pms_sync_state,
@@ -166,25 +190,11 @@ pub fn map(r: Raw, v: &Viewing) -> AppResult<BookingRow> {
     })
 }
 
-/// "Fri 6 Mar 2026, 11:00–11:30", the same text as `zones::fmt_local` and
-/// `zones::fmt_time` give, written directly: a clinic's week has thousands
-/// of rows and strftime-style formatting showed up in the Week view's time.
-fn when<Z: TimeZone>(start: &DateTime<Z>, end: &DateTime<Z>) -> String {
-    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{} {} {} {}, {:02}:{:02}–{:02}:{:02}",
-        DAYS[start.weekday().num_days_from_monday() as usize],
-        start.day(),
-        MONTHS[start.month0() as usize],
-        start.year(),
-        start.hour(),
-        start.minute(),
-        end.hour(),
-        end.minute()
-    )
+/// "Fri 6 Mar 2026, 11:00–11:30" (or "Fri, Mar 6, 2026, 11:00 AM–11:30 AM"),
+/// the same text as `Clock::local` and `Clock::time` give. The style
+/// formats directly (no strftime): a clinic's week has thousands of rows.
+fn when<Z: TimeZone>(style: DateStyle, start: &DateTime<Z>, end: &DateTime<Z>) -> String {
+    format!("{}–{}", style.date_time(start, true), style.time(end))
 }
 
 /// Invited providers with their names and answers; add joins and a WHERE
@@ -231,18 +241,22 @@ mod tests {
 
     #[test]
     fn when_reads_like_the_zone_formatters() {
-        for tz in ["America/New_York", "Australia/Sydney"] {
-            let tz = zones::parse(tz);
+        for (tz, style) in [
+            ("America/New_York", "en-US"),
+            ("Australia/Sydney", "en-AU"),
+            ("Europe/London", "24h"),
+        ] {
+            let clock = zones::Clock::new(tz, style).unwrap();
             for start in [1_772_550_000_i64, 1_773_000_000, 1_799_999_999] {
                 let end = start + 1800;
-                let at = |t: i64| DateTime::from_timestamp(t, 0).unwrap().with_timezone(&tz);
+                let at = |t: i64| {
+                    DateTime::from_timestamp(t, 0)
+                        .unwrap()
+                        .with_timezone(&clock.tz)
+                };
                 assert_eq!(
-                    when(&at(start), &at(end)),
-                    format!(
-                        "{}–{}",
-                        zones::fmt_local(start, tz),
-                        zones::fmt_time(end, tz)
-                    )
+                    when(clock.style, &at(start), &at(end)),
+                    format!("{}–{}", clock.local(start), clock.time(end))
                 );
             }
         }

@@ -47,7 +47,7 @@ pub async fn queue(state: &AppState, me: &Me) -> AppResult<ChangeQueue> {
         "SELECT r.id, r.kind, c.name AS clinic_name, p.name AS patient, \
          COALESCE(s.name, '') AS service, h.name AS provider, a.starts_at, a.ends_at, \
          r.requested_times, r.within_policy_window, c.late_cancel_fee_cents, r.note, r.created_at, \
-         c.time_zone \
+         c.time_zone, c.date_style \
          FROM request r JOIN appointment a ON a.id = r.appointment_id JOIN clinic c ON c.id = r.clinic_id \
          JOIN app_user p ON p.id = r.requester_id JOIN app_user h ON h.id = a.host_provider_id \
          LEFT JOIN service s ON s.id = a.service_id \
@@ -61,15 +61,10 @@ pub async fn queue(state: &AppState, me: &Me) -> AppResult<ChangeQueue> {
         .into_iter()
         .map(|r| -> AppResult<ChangeRequestRow> {
             let kind = known(RequestKind::parse(&r.kind), "request.kind", &r.kind)?;
-            let tz = zones::parse(&r.time_zone);
+            let clock = zones::Clock::new(&r.time_zone, &r.date_style)?;
+            let tz = clock.tz;
             let (starts, ends) = (r.starts_at, r.ends_at);
-            let span = |s: i64| {
-                format!(
-                    "{}–{}",
-                    zones::fmt_local(s, tz),
-                    zones::fmt_time(s + (ends - starts), tz)
-                )
-            };
+            let span = |s: i64| format!("{}–{}", clock.local(s), clock.time(s + (ends - starts)));
             let requested: Option<i64> = parse_times(&r.requested_times).first().copied();
             let within = r.within_policy_window == 1;
             let fee = r.late_cancel_fee_cents;
@@ -114,6 +109,7 @@ struct QueueRow {
     note: String,
     created_at: i64,
     time_zone: String,
+    date_style: String,
 }
 
 /// A change request as its answer reads it.

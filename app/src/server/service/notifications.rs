@@ -217,11 +217,11 @@ pub async fn outbox(
         crate::model::OutboxFilter::Sent => Some("sent"),
         crate::model::OutboxFilter::Failed => Some("failed"),
     };
-    let tz_name: String = sqlx::query_scalar("SELECT time_zone FROM clinic WHERE id = $1")
+    let r = sqlx::query("SELECT time_zone, date_style FROM clinic WHERE id = $1")
         .bind(clinic_id)
         .fetch_one(&state.db.pool)
         .await?;
-    let tz = zones::parse(&tz_name);
+    let clock = zones::Clock::new(&r.get::<String, _>("time_zone"), &r.get::<String, _>("date_style"))?;
     let counts = sqlx::query(
         "SELECT status, COUNT(*) AS n FROM outbox WHERE clinic_id = $1 GROUP BY status",
     )
@@ -264,7 +264,7 @@ pub async fn outbox(
             .into_iter()
             .map(|r| OutboxEntry {
                 id: r.id,
-                created: zones::fmt_local(r.created_at, tz),
+                created: clock.local(r.created_at),
                 channel: r.channel,
                 event: label(&r.event),
                 recipient: r.recipient,
@@ -272,9 +272,8 @@ pub async fn outbox(
                 attempts: r.attempts,
                 last_error: r.last_error,
                 transport: r.transport.unwrap_or_default(),
-                sent: r.sent_at.map(|t| zones::fmt_local(t, tz)),
-                next_attempt: (r.status == "pending")
-                    .then(|| zones::fmt_local(r.next_attempt_at, tz)),
+                sent: r.sent_at.map(|t| clock.local(t)),
+                next_attempt: (r.status == "pending").then(|| clock.local(r.next_attempt_at)),
                 status: r.status,
             })
             .collect(),
@@ -354,6 +353,7 @@ pub async fn mailbox(state: &AppState, me: &Me) -> AppResult<Vec<MailboxMessage>
     let rows = sqlx::query_as::<_, MailboxRow>(&format!(
         "SELECT o.id, o.channel, o.event, o.recipient, o.subject, o.body_text, o.body_html, \
          o.attachment, o.sent_at, COALESCE(c.time_zone, 'UTC') AS time_zone, \
+         COALESCE(c.date_style, '24h') AS date_style, \
          u.name AS recipient_name, o.attachment_extra \
          FROM outbox o LEFT JOIN clinic c ON c.id = o.clinic_id \
          LEFT JOIN app_user u ON u.id = o.recipient_user_id \
@@ -364,11 +364,10 @@ pub async fn mailbox(state: &AppState, me: &Me) -> AppResult<Vec<MailboxMessage>
     .bind(me.user_id)
     .fetch_all(&state.db.pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let tz = zones::parse(&r.time_zone);
-            MailboxMessage {
+    rows.into_iter()
+        .map(|r| -> AppResult<MailboxMessage> {
+            let clock = zones::Clock::new(&r.time_zone, &r.date_style)?;
+            Ok(MailboxMessage {
                 id: r.id,
                 channel: r.channel,
                 event: NotifyEvent::parse(&r.event)
@@ -381,13 +380,10 @@ pub async fn mailbox(state: &AppState, me: &Me) -> AppResult<Vec<MailboxMessage>
                 html: r.body_html,
                 attachment: r.attachment,
                 attachment_extra: r.attachment_extra,
-                at: r
-                    .sent_at
-                    .map(|t| zones::fmt_local(t, tz))
-                    .unwrap_or_default(),
-            }
+                at: r.sent_at.map(|t| clock.local(t)).unwrap_or_default(),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// A message kept in the dev mailbox, with its clinic's zone and its
@@ -404,6 +400,7 @@ struct MailboxRow {
     attachment: Option<String>,
     sent_at: Option<i64>,
     time_zone: String,
+    date_style: String,
     recipient_name: Option<String>,
     attachment_extra: Option<String>,
 }

@@ -16,6 +16,7 @@ use super::{Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking::{self, CancelReason};
 use crate::domain::live::{topic, LiveEvent};
+use crate::domain::modality::{Modality, Venue};
 use crate::domain::notify::NotifyEvent;
 use crate::domain::policy::{Decision, PatientChange, Policy};
 use crate::domain::request::{ChangeAnswer, RequestKind};
@@ -32,11 +33,12 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
     let now = state.clock.now().timestamp();
     let rows = sqlx::query_as::<_, MyApptRow>(
         "SELECT a.id, a.status, a.starts_at, a.ends_at, c.name AS clinic_name, \
-         c.phone AS clinic_phone, c.slug, c.time_zone, COALESCE(s.name, '') AS service, \
+         c.phone AS clinic_phone, c.slug, c.time_zone, c.date_style, COALESCE(s.name, '') AS service, \
          h.name AS provider, a.host_provider_id, a.video_url, a.meeting_id, a.passcode, a.location, \
          c.late_cancel_window_minutes, c.late_reschedule_window_minutes, c.late_change_needs_approval, \
          c.late_cancel_fee_cents, a.cancel_reason_code, a.cancel_text, a.cancel_message, \
-         a.cancel_late, a.cancel_fee_cents, me.time_zone AS my_time_zone \
+         a.cancel_late, a.cancel_fee_cents, me.time_zone AS my_time_zone, \
+         COALESCE(s.modality, 'video') AS modality, c.address, c.call_phone \
          FROM appointment a JOIN clinic c ON c.id = a.clinic_id JOIN app_user h ON h.id = a.host_provider_id \
          JOIN app_user me ON me.id = a.patient_id LEFT JOIN service s ON s.id = a.service_id \
          WHERE a.patient_id = $1 ORDER BY a.starts_at DESC LIMIT 500",
@@ -95,15 +97,13 @@ fn my_appointment(
         &r.status,
     )?;
     let (starts, ends) = (r.starts_at, r.ends_at);
-    let tz = zones::parse(&r.time_zone);
+    // The clinic's style throughout, in its zone and in the patient's.
+    let clock = zones::Clock::new(&r.time_zone, &r.date_style)?;
+    let tz = clock.tz;
     let mine = zones::parse(&r.my_time_zone);
     let when = |z: chrono_tz::Tz| {
-        format!(
-            "{}–{} ({})",
-            zones::fmt_local(starts, z),
-            zones::fmt_time(ends, z),
-            z.name()
-        )
+        let c = clock.in_zone(z);
+        format!("{}–{} ({})", c.local(starts), c.time(ends), z.name())
     };
     let tab = tab_of(status, ends, now);
     let policy = Policy {
@@ -150,9 +150,20 @@ fn my_appointment(
     let proposed_instead_of = answer
         .filter(|(a, _)| *a == ChangeAnswer::Propose && status == AppointmentStatus::Pending)
         .and_then(|(_, q)| q.original_start)
-        .map(|was| zones::fmt_local(was, tz));
+        .map(|was| clock.local(was));
+    let modality = known(Modality::parse(&r.modality), "service.modality", &r.modality)?;
+    // Where, in the clinic's words: its address (and room) for an in-person
+    // appointment, the number to call for a phone one.
+    let place = Venue {
+        modality,
+        address: &r.address,
+        call_phone: &r.call_phone,
+        room: &r.location,
+    }
+    .place();
     Ok(MyAppointment {
         id: r.id,
+        modality,
         tab,
         status,
         clinic_name: r.clinic_name,
@@ -164,13 +175,13 @@ fn my_appointment(
         video_url: r.video_url,
         meeting_id: r.meeting_id,
         passcode: r.passcode,
-        location: r.location,
+        location: place,
         cancel: decide(PatientChange::Cancel),
         reschedule: decide(PatientChange::Reschedule),
-        cancel_deadline: zones::fmt_local(starts - policy.cancel_window_minutes * 60, tz),
+        cancel_deadline: clock.local(starts - policy.cancel_window_minutes * 60),
         cancellation,
         rebook_link,
-        pending_change: req.and_then(|q| pending_change(q, tz)),
+        pending_change: req.and_then(|q| pending_change(q, clock)),
         clinic_answer,
         proposed_instead_of,
     })
@@ -194,7 +205,7 @@ fn tab_of(status: AppointmentStatus, ends: i64, now: i64) -> MyAppointmentTab {
 }
 
 /// What the patient asked for, while the clinic has not answered yet.
-fn pending_change(q: &LatestRequestRow, tz: chrono_tz::Tz) -> Option<String> {
+fn pending_change(q: &LatestRequestRow, clock: zones::Clock) -> Option<String> {
     if q.status != "pending" {
         return None;
     }
@@ -207,7 +218,7 @@ fn pending_change(q: &LatestRequestRow, tz: chrono_tz::Tz) -> Option<String> {
         Some(RequestKind::Reschedule) => {
             let to = parse_times(&q.requested_times)
                 .first()
-                .map(|t| zones::fmt_local(*t, tz))
+                .map(|t| clock.local(*t))
                 .unwrap_or_default();
             format!(
                 "You asked to move this appointment to {to}. The clinic will answer soon.{late}"
@@ -229,6 +240,7 @@ struct MyApptRow {
     clinic_phone: String,
     slug: String,
     time_zone: String,
+    date_style: String,
     service: String,
     provider: String,
     host_provider_id: i64,
@@ -247,6 +259,9 @@ struct MyApptRow {
     cancel_late: i64,
     cancel_fee_cents: i64,
     my_time_zone: String,
+    modality: String,
+    address: String,
+    call_phone: String,
 }
 
 /// A change request a patient made about one of their appointments.
@@ -583,7 +598,7 @@ pub async fn reschedule_slots(
         .into_iter()
         .filter(|s| *s != m.appt.starts_at)
         .collect();
-    Ok(slot_days(&slots, tz))
+    Ok(slot_days(&slots, m.appt.clock))
 }
 
 /// The patient answers the clinic's proposed time: approve (booked at the

@@ -6,6 +6,7 @@ use super::super::db::{id_list, DbKind};
 use super::super::state::AppState;
 use super::super::zones;
 use super::{authz, booking_rows};
+use crate::domain::datetime_style::DateStyle;
 use crate::domain::recurrence::resolve_local;
 use crate::domain::role::Role;
 use crate::domain::schedule::{assign_lanes, grid_hours, week_start};
@@ -34,8 +35,15 @@ struct StaffClinic {
     id: i64,
     name: String,
     tz: chrono_tz::Tz,
+    /// How the clinic writes dates and times.
+    style: DateStyle,
     /// The PMS connector (the cancel dialog warns about a manual one).
     pms_connector: String,
+    /// Where in-person and phone appointments take place, and whether
+    /// cancelling needs a reason (issue 12's modality).
+    address: String,
+    call_phone: String,
+    cancel_reason_required: i64,
     /// Every clinic where the viewer is staff.
     clinics: Vec<(i64, String)>,
 }
@@ -53,7 +61,10 @@ async fn staff_clinic(state: &AppState, me: &Me, clinic_id: Option<i64>) -> AppR
     };
     let id = clinic_id.unwrap_or(first.0);
     authz::require_staff(me, id)?;
-    let r = sqlx::query("SELECT name, time_zone, pms_connector FROM clinic WHERE id = $1")
+    let r = sqlx::query(
+        "SELECT name, time_zone, date_style, pms_connector, address, call_phone, \
+         cancel_reason_required FROM clinic WHERE id = $1",
+    )
         .bind(id)
         .fetch_one(&state.db.pool)
         .await?;
@@ -62,7 +73,11 @@ async fn staff_clinic(state: &AppState, me: &Me, clinic_id: Option<i64>) -> AppR
         id,
         name: r.get("name"),
         tz: zones::parse(&tz_name),
+        style: zones::style(&r.get::<String, _>("date_style"))?,
         pms_connector: r.get("pms_connector"),
+        address: r.get("address"),
+        call_phone: r.get("call_phone"),
+        cancel_reason_required: r.get("cancel_reason_required"),
         clinics,
     })
 }
@@ -125,7 +140,7 @@ pub async fn view(state: &AppState, me: &Me, q: ScheduleQuery) -> AppResult<Sche
     let rows = rows_shown(state, me, now, &clinic, range, &shown, &all, delegate).await?;
     let warnings = overlap_warnings(&rows);
     let mut columns = match q.mode {
-        ScheduleMode::Week => week_columns(&days, rows, warnings),
+        ScheduleMode::Week => week_columns(&days, rows, warnings, clinic.style),
         ScheduleMode::Day => day_columns(date, &shown, &all, &rows, &warnings),
     };
     for c in &mut columns {
@@ -148,8 +163,8 @@ pub async fn view(state: &AppState, me: &Me, q: ScheduleQuery) -> AppResult<Sche
         clinics: clinic.clinics.clone(),
         mode: q.mode,
         title: match q.mode {
-            ScheduleMode::Week => format!("Week of {}", days[0].format("%a %-d %b %Y")),
-            ScheduleMode::Day => date.format("%A %-d %B %Y").to_string(),
+            ScheduleMode::Week => format!("Week of {}", clinic.style.date(&days[0], true)),
+            ScheduleMode::Day => clinic.style.long_date(&date),
         },
         date: fmt(date),
         prev: fmt(date - Duration::days(step)),
@@ -157,6 +172,9 @@ pub async fn view(state: &AppState, me: &Me, q: ScheduleQuery) -> AppResult<Sche
         today: fmt(today),
         first_hour,
         last_hour,
+        hour_labels: (first_hour..last_hour)
+            .map(|h| clinic.style.hour(h))
+            .collect(),
         columns,
         providers: all
             .iter()
@@ -245,11 +263,12 @@ fn week_columns(
     days: &[NaiveDate],
     rows: Vec<BookingRow>,
     warnings: Vec<Option<String>>,
+    style: DateStyle,
 ) -> Vec<ScheduleColumn> {
     let mut columns: Vec<ScheduleColumn> = days
         .iter()
         .map(|d| ScheduleColumn {
-            label: d.format("%a %-d %b").to_string(),
+            label: style.date(d, false),
             date: d.format("%Y-%m-%d").to_string(),
             provider_id: None,
             items: Vec::new(),
@@ -457,13 +476,13 @@ async fn fetch_rows(
         return Ok(Vec::new());
     }
     add_host_names(pool, &lean, &mut names).await?;
-    let services: HashMap<i64, String> =
-        sqlx::query("SELECT id, name FROM service WHERE clinic_id = $1")
+    let services: HashMap<i64, (String, String)> =
+        sqlx::query("SELECT id, name, modality FROM service WHERE clinic_id = $1")
             .bind(scope.clinic_id)
             .fetch_all(pool)
             .await?
             .iter()
-            .map(|r| (r.get("id"), r.get("name")))
+            .map(|r| (r.get("id"), (r.get("name"), r.get("modality"))))
             .collect();
     let found = sqlx::query(&format!(
         "{} JOIN appointment a ON a.id = x.appointment_id WHERE {} ORDER BY u.name",
@@ -486,9 +505,14 @@ async fn fetch_rows(
                 id: l.id,
                 clinic_name: clinic.name.clone(),
                 time_zone: clinic.tz.name().to_string(),
+                date_style: clinic.style.code().to_string(),
                 patient: l.patient,
                 practitioner: name(l.host_id),
-                service: services.get(&l.service_id).cloned().unwrap_or_default(),
+                service: services.get(&l.service_id).map(|s| s.0.clone()).unwrap_or_default(),
+                modality: services.get(&l.service_id).map(|s| s.1.clone()).unwrap_or_default(),
+                clinic_address: clinic.address.clone(),
+                call_phone: clinic.call_phone.clone(),
+                cancel_reason_required: clinic.cancel_reason_required,
                 starts_at: l.starts_at,
                 ends_at: l.ends_at,
                 status: l.status,

@@ -40,6 +40,8 @@ pub(super) struct Loaded {
     pub(super) note: String,
     pub(super) answers: Vec<Answer>,
     pub(super) tz: chrono_tz::Tz,
+    /// The clinic's zone and date style, for the times shown.
+    pub(super) clock: zones::Clock,
     pub(super) version: i64,
     /// When it was made (a Now request asks for then).
     pub(super) created_at: i64,
@@ -62,6 +64,7 @@ struct LoadedRow {
     note: String,
     form_answers: String,
     time_zone: String,
+    date_style: String,
     version: i64,
     created_at: i64,
 }
@@ -72,7 +75,7 @@ pub(super) async fn load(conn: &mut AnyConnection, request_id: i64) -> AppResult
          COALESCE(s.name, '') AS service_name, COALESCE(s.duration_minutes, 30) AS minutes, \
          COALESCE(r.mode, 'now') AS mode, r.target_provider_id, \
          COALESCE(p.name, c.host_group_name) AS request_to, r.requested_times, r.note, \
-         r.form_answers, c.time_zone, r.version, r.created_at \
+         r.form_answers, c.time_zone, c.date_style, r.version, r.created_at \
          FROM request r JOIN clinic c ON c.id = r.clinic_id JOIN app_user u ON u.id = r.requester_id \
          LEFT JOIN service s ON s.id = r.service_id LEFT JOIN app_user p ON p.id = r.target_provider_id \
          WHERE r.id = $1 AND r.kind = 'new_session'",
@@ -96,6 +99,7 @@ pub(super) async fn load(conn: &mut AnyConnection, request_id: i64) -> AppResult
         note: r.note,
         answers: parse_answers(&r.form_answers),
         tz: zones::parse(&r.time_zone),
+        clock: zones::Clock::new(&r.time_zone, &r.date_style)?,
         version: r.version,
         created_at: r.created_at,
     })
@@ -119,7 +123,7 @@ pub(super) fn may_work(me: &Me, req: &Loaded) -> AppResult<bool> {
 pub(super) async fn already_handled(
     conn: &mut AnyConnection,
     request_id: i64,
-    tz: chrono_tz::Tz,
+    clock: zones::Clock,
 ) -> AppResult<AppError> {
     let r = sqlx::query(
         "SELECT r.status, u.name, r.responded_at FROM request r LEFT JOIN app_user u ON u.id = r.responder_id WHERE r.id = $1",
@@ -140,7 +144,7 @@ pub(super) async fn already_handled(
                 "declined"
             },
             who.unwrap_or_else(|| "someone else".into()),
-            at.map(|t| format!(" at {}", zones::fmt_time(t, tz)))
+            at.map(|t| format!(" at {}", clock.time(t)))
                 .unwrap_or_default()
         ),
     }))
@@ -154,7 +158,7 @@ async fn claim(
     status: RequestStatus,
     response: &str,
     me: &Me,
-    tz: chrono_tz::Tz,
+    clock: zones::Clock,
 ) -> AppResult<()> {
     let now = change.now;
     let done = sqlx::query(
@@ -175,7 +179,7 @@ async fn claim(
     if done.rows_affected() == 1 {
         Ok(())
     } else {
-        Err(already_handled(change.conn(), request_id, tz).await?)
+        Err(already_handled(change.conn(), request_id, clock).await?)
     }
 }
 
@@ -206,7 +210,7 @@ pub async fn accept(
     let req = load(change.conn(), request_id).await?;
     let any_provider = may_work(me, &req)?;
     if req.status != "pending" {
-        return Err(already_handled(change.conn(), request_id, req.tz).await?);
+        return Err(already_handled(change.conn(), request_id, req.clock).await?);
     }
     if !any_provider && provider_id != me.user_id {
         return Err(AppError::forbidden(
@@ -215,7 +219,6 @@ pub async fn accept(
     }
     let on_behalf = authz::act_for_provider(me, req.clinic_id, provider_id)?;
     let provider_name = require_provider_of(change.conn(), req.clinic_id, provider_id).await?;
-    let tz = req.tz;
     let (start, end) = accepted_times(&req, start, now)?;
     claim(
         &mut change,
@@ -223,7 +226,7 @@ pub async fn accept(
         RequestStatus::Accepted,
         &response,
         me,
-        tz,
+        req.clock,
     )
     .await?;
     let appointment_id = book(
@@ -339,7 +342,7 @@ async fn book(
     (start, end): (i64, i64),
 ) -> AppResult<i64> {
     change.lock_provider(provider_id).await?;
-    if let Some(c) = find_conflict(change.tx_mut(), provider_id, start, end, &[], req.tz).await? {
+    if let Some(c) = find_conflict(change.tx_mut(), provider_id, start, end, &[], req.clock).await? {
         return Err(AppError::conflict(format!(
             "{provider_name} is already booked at that time: {c}."
         )));
@@ -380,7 +383,7 @@ pub async fn decline(state: &AppState, me: &Me, request_id: i64, response: &str)
     let req = load(change.conn(), request_id).await?;
     may_work(me, &req)?;
     if req.status != "pending" {
-        return Err(already_handled(change.conn(), request_id, req.tz).await?);
+        return Err(already_handled(change.conn(), request_id, req.clock).await?);
     }
     claim(
         &mut change,
@@ -388,7 +391,7 @@ pub async fn decline(state: &AppState, me: &Me, request_id: i64, response: &str)
         RequestStatus::Declined,
         &response,
         me,
-        req.tz,
+        req.clock,
     )
     .await?;
     change

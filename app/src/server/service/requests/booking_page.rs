@@ -4,7 +4,7 @@
 use super::{active_service, require_provider_of};
 use crate::error::{AppError, AppResult};
 use crate::model::{BookingPageInfo, Me, PublicProvider, PublicService, SlotDay, TimeChoice};
-use crate::server::service::availability::{self, clinic_providers, clinic_zone, free_slots_of};
+use crate::server::service::availability::{self, clinic_clock, clinic_providers, free_slots_of};
 use crate::server::service::clinic_settings::{policy, questions};
 use crate::server::state::AppState;
 use crate::server::zones;
@@ -100,7 +100,8 @@ pub async fn free_slots(
     provider_id: Option<i64>,
 ) -> AppResult<Vec<SlotDay>> {
     let mut conn = state.db.pool.acquire().await?;
-    let (tz, _) = clinic_zone(&mut conn, clinic_id).await?;
+    let clock = clinic_clock(&mut conn, clinic_id).await?;
+    let tz = clock.tz;
     let (_, minutes) = active_service(&mut conn, clinic_id, service_id).await?;
     let providers: Vec<i64> = if let Some(provider_id) = provider_id {
         require_provider_of(&mut conn, clinic_id, provider_id).await?;
@@ -124,14 +125,14 @@ pub async fn free_slots(
         now,
     )
     .await?;
-    Ok(slot_days(&all, tz))
+    Ok(slot_days(&all, clock))
 }
 
 /// Slot starts grouped by local day, each labelled with its local time.
-pub(in crate::server::service) fn slot_days(all: &[i64], tz: chrono_tz::Tz) -> Vec<SlotDay> {
+pub(in crate::server::service) fn slot_days(all: &[i64], clock: zones::Clock) -> Vec<SlotDay> {
     let mut days: Vec<SlotDay> = Vec::new();
     for &s in all {
-        let label = day_label(s, tz);
+        let label = day_label(s, clock);
         if days.last().map(|d| &d.label) != Some(&label) {
             days.push(SlotDay {
                 label: label.clone(),
@@ -141,15 +142,15 @@ pub(in crate::server::service) fn slot_days(all: &[i64], tz: chrono_tz::Tz) -> V
         if let Some(d) = days.last_mut() {
             d.slots.push(TimeChoice {
                 start: s,
-                label: zones::fmt_time(s, tz),
+                label: clock.time(s),
             });
         }
     }
     days
 }
 
-fn day_label(ts: i64, tz: chrono_tz::Tz) -> String {
+fn day_label(ts: i64, clock: zones::Clock) -> String {
     DateTime::<Utc>::from_timestamp(ts, 0)
-        .map(|t| t.with_timezone(&tz).format("%a %-d %b").to_string())
+        .map(|t| clock.style.date(&t.with_timezone(&clock.tz), false))
         .unwrap_or_default()
 }

@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::model::Me;
 use crate::server::db::{refused_by, Rule};
 use crate::server::notify;
-use crate::server::service::availability::{self, clinic_providers, clinic_zone, free_at};
+use crate::server::service::availability::{self, clinic_providers, free_at};
 use crate::server::service::clinic_settings::{policy, questions};
 use crate::server::service::{Audit, Change};
 use crate::server::state::AppState;
@@ -43,7 +43,7 @@ pub async fn create(state: &AppState, me: &Me, new: NewRequest) -> AppResult<i64
     let note = validate::note(&new.note).map_err(AppError::Validation)?;
     let mut change = Change::begin(state).await?;
     let now = change.now;
-    let (tz, _) = clinic_zone(change.conn(), new.clinic_id).await?;
+    let clock = availability::clinic_clock(change.conn(), new.clinic_id).await?;
     let (_, minutes) = active_service(change.conn(), new.clinic_id, new.service_id).await?;
     if let Some(p) = new.provider_id {
         require_provider_of(change.conn(), new.clinic_id, p).await?;
@@ -58,7 +58,7 @@ pub async fn create(state: &AppState, me: &Me, new: NewRequest) -> AppResult<i64
             check_now(&mut change, me, &new).await?;
             Vec::new()
         }
-        RequestMode::Scheduled => free_requested_times(&mut change, &new, tz, minutes).await?,
+        RequestMode::Scheduled => free_requested_times(&mut change, &new, clock, minutes).await?,
     };
     // Requesting from a clinic makes the requester one of its patients.
     sqlx::query(
@@ -163,9 +163,10 @@ async fn check_now(change: &mut Change, me: &Me, new: &NewRequest) -> AppResult<
 async fn free_requested_times(
     change: &mut Change,
     new: &NewRequest,
-    tz: chrono_tz::Tz,
+    clock: zones::Clock,
     minutes: i64,
 ) -> AppResult<Vec<i64>> {
+    let tz = clock.tz;
     let horizon = policy(change.conn(), new.clinic_id)
         .await?
         .booking_horizon_days;
@@ -192,7 +193,7 @@ async fn free_requested_times(
         if !free.values().any(|ts| ts.contains(t)) {
             return Err(AppError::validation(format!(
                 "{} is not a free time{}. Choose from the free slots shown.",
-                zones::fmt_local(*t, tz),
+                clock.local(*t),
                 if new.provider_id.is_some() {
                     " for this provider"
                 } else {

@@ -30,6 +30,11 @@ const WORKABLE: &str = "(r.clinic_id IN (SELECT clinic_id FROM membership WHERE 
      AND role IN ('admin', 'scheduler')) OR (r.clinic_id IN (SELECT clinic_id FROM membership \
      WHERE user_id = $1 AND role = 'provider') AND (r.target_provider_id IS NULL OR r.target_provider_id = $1)))";
 
+/// The requests on a provider's Dashboard: addressed to them or to the
+/// host group of a clinic where they are a provider. `$1` is their id.
+const ADDRESSED: &str = "(r.clinic_id IN (SELECT clinic_id FROM membership WHERE user_id = $1 \
+     AND role = 'provider') AND (r.target_provider_id IS NULL OR r.target_provider_id = $1))";
+
 /// Pending requests the caller works on, by queue.
 #[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn pending_counts(state: &AppState, me: &Me) -> AppResult<PendingCounts> {
@@ -73,6 +78,7 @@ struct DispatchListRow {
     form_answers: String,
     created_at: i64,
     time_zone: String,
+    date_style: String,
 }
 
 /// The Dispatch board: pending session requests, oldest first.
@@ -89,25 +95,55 @@ pub async fn dispatch_board(
             "Only clinic staff see the Dispatch board.",
         ));
     }
+    let rows = pending_rows(state, me, WORKABLE, clinic_filter)
+        .await?
+        .into_iter()
+        .map(|(row, _)| row)
+        .collect();
+    Ok(DispatchBoard {
+        now: state.clock.now().timestamp(),
+        clinics: authz::clinics_where(me, Role::is_staff),
+        rows,
+    })
+}
+
+/// The requests addressed to a provider by name or to the host group of a
+/// clinic where they are a provider (their Dashboard's, whatever other
+/// roles they hold), oldest first, each with its requested times.
+pub(in crate::server::service) async fn addressed_to(
+    state: &AppState,
+    me: &Me,
+) -> AppResult<Vec<(DispatchRow, Vec<i64>)>> {
+    pending_rows(state, me, ADDRESSED, None).await
+}
+
+/// Pending session requests within `scope` (SQL on `r`, `$1` the user's
+/// id), oldest first, with their requested times as unix seconds.
+async fn pending_rows(
+    state: &AppState,
+    me: &Me,
+    scope: &str,
+    clinic_filter: Option<i64>,
+) -> AppResult<Vec<(DispatchRow, Vec<i64>)>> {
     let rows = sqlx::query_as::<_, DispatchListRow>(&format!(
         "SELECT r.id, r.clinic_id, c.name AS clinic_name, u.name AS requestor, \
          COALESCE(r.mode, 'now') AS mode, c.patient_group_name, c.host_group_name, \
          COALESCE(p.name, c.host_group_name) AS request_to, COALESCE(s.name, '') AS service_name, \
-         r.requested_times, r.note, r.form_answers, r.created_at, c.time_zone \
+         r.requested_times, r.note, r.form_answers, r.created_at, c.time_zone, c.date_style \
          FROM request r JOIN clinic c ON c.id = r.clinic_id JOIN app_user u ON u.id = r.requester_id \
          LEFT JOIN service s ON s.id = r.service_id LEFT JOIN app_user p ON p.id = r.target_provider_id \
-         WHERE r.status = 'pending' AND r.kind = 'new_session' AND {WORKABLE} \
+         WHERE r.status = 'pending' AND r.kind = 'new_session' AND {scope} \
          AND ($2 IS NULL OR r.clinic_id = $2) ORDER BY r.created_at, r.id LIMIT 500"
     ))
     .bind(me.user_id)
     .bind(clinic_filter)
     .fetch_all(&state.db.pool)
     .await?;
-    let rows = rows
-        .into_iter()
-        .map(|r| -> AppResult<DispatchRow> {
-            let tz = zones::parse(&r.time_zone);
-            Ok(DispatchRow {
+    rows.into_iter()
+        .map(|r| -> AppResult<(DispatchRow, Vec<i64>)> {
+            let clock = zones::Clock::new(&r.time_zone, &r.date_style)?;
+            let times = parse_times(&r.requested_times);
+            let row = DispatchRow {
                 id: r.id,
                 clinic_id: r.clinic_id,
                 clinic_name: r.clinic_name,
@@ -117,22 +153,15 @@ pub async fn dispatch_board(
                 host_group: r.host_group_name,
                 request_to: r.request_to,
                 service_name: r.service_name,
-                times: parse_times(&r.requested_times)
-                    .into_iter()
-                    .map(|t| zones::fmt_local(t, tz))
-                    .collect(),
+                times: times.iter().map(|t| clock.local(*t)).collect(),
                 note: r.note,
                 answers: parse_answers(&r.form_answers),
-                asked: zones::fmt_local(r.created_at, tz),
+                asked: clock.local(r.created_at),
                 created_at: r.created_at,
-            })
+            };
+            Ok((row, times))
         })
-        .collect::<AppResult<Vec<_>>>()?;
-    Ok(DispatchBoard {
-        now: state.clock.now().timestamp(),
-        clinics: authz::clinics_where(me, Role::is_staff),
-        rows,
-    })
+        .collect()
 }
 
 /// Possible Conflicting Sessions: each provider's sessions (hosted, or
@@ -143,7 +172,7 @@ async fn sessions_near(
     clinic_id: i64,
     providers: &[i64],
     anchors: &[i64],
-    tz: chrono_tz::Tz,
+    clock: zones::Clock,
 ) -> AppResult<HashMap<i64, Vec<String>>> {
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
     if anchors.is_empty() {
@@ -183,8 +212,8 @@ async fn sessions_near(
         let (start, end): (i64, i64) = (r.get("starts_at"), r.get("ends_at"));
         let line = format!(
             "{}–{} {} ({})",
-            zones::fmt_local(start, tz),
-            zones::fmt_time(end, tz),
+            clock.local(start),
+            clock.time(end),
             r.get::<String, _>("service"),
             r.get::<String, _>("patient")
         );
@@ -207,7 +236,7 @@ pub async fn assign_options(
     let req = load(&mut conn, request_id).await?;
     let any_provider = may_work(me, &req)?;
     if req.status != "pending" {
-        return Err(already_handled(&mut conn, request_id, req.tz).await?);
+        return Err(already_handled(&mut conn, request_id, req.clock).await?);
     }
     let tz = req.tz;
     let now = state.clock.now().timestamp();
@@ -239,7 +268,7 @@ pub async fn assign_options(
         }
         RequestMode::Now => HashMap::new(),
     };
-    let mut sessions = sessions_near(&mut conn, req.clinic_id, &ids, &anchors, tz).await?;
+    let mut sessions = sessions_near(&mut conn, req.clinic_id, &ids, &anchors, req.clock).await?;
     for (id, name) in candidates {
         let (available, availability) = match req.mode {
             RequestMode::Now => {
@@ -256,7 +285,7 @@ pub async fn assign_options(
                     .remove(&id)
                     .unwrap_or_default()
                     .iter()
-                    .map(|t| zones::fmt_local(*t, tz))
+                    .map(|t| req.clock.local(*t))
                     .collect();
                 if free.is_empty() {
                     (false, "Not free at the requested times".to_string())
@@ -290,12 +319,12 @@ pub async fn assign_options(
             .iter()
             .map(|t| TimeChoice {
                 start: *t,
-                label: zones::fmt_local(*t, tz),
+                label: req.clock.local(*t),
             })
             .collect(),
         providers,
         note: req.note,
         answers: req.answers,
-        asked: zones::fmt_local(req.created_at, tz),
+        asked: req.clock.local(req.created_at),
     })
 }

@@ -17,7 +17,7 @@ pub async fn my_requests(state: &AppState, me: &Me) -> AppResult<Vec<MyRequest>>
     let rows = sqlx::query_as::<_, MyRequestRow>(
         "SELECT r.id, c.name AS clinic_name, c.slug AS clinic_slug, \
          COALESCE(s.name, '') AS service_name, COALESCE(r.mode, 'now') AS mode, r.status, r.note, \
-         r.response, r.created_at, r.requested_times, c.time_zone, \
+         r.response, r.created_at, r.requested_times, c.time_zone, c.date_style, \
          COALESCE(t.name, c.host_group_name) AS request_to, rp.name AS responder, \
          a.id AS appointment_id, a.starts_at, a.status AS appointment_status, a.video_url, \
          a.meeting_id, a.passcode, h.name AS host_name \
@@ -34,14 +34,14 @@ pub async fn my_requests(state: &AppState, me: &Me) -> AppResult<Vec<MyRequest>>
     .await?;
     rows.into_iter()
         .map(|r| -> AppResult<MyRequest> {
-            let tz = zones::parse(&r.time_zone);
+            let clock = zones::Clock::new(&r.time_zone, &r.date_style)?;
             // The appointment's columns are NOT NULL: all there when its id is.
             let meeting = r.appointment_id.map(|id| -> AppResult<MyMeeting> {
                 let starts = r.starts_at.unwrap_or_default();
                 let status = r.appointment_status.as_deref().unwrap_or_default();
                 Ok(MyMeeting {
                     appointment_id: id,
-                    when: format!("{} ({})", zones::fmt_local(starts, tz), tz.name()),
+                    when: format!("{} ({})", clock.local(starts), clock.tz.name()),
                     provider: r.host_name.clone().unwrap_or_default(),
                     status: known(
                         AppointmentStatus::parse(status),
@@ -65,7 +65,7 @@ pub async fn my_requests(state: &AppState, me: &Me) -> AppResult<Vec<MyRequest>>
                 created_at: r.created_at,
                 times: parse_times(&r.requested_times)
                     .into_iter()
-                    .map(|t| zones::fmt_local(t, tz))
+                    .map(|t| clock.local(t))
                     .collect(),
                 request_to: r.request_to,
                 responder: r.responder,
@@ -90,6 +90,7 @@ struct MyRequestRow {
     created_at: i64,
     requested_times: String,
     time_zone: String,
+    date_style: String,
     request_to: String,
     responder: Option<String>,
     appointment_id: Option<i64>,
