@@ -1,5 +1,6 @@
 //! Staff changes to an appointment: create, move, cancel, FTA/DNA, an
-//! invited provider's decline. Calls `service::appointments`.
+//! invited provider's answer. Calls `service::appointments` (and
+//! `service::dashboard` for an answer to an invitation).
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -55,6 +56,22 @@ pub async fn decline_invitation(id: i64) -> Result<(), AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
         service::appointments::decline(&ctx::state()?, &s.me, id).await
+    })
+    .await
+}
+
+/// An invited provider accepts or declines their invitation to another
+/// host's meeting, or to every meeting of its series still to come.
+/// Returns how many invitations changed.
+#[server(prefix = "/api", endpoint = "answer_invitation")]
+pub async fn answer_invitation(
+    id: i64,
+    answer: crate::model::InvitationAnswer,
+    scope: crate::model::InvitationScope,
+) -> Result<usize, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::dashboard::answer_invitation(&ctx::state()?, &s.me, id, answer, scope).await
     })
     .await
 }

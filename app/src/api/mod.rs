@@ -12,6 +12,7 @@ pub mod availability;
 pub mod bookings;
 pub mod change_requests;
 pub mod clinic_settings;
+pub mod dashboard;
 pub mod notifications;
 pub mod portal;
 pub mod requests;

@@ -44,7 +44,11 @@ fn SignedIn(me: Me) -> impl IntoView {
             .memberships
             .iter()
             .any(|m| m.role == crate::domain::role::Role::Admin);
-        view! { <StaffLinks admin /> }.into_any()
+        let provider = me
+            .memberships
+            .iter()
+            .any(|m| m.role == crate::domain::role::Role::Provider);
+        view! { <StaffLinks admin provider /> }.into_any()
     } else {
         view! {
             <A href="/portal">"Portal"</A>
@@ -124,9 +128,10 @@ fn SignedIn(me: Me) -> impl IntoView {
 }
 
 /// Staff links with the number of pending requests in the user's clinics,
-/// refetched whenever a request changes anywhere they may see.
+/// refetched whenever a request changes anywhere they may see. Providers
+/// have a Dashboard, their landing page.
 #[component]
-fn StaffLinks(admin: bool) -> impl IntoView {
+fn StaffLinks(admin: bool, provider: bool) -> impl IntoView {
     let version = use_live_version(&[topic::REQUEST]);
     let counts = Resource::new(move || version.get(), |_| get_pending_counts());
     let badge = move |pick: fn(&crate::model::PendingCounts) -> i64, label: &'static str| {
@@ -150,6 +155,7 @@ fn StaffLinks(admin: bool) -> impl IntoView {
         }
     };
     view! {
+        {provider.then(|| view! { <A href="/dashboard">"Dashboard"</A> })}
         <A href="/schedule">"Schedule"</A>
         <A href="/consultations">"Consultations"</A>
         <A href="/bookings">"Bookings"</A>

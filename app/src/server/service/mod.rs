@@ -16,6 +16,7 @@ pub mod calendar_feed;
 pub mod change_requests;
 pub mod clinic_settings;
 pub mod clinics;
+pub mod dashboard;
 pub mod notifications;
 pub mod portal;
 pub mod requests;

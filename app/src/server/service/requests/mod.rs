@@ -19,6 +19,7 @@ pub use answer::{accept, decline};
 pub(in crate::server::service) use booking_page::slot_days;
 pub use booking_page::{booking_page, free_slots};
 pub use create::{create, withdraw, NewRequest};
+pub(in crate::server::service) use dispatch::addressed_to;
 pub use dispatch::{assign_options, dispatch_board, pending_counts};
 pub use mine::my_requests;
 
