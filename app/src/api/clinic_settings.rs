@@ -22,7 +22,9 @@ pub async fn get_clinic_settings(
 }
 
 /// Adds (`service_id` 0) or edits a service. `payment_required` is a
-/// checkbox: present ("on") when ticked.
+/// checkbox: present ("on") when ticked. `modality` is "video",
+/// "in_person" or "phone" (read as text, so anything else gets a plain
+/// answer rather than an undecodable form).
 #[server(prefix = "/api", endpoint = "save_service")]
 pub async fn save_service(
     clinic_id: i64,
@@ -32,6 +34,7 @@ pub async fn save_service(
     duration_minutes: String,
     #[server(default)] payment_required: Option<String>,
     price: String,
+    modality: String,
 ) -> Result<i64, AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
@@ -45,6 +48,8 @@ pub async fn save_service(
             duration_minutes,
             payment_required: payment_required.is_some(),
             price,
+            modality: crate::domain::modality::Modality::from_form(&modality)
+                .map_err(AppError::Validation)?,
         };
         service::clinic_settings::save_service(&ctx::state()?, &s.me, clinic_id, service_id, form)
             .await
@@ -193,6 +198,40 @@ pub async fn save_pms(
             &secret,
         )
         .await
+    })
+    .await
+}
+
+/// Saves how the clinic writes dates and times (`date_style` a
+/// `DateStyle` code; anything else is refused with a plain message).
+#[server(prefix = "/api", endpoint = "save_date_style")]
+pub async fn save_date_style(clinic_id: i64, date_style: String) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::clinic_settings::save_date_style(&ctx::state()?, &s.me, clinic_id, &date_style)
+            .await
+    })
+    .await
+}
+
+/// Saves where appointments take place (the clinic's address; the number
+/// patients call for phone appointments, blank when the clinic calls) and
+/// whether cancelling needs a reason (`reason_required` a checkbox).
+#[server(prefix = "/api", endpoint = "save_venue")]
+pub async fn save_venue(
+    clinic_id: i64,
+    address: String,
+    call_phone: String,
+    #[server(default)] reason_required: Option<String>,
+) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        let form = service::clinic_settings::VenueForm {
+            address,
+            call_phone,
+            cancel_reason_required: reason_required.is_some(),
+        };
+        service::clinic_settings::save_venue(&ctx::state()?, &s.me, clinic_id, form).await
     })
     .await
 }

@@ -20,6 +20,16 @@ pub struct ClinicSettings {
     pub pms_url: String,
     /// Whether a signing secret is set (the secret itself is never sent back).
     pub pms_secret_set: bool,
+    /// Where in-person appointments take place.
+    pub address: String,
+    /// The number patients call for phone appointments (blank: the clinic
+    /// calls them).
+    pub call_phone: String,
+    /// Whether staff must choose a reason from the list to cancel.
+    pub cancel_reason_required: bool,
+    /// How the clinic writes dates and times: a `DateStyle` code
+    /// ("24h", "en-US", "en-AU").
+    pub date_style: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +41,7 @@ pub struct ServiceRow {
     pub payment_required: bool,
     pub price_cents: i64,
     pub active: bool,
+    pub modality: crate::domain::modality::Modality,
 }
 
 /// A change to the pre-request form's question list.

@@ -1,10 +1,14 @@
-//! Clinic settings (admins): services, group names and the pre-request form.
+//! Clinic settings (admins): services (each video, in person or phone),
+//! where appointments take place and the cancellation-reason policy, group
+//! names and the pre-request form.
 
 use super::error_alert;
 use crate::api::clinic_settings::{
     get_clinic_settings, AddQuestion, EditQuestion, SaveGroups, SavePms, SavePolicy, SaveService,
-    SetServiceActive,
+    SaveDateStyle, SaveVenue, SetServiceActive,
 };
+use crate::domain::datetime_style::DateStyle;
+use crate::domain::modality::{Modality, MAX_ADDRESS, MAX_CALL_PHONE};
 use crate::domain::form::{Question, QuestionKind};
 use crate::domain::live::topic;
 use crate::domain::pms::PmsConnector;
@@ -33,6 +37,8 @@ struct Actions {
     edit_q: ServerAction<EditQuestion>,
     policy: ServerAction<SavePolicy>,
     pms: ServerAction<SavePms>,
+    venue: ServerAction<SaveVenue>,
+    date_style: ServerAction<SaveDateStyle>,
 }
 
 #[component]
@@ -46,6 +52,8 @@ fn Settings() -> impl IntoView {
         edit_q: ServerAction::new(),
         policy: ServerAction::new(),
         pms: ServerAction::new(),
+        venue: ServerAction::new(),
+        date_style: ServerAction::new(),
     };
     let version = use_live_version(&[topic::AVAILABILITY]);
     let counts = [
@@ -56,6 +64,8 @@ fn Settings() -> impl IntoView {
         successes(a.edit_q),
         successes(a.policy),
         successes(a.pms),
+        successes(a.venue),
+        successes(a.date_style),
     ];
     let saved = Memo::new(move |_| counts.iter().map(|c| c.get()).sum::<u64>());
     let data = Resource::new(
@@ -71,6 +81,10 @@ fn Settings() -> impl IntoView {
         {error_alert(a.edit_q.value())}
         {error_alert(a.policy.value())}
         {error_alert(a.pms.value())}
+        {error_alert(a.venue.value())}
+        {error_alert(a.date_style.value())}
+        {move || a.date_style.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Date and time style saved."</p> })}
+        {move || a.venue.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Appointment details saved."</p> })}
         {move || a.pms.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Practice-management connection saved."</p> })}
         {move || a.policy.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Booking and cancellation policy saved."</p> })}
         {move || a.groups.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Group names saved."</p> })}
@@ -105,6 +119,8 @@ fn Editor(s: ClinicSettings, clinic: RwSignal<Option<i64>>, a: Actions) -> impl 
             <a href=format!("/book/{}", s.slug)>{format!("/book/{}", s.slug)}</a>
         </p>
         <ServicesSection services=s.services cid a />
+        <VenueSection address=s.address call_phone=s.call_phone reason_required=s.cancel_reason_required cid a />
+        <DateStyleSection style=s.date_style cid a />
         <PolicySection policy=s.policy cid a />
         <PmsSection connector=s.pms_connector url=s.pms_url secret_set=s.pms_secret_set cid a />
         <GroupsSection patient_group_name=s.patient_group_name host_group_name=s.host_group_name cid a />
@@ -135,7 +151,7 @@ fn ServiceTable(
 ) -> impl IntoView {
     view! {
         <table class="table">
-            <thead><tr><th>"Service"</th><th>"Duration"</th><th>"Payment"</th><th>"Status"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+            <thead><tr><th>"Service"</th><th>"Type"</th><th>"Duration"</th><th>"Payment"</th><th>"Status"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
             <tbody>
                 {services.into_iter().map(|svc| {
                     let row = svc.clone();
@@ -144,6 +160,7 @@ fn ServiceTable(
                     view! {
                         <tr>
                             <td data-label="Service"><strong>{svc.name}</strong><br /><span class="muted">{svc.description}</span></td>
+                            <td data-label="Type">{svc.modality.label()}</td>
                             <td data-label="Duration">{svc.duration_minutes} " min"</td>
                             <td data-label="Payment">{if svc.payment_required { money(svc.price_cents) } else { "None".into() }}</td>
                             <td data-label="Status"><span class=if active { "pill ok" } else { "pill muted" }>{if active { "Offered" } else { "Not offered" }}</span></td>
@@ -180,6 +197,7 @@ fn ServiceForm(editing: RwSignal<Option<ServiceRow>>, cid: i64, a: Actions) -> i
             payment_required: false,
             price_cents: 0,
             active: true,
+            modality: Modality::Video,
         });
         let price = if e.price_cents > 0 {
             format!("{}.{:02}", e.price_cents / 100, e.price_cents % 100)
@@ -197,6 +215,15 @@ fn ServiceForm(editing: RwSignal<Option<ServiceRow>>, cid: i64, a: Actions) -> i
                 <textarea id="svc-desc" name="description" rows="2" maxlength="1000">{e.description}</textarea>
                 <label for="svc-duration">"Duration (minutes)"</label>
                 <input id="svc-duration" name="duration_minutes" type="number" min="5" max="480" required value=e.duration_minutes.to_string() />
+                <fieldset>
+                    <legend>"How it takes place"</legend>
+                    {Modality::ALL.into_iter().map(|m| view! {
+                        <label class="check">
+                            <input type="radio" name="modality" value=m.as_str() checked={e.modality == m} />
+                            " " {m.label()}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
                 <label class="check"><input type="checkbox" name="payment_required" checked=e.payment_required />" Payment required"</label>
                 <label for="svc-price">"Price"</label>
                 <input id="svc-price" name="price" inputmode="decimal" placeholder="e.g. 45.00" value=price />
@@ -206,6 +233,60 @@ fn ServiceForm(editing: RwSignal<Option<ServiceRow>>, cid: i64, a: Actions) -> i
                 </div>
             </ActionForm>
         }
+    }
+}
+
+/// Where appointments take place (the address for in-person ones, the
+/// number to call for phone ones) and whether staff must give a reason to
+/// cancel.
+#[component]
+fn VenueSection(
+    address: String,
+    call_phone: String,
+    reason_required: bool,
+    cid: i64,
+    a: Actions,
+) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Appointments"</h2>
+            <p class="muted">
+                "In-person appointments show this address (and the room, if staff give one); phone appointments show the number to call, or that the clinic will call. Video appointments get a join link, meeting ID and passcode."
+            </p>
+            <ActionForm action=a.venue attr:class="form service-form" attr:aria-label="Appointments">
+                <input type="hidden" name="clinic_id" value=cid.to_string() />
+                <label for="venue-address">"Clinic address"</label>
+                <textarea id="venue-address" name="address" rows="2" maxlength=MAX_ADDRESS.to_string()>{address}</textarea>
+                <label for="venue-phone">"Number patients call for phone appointments"</label>
+                <input id="venue-phone" name="call_phone" type="tel" maxlength=MAX_CALL_PHONE.to_string() aria-describedby="venue-phone-help" value=call_phone />
+                <p class="muted" id="venue-phone-help">"Leave it blank if the clinic calls the patient."</p>
+                <label class="check">
+                    <input type="checkbox" name="reason_required" checked=reason_required />
+                    " Staff must choose a reason when cancelling"
+                </label>
+                <div class="actions"><button type="submit" class="primary-inline">"Save appointment details"</button></div>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// How the clinic writes dates and times on its pages and in its messages.
+#[component]
+fn DateStyleSection(style: String, cid: i64, a: Actions) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Dates and times"</h2>
+            <ActionForm action=a.date_style attr:class="form service-form" attr:aria-label="Dates and times">
+                <input type="hidden" name="clinic_id" value=cid.to_string() />
+                <label for="date-style">"How pages and messages write dates and times"</label>
+                <select id="date-style" name="date_style">
+                    {DateStyle::ALL.into_iter().map(|d| view! {
+                        <option value=d.code() selected=d.code() == style>{d.label()}</option>
+                    }).collect_view()}
+                </select>
+                <div class="actions"><button type="submit" class="primary-inline">"Save date and time style"</button></div>
+            </ActionForm>
+        </section>
     }
 }
 

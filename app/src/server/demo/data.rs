@@ -3,6 +3,7 @@
 //! `super` turns keys into ids. Days are counted from the clinic's today,
 //! times are the clinic's wall clock.
 
+use crate::domain::modality::Modality;
 use crate::domain::notify::{Channel, NotifyEvent};
 use crate::domain::role::Role;
 
@@ -13,6 +14,12 @@ pub(super) struct Clinic {
     pub time_zone: &'static str,
     pub phone: &'static str,
     pub late_cancel_fee_cents: i64,
+    /// Where in-person appointments take place.
+    pub address: &'static str,
+    /// Staff must choose a reason to cancel.
+    pub cancel_reason_required: bool,
+    /// How the clinic writes dates and times (`DateStyle` code).
+    pub date_style: &'static str,
 }
 
 pub(super) const CLINICS: &[Clinic] = &[
@@ -23,6 +30,10 @@ pub(super) const CLINICS: &[Clinic] = &[
         time_zone: "America/New_York",
         phone: "+1 212 555 0100",
         late_cancel_fee_cents: 5000,
+        address: "",
+        cancel_reason_required: true,
+        // A US practice: "Mon, Nov 30, 2026, 3:00 PM".
+        date_style: "en-US",
     },
     Clinic {
         key: "harbour",
@@ -31,6 +42,11 @@ pub(super) const CLINICS: &[Clinic] = &[
         time_zone: "Australia/Sydney",
         phone: "+61 2 5550 0100",
         late_cancel_fee_cents: 4000,
+        // A dental practice: patients come in, and cancelling needs no reason.
+        address: "Level 2, 18 Harbour Street, Sydney NSW 2000",
+        cancel_reason_required: false,
+        // An Australian practice: "Mon 30 Nov 2026, 3:00 pm".
+        date_style: "en-AU",
     },
 ];
 
@@ -144,6 +160,7 @@ pub(super) struct Service {
     pub minutes: i64,
     /// 0: no payment asked.
     pub price_cents: i64,
+    pub modality: Modality,
 }
 
 pub(super) const SERVICES: &[Service] = &[
@@ -154,6 +171,7 @@ pub(super) const SERVICES: &[Service] = &[
         description: "A 30-minute video visit with a clinician.",
         minutes: 30,
         price_cents: 0,
+        modality: Modality::Video,
     },
     Service {
         key: "follow",
@@ -162,6 +180,7 @@ pub(super) const SERVICES: &[Service] = &[
         description: "A short check-in after a previous visit.",
         minutes: 15,
         price_cents: 0,
+        modality: Modality::Video,
     },
     Service {
         key: "assess",
@@ -170,6 +189,7 @@ pub(super) const SERVICES: &[Service] = &[
         description: "A full first assessment.",
         minutes: 60,
         price_cents: 12000,
+        modality: Modality::Video,
     },
     Service {
         key: "checkup",
@@ -178,6 +198,7 @@ pub(super) const SERVICES: &[Service] = &[
         description: "Routine dental check-up.",
         minutes: 30,
         price_cents: 8000,
+        modality: Modality::InPerson,
     },
     Service {
         key: "clean",
@@ -186,6 +207,7 @@ pub(super) const SERVICES: &[Service] = &[
         description: "Scale and clean.",
         minutes: 45,
         price_cents: 11000,
+        modality: Modality::InPerson,
     },
     Service {
         key: "emerg",
@@ -194,6 +216,7 @@ pub(super) const SERVICES: &[Service] = &[
         description: "Same-day care for dental pain.",
         minutes: 30,
         price_cents: 15000,
+        modality: Modality::InPerson,
     },
 ];
 
@@ -556,6 +579,11 @@ mod tests {
                 c.time_zone.parse::<chrono_tz::Tz>().is_ok(),
                 "{}",
                 c.time_zone
+            );
+            assert!(
+                crate::domain::datetime_style::DateStyle::parse(c.date_style).is_some(),
+                "{}",
+                c.date_style
             );
         }
     }

@@ -201,8 +201,9 @@ impl Seeder<'_> {
 
     async fn clinic(&mut self, c: &data::Clinic) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar(
-            "INSERT INTO clinic (slug, name, time_zone, phone, late_cancel_fee_cents, pre_request_form, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO clinic (slug, name, time_zone, phone, late_cancel_fee_cents, pre_request_form, created_at, \
+             address, cancel_reason_required, date_style) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             RETURNING id",
         )
         .bind(c.slug)
         .bind(c.name)
@@ -211,6 +212,9 @@ impl Seeder<'_> {
         .bind(c.late_cancel_fee_cents)
         .bind(data::PRE_REQUEST_FORM)
         .bind(self.t)
+        .bind(c.address)
+        .bind(i64::from(c.cancel_reason_required))
+        .bind(c.date_style)
         .fetch_one(&mut *self.conn)
         .await
     }
@@ -245,8 +249,8 @@ impl Seeder<'_> {
 
     async fn service(&mut self, s: &data::Service) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar(
-            "INSERT INTO service (clinic_id, name, description, duration_minutes, payment_required, price_cents) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO service (clinic_id, name, description, duration_minutes, payment_required, price_cents, modality) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(self.id(s.clinic))
         .bind(s.name)
@@ -254,6 +258,7 @@ impl Seeder<'_> {
         .bind(s.minutes)
         .bind(i64::from(s.price_cents > 0))
         .bind(s.price_cents)
+        .bind(s.modality.as_str())
         .fetch_one(&mut *self.conn)
         .await
     }
@@ -357,6 +362,15 @@ impl Seeder<'_> {
         .bind(a.series.map(|_| a.start))
         .bind(self.t)
         .fetch_one(&mut *self.conn)
+        .await?;
+        // An in-person or phone appointment has no join link, meeting ID,
+        // passcode or "Video" location.
+        sqlx::query(
+            "UPDATE appointment SET video_url = '', meeting_id = '', passcode = '', location = '' \
+             WHERE id = $1 AND service_id IN (SELECT id FROM service WHERE modality <> 'video')",
+        )
+        .bind(id)
+        .execute(&mut *self.conn)
         .await?;
         if a.status == "cancelled" {
             sqlx::query(

@@ -6,6 +6,8 @@ use super::super::state::AppState;
 use super::{authz, Audit, Change};
 use crate::domain::form::{self, Question};
 use crate::domain::live::{topic, LiveEvent};
+use crate::domain::datetime_style::DateStyle;
+use crate::domain::modality::{clean_address, clean_call_phone, Modality};
 use crate::domain::pms::PmsConnector;
 use crate::domain::policy::{Policy, HORIZON_DAYS};
 use crate::domain::role::Role;
@@ -42,29 +44,32 @@ pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<Clinic
     let mut conn = state.db.pool.acquire().await?;
     let c = sqlx::query_as::<_, ClinicRow>(
         "SELECT name, slug, time_zone, patient_group_name, host_group_name, pms_connector, pms_url, \
-         pms_secret FROM clinic WHERE id = $1",
+         pms_secret, address, call_phone, cancel_reason_required, date_style FROM clinic WHERE id = $1",
     )
     .bind(clinic_id)
     .fetch_one(&mut *conn)
     .await?;
     let services = sqlx::query_as::<_, ServiceSettingsRow>(
-        "SELECT id, name, description, duration_minutes, payment_required, price_cents, active \
-         FROM service WHERE clinic_id = $1 ORDER BY active DESC, name",
+        "SELECT id, name, description, duration_minutes, payment_required, price_cents, active, \
+         modality FROM service WHERE clinic_id = $1 ORDER BY active DESC, name",
     )
     .bind(clinic_id)
     .fetch_all(&mut *conn)
     .await?
     .into_iter()
-    .map(|r| ServiceRow {
-        id: r.id,
-        name: r.name,
-        description: r.description,
-        duration_minutes: r.duration_minutes,
-        payment_required: r.payment_required == 1,
-        price_cents: r.price_cents,
-        active: r.active == 1,
+    .map(|r| {
+        Ok(ServiceRow {
+            modality: known(Modality::parse(&r.modality), "service.modality", &r.modality)?,
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            duration_minutes: r.duration_minutes,
+            payment_required: r.payment_required == 1,
+            price_cents: r.price_cents,
+            active: r.active == 1,
+        })
     })
-    .collect();
+    .collect::<AppResult<_>>()?;
     Ok(ClinicSettings {
         clinic_id,
         name: c.name,
@@ -83,6 +88,10 @@ pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<Clinic
         )?,
         pms_url: c.pms_url,
         pms_secret_set: !c.pms_secret.is_empty(),
+        address: c.address,
+        call_phone: c.call_phone,
+        cancel_reason_required: c.cancel_reason_required == 1,
+        date_style: super::super::zones::style(&c.date_style)?.code().to_string(),
     })
 }
 
@@ -97,6 +106,10 @@ struct ClinicRow {
     pms_connector: String,
     pms_url: String,
     pms_secret: String,
+    address: String,
+    call_phone: String,
+    cancel_reason_required: i64,
+    date_style: String,
 }
 
 /// A service as its settings page shows it (flags stored as 0/1).
@@ -109,6 +122,7 @@ struct ServiceSettingsRow {
     payment_required: i64,
     price_cents: i64,
     active: i64,
+    modality: String,
 }
 
 /// Saves the PMS connector. A blank secret keeps the one already set.
@@ -244,6 +258,7 @@ pub struct ServiceForm {
     pub payment_required: bool,
     /// "45", "45.5", "45.50" (dollars); blank for none.
     pub price: String,
+    pub modality: Modality,
 }
 
 /// "12.5" → 1250 cents.
@@ -327,8 +342,8 @@ pub async fn save_service(
     let mut change = Change::begin(state).await?;
     let id = if service_id == 0 {
         sqlx::query_scalar(
-            "INSERT INTO service (clinic_id, name, description, duration_minutes, payment_required, price_cents, active) \
-             VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id",
+            "INSERT INTO service (clinic_id, name, description, duration_minutes, payment_required, price_cents, active, modality) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7) RETURNING id",
         )
         .bind(clinic_id)
         .bind(&name)
@@ -336,13 +351,14 @@ pub async fn save_service(
         .bind(f.duration_minutes)
         .bind(i64::from(f.payment_required))
         .bind(price)
+        .bind(f.modality.as_str())
         .fetch_one(change.conn())
         .await
         .map_err(name_taken)?
     } else {
         let done = sqlx::query(
             "UPDATE service SET name = $1, description = $2, duration_minutes = $3, payment_required = $4, \
-             price_cents = $5 WHERE id = $6 AND clinic_id = $7",
+             price_cents = $5, modality = $8 WHERE id = $6 AND clinic_id = $7",
         )
         .bind(&name)
         .bind(&description)
@@ -351,6 +367,7 @@ pub async fn save_service(
         .bind(price)
         .bind(service_id)
         .bind(clinic_id)
+        .bind(f.modality.as_str())
         .execute(change.conn())
         .await
         .map_err(name_taken)?;
@@ -359,6 +376,7 @@ pub async fn save_service(
                 "That service is not one of this clinic's.",
             ));
         }
+        follow_modality(&mut change, service_id, f.modality).await?;
         service_id
     };
     change
@@ -370,12 +388,130 @@ pub async fn save_service(
             entity: "service",
             entity_id: id,
             before: None,
-            after: Some(json!({ "name": name, "duration": f.duration_minutes, "payment_required": f.payment_required, "price_cents": price })),
+            after: Some(json!({ "name": name, "duration": f.duration_minutes, "payment_required": f.payment_required, "price_cents": price, "modality": f.modality.as_str() })),
         })
         .await?;
     emit_clinic(&mut change, clinic_id, "service").await?;
     change.commit().await?;
     Ok(id)
+}
+
+/// A service's appointments after its modality is saved: an in-person or
+/// phone one keeps no join link or meeting credentials; a video one's
+/// coming appointments that have none get theirs.
+async fn follow_modality(change: &mut Change, service_id: i64, m: Modality) -> AppResult<()> {
+    if !m.has_meeting_link() {
+        sqlx::query(
+            "UPDATE appointment SET video_url = '', meeting_id = '', passcode = '' \
+             WHERE service_id = $1 AND video_url <> ''",
+        )
+        .bind(service_id)
+        .execute(change.conn())
+        .await?;
+        return Ok(());
+    }
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM appointment WHERE service_id = $1 AND video_url = '' AND ends_at > $2 \
+         AND status NOT IN ('cancelled', 'noshow')",
+    )
+    .bind(service_id)
+    .bind(change.now)
+    .fetch_all(change.conn())
+    .await?;
+    for id in ids {
+        let (url, meeting, passcode) = super::appointments::meeting_details();
+        sqlx::query(
+            "UPDATE appointment SET video_url = $1, meeting_id = $2, passcode = $3 WHERE id = $4",
+        )
+        .bind(url)
+        .bind(meeting)
+        .bind(passcode)
+        .bind(id)
+        .execute(change.conn())
+        .await?;
+    }
+    Ok(())
+}
+
+/// Where and how the clinic's appointments take place, and its
+/// cancellation-reason policy, as the admin typed them.
+#[derive(Debug, Clone)]
+pub struct VenueForm {
+    pub address: String,
+    pub call_phone: String,
+    pub cancel_reason_required: bool,
+}
+
+/// Saves the clinic's address, the number for phone appointments and
+/// whether cancelling needs a reason.
+#[tracing::instrument(skip_all, fields(user = me.user_id, clinic_id = clinic_id))]
+pub async fn save_venue(state: &AppState, me: &Me, clinic_id: i64, f: VenueForm) -> AppResult<()> {
+    authz::require_role(me, clinic_id, &[Role::Admin])?;
+    let address = clean_address(&f.address).map_err(AppError::Validation)?;
+    let call_phone = clean_call_phone(&f.call_phone).map_err(AppError::Validation)?;
+    let mut change = Change::begin(state).await?;
+    sqlx::query(
+        "UPDATE clinic SET address = $1, call_phone = $2, cancel_reason_required = $3 WHERE id = $4",
+    )
+    .bind(&address)
+    .bind(&call_phone)
+    .bind(i64::from(f.cancel_reason_required))
+    .bind(clinic_id)
+    .execute(change.conn())
+    .await?;
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(clinic_id),
+            action: "clinic.venue",
+            entity: "clinic",
+            entity_id: clinic_id,
+            before: None,
+            after: Some(json!({ "address": address, "call_phone": call_phone,
+                "cancel_reason_required": f.cancel_reason_required })),
+        })
+        .await?;
+    emit_clinic(&mut change, clinic_id, "settings").await?;
+    change.commit().await
+}
+
+/// Saves how the clinic writes dates and times on its pages and in its
+/// messages. `code` is what the form sent: anything but a known style is
+/// refused before anything is written.
+#[tracing::instrument(skip_all, fields(user = me.user_id, clinic_id = clinic_id))]
+pub async fn save_date_style(
+    state: &AppState,
+    me: &Me,
+    clinic_id: i64,
+    code: &str,
+) -> AppResult<()> {
+    authz::require_role(me, clinic_id, &[Role::Admin])?;
+    let style = DateStyle::parse(code.trim()).ok_or_else(|| {
+        AppError::validation(
+            "Choose a date and time style from the list: 24-hour, United States or Australia.",
+        )
+    })?;
+    let mut change = Change::begin(state).await?;
+    sqlx::query("UPDATE clinic SET date_style = $1 WHERE id = $2")
+        .bind(style.code())
+        .bind(clinic_id)
+        .execute(change.conn())
+        .await?;
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(clinic_id),
+            action: "clinic.date_style",
+            entity: "clinic",
+            entity_id: clinic_id,
+            before: None,
+            after: Some(json!({ "date_style": style.code() })),
+        })
+        .await?;
+    emit_clinic(&mut change, clinic_id, "settings").await?;
+    change.commit().await
 }
 
 /// Stops or resumes offering a service. Existing appointments keep it.
