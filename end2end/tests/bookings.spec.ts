@@ -67,7 +67,11 @@ test("past bookings can be marked FTA or DNA but not cancelled", async ({ page }
   await row.getByLabel(/Actions for booking/).click();
   await expect(row.getByRole("menuitem", { name: "Cancel" })).toBeDisabled();
   await row.getByRole("menuitem", { name: "Mark DNA" }).click();
-  await expect(page.getByRole("status")).toHaveText("Marked as did not attend.");
+  // It asks first (issue 12), then says what was marked.
+  const confirm = page.getByRole("dialog", { name: "Mark DNA" });
+  await confirm.getByRole("button", { name: "Mark DNA" }).click();
+  await expect(confirm).toHaveCount(0);
+  await expect(page.getByRole("status")).toHaveText(/^Marked DNA \(did not attend\): Ben Brooks, /);
   await page.getByLabel("Status").selectOption({ label: "FTA/DNA" });
   const marked = page.getByRole("row").filter({ hasText: "Ben Brooks" }).filter({ hasText: "DNA" });
   await expect(marked).toHaveCount(1);
@@ -88,5 +92,5 @@ test("a scheduler reschedules from the Bookings menu and sees who is invited", a
   await dialog.getByLabel(/New start time/).fill("06:45");
   await dialog.getByRole("button", { name: "Reschedule" }).click();
   await expect(page.getByRole("status")).toHaveText("The booking was rescheduled.");
-  await expect(page.getByRole("row").filter({ hasText: patient }).filter({ hasText: "06:45–" })).toHaveCount(1);
+  await expect(page.getByRole("row").filter({ hasText: patient }).filter({ hasText: "6:45 AM–" })).toHaveCount(1);
 });

@@ -12,7 +12,7 @@ const ADMIN = [...STAFF_PAGES, "/settings", "/outbox", "/mailbox"];
 const ROLES: { role: string; email?: string; pages: string[] }[] = [
   { role: "visitor", pages: PUBLIC },
   { role: "patient", email: "ann@patients.test", pages: PATIENT },
-  { role: "provider", email: "dr.lee@northside.test", pages: STAFF_PAGES },
+  { role: "provider", email: "dr.lee@northside.test", pages: [...STAFF_PAGES, "/dashboard"] },
   { role: "scheduler", email: "scheduler@northside.test", pages: STAFF_PAGES },
   { role: "Northside admin", email: "admin@northside.test", pages: ADMIN },
   { role: "Harbour admin", email: "admin@harbour.test", pages: ADMIN },
@@ -212,7 +212,7 @@ test("on a phone a patient approves a time the clinic proposed", async ({ browse
   // The patient approves on their phone.
   await myAppointments(patient).getByRole("group", { name: "Which appointments" }).getByRole("button", { name: "Tentative" }).click();
   const tentative = card(patient, "Dr. Priya Patel");
-  await expect(tentative).toContainText("06:40");
+  await expect(tentative).toContainText("6:40 AM");
   await expectNoSidewaysScroll(patient, "/portal with a proposal (patient)");
   const approve = tentative.getByRole("button", { name: "Approve new time" });
   expect((await approve.boundingBox())!.height).toBeGreaterThanOrEqual(44);
@@ -220,7 +220,7 @@ test("on a phone a patient approves a time the clinic proposed", async ({ browse
   await expect(patient.getByRole("status")).toContainText("The clinic has your answer.");
   await expect(patient.getByRole("status")).toBeInViewport();
   await myAppointments(patient).getByRole("group", { name: "Which appointments" }).getByRole("button", { name: "Upcoming" }).click();
-  await expect(card(patient, "Dr. Priya Patel")).toContainText("06:40");
+  await expect(card(patient, "Dr. Priya Patel")).toContainText("6:40 AM");
   await expect(card(patient, "Dr. Priya Patel")).toContainText("Booked");
   await staff.context().close();
   await patient.context().close();

@@ -169,11 +169,11 @@ test("a reschedule request, Propose Changes, Tentative on the schedule, the pati
   await showList(patient, "Tentative").click();
   const tentative = card(patient, "Dr. Priya Patel");
   await expect(tentative).toContainText("The clinic proposes this new time instead of");
-  await expect(tentative).toContainText("06:10");
+  await expect(tentative).toContainText("6:10 AM");
   await tentative.getByRole("button", { name: "Approve new time" }).click();
   await expect(patient.getByRole("status")).toContainText("The clinic has your answer.");
   await showList(patient, "Upcoming").click();
-  await expect(card(patient, "Dr. Priya Patel")).toContainText("06:10");
+  await expect(card(patient, "Dr. Priya Patel")).toContainText("6:10 AM");
   await expect(card(patient, "Dr. Priya Patel")).toContainText("Booked");
 
   // The staff schedule turns it Booked live.
@@ -198,6 +198,6 @@ test("Deny keeps the original time; Update Appointment moves it without the pati
   const moved = { date: new Date(Date.now() + 11 * 86_400_000).toLocaleDateString("en-CA", { timeZone: "America/New_York" }), time: "06:40" };
   await answer(staff, name, "Update Appointment", moved);
   await expect(mine).toContainText("Moved by the clinic — Update Appointment: our reason");
-  await expect(mine).toContainText("06:40");
+  await expect(mine).toContainText("6:40 AM");
   await expect(mine).toContainText("Booked");
 });

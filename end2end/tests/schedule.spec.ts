@@ -19,7 +19,7 @@ test("create a weekly series and cancel one meeting with the red X in the Week v
     weeklyCount: 3,
   });
   await expect(page.getByRole("status")).toHaveText("3 appointments were created.");
-  const item = gridItem(page, "07:00 Ann Archer", "Dr. Min-jun Kim");
+  const item = gridItem(page, "7:00 AM Ann Archer", "Dr. Min-jun Kim");
   await expect(item).toHaveCount(1);
 
   await item.getByRole("button", { name: /^Cancel Meeting/ }).click();
@@ -32,7 +32,7 @@ test("create a weekly series and cancel one meeting with the red X in the Week v
 
   // The rest of the series is still booked the week after.
   await page.getByRole("button", { name: "Next" }).click();
-  await expect(gridItem(page, "07:00 Ann Archer", "Dr. Min-jun Kim")).toHaveCount(1);
+  await expect(gridItem(page, "7:00 AM Ann Archer", "Dr. Min-jun Kim")).toHaveCount(1);
 });
 
 test("cancel from the Day view, where each provider has a column", async ({ page }) => {
@@ -42,9 +42,9 @@ test("cancel from the Day view, where each provider has a column", async ({ page
   await waitLive(page);
   await createAppointment(page, { host: "Dr. Priya Patel", patient: "Ben Brooks", date: day, start: "07:30" });
   const column = page.getByRole("list", { name: "Dr. Priya Patel" });
-  const item = column.getByRole("listitem").filter({ hasText: "07:30 Ben Brooks" });
+  const item = column.getByRole("listitem").filter({ hasText: "7:30 AM Ben Brooks" });
   await expect(item).toHaveCount(1);
-  await expect(page.getByRole("list", { name: "Dr. Jordan Lee" }).getByText("07:30 Ben Brooks")).toHaveCount(0);
+  await expect(page.getByRole("list", { name: "Dr. Jordan Lee" }).getByText("7:30 AM Ben Brooks")).toHaveCount(0);
 
   await item.getByRole("button", { name: /^Cancel Meeting/ }).click();
   const dialog = page.getByRole("dialog", { name: "Cancel Meeting" });
@@ -74,7 +74,7 @@ test("reschedule from the appointment's details, and the invited provider can de
     invite: "Dr. Priya Patel",
   });
   const lee = sched.getByRole("list", { name: "Dr. Jordan Lee" });
-  await lee.getByRole("button", { name: /07:00 Ann Archer/ }).click();
+  await lee.getByRole("button", { name: /7:00 AM Ann Archer/ }).click();
   const details = sched.getByRole("dialog");
   await expect(details).toContainText("Dr. Priya Patel · invited");
   await expect(details).toContainText("https://meet.slotwise.test/j/");
@@ -84,8 +84,8 @@ test("reschedule from the appointment's details, and the invited provider can de
   await dialog.getByLabel("Location").fill("Room 2");
   await dialog.getByRole("button", { name: "Reschedule" }).click();
   await expect(sched.getByRole("status")).toHaveText("The meeting was rescheduled.");
-  await expect(lee.getByRole("listitem").filter({ hasText: "08:15 Ann Archer" })).toHaveCount(1);
-  await expect(lee.getByRole("listitem").filter({ hasText: "07:00 Ann Archer" })).toHaveCount(0);
+  await expect(lee.getByRole("listitem").filter({ hasText: "8:15 AM Ann Archer" })).toHaveCount(1);
+  await expect(lee.getByRole("listitem").filter({ hasText: "7:00 AM Ann Archer" })).toHaveCount(0);
 
   // Dr. Patel sees the invitation in her week and declines; the host's view shows it live.
   const patelCtx = await browser.newContext();
@@ -93,15 +93,15 @@ test("reschedule from the appointment's details, and the invited provider can de
   await login(patel, "dr.patel@northside.test");
   await patel.goto(`/schedule?date=${day}`);
   await waitLive(patel);
-  const invite = patel.getByRole("listitem").filter({ hasText: "08:15 Ann Archer" });
+  const invite = patel.getByRole("listitem").filter({ hasText: "8:15 AM Ann Archer" });
   await expect(invite).toContainText("Invited");
   await expect(invite.getByRole("button", { name: /^Cancel Meeting/ })).toHaveCount(0);
-  await invite.getByRole("button", { name: /08:15 Ann Archer/ }).click();
+  await invite.getByRole("button", { name: /8:15 AM Ann Archer/ }).click();
   await patel.getByRole("dialog").getByRole("button", { name: "Decline" }).click();
   await expect(patel.getByRole("status")).toContainText("You declined the invitation");
   await expect(invite).toContainText("Declined");
 
-  await lee.getByRole("button", { name: /08:15 Ann Archer/ }).click();
+  await lee.getByRole("button", { name: /8:15 AM Ann Archer/ }).click();
   await expect(sched.getByRole("dialog")).toContainText("Dr. Priya Patel · declined");
   await schedCtx.close();
   await patelCtx.close();
@@ -122,10 +122,10 @@ test("an appointment cancelled in one browser leaves another browser's Schedule 
   await login(lee, "dr.lee@northside.test");
   await lee.goto(`/schedule?date=${day}`);
   await waitLive(lee);
-  const watched = lee.getByRole("listitem").filter({ hasText: "07:45 Ben Brooks" });
+  const watched = lee.getByRole("listitem").filter({ hasText: "7:45 AM Ben Brooks" });
   await expect(watched).toHaveCount(1);
 
-  const item = sched.getByRole("list", { name: "Dr. Jordan Lee" }).getByRole("listitem").filter({ hasText: "07:45 Ben Brooks" });
+  const item = sched.getByRole("list", { name: "Dr. Jordan Lee" }).getByRole("listitem").filter({ hasText: "7:45 AM Ben Brooks" });
   await item.getByRole("button", { name: /^Cancel Meeting/ }).click();
   const dialog = sched.getByRole("dialog", { name: "Cancel Meeting" });
   await dialog.getByLabel("Reason").selectOption({ label: "Provider unavailable" });

@@ -142,7 +142,7 @@ async fn create_checks_times_and_conflicts(b: Backend) {
         AppError::Conflict(m) => {
             assert!(m.contains(&format!("#{}", made.ids[0])), "{m}");
             assert!(
-                m.contains("Ann Archer") && m.contains("Fri 6 Mar 2026, 11:00–11:30"),
+                m.contains("Ann Archer") && m.contains("Fri, Mar 6, 2026, 11:00 AM–11:30 AM"),
                 "{m}"
             );
         }

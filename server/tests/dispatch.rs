@@ -87,13 +87,13 @@ async fn free_slots_follow_availability_bookings_and_time_off(b: Backend) {
         .unwrap();
     let monday = days
         .iter()
-        .find(|d| d.label == "Mon 16 Mar")
+        .find(|d| d.label == "Mon, Mar 16")
         .expect("Monday listed");
     let times: Vec<&str> = monday.slots.iter().map(|s| s.label.as_str()).collect();
-    assert_eq!(times.first(), Some(&"09:00"));
+    assert_eq!(times.first(), Some(&"9:00 AM"));
     assert_eq!(
         times.last(),
-        Some(&"16:30"),
+        Some(&"4:30 PM"),
         "the last 30-minute slot ends at 17:00"
     );
     assert_eq!(monday.slots[0].start, ny(2026, 3, 16, 9, 0));
@@ -159,18 +159,18 @@ async fn free_slots_follow_availability_bookings_and_time_off(b: Backend) {
     let days = free_slots(&c.t.state, c.north, c.video, Some(c.lee))
         .await
         .unwrap();
-    let monday = days.iter().find(|d| d.label == "Mon 16 Mar").unwrap();
+    let monday = days.iter().find(|d| d.label == "Mon, Mar 16").unwrap();
     let times: Vec<&str> = monday.slots.iter().map(|s| s.label.as_str()).collect();
-    assert_eq!(times.first(), Some(&"12:00"), "the morning is time off");
-    assert!(!times.contains(&"14:00"), "the booked slot is gone");
-    assert!(times.contains(&"13:30") && times.contains(&"14:30"));
+    assert_eq!(times.first(), Some(&"12:00 PM"), "the morning is time off");
+    assert!(!times.contains(&"2:00 PM"), "the booked slot is gone");
+    assert!(times.contains(&"1:30 PM") && times.contains(&"2:30 PM"));
 
     // "Any provider" is the union: Dr Patel is free on Monday morning.
     let any = free_slots(&c.t.state, c.north, c.video, None)
         .await
         .unwrap();
-    let monday = any.iter().find(|d| d.label == "Mon 16 Mar").unwrap();
-    assert!(monday.slots.iter().any(|s| s.label == "09:00"));
+    let monday = any.iter().find(|d| d.label == "Mon, Mar 16").unwrap();
+    assert!(monday.slots.iter().any(|s| s.label == "9:00 AM"));
 }
 both_dbs!(
     free_slots,
@@ -209,14 +209,14 @@ async fn bad_requests_get_specific_messages_and_change_nothing(b: Backend) {
             // Saturday: nobody works.
             c.scheduled(Some(c.lee), vec![ny(2026, 3, 14, 10, 0)]),
             AppError::Validation(
-                "Sat 14 Mar 2026, 10:00 is not a free time for this provider. Choose from the free slots shown.".into(),
+                "Sat, Mar 14, 2026, 10:00 AM is not a free time for this provider. Choose from the free slots shown.".into(),
             ),
         ),
         (
             // Dr Kim starts at 12:00.
             c.scheduled(Some(c.kim), vec![ny(2026, 3, 16, 11, 0)]),
             AppError::Validation(
-                "Mon 16 Mar 2026, 11:00 is not a free time for this provider. Choose from the free slots shown.".into(),
+                "Mon, Mar 16, 2026, 11:00 AM is not a free time for this provider. Choose from the free slots shown.".into(),
             ),
         ),
         (
@@ -284,7 +284,7 @@ async fn a_scheduled_request_is_assigned_and_the_patient_sees_the_meeting(b: Bac
         .expect("on the board");
     assert_eq!(
         row.times,
-        ["Mon 16 Mar 2026, 10:00", "Tue 17 Mar 2026, 15:30"]
+        ["Mon, Mar 16, 2026, 10:00 AM", "Tue, Mar 17, 2026, 3:30 PM"]
     );
     assert_eq!(row.request_to, "Providers", "the host group");
     assert_eq!(row.answers[0].answer, "A rash");
@@ -329,7 +329,7 @@ async fn a_scheduled_request_is_assigned_and_the_patient_sees_the_meeting(b: Bac
     let patel = opts.providers.iter().find(|x| x.id == c.patel).unwrap();
     assert_eq!(
         patel.conflicts,
-        ["Mon 16 Mar 2026, 11:00–11:30 Video consultation (Ann Archer)"]
+        ["Mon, Mar 16, 2026, 11:00 AM–11:30 AM Video consultation (Ann Archer)"]
     );
 
     // Accept for Dr Patel at 10:00, with a response.
@@ -396,7 +396,7 @@ async fn a_scheduled_request_is_assigned_and_the_patient_sees_the_meeting(b: Bac
     assert_eq!(r.status.as_str(), "accepted");
     assert_eq!(r.response.as_deref(), Some("See you then"));
     let m = r.meeting.as_ref().expect("the meeting");
-    assert_eq!(m.when, "Mon 16 Mar 2026, 10:00 (America/New_York)");
+    assert_eq!(m.when, "Mon, Mar 16, 2026, 10:00 AM (America/New_York)");
     assert_eq!(m.provider, "Dr. Priya Patel");
     assert!(m.video_url.starts_with("https://"));
     // It left the board.
@@ -565,7 +565,7 @@ async fn who_may_answer_what(b: Backend) {
     assert_eq!(
         err,
         AppError::Conflict(format!(
-            "Request #{to_lee} was already declined by Dr. Jordan Lee at 10:00."
+            "Request #{to_lee} was already declined by Dr. Jordan Lee at 10:00 AM."
         ))
     );
     assert_eq!(err.status(), 409);
@@ -692,7 +692,7 @@ async fn availability_is_edited_by_the_provider_or_for_them(b: Backend) {
     let days = free_slots(&c.t.state, c.north, c.video, Some(c.lee))
         .await
         .unwrap();
-    assert!(days.iter().any(|d| d.label == "Sat 14 Mar"));
+    assert!(days.iter().any(|d| d.label == "Sat, Mar 14"));
     // An overlapping slot is refused with the clash named.
     let err = availability::add_window(
         &c.t.state,
@@ -773,6 +773,7 @@ async fn clinic_settings_are_for_admins_and_checked(b: Backend) {
         duration_minutes: minutes,
         payment_required: pay,
         price: price.into(),
+        modality: app::domain::modality::Modality::Phone,
     };
     assert!(matches!(
         clinic_settings::save_service(
@@ -840,8 +841,8 @@ async fn clinic_settings_are_for_admins_and_checked(b: Backend) {
     let days = free_slots(&c.t.state, c.north, id, Some(c.lee))
         .await
         .unwrap();
-    let mon = days.iter().find(|d| d.label == "Mon 16 Mar").unwrap();
-    assert_eq!(mon.slots[1].label, "09:20");
+    let mon = days.iter().find(|d| d.label == "Mon, Mar 16").unwrap();
+    assert_eq!(mon.slots[1].label, "9:20 AM");
 
     // The form: add a question, then a patient must answer it.
     let q = app::domain::form::new_question(

@@ -260,7 +260,7 @@ async fn recipients_follow_settings_and_calendars_stay_in_step(b: Backend) {
     let ann = created.iter().find(|m| m.to.contains("ann@")).unwrap();
     assert_eq!(
         ann.subject,
-        "[Northside Telehealth] Your appointment is booked: Tue 10 Mar 2026, 11:00 EDT"
+        "[Northside Telehealth] Your appointment is booked: Tue, Mar 10, 2026, 11:00 AM EDT"
     );
     assert!(ann.text.contains("Practitioner: Dr. Priya Patel"));
     assert!(ann.html.contains("<h2"));
@@ -812,7 +812,7 @@ async fn admins_schedulers_and_the_acting_host_are_told(b: Backend) {
     for m in cancelled.iter().filter(|m| !m.to.contains("ann@")) {
         assert_eq!(
             m.subject,
-            "[Northside Telehealth] Cancelled: appointment with Ann Archer: Tue 10 Mar 2026, 11:00 EDT"
+            "[Northside Telehealth] Cancelled: appointment with Ann Archer: Tue, Mar 10, 2026, 11:00 AM EDT"
         );
     }
     // Without the setting, the admin hears nothing.
@@ -880,12 +880,12 @@ async fn admins_schedulers_and_the_acting_host_are_told(b: Backend) {
     let m = asked.iter().find(|m| m.to.contains("scheduler@")).unwrap();
     assert_eq!(
         m.subject,
-        "[Northside Telehealth] New session request from Ben Brooks: Follow-up"
+        "[Northside Telehealth] New video session request from Ben Brooks: Follow-up"
     );
     for line in [
-        "Requested: As soon as possible (asked Wed 4 Mar 2026, 10:00 EST)",
+        "Requested: As soon as possible (asked Wed, Mar 4, 2026, 10:00 AM EST)",
         "Service: Follow-up",
-        "Request type: Session request, now",
+        "Request type: Video session request, now",
         "Note: It itches since Monday.",
     ] {
         assert!(m.text.contains(line), "{line} in:\n{}", m.text);

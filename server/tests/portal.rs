@@ -132,14 +132,14 @@ async fn patients_see_their_own_appointments_with_the_policy_applied(b: Backend)
     assert_eq!(a.tab, MyAppointmentTab::Upcoming);
     assert_eq!(
         a.when_clinic,
-        "Mon 16 Mar 2026, 10:00–10:30 (America/New_York)"
+        "Mon, Mar 16, 2026, 10:00 AM–10:30 AM (America/New_York)"
     );
     assert_eq!(
         a.when_mine.as_deref(),
-        Some("Tue 17 Mar 2026, 01:00–01:30 (Australia/Sydney)")
+        Some("Tue, Mar 17, 2026, 1:00 AM–1:30 AM (Australia/Sydney)")
     );
     assert_eq!(a.cancel, Some(Decision::Direct));
-    assert_eq!(a.cancel_deadline, "Sun 15 Mar 2026, 10:00");
+    assert_eq!(a.cancel_deadline, "Sun, Mar 15, 2026, 10:00 AM");
     assert!(a.rebook_link.is_none());
     // Ann never sees it; everything Ann sees is hers.
     let anns = my_appointments(&t.state, &ann).await.unwrap();
@@ -627,9 +627,9 @@ async fn the_practice_answers_change_requests(b: Backend) {
     let row = q.rows.iter().find(|r| r.id == r1).expect("in the queue");
     assert_eq!(
         row.requested.as_deref(),
-        Some("Mon 16 Mar 2026, 14:00–14:30")
+        Some("Mon, Mar 16, 2026, 2:00 PM–2:30 PM")
     );
-    assert_eq!(row.original, "Mon 16 Mar 2026, 10:00–10:30");
+    assert_eq!(row.original, "Mon, Mar 16, 2026, 10:00 AM–10:30 AM");
     assert!(
         queue(&t.state, &patel)
             .await
@@ -797,7 +797,7 @@ async fn the_practice_answers_change_requests(b: Backend) {
     assert_eq!(card.tab, app::model::MyAppointmentTab::Tentative);
     assert_eq!(
         card.proposed_instead_of.as_deref(),
-        Some("Thu 19 Mar 2026, 10:00")
+        Some("Thu, Mar 19, 2026, 10:00 AM")
     );
     assert!(matches!(
         answer_proposal(&t.state, &ann, a4, true).await,
