@@ -76,6 +76,7 @@ struct MeetingRow {
     status: String,
     clinic_name: String,
     time_zone: String,
+    date_style: String,
     service: String,
     patient: String,
     host: String,
@@ -85,7 +86,7 @@ struct MeetingRow {
 }
 
 const MEETING_COLUMNS: &str = "a.id, a.starts_at, a.ends_at, a.status, c.name AS clinic_name, \
-     c.time_zone, COALESCE(s.name, '') AS service, p.name AS patient, h.name AS host, \
+     c.time_zone, c.date_style, COALESCE(s.name, '') AS service, p.name AS patient, h.name AS host, \
      a.host_provider_id, a.series_id";
 const MEETING_JOINS: &str = "JOIN clinic c ON c.id = a.clinic_id \
      JOIN app_user p ON p.id = a.patient_id JOIN app_user h ON h.id = a.host_provider_id \
@@ -95,13 +96,14 @@ impl MeetingRow {
     fn tz(&self) -> chrono_tz::Tz {
         zones::parse(&self.time_zone)
     }
-    fn when(&self) -> String {
-        let tz = self.tz();
-        format!(
+    /// Its start and end in the clinic's zone and date style.
+    fn when(&self) -> AppResult<String> {
+        let clock = zones::Clock::new(&self.time_zone, &self.date_style)?;
+        Ok(format!(
             "{}–{}",
-            zones::fmt_local(self.starts_at, tz),
-            zones::fmt_time(self.ends_at, tz)
-        )
+            clock.local(self.starts_at),
+            clock.time(self.ends_at)
+        ))
     }
 }
 
@@ -146,7 +148,7 @@ async fn meetings(
         )?;
         let m = DashboardMeeting {
             id: r.id,
-            when: r.when(),
+            when: r.when()?,
             invited_by: (r.host_provider_id != user).then(|| r.host.clone()),
             status: status.label().to_string(),
             clinic_name: r.clinic_name,
@@ -204,7 +206,7 @@ async fn invitations(
             )?;
             Ok(crate::model::Invitation {
                 appointment_id: r.id,
-                when: r.when(),
+                when: r.when()?,
                 series_left: r.series_id.and_then(|s| left.get(&s).copied()),
                 status,
                 clinic_name: r.clinic_name,
