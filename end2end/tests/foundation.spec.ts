@@ -14,13 +14,15 @@ const staff = [
 for (const email of staff) {
   test(`${email} logs in and sees the staff navigation`, async ({ page }) => {
     await login(page, email);
-    await expect(page).toHaveURL(/\/schedule$/);
+    // Providers land on their Dashboard, the others on the Schedule.
+    const provider = email.startsWith("dr.");
+    await expect(page).toHaveURL(provider ? /\/dashboard$/ : /\/schedule$/);
     const nav = mainNav(page);
     for (const name of STAFF_LINKS) {
       await expect(nav.getByRole("link", { name: new RegExp(`^${name}`) })).toBeVisible();
     }
     await expect(nav.getByRole("link", { name: "Portal" })).toHaveCount(0);
-    await expect(page.getByRole("heading", { name: "Schedule" })).toBeVisible();
+    await expect(page.getByRole("heading", { name: provider ? "Dashboard" : "Schedule" })).toBeVisible();
   });
 }
 
