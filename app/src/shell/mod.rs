@@ -313,6 +313,9 @@ mod tests {
             "/portal/",
             "/account",
             "/mailbox",
+            "/forgot-password",
+            "/reset-password",
+            "/confirm-email",
             "/book/northside",
         ] {
             assert_eq!(bundle_for(path), Bundle::Patient, "{path}");
