@@ -1,5 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
-import { login, openBookingPage, registerPatient, waitLive } from "./helpers";
+import { readFileSync } from "fs";
+import { bookAppointment, hoursFromNow, login, openBookingPage, registerPatient, waitLive } from "./helpers";
 
 // Issue 12, point 4: a provider lands on their Dashboard, accepts a request
 // at one of its requested times, finds the meeting among their upcoming
@@ -86,4 +87,44 @@ test("a provider's personal booking link opens the booking page with them chosen
   await expect(page.getByRole("heading", { name: "Northside Telehealth" })).toBeVisible();
   await expect(page.locator("#book-provider option:checked")).toHaveText(/^Anyone in/);
   await expect(page.locator(".alert.error")).toHaveCount(0);
+});
+
+/** axe-core's serious and critical violations on the page (see a11y.spec). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(readFileSync(require.resolve("axe-core"), "utf8"));
+  const violations: { id: string; impact: string | null }[] = await page.evaluate(async () => {
+    const result = await (window as any).axe.run(document, { resultTypes: ["violations"] });
+    return result.violations;
+  });
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
+}
+
+test("an invited provider accepts an invitation from the dashboard", async ({ browser }) => {
+  const patientCtx = await browser.newContext();
+  await registerPatient(await patientCtx.newPage(), "Ivy Invite");
+  await patientCtx.close();
+  // The scheduler books Dr. Patel with Ivy in three days, inviting Dr. Lee.
+  const schedCtx = await browser.newContext();
+  const sched = await schedCtx.newPage();
+  await login(sched, "scheduler@northside.test");
+  await bookAppointment(sched, "Dr. Priya Patel", "Ivy Invite", hoursFromNow(72), "Dr. Jordan Lee");
+  await schedCtx.close();
+
+  const drCtx = await browser.newContext();
+  const dr = await drCtx.newPage();
+  await login(dr, "dr.lee@northside.test");
+  await waitLive(dr);
+  await expect(dr.getByText("Loading…")).toHaveCount(0);
+  expect(await seriousViolations(dr)).toEqual([]);
+  const invitations = dr.getByRole("region", { name: "Invitations" });
+  const invitation = invitations.getByRole("listitem").filter({ hasText: "Ivy Invite" });
+  await expect(invitation).toContainText("hosted by Dr. Priya Patel");
+  await expect(invitation).toContainText("Awaiting your answer");
+  await invitation.getByRole("button", { name: "Accept", exact: true }).click();
+  await expect(dr.getByRole("status")).toContainText("Your answer was saved.");
+  await expect(invitation).toContainText("Accepted");
+  await expect(invitation.getByRole("button", { name: "Accept", exact: true })).toHaveCount(0);
+  const meeting = dr.getByRole("region", { name: "Upcoming" }).getByRole("listitem").filter({ hasText: "Ivy Invite" });
+  await expect(meeting).toContainText("hosted by Dr. Priya Patel");
+  await drCtx.close();
 });
