@@ -84,13 +84,13 @@ test("a user edits their profile, email and password", async ({ page }) => {
   await profile.getByRole("button", { name: "Save profile" }).click();
   await expect(page.getByRole("alert")).toContainText("mobile number with its country code");
 
-  await profile.getByLabel("Name").fill("Petra Edited");
+  await profile.getByLabel("Name", { exact: true }).fill("Petra Edited");
   await profile.getByLabel("Mobile").fill("+61 412 345 678");
   await profile.getByLabel("Time zone").fill("Australia/Sydney");
   await profile.getByRole("button", { name: "Save profile" }).click();
   await expect(page.getByRole("status")).toHaveText("Profile saved.");
   await page.reload();
-  await expect(profile.getByLabel("Name")).toHaveValue("Petra Edited");
+  await expect(profile.getByLabel("Name", { exact: true })).toHaveValue("Petra Edited");
   await expect(profile.getByLabel("Mobile")).toHaveValue("+61412345678");
   await expect(profile.getByLabel("Time zone")).toHaveValue("Australia/Sydney");
 

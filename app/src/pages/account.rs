@@ -4,36 +4,57 @@
 use super::error_alert;
 use super::password_reset::ok_status;
 use crate::api::accounts::{my_profile, ChangeEmail, ChangePassword, SaveProfile};
-use crate::live::successes;
 use crate::model::{Me, Profile};
 use crate::shell::{use_auth, use_hydrated, Guard, Need};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// The forms' actions, made outside the guard: a saved name reloads the
+/// user, which renders the guarded page again, and their answers stay.
+#[derive(Clone, Copy)]
+struct Actions {
+    save: ServerAction<SaveProfile>,
+    email: ServerAction<ChangeEmail>,
+    password: ServerAction<ChangePassword>,
+}
+
 #[component]
 pub fn AccountPage() -> impl IntoView {
+    let actions = Actions {
+        save: ServerAction::new(),
+        email: ServerAction::new(),
+        password: ServerAction::new(),
+    };
+    // The header shows the name: read the user again once it changed (here,
+    // outside the guard, which renders the page again when it does).
+    let auth = use_auth();
+    let save = actions.save;
+    Effect::new(move |prev: Option<usize>| {
+        let v = save.version().get();
+        let ok = save.value().with_untracked(|r| matches!(r, Some(Ok(()))));
+        if prev.is_some_and(|p| p != v) && ok {
+            auth.me.refetch();
+        }
+        v
+    });
     view! {
         <Title text="Account" />
-        <Guard need=Need::Login children=|me| view! { <Account me /> } />
+        <Guard need=Need::Login children=move |me| view! { <Account me actions /> } />
     }
 }
 
 #[component]
-fn Account(me: Me) -> impl IntoView {
-    let save = ServerAction::<SaveProfile>::new();
-    let email = ServerAction::<ChangeEmail>::new();
-    let (saved, asked) = (successes(save), successes(email));
-    let profile = Resource::new(move || (saved.get(), asked.get()), |_| my_profile());
-    // The header shows the name: read the user again once it changed.
-    let auth = use_auth();
-    Effect::new(move |prev: Option<u64>| {
-        let n = saved.get();
-        if prev.is_some_and(|p| p != n) {
-            auth.me.refetch();
-        }
-        n
-    });
+fn Account(me: Me, actions: Actions) -> impl IntoView {
+    let Actions {
+        save,
+        email,
+        password,
+    } = actions;
+    let profile = Resource::new(
+        move || (save.version().get(), email.version().get()),
+        |_| my_profile(),
+    );
     view! {
         <h1>"Account"</h1>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -48,7 +69,7 @@ fn Account(me: Me) -> impl IntoView {
                 }
             })}
         </Transition>
-        <PasswordForm />
+        <PasswordForm change=password />
         <Memberships me />
     }
 }
@@ -111,8 +132,7 @@ fn EmailForm(p: Profile, email: ServerAction<ChangeEmail>) -> impl IntoView {
 }
 
 #[component]
-fn PasswordForm() -> impl IntoView {
-    let change = ServerAction::<ChangePassword>::new();
+fn PasswordForm(change: ServerAction<ChangePassword>) -> impl IntoView {
     let pending = change.pending();
     let hydrated = use_hydrated();
     view! {
