@@ -33,6 +33,7 @@ struct Ctx {
     north: i64,
     lee: i64,
     patel: i64,
+    kim: i64,
     ann: i64,
     video: i64,
     ben: Me,
@@ -58,6 +59,7 @@ async fn ctx(b: Backend) -> Ctx {
         north: t.id("SELECT id FROM clinic WHERE slug = 'northside'").await,
         lee: t.id(&user("dr.lee@northside.test")).await,
         patel: t.id(&user("dr.patel@northside.test")).await,
+        kim: t.id(&user("dr.kim@northside.test")).await,
         ann: t.id(&user("ann@patients.test")).await,
         video: t
             .id("SELECT id FROM service WHERE name = 'Video consultation'")
@@ -540,3 +542,50 @@ both_dbs!(
     rebooking_link,
     the_cancellation_email_links_to_the_hosts_booking_page
 );
+
+async fn a_now_request_is_accepted_for_the_next_minute(b: Backend) {
+    let c = ctx(b).await;
+    // The demo's Now request from Ann, to the host group.
+    let kim = c.me("dr.kim@northside.test").await;
+    let d = dashboard(&c.t.state, &kim).await.unwrap();
+    let now = d
+        .requests
+        .iter()
+        .find(|r| r.row.mode == RequestMode::Now)
+        .expect("the Now request");
+    assert!(now.choices.is_empty(), "no times to choose from");
+    let asked: i64 = sqlx::query_scalar("SELECT created_at FROM request WHERE id = $1")
+        .bind(now.row.id)
+        .fetch_one(&c.t.state.db.pool)
+        .await
+        .unwrap();
+    assert!(
+        now.row.asked.contains(&asked_time(asked)),
+        "{}",
+        now.row.asked
+    );
+    let id = accept(&c.t.state, &kim, now.row.id, c.kim, None, "")
+        .await
+        .unwrap();
+    let (host, start): (i64, i64) =
+        sqlx::query_as("SELECT host_provider_id, starts_at FROM appointment WHERE id = $1")
+            .bind(id)
+            .fetch_one(&c.t.state.db.pool)
+            .await
+            .unwrap();
+    let t0 = common::t0().timestamp();
+    assert_eq!((host, start), (c.kim, t0 + 60), "the next whole minute");
+    let d = dashboard(&c.t.state, &kim).await.unwrap();
+    assert!(d.today.iter().any(|m| m.id == id), "today's meeting");
+}
+both_dbs!(now_request, a_now_request_is_accepted_for_the_next_minute);
+
+/// "9:57": the minute a (morning) request was made in New York, as both
+/// the 24-hour ("09:57") and the 12-hour ("9:57 AM") styles write it.
+fn asked_time(ts: i64) -> String {
+    use chrono::Timelike;
+    let t = chrono::DateTime::from_timestamp(ts, 0)
+        .unwrap()
+        .with_timezone(&New_York);
+    format!("{}:{:02}", t.hour() % 12, t.minute())
+}
