@@ -366,7 +366,7 @@ fn SlotPicker(
     view! {
         <div class="day-strip" role="group" aria-label="Day" node_ref=strip>
             {days.with_value(|d| d.to_vec()).into_iter().zip(starts).enumerate().map(|(i, (d, starts))| {
-                let (dow, date) = d.label.split_once(' ').map(|(a, b)| (a.to_string(), b.to_string())).unwrap_or((d.label.clone(), String::new()));
+                let (dow, date) = d.label.split_once(' ').map(|(a, b)| (a.trim_end_matches(',').to_string(), b.to_string())).unwrap_or((d.label.clone(), String::new()));
                 let picked = move || chosen.with(|c| c.iter().any(|x| starts.contains(&x.0)));
                 view! {
                     <button type="button" class="day" class:has-chosen=picked aria-pressed=move || (current() == i).to_string()
