@@ -182,8 +182,11 @@ impl CancelReason {
 /// What the cancel dialog submits, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CancelForm {
-    pub reason: CancelReason,
-    /// The note (required explanation for "Other"), at most 255 characters.
+    /// None: no reason chosen (allowed where the clinic does not require
+    /// one, see [`CancelForm::meets_policy`]).
+    pub reason: Option<CancelReason>,
+    /// The note (required explanation for "Other"; the whole reason when
+    /// none is chosen), at most 255 characters.
     pub note: String,
     pub message_to_patient: String,
 }
@@ -204,14 +207,13 @@ pub fn cancel_form(
     note: &str,
     message: &str,
 ) -> Result<CancelForm, String> {
-    let reason = reason.ok_or("Choose a reason for the cancellation.")?;
     let note = note.trim();
     if note.chars().count() > MAX_CANCEL_NOTE {
         return Err(format!(
             "The note can be at most {MAX_CANCEL_NOTE} characters."
         ));
     }
-    if reason == CancelReason::Other && note.is_empty() {
+    if reason == Some(CancelReason::Other) && note.is_empty() {
         return Err("Explain the reason when you choose \"Other\".".into());
     }
     let message = message.trim();
@@ -225,6 +227,17 @@ pub fn cancel_form(
         note: note.to_string(),
         message_to_patient: message.to_string(),
     })
+}
+
+impl CancelForm {
+    /// The clinic's policy: where a reason is required, one from the list
+    /// must be chosen; elsewhere the reason is optional.
+    pub fn meets_policy(&self, reason_required: bool) -> Result<(), String> {
+        if reason_required && self.reason.is_none() {
+            return Err("Choose a reason for the cancellation.".into());
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -285,9 +298,25 @@ mod tests {
     #[test]
     fn cancel_form_rules() {
         use CancelReason::*;
-        assert!(cancel_form(None, "", "").is_err());
-        assert!(validate_cancel("", "", "").is_err());
+        // No reason: a valid form, which only a clinic that does not
+        // require one accepts.
+        let none = cancel_form(None, " moved away ", "").unwrap();
+        assert_eq!((none.reason, none.note.as_str()), (None, "moved away"));
+        assert_eq!(
+            none.meets_policy(true).unwrap_err(),
+            "Choose a reason for the cancellation."
+        );
+        assert!(none.meets_policy(false).is_ok());
+        assert!(validate_cancel("", "", "")
+            .unwrap()
+            .meets_policy(true)
+            .is_err());
+        assert!(cancel_form(None, &"n".repeat(256), "").is_err());
         assert!(validate_cancel("nonsense", "", "").is_err());
+        assert!(validate_cancel("pat", "", "")
+            .unwrap()
+            .meets_policy(true)
+            .is_ok());
         assert_eq!(
             cancel_form(Some(Other), "  ", "").unwrap_err(),
             "Explain the reason when you choose \"Other\"."
@@ -298,7 +327,11 @@ mod tests {
         let f = validate_cancel("prov", " running late ", " sorry ").unwrap();
         assert_eq!(
             (f.reason, f.note.as_str(), f.message_to_patient.as_str()),
-            (CancelReason::ProviderUnavailable, "running late", "sorry")
+            (
+                Some(CancelReason::ProviderUnavailable),
+                "running late",
+                "sorry"
+            )
         );
     }
 

@@ -7,6 +7,7 @@ pub mod booking;
 pub mod datetime_style;
 pub mod form;
 pub mod live;
+pub mod modality;
 pub mod notify;
 pub mod pms;
 pub mod policy;

@@ -40,6 +40,8 @@ impl MyAppointmentTab {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MyAppointment {
     pub id: i64,
+    /// Video, in person or phone: what the card shows follows it.
+    pub modality: crate::domain::modality::Modality,
     pub tab: MyAppointmentTab,
     pub status: crate::domain::appointment::AppointmentStatus,
     pub clinic_name: String,
@@ -53,6 +55,8 @@ pub struct MyAppointment {
     pub video_url: String,
     pub meeting_id: String,
     pub passcode: String,
+    /// Where, in words: the clinic's address (and room), the number to
+    /// call, or "Video (online)".
     pub location: String,
     /// What cancelling or rescheduling online would mean now (None once it
     /// has started or is cancelled).

@@ -3,9 +3,11 @@
 
 use super::dialog::Modal;
 use super::error_alert;
-use crate::api::appointments::{CancelAppointment, CreateAppointment, RescheduleAppointment};
+use crate::api::appointments::{
+    CancelAppointment, CreateAppointment, MarkNoShow, RescheduleAppointment,
+};
 use crate::api::schedule::create_options;
-use crate::domain::booking::{cancel_form, CancelReason, MAX_CANCEL_NOTE};
+use crate::domain::booking::{cancel_form, CancelReason, NoShowKind, MAX_CANCEL_NOTE};
 use crate::domain::recurrence::{End, Weekly};
 use crate::model::{
     from_wire, AppointmentForm, BookingRow, CancelScope, RescheduleScope, ServiceOption,
@@ -29,9 +31,12 @@ fn summary(row: &BookingRow, time_label: &'static str, service: String) -> impl 
     }
 }
 
-/// The one cancel dialog: booking summary, reason (FHIR-coded; "Other"
-/// needs an explanation), note with a counter, message to the patient, the
-/// irreversibility warning, and confirm buttons enabled only when valid.
+/// The one cancel dialog, in the clinic's words: "Cancel Meeting" for a
+/// video meeting, "Cancel Booking" for an in-person or phone one. Booking
+/// summary; where the clinic requires a reason, the FHIR-coded list
+/// ("Other" needs an explanation) and a note, otherwise an optional reason
+/// in words; a counter, the message to the patient, the irreversibility
+/// warning, and confirm buttons enabled only when valid.
 #[component]
 pub fn CancelDialog(
     row: BookingRow,
@@ -42,8 +47,17 @@ pub fn CancelDialog(
     let note = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
     let count = move || note.with(|n| n.chars().count());
+    let required = row.cancel_reason_required;
     // The server's own rules, so the buttons open exactly when it would accept.
-    let valid = move || note.with(|n| message.with(|m| cancel_form(reason.get(), n, m).is_ok()));
+    let valid = move || {
+        note.with(|n| {
+            message.with(|m| {
+                cancel_form(reason.get(), n, m)
+                    .and_then(|f| f.meets_policy(required))
+                    .is_ok()
+            })
+        })
+    };
     let pending = action.pending();
     let id = row.id;
     let submit = move |scope: CancelScope| {
@@ -55,23 +69,35 @@ pub fn CancelDialog(
             message: message.get_untracked(),
         });
     };
+    let title = row.modality.cancel_title();
+    let confirm = move |scope: CancelScope, label: String| {
+        view! {
+            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit(scope)>
+                {label}
+            </button>
+        }
+    };
+    let noun = capitalised(row.modality.noun());
+    let buttons = if row.in_series {
+        view! {
+            {confirm(CancelScope::This, format!("Cancel This {noun} Only"))}
+            {confirm(CancelScope::Series, format!("Cancel All {noun}s in This Series"))}
+        }
+        .into_any()
+    } else {
+        confirm(CancelScope::This, title.to_string()).into_any()
+    };
     view! {
         <Modal label_id="cancel-title" on_close=on_close>
-                <h2 id="cancel-title">"Cancel Meeting"</h2>
+                <h2 id="cancel-title">{title}</h2>
                 {summary(&row, "Time", row.service.clone())}
                 {error_alert(action.value())}
                 <div class="form">
-                    <label for="cancel-reason">"Reason"</label>
-                    <select id="cancel-reason" on:change=move |e| reason.set(from_wire(&event_target_value(&e)))>
-                        <option value="">"Choose a reason…"</option>
-                        {CancelReason::ALL
-                            .into_iter()
-                            .map(|r| view! { <option value=r.fhir_code()>{r.label()}</option> })
-                            .collect_view()}
-                    </select>
-                    <label for="cancel-note">
-                        {move || if reason.get() == Some(CancelReason::Other) { "Explanation (required)" } else { "Note (optional)" }}
-                    </label>
+                    {if required {
+                        view! { <CancelReasonChoice reason /> }.into_any()
+                    } else {
+                        view! { <label for="cancel-note">"Reason (optional)"</label> }.into_any()
+                    }}
                     <textarea
                         id="cancel-note"
                         rows="3"
@@ -91,25 +117,74 @@ pub fn CancelDialog(
                 </div>
                 <div class="actions">
                     <button type="button" on:click=move |_| on_close()>"Keep the booking"</button>
-                    {if row.in_series {
-                        view! {
-                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit(CancelScope::This)>
-                                "Cancel This Meeting Only"
-                            </button>
-                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit(CancelScope::Series)>
-                                "Cancel All Meetings in This Series"
-                            </button>
-                        }
-                        .into_any()
-                    } else {
-                        view! {
-                            <button type="button" class="danger" disabled=move || !valid() || pending.get() on:click=move |_| submit(CancelScope::This)>
-                                "Cancel Meeting"
-                            </button>
-                        }
-                        .into_any()
-                    }}
+                    {buttons}
                 </div>
+        </Modal>
+    }
+}
+
+/// The required reason: a choice from the FHIR-coded list, and the label of
+/// the note under it ("Other" needs an explanation).
+#[component]
+fn CancelReasonChoice(reason: RwSignal<Option<CancelReason>>) -> impl IntoView {
+    view! {
+        <label for="cancel-reason">"Reason"</label>
+        <select id="cancel-reason" on:change=move |e| reason.set(from_wire(&event_target_value(&e)))>
+            <option value="">"Choose a reason…"</option>
+            {CancelReason::ALL
+                .into_iter()
+                .map(|r| view! { <option value=r.fhir_code()>{r.label()}</option> })
+                .collect_view()}
+        </select>
+        <label for="cancel-note">
+            {move || if reason.get() == Some(CancelReason::Other) { "Explanation (required)" } else { "Note (optional)" }}
+        </label>
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Asks before marking a past booking FTA (failed to attend) or DNA (did
+/// not attend): the summary, what the mark means, and the confirm button.
+/// The action's error stays in the dialog; the page says what happened.
+#[component]
+pub fn NoShowDialog(
+    row: BookingRow,
+    kind: NoShowKind,
+    action: ServerAction<MarkNoShow>,
+    on_close: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let pending = action.pending();
+    let id = row.id;
+    let (title, meaning) = match kind {
+        NoShowKind::Fta => (
+            "Mark FTA",
+            "Record that the patient failed to attend (FTA) this booking.",
+        ),
+        NoShowKind::Dna => (
+            "Mark DNA",
+            "Record that the patient did not attend (DNA) this booking.",
+        ),
+    };
+    view! {
+        <Modal label_id="noshow-title" on_close=on_close>
+            <h2 id="noshow-title">{title}</h2>
+            {summary(&row, "Time", row.service.clone())}
+            {error_alert(action.value())}
+            <p>{meaning}</p>
+            <p class="alert warn">"It is closed as a no-show. This action cannot be undone."</p>
+            <div class="actions">
+                <button type="button" on:click=move |_| on_close()>"Keep as is"</button>
+                <button type="button" class="danger" disabled=move || pending.get()
+                    on:click=move |_| { action.dispatch(MarkNoShow { id, kind }); }>
+                    {title}
+                </button>
+            </div>
         </Modal>
     }
 }
@@ -292,7 +367,7 @@ pub fn CreateDialog(
                                         <CreateWhen today=o.today day start end duration />
                                         <CreateWhere invitable location provider invited />
                                         <CreateRepeat repeat every by_date count until />
-                                        <p class="muted">"A video join link, meeting ID and passcode are generated."</p>
+                                        <p class="muted">"A video appointment gets a join link, meeting ID and passcode; an in-person one shows the clinic's address (and the room, as its location)."</p>
                                     </div>
                                 }.into_any()
                             }

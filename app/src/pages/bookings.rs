@@ -2,7 +2,7 @@
 //! and patient name, with a ⋯ menu per row (Cancel, Reschedule, Mark FTA,
 //! Mark DNA).
 
-use super::appointment_dialogs::{CancelDialog, Invitees, RescheduleDialog};
+use super::appointment_dialogs::{CancelDialog, Invitees, NoShowDialog, RescheduleDialog};
 use super::menu::Menu;
 use super::notice::{cancelled, Message, Notice};
 use crate::api::appointments::{CancelAppointment, MarkNoShow, RescheduleAppointment};
@@ -54,7 +54,10 @@ fn Bookings() -> impl IntoView {
     );
     // One banner: what the latest action did.
     let notice = Notice::new();
-    let noshow_kind = RwSignal::new(NoShowKind::Fta);
+    // The booking being marked FTA/DNA (its dialog asks first), and what
+    // the banner will say once it is done.
+    let marking = RwSignal::new(None::<(BookingRow, NoShowKind)>);
+    let marked = RwSignal::new(String::new());
     notice.on_ok(cancel.value(), cancel.pending(), |n| {
         Some(Message::ok(cancelled(*n, "The booking was cancelled.")))
     });
@@ -65,14 +68,9 @@ fn Bookings() -> impl IntoView {
             "{n} meetings were rescheduled.",
         ))
     });
-    notice.on_result(noshow.value(), noshow.pending(), move |_| {
-        Some(Message::ok(
-            if noshow_kind.get_untracked() == NoShowKind::Dna {
-                "Marked as did not attend."
-            } else {
-                "Marked as failed to attend."
-            },
-        ))
+    // Errors stay in the dialog; the banner says what was marked.
+    notice.on_ok(noshow.value(), noshow.pending(), move |_| {
+        Some(Message::ok(marked.get_untracked()))
     });
     // Close the dialog once the cancel went through.
     Effect::new(move |_| {
@@ -81,6 +79,9 @@ fn Bookings() -> impl IntoView {
         }
         if let Some(Ok(_)) = reschedule.value().get() {
             rescheduling.set(None);
+        }
+        if let Some(Ok(_)) = noshow.value().get() {
+            marking.set(None);
         }
     });
 
@@ -93,12 +94,13 @@ fn Bookings() -> impl IntoView {
                 match list.await {
                     Err(e) => view! { <p class="alert error" role="alert">{e.message().to_string()}</p> }.into_any(),
                     Ok(p) if p.rows.is_empty() => view! { <p class="muted">"No bookings match."</p> }.into_any(),
-                    Ok(p) => view! { <BookingList p page cancelling rescheduling noshow noshow_kind /> }.into_any(),
+                    Ok(p) => view! { <BookingList p page cancelling rescheduling marking marked /> }.into_any(),
                 }
             })}
         </Transition>
         {move || cancelling.get().map(|row| view! { <CancelDialog row action=cancel on_close=move || cancelling.set(None) /> })}
         {move || rescheduling.get().map(|row| view! { <RescheduleDialog row action=reschedule on_close=move || rescheduling.set(None) /> })}
+        {move || marking.get().map(|(row, kind)| view! { <NoShowDialog row kind action=noshow on_close=move || marking.set(None) /> })}
     }
 }
 
@@ -165,8 +167,8 @@ fn BookingList(
     page: RwSignal<i64>,
     cancelling: RwSignal<Option<BookingRow>>,
     rescheduling: RwSignal<Option<BookingRow>>,
-    noshow: ServerAction<MarkNoShow>,
-    noshow_kind: RwSignal<NoShowKind>,
+    marking: RwSignal<Option<(BookingRow, NoShowKind)>>,
+    marked: RwSignal<String>,
 ) -> impl IntoView {
     let last_page = (p.total - 1).max(0) / p.page_size;
     let shown = format!(
@@ -190,7 +192,7 @@ fn BookingList(
             <tbody>
                 {p.rows
                     .into_iter()
-                    .map(|r| view! { <BookingLine row=r cancelling rescheduling noshow noshow_kind /> })
+                    .map(|r| view! { <BookingLine row=r cancelling rescheduling marking marked /> })
                     .collect_view()}
             </tbody>
         </table>
@@ -211,10 +213,27 @@ fn BookingLine(
     row: BookingRow,
     cancelling: RwSignal<Option<BookingRow>>,
     rescheduling: RwSignal<Option<BookingRow>>,
-    noshow: ServerAction<MarkNoShow>,
-    noshow_kind: RwSignal<NoShowKind>,
+    marking: RwSignal<Option<(BookingRow, NoShowKind)>>,
+    marked: RwSignal<String>,
 ) -> impl IntoView {
     let id = row.id;
+    let for_noshow = row.clone();
+    // Opens the FTA/DNA dialog, with the banner's words ready for success.
+    let mark = move |kind: NoShowKind| {
+        let r = for_noshow.clone();
+        let words = match kind {
+            NoShowKind::Fta => "failed to attend",
+            NoShowKind::Dna => "did not attend",
+        };
+        marked.set(format!(
+            "Marked {} ({words}): {}, {}.",
+            kind.label(),
+            r.patient,
+            r.when
+        ));
+        marking.set(Some((r, kind)));
+    };
+    let mark_dna = mark.clone();
     let cancel_blocked = row.cancel_blocked.clone();
     let reschedule_blocked = row.reschedule_blocked.clone();
     let for_reschedule = row.clone();
@@ -273,8 +292,8 @@ fn BookingLine(
                     >
                         <MenuItem label="Cancel" blocked=cancel_blocked menu on_pick=move || cancelling.set(Some(for_dialog.clone())) />
                         <MenuItem label="Reschedule" blocked=reschedule_blocked menu on_pick=move || rescheduling.set(Some(for_reschedule.clone())) />
-                        <MenuItem label="Mark FTA" blocked=noshow_blocked.clone() menu on_pick=move || { noshow_kind.set(NoShowKind::Fta); noshow.dispatch(MarkNoShow { id, kind: NoShowKind::Fta }); } />
-                        <MenuItem label="Mark DNA" blocked=noshow_blocked menu on_pick=move || { noshow_kind.set(NoShowKind::Dna); noshow.dispatch(MarkNoShow { id, kind: NoShowKind::Dna }); } />
+                        <MenuItem label="Mark FTA" blocked=noshow_blocked.clone() menu on_pick=move || mark(NoShowKind::Fta) />
+                        <MenuItem label="Mark DNA" blocked=noshow_blocked menu on_pick=move || mark_dna(NoShowKind::Dna) />
                     </div>
                 </div>
             </td>

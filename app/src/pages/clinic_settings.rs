@@ -4,13 +4,13 @@
 
 use super::error_alert;
 use crate::api::clinic_settings::{
-    get_clinic_settings, AddQuestion, EditQuestion, SaveGroups, SavePms, SavePolicy, SaveService,
-    SaveDateStyle, SaveVenue, SetServiceActive,
+    get_clinic_settings, AddQuestion, EditQuestion, SaveDateStyle, SaveGroups, SavePms, SavePolicy,
+    SaveService, SaveVenue, SetServiceActive,
 };
 use crate::domain::datetime_style::DateStyle;
-use crate::domain::modality::{Modality, MAX_ADDRESS, MAX_CALL_PHONE};
 use crate::domain::form::{Question, QuestionKind};
 use crate::domain::live::topic;
+use crate::domain::modality::{Modality, MAX_ADDRESS, MAX_CALL_PHONE};
 use crate::domain::pms::PmsConnector;
 use crate::domain::policy::{Policy, HORIZON_DAYS};
 use crate::live::{successes, use_live_version};

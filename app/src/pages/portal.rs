@@ -8,6 +8,7 @@ use crate::api::portal::{
 };
 use crate::api::requests::{my_appointments, my_requests, WithdrawRequest};
 use crate::domain::live::topic;
+use crate::domain::modality::Modality;
 use crate::domain::policy::Decision;
 use crate::domain::request::RequestStatus;
 use crate::error::AppError;
@@ -124,12 +125,15 @@ fn RequestCard(r: MyRequest, withdraw: ServerAction<WithdrawRequest>) -> impl In
                         <dd>{m.provider}</dd>
                         <dt>"Status"</dt>
                         <dd>{m.status.label()}</dd>
-                        <dt>"Join"</dt>
-                        <dd><a href=m.video_url.clone() rel="noopener" target="_blank">{m.video_url.clone()}</a></dd>
-                        <dt>"Meeting ID"</dt>
-                        <dd>{m.meeting_id}</dd>
-                        <dt>"Passcode"</dt>
-                        <dd>{m.passcode}</dd>
+                        // Only a video meeting has a join link.
+                        {(!m.video_url.is_empty()).then(|| view! {
+                            <dt>"Join"</dt>
+                            <dd><a href=m.video_url.clone() rel="noopener" target="_blank">{m.video_url.clone()}</a></dd>
+                            <dt>"Meeting ID"</dt>
+                            <dd>{m.meeting_id}</dd>
+                            <dt>"Passcode"</dt>
+                            <dd>{m.passcode}</dd>
+                        })}
                     </dl>
                 </div>
             })}
@@ -341,8 +345,11 @@ fn AppointmentCard(
                 {a.when_mine.clone().map(|w| view! { <dt>"Your time"</dt><dd>{w}</dd> })}
                 <dt>"Clinic"</dt>
                 <dd>{a.clinic_name.clone()}</dd>
-                {(!a.location.is_empty()).then(|| view! { <dt>"Location"</dt><dd>{a.location.clone()}</dd> })}
-                {(upcoming && !a.video_url.is_empty()).then(|| view! {
+                <dt>{match a.modality { Modality::InPerson => "Address", Modality::Phone => "Phone", Modality::Video => "Location" }}</dt>
+                <dd class="place">{a.location.clone()}</dd>
+                // A video meeting's link and credentials; nothing of the
+                // kind for an in-person or phone appointment.
+                {(upcoming && a.modality.has_meeting_link() && !a.video_url.is_empty()).then(|| view! {
                     <dt>"Join"</dt>
                     <dd><a href=a.video_url.clone() rel="noopener" target="_blank">{a.video_url.clone()}</a></dd>
                     <dt>"Meeting ID"</dt>

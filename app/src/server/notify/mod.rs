@@ -261,7 +261,11 @@ async fn appointment(change: &mut Change, id: i64) -> AppResult<Appt> {
         // Where, in the clinic's words (address, number to call or video):
         // the emails' Location row and the calendar's LOCATION.
         location: Venue {
-            modality: known(Modality::parse(&r.modality), "service.modality", &r.modality)?,
+            modality: known(
+                Modality::parse(&r.modality),
+                "service.modality",
+                &r.modality,
+            )?,
             address: &r.address,
             call_phone: &r.call_phone,
             room: &r.location,

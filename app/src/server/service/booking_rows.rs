@@ -7,8 +7,8 @@ use super::super::db::id_list;
 use super::super::zones;
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking::{self, CancelReason};
-use crate::domain::modality::{Modality, Venue};
 use crate::domain::datetime_style::DateStyle;
+use crate::domain::modality::{Modality, Venue};
 use crate::error::AppResult;
 use crate::model::{BookingRow, Invitee, Me};
 use crate::server::db::known;
@@ -138,7 +138,11 @@ pub fn map(r: Raw, v: &Viewing) -> AppResult<BookingRow> {
             .with_timezone(&tz)
     };
     let (local, local_end) = (at(start), at(end));
-    let modality = known(Modality::parse(&r.modality), "service.modality", &r.modality)?;
+    let modality = known(
+        Modality::parse(&r.modality),
+        "service.modality",
+        &r.modality,
+    )?;
     let place = Venue {
         modality,
         address: &r.clinic_address,

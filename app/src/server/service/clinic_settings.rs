@@ -4,9 +4,9 @@
 use super::super::db::{known, refused_by, Rule};
 use super::super::state::AppState;
 use super::{authz, Audit, Change};
+use crate::domain::datetime_style::DateStyle;
 use crate::domain::form::{self, Question};
 use crate::domain::live::{topic, LiveEvent};
-use crate::domain::datetime_style::DateStyle;
 use crate::domain::modality::{clean_address, clean_call_phone, Modality};
 use crate::domain::pms::PmsConnector;
 use crate::domain::policy::{Policy, HORIZON_DAYS};
@@ -59,7 +59,11 @@ pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<Clinic
     .into_iter()
     .map(|r| {
         Ok(ServiceRow {
-            modality: known(Modality::parse(&r.modality), "service.modality", &r.modality)?,
+            modality: known(
+                Modality::parse(&r.modality),
+                "service.modality",
+                &r.modality,
+            )?,
             id: r.id,
             name: r.name,
             description: r.description,
@@ -91,7 +95,9 @@ pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<Clinic
         address: c.address,
         call_phone: c.call_phone,
         cancel_reason_required: c.cancel_reason_required == 1,
-        date_style: super::super::zones::style(&c.date_style)?.code().to_string(),
+        date_style: super::super::zones::style(&c.date_style)?
+            .code()
+            .to_string(),
     })
 }
 

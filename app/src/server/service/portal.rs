@@ -151,7 +151,11 @@ fn my_appointment(
         .filter(|(a, _)| *a == ChangeAnswer::Propose && status == AppointmentStatus::Pending)
         .and_then(|(_, q)| q.original_start)
         .map(|was| clock.local(was));
-    let modality = known(Modality::parse(&r.modality), "service.modality", &r.modality)?;
+    let modality = known(
+        Modality::parse(&r.modality),
+        "service.modality",
+        &r.modality,
+    )?;
     // Where, in the clinic's words: its address (and room) for an in-person
     // appointment, the number to call for a phone one.
     let place = Venue {

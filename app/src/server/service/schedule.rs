@@ -65,9 +65,9 @@ async fn staff_clinic(state: &AppState, me: &Me, clinic_id: Option<i64>) -> AppR
         "SELECT name, time_zone, date_style, pms_connector, address, call_phone, \
          cancel_reason_required FROM clinic WHERE id = $1",
     )
-        .bind(id)
-        .fetch_one(&state.db.pool)
-        .await?;
+    .bind(id)
+    .fetch_one(&state.db.pool)
+    .await?;
     let tz_name: String = r.get("time_zone");
     Ok(StaffClinic {
         id,
@@ -508,8 +508,14 @@ async fn fetch_rows(
                 date_style: clinic.style.code().to_string(),
                 patient: l.patient,
                 practitioner: name(l.host_id),
-                service: services.get(&l.service_id).map(|s| s.0.clone()).unwrap_or_default(),
-                modality: services.get(&l.service_id).map(|s| s.1.clone()).unwrap_or_default(),
+                service: services
+                    .get(&l.service_id)
+                    .map(|s| s.0.clone())
+                    .unwrap_or_default(),
+                modality: services
+                    .get(&l.service_id)
+                    .map(|s| s.1.clone())
+                    .unwrap_or_default(),
                 clinic_address: clinic.address.clone(),
                 call_phone: clinic.call_phone.clone(),
                 cancel_reason_required: clinic.cancel_reason_required,
