@@ -118,7 +118,8 @@ test("a clinic whose PMS lacks automatic cancellation asks for a manual update",
     const row = page.getByRole("row").filter({ has: page.getByLabel(/Actions for booking/) }).first();
     await row.getByLabel(/Actions for booking/).click();
     await row.getByRole("menuitem", { name: "Cancel" }).click();
-    const dialog = page.getByRole("dialog", { name: "Cancel Meeting" });
+    // Harbour Dental's appointments are in person: a "booking".
+    const dialog = page.getByRole("dialog", { name: "Cancel Booking" });
     await expect(dialog.getByText("Manual update required")).toBeVisible();
     await dialog.getByRole("button", { name: "Keep the booking" }).click();
   } finally {
