@@ -220,6 +220,16 @@ const ENDPOINTS: &[Endpoint] = &[
     ),
     ep("decline_invitation", &[("id", Id(Pool::Appointment))]),
     ep(
+        "answer_invitation",
+        &[
+            ("id", Id(Pool::Appointment)),
+            ("answer", Choice(&["accept", "decline"])),
+            ("scope", Choice(&["this", "series"])),
+        ],
+    ),
+    // api/dashboard.rs
+    ep("dashboard", &[]),
+    ep(
         "schedule",
         &[
             ("clinic_id", OptId(Pool::Clinic)),
