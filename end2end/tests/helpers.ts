@@ -70,6 +70,12 @@ export function nyParts(at: Date): { date: string; time: string } {
   return { date, time };
 }
 
+/** "15:00" as Northside writes it on its pages: "3:00 PM" (12-hour, US). */
+export function usTime(hhmm: string): string {
+  const [h, m] = hhmm.split(":").map(Number);
+  return `${h % 12 === 0 ? 12 : h % 12}:${String(m).padStart(2, "0")} ${h < 12 ? "AM" : "PM"}`;
+}
+
 export type NewAppt = {
   host: string;
   patient: string;

@@ -1,5 +1,5 @@
 import { Browser, expect, Page, test } from "@playwright/test";
-import { bookAppointment, hoursFromNow, login, registerPatient, waitLive } from "./helpers";
+import { bookAppointment, hoursFromNow, login, registerPatient, usTime, waitLive } from "./helpers";
 
 test("an admin sets the booking and cancellation policy, and a bad value is refused without losing the form", async ({ page }) => {
   await login(page, "admin@harbour.test");
@@ -69,7 +69,7 @@ test("a patient sees their appointments in their own time and the clinic's, and 
   await waitLive(patient);
   const mine = card(patient, "Dr. Priya Patel");
   await expect(mine).toContainText("America/New_York");
-  await expect(mine).toContainText(at.time);
+  await expect(mine).toContainText(usTime(at.time));
   await expect(mine).toContainText("You can cancel or reschedule online until");
   await mine.getByRole("button", { name: "Cancel…" }).click();
   await expect(mine).toContainText("Your appointment will be cancelled at once.");
@@ -192,7 +192,7 @@ test("Deny keeps the original time; Update Appointment moves it without the pati
   await answer(staff, name, "Deny");
   const mine = card(patient, "Dr. Priya Patel");
   await expect(mine).toContainText("Denied — Deny: our reason");
-  await expect(mine).toContainText(at.time);
+  await expect(mine).toContainText(usTime(at.time));
 
   await askToReschedule(patient);
   const moved = { date: new Date(Date.now() + 11 * 86_400_000).toLocaleDateString("en-CA", { timeZone: "America/New_York" }), time: "06:40" };
