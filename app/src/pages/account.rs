@@ -1,12 +1,11 @@
 //! Account: the user's profile (name, mobile, time zone), email address
 //! (changed by a link sent to the new one), password, and memberships.
 
-use super::error_alert;
-use super::password_reset::ok_status;
-use crate::api::accounts::{my_profile, ChangeEmail, ChangePassword, SaveProfile};
+use super::password_reset::{answer, form_action, val, Call, CallForm, FormAction};
+use crate::api::accounts::my_profile;
 use crate::model::{Me, Profile};
-use crate::shell::{use_auth, use_hydrated, Guard, Need};
-use leptos::form::ActionForm;
+use crate::shell::{use_auth, Guard, Need};
+use leptos::html::Input;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -14,17 +13,17 @@ use leptos_meta::Title;
 /// user, which renders the guarded page again, and their answers stay.
 #[derive(Clone, Copy)]
 struct Actions {
-    save: ServerAction<SaveProfile>,
-    email: ServerAction<ChangeEmail>,
-    password: ServerAction<ChangePassword>,
+    save: FormAction,
+    email: FormAction,
+    password: FormAction,
 }
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let actions = Actions {
-        save: ServerAction::new(),
-        email: ServerAction::new(),
-        password: ServerAction::new(),
+        save: form_action(),
+        email: form_action(),
+        password: form_action(),
     };
     // The header shows the name: read the user again once it changed (here,
     // outside the guard, which renders the page again when it does).
@@ -32,7 +31,7 @@ pub fn AccountPage() -> impl IntoView {
     let save = actions.save;
     Effect::new(move |prev: Option<usize>| {
         let v = save.version().get();
-        let ok = save.value().with_untracked(|r| matches!(r, Some(Ok(()))));
+        let ok = save.value().with_untracked(|r| matches!(r, Some(Ok(_))));
         if prev.is_some_and(|p| p != v) && ok {
             auth.me.refetch();
         }
@@ -75,34 +74,41 @@ fn Account(me: Me, actions: Actions) -> impl IntoView {
 }
 
 #[component]
-fn ProfileForm(p: Profile, save: ServerAction<SaveProfile>) -> impl IntoView {
-    let pending = save.pending();
-    let hydrated = use_hydrated();
+fn ProfileForm(p: Profile, save: FormAction) -> impl IntoView {
+    let (name, mobile, zone) = (
+        NodeRef::<Input>::new(),
+        NodeRef::<Input>::new(),
+        NodeRef::<Input>::new(),
+    );
+    let call = move || Call::SaveProfile {
+        name: val(name),
+        mobile: val(mobile),
+        time_zone: val(zone),
+    };
     view! {
         <section class="card" aria-labelledby="profile-h">
             <h2 id="profile-h">"Profile"</h2>
-            {error_alert(save.value())}
-            {ok_status(save.value(), |_| "Profile saved.".to_string())}
-            <ActionForm action=save attr:class="form" attr:aria-label="Profile">
+            {answer(save)}
+            <CallForm action=save label="Profile" button="Save profile" call>
                 <label for="profile-name">"Name"</label>
-                <input id="profile-name" name="name" autocomplete="name" required maxlength="100" value=p.name />
+                <input id="profile-name" autocomplete="name" required maxlength="100" value=p.name node_ref=name />
                 <label for="profile-mobile">"Mobile (with country code, for text messages)"</label>
-                <input id="profile-mobile" type="tel" name="mobile" autocomplete="tel"
-                    placeholder="+1 212 555 0100" value=p.mobile />
+                <input id="profile-mobile" type="tel" autocomplete="tel"
+                    placeholder="+1 212 555 0100" value=p.mobile node_ref=mobile />
                 <label for="profile-zone">"Time zone (IANA name, like America/New_York)"</label>
-                <input id="profile-zone" name="time_zone" required maxlength="64" value=p.time_zone />
-                <button type="submit" class="primary" disabled=move || !hydrated.get() || pending.get()>
-                    "Save profile"
-                </button>
-            </ActionForm>
+                <input id="profile-zone" required maxlength="64" value=p.time_zone node_ref=zone />
+            </CallForm>
         </section>
     }
 }
 
 #[component]
-fn EmailForm(p: Profile, email: ServerAction<ChangeEmail>) -> impl IntoView {
-    let pending = email.pending();
-    let hydrated = use_hydrated();
+fn EmailForm(p: Profile, email: FormAction) -> impl IntoView {
+    let (new_email, password) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
+    let call = move || Call::ChangeEmail {
+        new_email: val(new_email),
+        password: val(password),
+    };
     view! {
         <section class="card" aria-labelledby="email-h">
             <h2 id="email-h">"Email address"</h2>
@@ -113,46 +119,37 @@ fn EmailForm(p: Profile, email: ServerAction<ChangeEmail>) -> impl IntoView {
                     ". Open the link we sent there to use it."
                 </p>
             })}
-            {error_alert(email.value())}
-            {ok_status(email.value(), |to| {
-                format!("We sent a link to {to}. Your email address changes when you open it.")
-            })}
-            <ActionForm action=email attr:class="form" attr:aria-label="Change email">
+            {answer(email)}
+            <CallForm action=email label="Change email" button="Send confirmation link" call>
                 <label for="email-new">"New email address"</label>
-                <input id="email-new" type="email" name="new_email" autocomplete="email" required />
+                <input id="email-new" type="email" autocomplete="email" required node_ref=new_email />
                 <label for="email-password">"Current password"</label>
-                <input id="email-password" type="password" name="password"
-                    autocomplete="current-password" required />
-                <button type="submit" class="primary" disabled=move || !hydrated.get() || pending.get()>
-                    "Send confirmation link"
-                </button>
-            </ActionForm>
+                <input id="email-password" type="password" autocomplete="current-password"
+                    required node_ref=password />
+            </CallForm>
         </section>
     }
 }
 
 #[component]
-fn PasswordForm(change: ServerAction<ChangePassword>) -> impl IntoView {
-    let pending = change.pending();
-    let hydrated = use_hydrated();
+fn PasswordForm(change: FormAction) -> impl IntoView {
+    let (current, new) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
+    let call = move || Call::ChangePassword {
+        current: val(current),
+        new: val(new),
+    };
     view! {
         <section class="card" aria-labelledby="password-h">
             <h2 id="password-h">"Password"</h2>
-            {error_alert(change.value())}
-            {ok_status(change.value(), |_| {
-                "Your password was changed. Your other sessions were logged out.".to_string()
-            })}
-            <ActionForm action=change attr:class="form" attr:aria-label="Change password">
+            {answer(change)}
+            <CallForm action=change label="Change password" button="Change password" call>
                 <label for="pw-current">"Current password"</label>
-                <input id="pw-current" type="password" name="current_password"
-                    autocomplete="current-password" required />
+                <input id="pw-current" type="password" autocomplete="current-password"
+                    required node_ref=current />
                 <label for="pw-new">"New password (at least 10 characters)"</label>
-                <input id="pw-new" type="password" name="new_password"
-                    autocomplete="new-password" required minlength="10" />
-                <button type="submit" class="primary" disabled=move || !hydrated.get() || pending.get()>
-                    "Change password"
-                </button>
-            </ActionForm>
+                <input id="pw-new" type="password" autocomplete="new-password"
+                    required minlength="10" node_ref=new />
+            </CallForm>
         </section>
     }
 }
