@@ -118,7 +118,8 @@ fn ConsultationItem(
                     .then(|| {
                         view! {
                             <button type="button" class="danger" on:click=move |_| cancelling.set(Some(for_dialog.clone()))>
-                                "X Cancel Meeting"
+                                // "X Cancel Meeting", or "X Cancel Booking" in person or by phone.
+                                {format!("X {}", row.modality.cancel_title())}
                             </button>
                         }
                     })}

@@ -313,7 +313,7 @@ fn GridItem(item: ScheduleItem, first_hour: u32, hours: u32, actions: Actions) -
                 <span class="appt-meta">{b.practitioner.clone()} " · " {b.service.clone()}</span>
             </button>
             {can_cancel.then(|| view! {
-                <button type="button" class="appt-x" aria-label=format!("Cancel Meeting: {label}") title="Cancel Meeting"
+                <button type="button" class="appt-x" aria-label=format!("{}: {label}", b.modality.cancel_title()) title=b.modality.cancel_title()
                     on:click=move |_| actions.cancelling.set(Some(for_cancel.clone()))>"×"</button>
             })}
         </div>
@@ -368,7 +368,7 @@ fn Details(item: ScheduleItem, actions: Actions) -> impl IntoView {
                     </button>
                     <button type="button" class="danger" disabled=b.cancel_blocked.is_some() title=b.cancel_blocked.clone().unwrap_or_default()
                         on:click=move |_| { actions.selected.set(None); actions.cancelling.set(Some(for_cancel.clone())); }>
-                        "Cancel Meeting"
+                        {b.modality.cancel_title()}
                     </button>
                 </div>
         </Modal>
