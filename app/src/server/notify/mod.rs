@@ -122,10 +122,12 @@ impl Clinic {
 }
 
 async fn clinic(change: &mut Change, id: i64) -> AppResult<Clinic> {
-    let r = sqlx::query("SELECT id, name, slug, phone, time_zone, date_style FROM clinic WHERE id = $1")
-        .bind(id)
-        .fetch_one(change.conn())
-        .await?;
+    let r = sqlx::query(
+        "SELECT id, name, slug, phone, time_zone, date_style FROM clinic WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(change.conn())
+    .await?;
     Ok(Clinic {
         id: r.get("id"),
         name: r.get("name"),

@@ -122,7 +122,9 @@ fn when(ts: i64, t: Times) -> String {
     let c = t.clinic;
     let clinic = format!("{} {}", c.local(ts), c.abbreviation(ts));
     match t.mine.map(|z| c.in_zone(z)) {
-        Some(mine) if (mine.short(ts), mine.abbreviation(ts)) != (c.short(ts), c.abbreviation(ts)) => {
+        Some(mine)
+            if (mine.short(ts), mine.abbreviation(ts)) != (c.short(ts), c.abbreviation(ts)) =>
+        {
             format!(
                 "{clinic} ({} your time, {})",
                 mine.short(ts),
@@ -202,7 +204,12 @@ pub fn message(event: NotifyEvent, reader: Reader, f: &Facts) -> Message {
 }
 
 /// The (label, value) rows of details, in reading order.
-fn details(event: NotifyEvent, reader: Reader, f: &Facts, tz: Times) -> Vec<(&'static str, String)> {
+fn details(
+    event: NotifyEvent,
+    reader: Reader,
+    f: &Facts,
+    tz: Times,
+) -> Vec<(&'static str, String)> {
     // (label, value) rows of details, in reading order.
     let mut rows: Vec<(&'static str, String)> = Vec::new();
     if let Some(m) = &f.meeting {
@@ -538,7 +545,9 @@ mod tests {
         let mut f = facts();
         f.style = DateStyle::EnUs;
         let staff = message(NotifyEvent::AppointmentCreated, Reader::Staff, &f);
-        assert!(staff.text.contains("When: Mon, Mar 9, 2026, 10:00 AM EDT\n"));
+        assert!(staff
+            .text
+            .contains("When: Mon, Mar 9, 2026, 10:00 AM EDT\n"));
         // A patient in the clinic's zone reads it once.
         f.patient_tz = Some(New_York);
         let p = message(NotifyEvent::AppointmentCreated, Reader::Patient, &f);

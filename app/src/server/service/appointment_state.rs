@@ -134,8 +134,15 @@ pub(super) async fn move_appt(
     let new_end = new_start + (a.ends_at - a.starts_at);
     booking::check_new_times(new_start, new_end, change.now).map_err(AppError::Validation)?;
     change.lock_provider(a.host).await?;
-    if let Some(c) =
-        find_conflict(change.tx_mut(), a.host, new_start, new_end, &[a.id], a.clock).await?
+    if let Some(c) = find_conflict(
+        change.tx_mut(),
+        a.host,
+        new_start,
+        new_end,
+        &[a.id],
+        a.clock,
+    )
+    .await?
     {
         return Err(AppError::conflict(match told {
             Told::Staff => {

@@ -221,7 +221,10 @@ pub async fn outbox(
         .bind(clinic_id)
         .fetch_one(&state.db.pool)
         .await?;
-    let clock = zones::Clock::new(&r.get::<String, _>("time_zone"), &r.get::<String, _>("date_style"))?;
+    let clock = zones::Clock::new(
+        &r.get::<String, _>("time_zone"),
+        &r.get::<String, _>("date_style"),
+    )?;
     let counts = sqlx::query(
         "SELECT status, COUNT(*) AS n FROM outbox WHERE clinic_id = $1 GROUP BY status",
     )

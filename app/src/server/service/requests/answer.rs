@@ -342,7 +342,8 @@ async fn book(
     (start, end): (i64, i64),
 ) -> AppResult<i64> {
     change.lock_provider(provider_id).await?;
-    if let Some(c) = find_conflict(change.tx_mut(), provider_id, start, end, &[], req.clock).await? {
+    if let Some(c) = find_conflict(change.tx_mut(), provider_id, start, end, &[], req.clock).await?
+    {
         return Err(AppError::conflict(format!(
             "{provider_name} is already booked at that time: {c}."
         )));
