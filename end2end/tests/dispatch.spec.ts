@@ -124,13 +124,13 @@ test("a provider edits weekly slots and the Available now toggle", async ({ page
   await page.getByLabel("From", { exact: true }).fill("10:00");
   await page.getByLabel("To", { exact: true }).fill("12:00");
   await page.getByRole("button", { name: "Add slot" }).click();
-  await expect(saturday).toContainText("10:00–12:00");
+  await expect(saturday).toContainText("10:00 AM–12:00 PM");
   // An overlapping slot is refused with the reason.
   await page.getByLabel("Day", { exact: true }).selectOption({ label: "Saturday" });
   await page.getByLabel("From", { exact: true }).fill("11:00");
   await page.getByLabel("To", { exact: true }).fill("13:00");
   await page.getByRole("button", { name: "Add slot" }).click();
-  await expect(page.getByRole("alert")).toContainText("overlaps the Saturday slot 10:00–12:00");
+  await expect(page.getByRole("alert")).toContainText("overlaps the Saturday slot 10:00 AM–12:00 PM");
   await saturday.getByRole("button", { name: /Remove Saturday/ }).click();
   await expect(saturday).toContainText("Not available");
 

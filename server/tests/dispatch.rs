@@ -706,7 +706,8 @@ async fn availability_is_edited_by_the_provider_or_for_them(b: Backend) {
     assert_eq!(
         err,
         AppError::Conflict(
-            "That overlaps the Saturday slot 09:00–12:00. Remove or change that one first.".into()
+            "That overlaps the Saturday slot 9:00 AM–12:00 PM. Remove or change that one first."
+                .into()
         )
     );
     // Another provider cannot touch Dr Lee's availability.

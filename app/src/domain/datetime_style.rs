@@ -70,6 +70,19 @@ impl DateStyle {
         format!("{twelve}:{m:02} {}", if h < 12 { am } else { pm })
     }
 
+    /// A time of day given as minutes from midnight, as weekly hours are
+    /// stored: "09:30", "9:30 AM". The end of the day (1440) is "24:00" on a
+    /// 24-hour clock and "12:00 AM" on a 12-hour one.
+    pub fn minutes(self, minute: u32) -> String {
+        if minute >= 24 * 60 && self == DateStyle::H24 {
+            return "24:00".into();
+        }
+        let m = minute % (24 * 60);
+        chrono::NaiveTime::from_hms_opt(m / 60, m % 60, 0)
+            .map(|t| self.time(&t))
+            .unwrap_or_default()
+    }
+
     /// The hour marks of the Schedule grid: "09:00", "9 AM", "9 am".
     pub fn hour(self, h: u32) -> String {
         let twelve = match h % 12 {
@@ -200,6 +213,16 @@ mod tests {
         assert_eq!(DateStyle::EnUs.hour(12), "12 PM");
         assert_eq!(DateStyle::H24.time(&at(0, 0)), "00:00");
         assert_eq!(DateStyle::H24.time(&at(12, 0)), "12:00");
+    }
+
+    #[test]
+    fn minutes_from_midnight() {
+        assert_eq!(DateStyle::H24.minutes(570), "09:30");
+        assert_eq!(DateStyle::H24.minutes(1440), "24:00");
+        assert_eq!(DateStyle::EnUs.minutes(570), "9:30 AM");
+        assert_eq!(DateStyle::EnUs.minutes(720), "12:00 PM");
+        assert_eq!(DateStyle::EnUs.minutes(1440), "12:00 AM");
+        assert_eq!(DateStyle::EnAu.minutes(0), "12:00 am");
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub struct AvailabilityView {
     pub clinic_id: i64,
     pub clinic_name: String,
     pub time_zone: String,
+    /// How the clinic writes times (a `DateStyle` code).
+    pub date_style: String,
     /// Clinics where the viewer may edit someone's availability.
     pub clinics: Vec<(i64, String)>,
     pub provider_id: i64,

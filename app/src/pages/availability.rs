@@ -6,8 +6,9 @@ use super::error_alert;
 use crate::api::availability::{
     availability, AddSlot, AddTimeOff, RemoveAvailability, SetAvailableNow,
 };
+use crate::domain::datetime_style::DateStyle;
 use crate::domain::live::topic;
-use crate::domain::slots::{hhmm, weekday_label};
+use crate::domain::slots::weekday_label;
 use crate::live::{successes, use_live_version};
 use crate::model::{AvailabilityEntry, AvailabilityView};
 use crate::shell::{Guard, Need};
@@ -92,6 +93,8 @@ fn Editor(
             })}
         </div>
     };
+    // The clinic's way of writing times (the inputs stay HH:MM).
+    let style = DateStyle::parse(&v.date_style).unwrap_or_default();
     let by_day: Vec<(u8, Vec<_>)> = (0u8..7)
         .map(|d| {
             (
@@ -129,7 +132,7 @@ fn Editor(
                                     view! { <span class="muted">"Not available"</span> }.into_any()
                                 } else {
                                     ws.into_iter().map(|w| {
-                                        let text = format!("{}–{}", hhmm(w.start_minute), hhmm(w.end_minute));
+                                        let text = format!("{}–{}", style.minutes(w.start_minute), style.minutes(w.end_minute));
                                         view! {
                                             <span class="chip">
                                                 {text.clone()}

@@ -8,7 +8,7 @@ use super::{authz, Audit, Change};
 use crate::domain::live::{topic, LiveEvent};
 use crate::domain::recurrence::entered_local;
 use crate::domain::role::Role;
-use crate::domain::slots::{hhmm, weekday_label, Calendar, Span, WeeklyWindow};
+use crate::domain::slots::{weekday_label, Calendar, Span, WeeklyWindow};
 use crate::error::{AppError, AppResult};
 use crate::model::{AvailabilityView, Me, TimeOffRow, WindowRow};
 use chrono::{NaiveDateTime, Utc};
@@ -297,6 +297,7 @@ pub async fn view(
         clinic_id,
         clinic_name,
         time_zone: tz.name().to_string(),
+        date_style: clock.style.code().to_string(),
         clinics,
         provider_id,
         provider_name,
@@ -370,11 +371,12 @@ pub async fn add_window(
     .fetch_optional(change.conn())
     .await?;
     if let Some(r) = clash {
+        let style = clinic_clock(change.conn(), clinic_id).await?.style;
         return Err(AppError::conflict(format!(
             "That overlaps the {} slot {}–{}. Remove or change that one first.",
             weekday_label(w.weekday),
-            hhmm(r.get::<i64, _>("start_minute") as u32),
-            hhmm(r.get::<i64, _>("end_minute") as u32)
+            style.minutes(r.get::<i64, _>("start_minute") as u32),
+            style.minutes(r.get::<i64, _>("end_minute") as u32)
         )));
     }
     let id: i64 = sqlx::query_scalar(
