@@ -2,7 +2,9 @@
 //! (never the machine's own) and in the clinic's date style, so messages
 //! read the same everywhere and as the clinic writes dates.
 
+use super::db::known;
 use crate::domain::datetime_style::DateStyle;
+use crate::error::AppResult;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -22,14 +24,13 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// From the stored zone name and style code. A style code the CHECK
-    /// constraint lets through but this build does not know reads as the
-    /// default style: a date is still shown, only in 24-hour form.
-    pub fn new(time_zone: &str, date_style: &str) -> Clock {
-        Clock {
+    /// From the stored zone name and style code (an unknown stored code
+    /// is an error, logged, like every stored code).
+    pub fn new(time_zone: &str, date_style: &str) -> AppResult<Clock> {
+        Ok(Clock {
             tz: parse(time_zone),
-            style: DateStyle::parse(date_style).unwrap_or_default(),
-        }
+            style: style(date_style)?,
+        })
     }
 
     /// The 24-hour style in a zone (the portal's "your time", machine use).
@@ -76,6 +77,11 @@ impl Clock {
     }
 }
 
+/// A stored `clinic.date_style`.
+pub fn style(code: &str) -> AppResult<DateStyle> {
+    known(DateStyle::parse(code), "clinic.date_style", code)
+}
+
 /// "Tue 3 Mar 2026, 10:00" in the zone, 24-hour style.
 pub fn fmt_local(ts: i64, tz: Tz) -> String {
     Clock::plain(tz).local(ts)
@@ -115,17 +121,17 @@ mod tests {
     #[test]
     fn a_clock_writes_in_its_clinics_style_and_zone() {
         let t = 1_772_550_000;
-        let us = Clock::new("America/New_York", "en-US");
+        let us = Clock::new("America/New_York", "en-US").unwrap();
         assert_eq!(us.local(t), "Tue, Mar 3, 2026, 10:00 AM");
         assert_eq!(us.short(t), "Tue, Mar 3, 10:00 AM");
         assert_eq!(us.time(t), "10:00 AM");
         assert_eq!(us.abbreviation(t), "EST");
-        let au = Clock::new("Australia/Sydney", "en-AU");
+        let au = Clock::new("Australia/Sydney", "en-AU").unwrap();
         assert_eq!(au.local(t), "Wed 4 Mar 2026, 2:00 am");
         assert_eq!(au.abbreviation(t), "AEDT");
         // The patient's own zone, in the clinic's style.
         assert_eq!(us.in_zone(au.tz).time(t), "2:00 AM");
-        // An unknown stored code reads in the default style.
-        assert_eq!(Clock::new("UTC", "xx").style, DateStyle::H24);
+        // An unknown stored code is an error, not a guess.
+        assert!(Clock::new("UTC", "xx").is_err());
     }
 }
