@@ -100,11 +100,7 @@ pub fn leptos_options() -> leptos::config::LeptosOptions {
 }
 
 pub async fn app_on(url: String, config: Config) -> TestApp {
-    // Errors the service layer logs show up in a failing test's output.
-    let _ = tracing_subscriber::fmt()
-        .with_test_writer()
-        .with_env_filter("warn")
-        .try_init();
+    init_logging();
     let clock = ManualClock::new(t0());
     let config = Config {
         database_url: url.clone(),
@@ -387,20 +383,15 @@ pub mod web {
 }
 pub mod smtp;
 
-/// Log lines captured from the test's own thread: the test body runs there
-/// (block_on), and so do the service calls it awaits; spawned tasks do not
-/// log here. Dropping it stops the capture.
-pub struct LogCapture {
-    lines: Arc<std::sync::Mutex<Vec<u8>>>,
-    _guard: tracing::subscriber::DefaultGuard,
-}
+/// Every log line of this test binary, in order (see [`init_logging`]).
+static LOGGED: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
 
-#[derive(Clone)]
-struct CaptureWriter(Arc<std::sync::Mutex<Vec<u8>>>);
+#[derive(Clone, Copy)]
+struct CaptureWriter;
 
 impl std::io::Write for CaptureWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        LOGGED.lock().unwrap().extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -408,22 +399,53 @@ impl std::io::Write for CaptureWriter {
     }
 }
 
+/// One subscriber for the whole test binary, on every thread: warnings and
+/// errors, with the spans they happened in, go to the failing test's output
+/// and to [`LOGGED`]. A subscriber set for one thread only does not work
+/// here: sqlx's SQLite worker threads drop the spans of the queries they
+/// run, and tracing-subscriber closes a span's parent through that
+/// thread's subscriber, which panics on a span it never saw and kills the
+/// connection's worker (the next query on that connection then never
+/// answers: a test hung on it).
+pub fn init_logging() {
+    use tracing_subscriber::fmt::writer::MakeWriterExt;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let shown = tracing_subscriber::filter::filter_fn(|m| {
+        if m.is_span() {
+            *m.level() <= tracing::Level::INFO
+        } else {
+            *m.level() <= tracing::Level::WARN
+        }
+    });
+    let layer = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(tracing_subscriber::fmt::TestWriter::new().and(|| CaptureWriter));
+    // A filter for the whole subscriber, not one for the layer: a
+    // per-layer filter was seen to drop every later event of a thread
+    // after the PostgreSQL driver's log records went through it.
+    let _ = tracing_subscriber::registry()
+        .with(shown)
+        .with(layer)
+        .try_init();
+}
+
+/// What this binary logs from now on. Tests run side by side, so the text
+/// may hold other tests' lines too: look for what only this test logs.
+pub struct LogCapture {
+    from: usize,
+}
+
 impl LogCapture {
     pub fn start() -> LogCapture {
-        let lines: Arc<std::sync::Mutex<Vec<u8>>> = Arc::default();
-        let writer = CaptureWriter(lines.clone());
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
+        init_logging();
         LogCapture {
-            lines,
-            _guard: tracing::subscriber::set_default(subscriber),
+            from: LOGGED.lock().unwrap().len(),
         }
     }
 
-    /// Everything logged so far.
+    /// Everything logged since `start`.
     pub fn text(&self) -> String {
-        String::from_utf8(self.lines.lock().unwrap().clone()).unwrap()
+        String::from_utf8_lossy(&LOGGED.lock().unwrap()[self.from..]).into_owned()
     }
 }
