@@ -49,7 +49,7 @@ test("staff pages hydrate with the full bundle, also after a login on the patien
 test("a staff page reached by a link from a patient-bundle page loads and works", async ({ page }) => {
   await login(page, "scheduler@northside.test");
   const seen = bundlesOf(page);
-  await page.goto("/account");
+  await page.goto("/mailbox");
   await waitLive(page);
   expect(seen).toEqual(["slotwise-patient"]);
 
@@ -62,6 +62,6 @@ test("a staff page reached by a link from a patient-bundle page loads and works"
 
   // Back on the patient bundle's page, the history works as usual.
   await page.goBack();
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/mailbox$/);
   await waitLive(page);
 });

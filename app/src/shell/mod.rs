@@ -6,7 +6,7 @@ mod nav;
 pub use auth::{use_auth, Auth, Guard, Need};
 
 use crate::live::{connect_while_logged_in, Live};
-use crate::pages::{account, booking, errors, login, notifications, password_reset, portal};
+use crate::pages::{booking, errors, login, notifications, portal};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -101,19 +101,10 @@ pub const PATIENT_BUNDLE_HASH_FILE: &str = "hash-patient.txt";
 /// every page of every role with the bundle this chooses.
 pub fn bundle_for(path: &str) -> Bundle {
     let path = path.trim_end_matches('/');
-    let patient = matches!(
-        path,
-        "" | "/login"
-            | "/register"
-            | "/portal"
-            | "/account"
-            | "/mailbox"
-            | "/forgot-password"
-            | "/reset-password"
-            | "/confirm-email"
-    ) || path
-        .strip_prefix("/book/")
-        .is_some_and(|slug| !slug.is_empty() && !slug.contains('/'));
+    let patient = matches!(path, "" | "/login" | "/register" | "/portal" | "/mailbox")
+        || path
+            .strip_prefix("/book/")
+            .is_some_and(|slug| !slug.is_empty() && !slug.contains('/'));
     if patient {
         Bundle::Patient
     } else {
@@ -237,12 +228,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Home />
                     <Route path=path!("/login") view=login::LoginPage />
                     <Route path=path!("/register") view=login::RegisterPage />
-                    <Route path=path!("/forgot-password") view=password_reset::ForgotPasswordPage />
-                    <Route path=path!("/reset-password") view=password_reset::ResetPasswordPage />
-                    <Route path=path!("/confirm-email") view=password_reset::ConfirmEmailPage />
+                    // Account pages come with the full bundle: they are opened
+                    // seldom, and the patient bundle stays within the budget of
+                    // the pages patients open every time (issue 11).
+                    <Route path=path!("/forgot-password") view=staff_page!(crate::pages::password_reset::ForgotPasswordPage) />
+                    <Route path=path!("/reset-password") view=staff_page!(crate::pages::password_reset::ResetPasswordPage) />
+                    <Route path=path!("/confirm-email") view=staff_page!(crate::pages::password_reset::ConfirmEmailPage) />
                     <Route path=path!("/portal") view=portal::PortalPage />
                     <Route path=path!("/book/:slug") view=booking::BookingPage />
-                    <Route path=path!("/account") view=account::AccountPage />
+                    <Route path=path!("/account") view=staff_page!(crate::pages::account::AccountPage) />
                     <Route path=path!("/schedule") view=staff_page!(crate::pages::schedule::SchedulePage) />
                     <Route path=path!("/consultations") view=staff_page!(crate::pages::consultations::ConsultationsPage) />
                     <Route path=path!("/bookings") view=staff_page!(crate::pages::bookings::BookingsPage) />
@@ -311,11 +305,7 @@ mod tests {
             "/register",
             "/portal",
             "/portal/",
-            "/account",
             "/mailbox",
-            "/forgot-password",
-            "/reset-password",
-            "/confirm-email",
             "/book/northside",
         ] {
             assert_eq!(bundle_for(path), Bundle::Patient, "{path}");
@@ -333,7 +323,11 @@ mod tests {
             "/availability",
             "/settings",
             "/requests",
+            "/account",
             "/account/notifications",
+            "/forgot-password",
+            "/reset-password",
+            "/confirm-email",
             "/outbox",
             "/book/",
             "/book/northside/extra",
