@@ -8,7 +8,7 @@
 mod common;
 
 use app::error::AppError;
-use app::server::config::{Config, Smtp, SmtpTls};
+use app::server::config::Config;
 use app::server::outbox::{deliver_due, Transports};
 use app::server::service::accounts::{
     self as accounts, change_password, confirm_email, request_email_change, request_password_reset,
@@ -17,7 +17,7 @@ use app::server::service::accounts::{
 use axum::http::StatusCode;
 use common::smtp::SmtpServer;
 use common::web::{form, post, send};
-use common::{fresh_database, Backend, TestApp};
+use common::{Backend, TestApp};
 
 const PASSWORD: &str = app::server::demo::DEMO_PASSWORD;
 const ANN: &str = "ann@patients.test";
@@ -31,19 +31,10 @@ struct Ctx {
 async fn ctx(b: Backend) -> Ctx {
     let smtp = SmtpServer::start().await;
     let config = Config {
-        demo: true,
-        smtp: Some(Smtp {
-            host: "127.0.0.1".into(),
-            port: smtp.addr.port(),
-            tls: SmtpTls::None,
-            username: None,
-            password: None,
-        }),
         public_url: Some("https://clinic.example".into()),
-        ..Config::default()
+        ..smtp.demo_config()
     };
-    let t = common::app_on(fresh_database(b).await, config).await;
-    assert!(app::server::demo::seed_if_empty(&t.state).await.unwrap());
+    let t = common::seeded_app(b, config).await;
     let transports = Transports::new(&t.state.config).unwrap();
     Ctx {
         t,

@@ -13,7 +13,6 @@ use app::domain::recurrence::{End, Weekly};
 use app::domain::request::RequestMode;
 use app::error::AppError;
 use app::model::{InvitationAnswer, InvitationScope, Me};
-use app::server::config::{Config, Smtp, SmtpTls};
 use app::server::outbox::{deliver_due, Transports};
 use app::server::service::appointments::NewAppointment;
 use app::server::service::appointments::{cancel, create as create_appointment, CancelScope};
@@ -22,7 +21,7 @@ use app::server::service::requests::{accept, create, decline, NewRequest};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::America::New_York;
 use common::smtp::SmtpServer;
-use common::{fresh_database, Backend, TestApp};
+use common::{Backend, TestApp};
 
 // The test clock is Wed 2026-03-04 15:00 UTC (10:00 in New York). Dr Lee
 // and Dr Patel work 09:00–17:00 Monday to Friday.
@@ -41,19 +40,7 @@ struct Ctx {
 
 async fn ctx(b: Backend) -> Ctx {
     let smtp = SmtpServer::start().await;
-    let config = Config {
-        demo: true,
-        smtp: Some(Smtp {
-            host: "127.0.0.1".into(),
-            port: smtp.addr.port(),
-            tls: SmtpTls::None,
-            username: None,
-            password: None,
-        }),
-        ..Config::default()
-    };
-    let t = common::app_on(fresh_database(b).await, config).await;
-    assert!(app::server::demo::seed_if_empty(&t.state).await.unwrap());
+    let t = common::seeded_app(b, smtp.demo_config()).await;
     let user = |email: &str| format!("SELECT id FROM app_user WHERE email = '{email}'");
     Ctx {
         north: t.id("SELECT id FROM clinic WHERE slug = 'northside'").await,

@@ -8,7 +8,6 @@ mod common;
 
 use app::error::AppError;
 use app::model::{BookingStatusFilter, ScheduleMode};
-use app::server::config::{Config, Smtp, SmtpTls};
 use app::server::outbox::{deliver_due, Transports};
 use app::server::service::appointments::{create, NewAppointment};
 use app::server::service::bookings::{list, BookingQuery};
@@ -18,7 +17,7 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use common::smtp::SmtpServer;
 use common::web::{form, post, send};
-use common::{fresh_database, Backend, TestApp};
+use common::{Backend, TestApp};
 
 struct Ctx {
     t: TestApp,
@@ -33,19 +32,7 @@ struct Ctx {
 
 async fn ctx(b: Backend) -> Ctx {
     let smtp = SmtpServer::start().await;
-    let config = Config {
-        demo: true,
-        smtp: Some(Smtp {
-            host: "127.0.0.1".into(),
-            port: smtp.addr.port(),
-            tls: SmtpTls::None,
-            username: None,
-            password: None,
-        }),
-        ..Config::default()
-    };
-    let t = common::app_on(fresh_database(b).await, config).await;
-    assert!(app::server::demo::seed_if_empty(&t.state).await.unwrap());
+    let t = common::seeded_app(b, smtp.demo_config()).await;
     let transports = Transports::new(&t.state.config).unwrap();
     let user = |email: &str| format!("SELECT id FROM app_user WHERE email = '{email}'");
     Ctx {

@@ -12,7 +12,7 @@ mod common;
 use app::domain::booking::validate_cancel;
 use app::domain::modality::Modality;
 use app::error::AppError;
-use app::server::config::{Config, Smtp, SmtpTls};
+use app::server::config::Config;
 use app::server::outbox::{deliver_due, Transports};
 use app::server::service::appointments::{cancel, create, CancelScope, NewAppointment};
 use app::server::service::clinic_settings::{save_service, save_venue, ServiceForm, VenueForm};
@@ -21,7 +21,7 @@ use axum::http::StatusCode;
 use chrono::{NaiveDate, NaiveDateTime};
 use common::smtp::SmtpServer;
 use common::web::{self, form, post, send};
-use common::{fresh_database, Backend, TestApp};
+use common::{Backend, TestApp};
 use icalendar::{Component, EventLike};
 use mail_parser::MimeHeaders;
 
@@ -43,19 +43,10 @@ struct Ctx {
 async fn ctx(b: Backend) -> Ctx {
     let smtp = SmtpServer::start().await;
     let config = Config {
-        demo: true,
-        smtp: Some(Smtp {
-            host: "127.0.0.1".into(),
-            port: smtp.addr.port(),
-            tls: SmtpTls::None,
-            username: None,
-            password: None,
-        }),
         mail_from: "Slotwise <no-reply@slotwise.test>".into(),
-        ..Config::default()
+        ..smtp.demo_config()
     };
-    let t = common::app_on(fresh_database(b).await, config).await;
-    assert!(app::server::demo::seed_if_empty(&t.state).await.unwrap());
+    let t = common::seeded_app(b, config).await;
     let transports = Transports::new(&t.state.config).unwrap();
     let user = |email: &str| format!("SELECT id FROM app_user WHERE email = '{email}'");
     Ctx {

@@ -8,14 +8,14 @@ mod common;
 
 use app::domain::booking::validate_cancel;
 use app::domain::recurrence::{End, Weekly};
-use app::server::config::{Config, Sms, Smtp, SmtpTls};
+use app::server::config::{Config, Sms};
 use app::server::outbox::{deliver_due, Transports};
 use app::server::service::appointments::{cancel, create, CancelScope, NewAppointment};
 use axum::extract::{Form, Path, State};
 use axum::http::HeaderMap;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use common::smtp::{Received, SmtpServer};
-use common::{fresh_database, Backend, TestApp};
+use common::{Backend, TestApp};
 use icalendar::Component;
 use mail_parser::MimeHeaders;
 use std::collections::HashMap;
@@ -75,14 +75,6 @@ async fn ctx(b: Backend) -> Ctx {
     let smtp = SmtpServer::start().await;
     let (sms_url, texts) = sms_provider().await;
     let config = Config {
-        demo: true,
-        smtp: Some(Smtp {
-            host: "127.0.0.1".into(),
-            port: smtp.addr.port(),
-            tls: SmtpTls::None,
-            username: None,
-            password: None,
-        }),
         sms: Some(Sms {
             base_url: sms_url,
             account: "AC123".into(),
@@ -90,10 +82,9 @@ async fn ctx(b: Backend) -> Ctx {
             from: "+15550000000".into(),
         }),
         mail_from: "Northside via Slotwise <no-reply@slotwise.test>".into(),
-        ..Config::default()
+        ..smtp.demo_config()
     };
-    let t = common::app_on(fresh_database(b).await, config).await;
-    assert!(app::server::demo::seed_if_empty(&t.state).await.unwrap());
+    let t = common::seeded_app(b, config).await;
     let transports = Transports::new(&t.state.config).unwrap();
     let user = |email: &str| format!("SELECT id FROM app_user WHERE email = '{email}'");
     Ctx {

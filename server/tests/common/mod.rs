@@ -114,14 +114,19 @@ pub async fn app_on(url: String, config: Config) -> TestApp {
 
 /// A fresh database with the demo data loaded.
 pub async fn demo_app(backend: Backend) -> TestApp {
-    let t = app_on(
-        fresh_database(backend).await,
+    seeded_app(
+        backend,
         Config {
             demo: true,
             ..Config::default()
         },
     )
-    .await;
+    .await
+}
+
+/// A fresh database with the demo data loaded, run with `config`.
+pub async fn seeded_app(backend: Backend, config: Config) -> TestApp {
+    let t = app_on(fresh_database(backend).await, config).await;
     assert!(app::server::demo::seed_if_empty(&t.state)
         .await
         .expect("seed"));

@@ -25,6 +25,22 @@ pub struct SmtpServer {
 }
 
 impl SmtpServer {
+    /// The demo app's settings with its email sent here, in plain SMTP.
+    pub fn demo_config(&self) -> app::server::config::Config {
+        use app::server::config::{Config, Smtp, SmtpTls};
+        Config {
+            demo: true,
+            smtp: Some(Smtp {
+                host: "127.0.0.1".into(),
+                port: self.addr.port(),
+                tls: SmtpTls::None,
+                username: None,
+                password: None,
+            }),
+            ..Config::default()
+        }
+    }
+
     pub async fn start() -> SmtpServer {
         Self::listen("127.0.0.1:0".parse().unwrap(), Arc::default()).await
     }
