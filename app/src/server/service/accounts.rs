@@ -33,10 +33,11 @@ fn login_limit(state: &AppState, factor: i64) -> throttle::Limit {
     }
 }
 
-fn wait_message(secs: i64) -> AppError {
+/// "Too many <what>. Try again in N minutes."
+fn wait_message(what: &str, secs: i64) -> AppError {
     let mins = (secs + 59) / 60;
     AppError::RateLimited(format!(
-        "Too many failed login attempts. Try again in {mins} minute{}.",
+        "Too many {what}. Try again in {mins} minute{}.",
         if mins == 1 { "" } else { "s" }
     ))
 }
@@ -70,12 +71,12 @@ pub async fn login(
     // guesses cannot all pass a check made before any of them is counted.
     if let Err(wait) = throttle::reserve(&state.db, &account_key, account_limit, now).await? {
         tracing::warn!(client = %client_addr, "login rate limited (account)");
-        return Err(wait_message(wait));
+        return Err(wait_message("failed login attempts", wait));
     }
     if let Err(wait) = throttle::reserve(&state.db, &address_key, address_limit, now).await? {
         throttle::release(&state.db, &account_key).await?;
         tracing::warn!(client = %client_addr, "login rate limited (address)");
-        return Err(wait_message(wait));
+        return Err(wait_message("failed login attempts", wait));
     }
 
     let row = sqlx::query("SELECT id, password_hash FROM app_user WHERE email = $1")
@@ -360,7 +361,7 @@ async fn check_current_password(
     if let Err(wait) =
         throttle::reserve(&state.db, &key, login_limit(state, 1), state.now()).await?
     {
-        return Err(wait_message(wait));
+        return Err(wait_message("failed login attempts", wait));
     }
     let stored: Option<String> =
         sqlx::query_scalar("SELECT password_hash FROM app_user WHERE id = $1")
@@ -517,14 +518,6 @@ async fn use_token(change: &mut Change, token: &str, purpose: Purpose) -> AppRes
     })
 }
 
-fn reset_wait_message(secs: i64) -> AppError {
-    let mins = (secs + 59) / 60;
-    AppError::RateLimited(format!(
-        "Too many password reset requests. Try again in {mins} minute{}.",
-        if mins == 1 { "" } else { "s" }
-    ))
-}
-
 /// "Forgot password?": emails a one-time reset link to the account with
 /// this address, if there is one. The caller hears the same either way
 /// (and the same limits apply to unknown addresses), so the form does not
@@ -546,14 +539,14 @@ pub async fn request_password_reset(
         throttle::reserve(&state.db, &address_key, per(RESET_MAX_PER_ADDRESS), now).await?
     {
         tracing::warn!(client = %client_addr, "password reset rate limited (address)");
-        return Err(reset_wait_message(wait));
+        return Err(wait_message("password reset requests", wait));
     }
     let account_key = format!("reset-account:{email}");
     if let Err(wait) =
         throttle::reserve(&state.db, &account_key, per(RESET_MAX_PER_ACCOUNT), now).await?
     {
         tracing::warn!(client = %client_addr, "password reset rate limited (account)");
-        return Err(reset_wait_message(wait));
+        return Err(wait_message("password reset requests", wait));
     }
     let user: Option<(i64, String)> =
         sqlx::query_as("SELECT id, name FROM app_user WHERE email = $1")
