@@ -53,6 +53,8 @@ async fn run() -> Result<(), String> {
     }
     // Delivers queued email and SMS (or keeps them in the dev mailbox).
     app::server::outbox::spawn(state.clone())?;
+    // Reminders, waitlist offers and proposals that fall due.
+    app::server::timers::spawn(state.clone());
     let router = server::router(state);
     let url = Config::url_of(bound);
     tracing::info!(%url, "Slotwise is running");

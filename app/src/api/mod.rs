@@ -15,8 +15,11 @@ pub mod clinic_settings;
 pub mod dashboard;
 pub mod notifications;
 pub mod portal;
+pub mod proposals;
+pub mod reminders;
 pub mod requests;
 pub mod schedule;
+pub mod waitlist;
 
 // Input checks shared by the server functions.
 

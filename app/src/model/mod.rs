@@ -14,8 +14,11 @@ mod clinic_settings;
 mod dashboard;
 mod notifications;
 mod portal;
+mod proposals;
+mod reminders;
 mod requests;
 mod schedule;
+mod waitlist;
 
 pub use accounts::*;
 pub use appointments::*;
@@ -26,8 +29,14 @@ pub use clinic_settings::*;
 pub use dashboard::*;
 pub use notifications::*;
 pub use portal::*;
+#[allow(unused_imports)]
+pub use proposals::*;
+#[allow(unused_imports)]
+pub use reminders::*;
 pub use requests::*;
 pub use schedule::*;
+#[allow(unused_imports)]
+pub use waitlist::*;
 
 /// A unit enum's name on the wire (its serde name), for an `<option>`'s
 /// value or a link; `from_wire` reads it back. One spelling, serde's.

@@ -18,7 +18,10 @@ pub mod notice;
 pub mod notifications;
 pub mod password_reset;
 pub mod portal;
+pub mod proposals;
+pub mod reminders;
 pub mod schedule;
+pub mod waitlist;
 
 use crate::error::AppError;
 use leptos::prelude::*;

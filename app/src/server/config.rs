@@ -39,6 +39,9 @@ pub struct Config {
     pub outbox_poll_ms: u64,
     /// Messages the worker delivers at once.
     pub outbox_concurrency: usize,
+    /// How often the timers look for reminders, offers and proposals that
+    /// fell due (`timers`).
+    pub timer_poll_ms: u64,
 }
 
 /// An SMTP relay.
@@ -90,6 +93,7 @@ impl Default for Config {
             mail_from: "Slotwise <no-reply@slotwise.local>".into(),
             outbox_poll_ms: 1000,
             outbox_concurrency: 16,
+            timer_poll_ms: 1000,
         }
     }
 }
@@ -197,6 +201,7 @@ impl Config {
             mail_from: var("SLOTWISE_MAIL_FROM").unwrap_or(d.mail_from),
             outbox_poll_ms: parse("SLOTWISE_OUTBOX_POLL_MS", d.outbox_poll_ms)?,
             outbox_concurrency: parse("SLOTWISE_OUTBOX_CONCURRENCY", d.outbox_concurrency)?.max(1),
+            timer_poll_ms: parse("SLOTWISE_TIMER_POLL_MS", d.timer_poll_ms)?,
         })
     }
 

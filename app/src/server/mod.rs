@@ -14,4 +14,5 @@ pub mod outbox;
 pub mod service;
 pub mod state;
 pub mod throttle;
+pub mod timers;
 pub mod zones;

@@ -29,6 +29,7 @@ pub(super) const JUST_CHANGED: &str =
 pub(super) struct Appt {
     pub id: i64,
     pub clinic_id: i64,
+    pub service_id: i64,
     pub host: i64,
     pub patient: i64,
     pub status: AppointmentStatus,
@@ -47,6 +48,7 @@ pub(super) struct Appt {
 struct ApptRow {
     id: i64,
     clinic_id: i64,
+    service_id: i64,
     host_provider_id: i64,
     patient_id: i64,
     status: String,
@@ -61,7 +63,7 @@ struct ApptRow {
 
 pub(super) async fn load_appt(tx: &mut Tx, id: i64) -> AppResult<Option<Appt>> {
     let row: Option<ApptRow> = sqlx::query_as(
-        "SELECT a.id, a.clinic_id, a.host_provider_id, a.patient_id, a.status, a.starts_at, a.ends_at, \
+        "SELECT a.id, a.clinic_id, a.service_id, a.host_provider_id, a.patient_id, a.status, a.starts_at, a.ends_at, \
          a.version, c.time_zone, c.date_style, a.location, a.series_id \
          FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
     )
@@ -72,6 +74,7 @@ pub(super) async fn load_appt(tx: &mut Tx, id: i64) -> AppResult<Option<Appt>> {
     Ok(Some(Appt {
         id: r.id,
         clinic_id: r.clinic_id,
+        service_id: r.service_id,
         host: r.host_provider_id,
         patient: r.patient_id,
         status: known(
@@ -105,6 +108,23 @@ pub(super) async fn audience(change: &mut Change, a: &Appt) -> AppResult<Vec<i64
 pub(super) struct Actor {
     pub user_id: i64,
     pub on_behalf_of: Option<i64>,
+}
+
+/// What became of an appointment after a change: what follows from it
+/// (its reminders, a freed time for the waitlist, a proposal's deadline)
+/// is decided from this and the appointment as it was (`Appt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum After {
+    /// At a new time or status (`Pending` = a time the clinic proposed).
+    Moved {
+        starts_at: i64,
+        ends_at: i64,
+        status: AppointmentStatus,
+    },
+    Cancelled,
+    NoShow,
+    /// The patient approved the proposed time: booked where it was.
+    ProposalApproved,
 }
 
 /// Who is told why a time is not free.
@@ -213,6 +233,11 @@ pub(super) async fn place_appt(
         } else {
             "rescheduled"
         },
+        became: After::Moved {
+            starts_at: to.starts_at,
+            ends_at: to.ends_at,
+            status: to.status,
+        },
     };
     record(change, a, by, what).await
 }
@@ -263,6 +288,7 @@ pub(super) async fn cancel_appt(
         after: json!({ "status": "cancelled", "reason": c.code, "note": c.text,
             "late_fee_cents": c.late_fee_cents, "scope": c.scope }),
         live: "cancelled",
+        became: After::Cancelled,
     };
     record(change, a, by, what).await
 }
@@ -291,6 +317,7 @@ pub(super) async fn mark_noshow_appt(
         before: json!({ "status": a.status.as_str(), "version": a.version }),
         after: json!({ "status": "noshow", "kind": kind.as_str() }),
         live: "noshow",
+        became: After::NoShow,
     };
     record(change, a, by, what).await
 }
@@ -314,6 +341,7 @@ pub(super) async fn confirm_proposal(change: &mut Change, a: &Appt, by: Actor) -
         before: json!({ "status": "pending", "version": a.version }),
         after: json!({ "status": "booked", "starts_at": a.starts_at }),
         live: "proposal_approved",
+        became: After::ProposalApproved,
     };
     record(change, a, by, what).await
 }
@@ -336,12 +364,19 @@ struct Recorded {
     after: serde_json::Value,
     /// The live event's action, for everyone who sees the appointment.
     live: &'static str,
+    /// What became of it, for what follows from the change.
+    became: After,
 }
 
-/// The tail of every change, the same for all: the PMS sync, one audit
-/// entry, one live event to the appointment's audience.
+/// The tail of every change, the same for all: the PMS sync, what follows
+/// from it (reminders re-timed or dropped, a freed time offered to the
+/// waitlist, a proposal's deadline set or cleared), one audit entry, one
+/// live event to the appointment's audience.
 async fn record(change: &mut Change, a: &Appt, by: Actor, r: Recorded) -> AppResult<()> {
     pms::sync(change, a.id, r.pms).await?;
+    super::reminders::after_change(change, a, r.became).await?;
+    super::proposals::after_change(change, a, r.became).await?;
+    super::waitlist::after_change(change, a, r.became).await?;
     change
         .audit(Audit {
             actor_id: Some(by.user_id),

@@ -193,6 +193,7 @@ pub(super) async fn insert_booked(change: &mut Change, b: Booked<'_>) -> AppResu
     .await
     .map_err(conflict_or_db)?;
     pms::sync(change, id, PmsAction::Created).await?;
+    super::reminders::after_create(change, id).await?;
     Ok(id)
 }
 

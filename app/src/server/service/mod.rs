@@ -19,8 +19,11 @@ pub mod clinics;
 pub mod dashboard;
 pub mod notifications;
 pub mod portal;
+pub mod proposals;
+pub mod reminders;
 pub mod requests;
 pub mod schedule;
+pub mod waitlist;
 
 // The unit of work lives beside the services; they name it from here.
 pub use super::change::{Audit, Change, OutboxMessage};

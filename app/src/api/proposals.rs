@@ -1,0 +1,1 @@
+//! Issue 15: proposals server functions (see service/proposals.rs).

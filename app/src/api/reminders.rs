@@ -1,0 +1,1 @@
+//! Issue 15: reminders server functions (see service/reminders.rs).

@@ -1,0 +1,1 @@
+//! Issue 15: waitlist server functions (see service/waitlist.rs).

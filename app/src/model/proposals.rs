@@ -1,0 +1,1 @@
+//! Issue 15: proposals (see service/proposals.rs).

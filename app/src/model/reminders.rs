@@ -1,0 +1,1 @@
+//! Issue 15: reminders (see service/reminders.rs).

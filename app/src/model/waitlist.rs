@@ -1,0 +1,1 @@
+//! Issue 15: waitlist (see service/waitlist.rs).

@@ -1,0 +1,1 @@
+//! Issue 15: proposals pages and components.
