@@ -6,6 +6,7 @@
 //! configuration, prepares the state and serves.
 
 pub mod assets;
+pub mod metrics;
 pub mod middleware;
 pub mod sse;
 pub mod telemetry;
@@ -42,11 +43,28 @@ pub fn router(state: AppState) -> Router {
         let options = state.leptos_options.clone();
         move || shell(options.clone())
     };
-    let router = Router::new()
+    let mut router = Router::new()
         .nest_service("/pkg", assets::pkg(&state.leptos_options.site_root))
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(healthz));
+    // With an address of its own, the metrics are served there only (main.rs).
+    if state.config.metrics_addr.is_none() {
+        router = router.route("/metrics", get(metrics::scrape));
+    }
+    let router = router
         .route("/api/live", get(sse::live))
         .route("/calendar/{file}", get(calendar_feed))
+        .route(
+            app::api::audit::AUDIT_CSV_PATH,
+            get(app::api::audit::audit_csv),
+        )
+        .route(
+            app::api::audit::MY_RECORD_PATH,
+            get(app::api::audit::my_record_csv),
+        )
+        .route(
+            "/r/{token}",
+            get(app::api::reminders::link::show).post(app::api::reminders::link::act),
+        )
         .leptos_routes_with_context(&state, routes, ctx.clone(), page_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
@@ -73,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(assets::default_cache_control))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(assets::compression())
+        .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state);
     telemetry::add_layers(router)
 }

@@ -94,6 +94,13 @@ pub struct BookingRow {
     /// The late-cancellation fee charged ("$50.00"), for a booking cancelled
     /// late with a fee.
     pub late_fee: Option<String>,
+    /// The patient confirmed this time through a reminder's link.
+    #[serde(default)]
+    pub confirmed: bool,
+    /// What became of its reminders ("Reminder sent Nov 29, 3:00 PM",
+    /// "Reminder scheduled", ...); None without reminders.
+    #[serde(default)]
+    pub reminder: Option<String>,
 }
 
 /// An invited provider and their answer.

@@ -10,6 +10,7 @@
 pub mod account;
 pub mod ics;
 pub mod pms;
+pub mod reminder;
 pub mod render;
 
 use super::change::{Change, OutboxMessage};
@@ -56,7 +57,8 @@ pub struct Notice {
     /// from: its shortened rule goes out too, so calendars drop the moved
     /// meetings from it.
     pub previous_series: Option<i64>,
-    /// The provider who declined (InviteeDeclined).
+    /// The provider who declined (InviteeDeclined), or who proposed the
+    /// time that expired (ProposalExpired).
     pub by: Option<i64>,
     /// Outcome words for answers ("approved", "declined", ...).
     pub outcome: String,
@@ -583,7 +585,9 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
                 Span::Series { count } | Span::FromHere { count } => count,
             };
             facts.meeting = Some(a.meeting(n.previous_start, count));
-            if n.event == NotifyEvent::AppointmentCancelled {
+            // An expired proposal may have been cancelled too.
+            let cancelled = n.event == NotifyEvent::ProposalExpired && a.status == "cancelled";
+            if n.event == NotifyEvent::AppointmentCancelled || cancelled {
                 facts.cancel_reason = a.cancel_reason;
                 facts.cancel_note = a.cancel_note.clone();
                 if facts.message.is_empty() {
@@ -687,6 +691,13 @@ pub async fn queue(change: &mut Change, n: Notice) -> AppResult<()> {
     };
     if event.patient_emailed() {
         add(&patient, Channel::Email, Reader::Patient, &facts);
+    }
+    // Whoever proposed an expired time hears of it whatever their settings
+    // say: their proposal was undone without them. (Chosen channels below
+    // may add the same email again: the outbox keeps one per key.)
+    if let Some(by) = n.by.filter(|_| event == NotifyEvent::ProposalExpired) {
+        let proposer = person(change, by).await?;
+        add(&proposer, Channel::Email, Reader::Staff, &facts);
     }
     (parties.admins, parties.schedulers) = overseers(change, clinic_id).await?;
     let staff = staff_audience(event, &parties);

@@ -99,13 +99,13 @@ fn capitalised(s: &str) -> String {
 /// How one reader is told times: in the clinic's zone and style, and for a
 /// patient in another zone also in theirs.
 #[derive(Debug, Clone, Copy)]
-struct Times {
-    clinic: Clock,
-    mine: Option<Tz>,
+pub(super) struct Times {
+    pub(super) clinic: Clock,
+    pub(super) mine: Option<Tz>,
 }
 
 impl Times {
-    fn for_reader(reader: Reader, f: &Facts) -> Times {
+    pub(super) fn for_reader(reader: Reader, f: &Facts) -> Times {
         Times {
             clinic: Clock {
                 tz: f.tz.unwrap_or(Tz::UTC),
@@ -118,7 +118,7 @@ impl Times {
 
 /// "Mon, Nov 30, 2026, 3:00 PM EST", and for a patient whose clock reads
 /// differently "(Tue 1 Dec, 7:00 AM your time, AEDT)" after it.
-fn when(ts: i64, t: Times) -> String {
+pub(super) fn when(ts: i64, t: Times) -> String {
     let c = t.clinic;
     let clinic = format!("{} {}", c.local(ts), c.abbreviation(ts));
     match t.mine.map(|z| c.in_zone(z)) {
@@ -170,6 +170,13 @@ fn headline(event: NotifyEvent, reader: Reader, f: &Facts) -> String {
         (ProposalMade, Reader::Staff) => format!("A new time was proposed to {patient}"),
         (ProposalAnswered, Reader::Patient) => format!("You {} the proposed time", f.outcome),
         (ProposalAnswered, Reader::Staff) => format!("{patient} {} the proposed time", f.outcome),
+        (ProposalExpired, Reader::Patient) => {
+            format!("The proposed time expired: your appointment {}", f.outcome)
+        }
+        (ProposalExpired, Reader::Staff) => format!(
+            "The time proposed to {patient} expired: the appointment {}",
+            f.outcome
+        ),
     }
 }
 
@@ -204,7 +211,7 @@ pub fn message(event: NotifyEvent, reader: Reader, f: &Facts) -> Message {
 }
 
 /// The (label, value) rows of details, in reading order.
-fn details(
+pub(super) fn details(
     event: NotifyEvent,
     reader: Reader,
     f: &Facts,
@@ -240,7 +247,10 @@ fn details(
                 "Tentative until you approve it in the portal".into(),
             ));
         }
-        if event != NotifyEvent::AppointmentCancelled && !m.video_url.is_empty() {
+        // No way in to a meeting that is cancelled (an expired proposal's
+        // may be).
+        let cancelled = event == NotifyEvent::AppointmentCancelled || f.cancel_reason.is_some();
+        if !cancelled && !m.video_url.is_empty() {
             rows.push(("Join", m.video_url.clone()));
             if !m.meeting_id.is_empty() {
                 rows.push(("Meeting ID", m.meeting_id.clone()));
@@ -324,7 +334,7 @@ fn links(event: NotifyEvent, reader: Reader, f: &Facts) -> Vec<String> {
 }
 
 /// The plain-text body.
-fn plain(head: &str, rows: &[(&str, String)], lines: &[String], clinic: &str) -> String {
+pub(super) fn plain(head: &str, rows: &[(&str, String)], lines: &[String], clinic: &str) -> String {
     let mut text = format!("{head}\n\n");
     for (k, v) in rows {
         text.push_str(&format!("{k}: {v}\n"));
@@ -342,7 +352,7 @@ fn plain(head: &str, rows: &[(&str, String)], lines: &[String], clinic: &str) ->
 }
 
 /// The HTML body: the same rows as a table, links as links.
-fn html(head: &str, rows: &[(&str, String)], lines: &[String], clinic: &str) -> String {
+pub(super) fn html(head: &str, rows: &[(&str, String)], lines: &[String], clinic: &str) -> String {
     let mut html = format!(
         "<!doctype html><html><body style=\"font-family:sans-serif;color:#1f2933\">\
          <p style=\"color:#52606d;margin:0\">{}</p><h2 style=\"margin:4px 0 16px\">{}</h2><table>",

@@ -191,6 +191,9 @@ pub fn map(r: Raw, v: &Viewing) -> AppResult<BookingRow> {
         pms_manual_cancel: r.pms_connector == "manual_cancel",
         late_fee: (r.cancel_late == 1 && r.cancel_fee_cents > 0)
             .then(|| crate::model::money(r.cancel_fee_cents)),
+        // Filled in by `attach_reminders` where a view shows them.
+        confirmed: false,
+        reminder: None,
     })
 }
 
@@ -235,6 +238,41 @@ pub async fn attach_participants(pool: &AnyPool, rows: &mut [BookingRow]) -> App
     }
     for row in rows {
         row.participants = by_id.remove(&row.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// Fills in each row's confirmation and what became of its reminders for
+/// its current time (issue 15): the latest one sent, else one queued,
+/// scheduled or skipped, in that order.
+#[tracing::instrument(skip_all)]
+pub async fn attach_reminders(pool: &AnyPool, rows: &mut [BookingRow]) -> AppResult<()> {
+    for chunk in rows.chunks_mut(500) {
+        let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
+        let found = sqlx::query(&format!(
+            "SELECT a.id, a.confirmed_at, c.time_zone, c.date_style, \
+             (SELECT MAX(o.sent_at) FROM reminder r JOIN outbox o ON o.id = r.outbox_id \
+              WHERE r.appointment_id = a.id AND r.for_start = a.starts_at AND o.status = 'sent') AS sent_at, \
+             CAST((SELECT MIN(CASE r.status WHEN 'queued' THEN 1 WHEN 'scheduled' THEN 2 WHEN 'skipped' THEN 3 END) \
+              FROM reminder r WHERE r.appointment_id = a.id AND r.for_start = a.starts_at) AS BIGINT) AS state \
+             FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id IN ({})",
+            id_list(&ids)
+        ))
+        .fetch_all(pool)
+        .await?;
+        let mut by_id: HashMap<i64, (bool, Option<String>)> = HashMap::new();
+        for r in &found {
+            let clock = zones::Clock::new(&r.get::<String, _>("time_zone"), &r.get::<String, _>("date_style"))?;
+            let sent = r.get::<Option<i64>, _>("sent_at").map(|t| clock.short(t));
+            let label = crate::domain::reminder::staff_label(sent.as_deref(), r.get("state"));
+            by_id.insert(r.get("id"), (r.get::<Option<i64>, _>("confirmed_at").is_some(), label));
+        }
+        for row in chunk {
+            if let Some((confirmed, label)) = by_id.remove(&row.id) {
+                row.confirmed = confirmed;
+                row.reminder = label;
+            }
+        }
     }
     Ok(())
 }

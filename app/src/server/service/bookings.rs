@@ -7,7 +7,7 @@ use super::super::zones;
 use super::booking_rows;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
-use crate::model::{BookingPage, BookingStatusFilter, Me};
+use crate::model::{BookingPage, BookingRow, BookingStatusFilter, Me};
 use chrono::NaiveDate;
 
 pub const PAGE_SIZE: i64 = 20;
@@ -24,6 +24,35 @@ pub struct BookingQuery {
 
 #[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<BookingPage> {
+    let f = filter(state, me, &q).await?;
+    let total = f.count(state).await?;
+    let page = q.page.max(0);
+    let rows = f.rows(state, PAGE_SIZE, page * PAGE_SIZE).await?;
+    Ok(BookingPage {
+        rows,
+        total,
+        page,
+        page_size: PAGE_SIZE,
+    })
+}
+
+/// The caller's filter as SQL, shared by the list and its CSV export
+/// (`exports`), so both always select the same bookings. Binds: `$1` the
+/// viewer, `$2` now, `$3`/`$4` the date range, `$5` the name pattern when
+/// there is one.
+pub struct Filter {
+    /// `WHERE ...` over `appointment a`.
+    sql: String,
+    order: &'static str,
+    now: i64,
+    from: i64,
+    to: i64,
+    like: Option<String>,
+    viewing: booking_rows::Viewing,
+}
+
+/// Checks the query and the caller (staff only) and builds its [`Filter`].
+pub async fn filter(state: &AppState, me: &Me, q: &BookingQuery) -> AppResult<Filter> {
     let staff: Vec<(i64, Role)> = me
         .memberships
         .iter()
@@ -61,7 +90,44 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
         q.to.and_then(|d| d.succ_opt())
             .and_then(day_start)
             .unwrap_or(i64::MAX / 2);
-    let status_sql = match q.status {
+    let viewing = booking_rows::Viewing::new(me, now);
+    let visible = visible_sql(&staff, &viewing);
+    // The name search picks the matching patients first (a small table), so
+    // the patient index finds their appointments; a constant `OR` here would
+    // stop the planner from using it.
+    let search = q.search.trim().to_lowercase();
+    let pattern = search.replace(['\\', '%', '_'], "");
+    let (search_sql, like) = if pattern.is_empty() {
+        (String::new(), None)
+    } else {
+        (
+            " AND a.patient_id IN (SELECT u.id FROM app_user u WHERE LOWER(u.name) LIKE $5)"
+                .to_string(),
+            Some(format!("%{pattern}%")),
+        )
+    };
+    let status_sql = status_sql(q.status);
+    let order = match q.status {
+        BookingStatusFilter::Upcoming
+        | BookingStatusFilter::Active
+        | BookingStatusFilter::Tentative => "a.starts_at ASC",
+        _ => "a.starts_at DESC",
+    };
+    Ok(Filter {
+        sql: format!(
+            "WHERE {visible} AND {status_sql} AND a.starts_at >= $3 AND a.starts_at < $4{search_sql}"
+        ),
+        order,
+        now,
+        from,
+        to,
+        like,
+        viewing,
+    })
+}
+
+fn status_sql(status: BookingStatusFilter) -> &'static str {
+    match status {
         // Upcoming includes Tentative ones (a proposed time the patient
         // has not approved yet): they hold the time, and their row says so.
         BookingStatusFilter::Upcoming | BookingStatusFilter::Active => {
@@ -74,14 +140,16 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
         BookingStatusFilter::Cancelled => "a.status = 'cancelled' AND $2 = $2",
         BookingStatusFilter::NoShow => "a.status = 'noshow' AND $2 = $2",
         BookingStatusFilter::All => "$2 = $2",
-    };
-    // Admins and schedulers see their clinics' bookings; providers see the
-    // ones they host or are invited to. Clinic ids are integers from the
-    // session, so inlining them is safe. The host/invitation test is only
-    // written for clinics where the caller is not a delegate: an `OR` the
-    // query doesn't need keeps PostgreSQL off the covering index (it
-    // measured 15 ms instead of 6 for a broad name search).
-    let viewing = booking_rows::Viewing::new(me, now);
+    }
+}
+
+/// Admins and schedulers see their clinics' bookings; providers see the
+/// ones they host or are invited to. Clinic ids are integers from the
+/// session, so inlining them is safe. The host/invitation test is only
+/// written for clinics where the caller is not a delegate: an `OR` the
+/// query doesn't need keeps PostgreSQL off the covering index (it
+/// measured 15 ms instead of 6 for a broad name search).
+fn visible_sql(staff: &[(i64, Role)], viewing: &booking_rows::Viewing) -> String {
     let mut provider_clinics: Vec<i64> = staff
         .iter()
         .map(|s| s.0)
@@ -104,73 +172,63 @@ pub async fn list(state: &AppState, me: &Me, q: BookingQuery) -> AppResult<Booki
     }
     // `$1` is bound either way; `$1 = $1` keeps it referenced when only
     // delegate clinics are in scope (PostgreSQL needs every parameter used).
-    let visible = format!("({}) AND $1 = $1", scopes.join(" OR "));
-    // The name search picks the matching patients first (a small table), so
-    // the patient index finds their appointments; a constant `OR` here would
-    // stop the planner from using it.
-    let search = q.search.trim().to_lowercase();
-    let pattern = search.replace(['\\', '%', '_'], "");
-    let (search_sql, limit_at) = if pattern.is_empty() {
-        (String::new(), 5)
-    } else {
-        (
-            " AND a.patient_id IN (SELECT u.id FROM app_user u WHERE LOWER(u.name) LIKE $5)"
-                .to_string(),
-            6,
-        )
-    };
-    let like = format!("%{pattern}%");
-    let filter = format!(
-        "WHERE {visible} AND {status_sql} AND a.starts_at >= $3 AND a.starts_at < $4{search_sql}"
-    );
-    let count_sql = format!("SELECT COUNT(*) FROM appointment a {filter}");
-    let mut count = sqlx::query_scalar(&count_sql)
-        .bind(me.user_id)
-        .bind(now)
-        .bind(from)
-        .bind(to);
-    if !search_sql.is_empty() {
-        count = count.bind(&like);
+    format!("({}) AND $1 = $1", scopes.join(" OR "))
+}
+
+impl Filter {
+    /// How many bookings match.
+    pub async fn count(&self, state: &AppState) -> AppResult<i64> {
+        let count_sql = format!("SELECT COUNT(*) FROM appointment a {}", self.sql);
+        let mut count = sqlx::query_scalar(&count_sql)
+            .bind(self.viewing.user_id)
+            .bind(self.now)
+            .bind(self.from)
+            .bind(self.to);
+        if let Some(like) = &self.like {
+            count = count.bind(like);
+        }
+        Ok(count.fetch_one(&state.db.pool).await?)
     }
-    let total: i64 = count.fetch_one(&state.db.pool).await?;
-    let page = q.page.max(0);
-    let order = match q.status {
-        BookingStatusFilter::Upcoming
-        | BookingStatusFilter::Active
-        | BookingStatusFilter::Tentative => "a.starts_at ASC",
-        _ => "a.starts_at DESC",
-    };
-    // The page's ids first, on the appointment table alone; the joins then
-    // run for those 20 rows only, not for every match before sorting.
-    let select_sql = format!(
-        "SELECT {} {} WHERE a.id IN (SELECT a.id FROM appointment a {filter} \
-         ORDER BY {order}, a.id LIMIT ${limit_at} OFFSET ${}) ORDER BY {order}, a.id",
-        booking_rows::COLUMNS,
-        booking_rows::FROM,
-        limit_at + 1
-    );
-    let mut select = sqlx::query_as::<_, booking_rows::Raw>(&select_sql)
-        .bind(me.user_id)
-        .bind(now)
-        .bind(from)
-        .bind(to);
-    if !search_sql.is_empty() {
-        select = select.bind(&like);
+
+    /// `limit` matching rows from `offset` on, in the list's order, as the
+    /// viewer sees them.
+    pub async fn rows(
+        &self,
+        state: &AppState,
+        limit: i64,
+        offset: i64,
+    ) -> AppResult<Vec<BookingRow>> {
+        let limit_at = if self.like.is_some() { 6 } else { 5 };
+        let order = self.order;
+        // The page's ids first, on the appointment table alone; the joins then
+        // run for those rows only, not for every match before sorting.
+        let select_sql = format!(
+            "SELECT {} {} WHERE a.id IN (SELECT a.id FROM appointment a {} \
+             ORDER BY {order}, a.id LIMIT ${limit_at} OFFSET ${}) ORDER BY {order}, a.id",
+            booking_rows::COLUMNS,
+            booking_rows::FROM,
+            self.sql,
+            limit_at + 1
+        );
+        let mut select = sqlx::query_as::<_, booking_rows::Raw>(&select_sql)
+            .bind(self.viewing.user_id)
+            .bind(self.now)
+            .bind(self.from)
+            .bind(self.to);
+        if let Some(like) = &self.like {
+            select = select.bind(like);
+        }
+        let raw = select
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&state.db.pool)
+            .await?;
+        let mut rows: Vec<_> = raw
+            .into_iter()
+            .map(|r| booking_rows::map(r, &self.viewing))
+            .collect::<AppResult<_>>()?;
+        booking_rows::attach_participants(&state.db.pool, &mut rows).await?;
+        booking_rows::attach_reminders(&state.db.pool, &mut rows).await?;
+        Ok(rows)
     }
-    let rows = select
-        .bind(PAGE_SIZE)
-        .bind(page * PAGE_SIZE)
-        .fetch_all(&state.db.pool)
-        .await?;
-    let mut rows: Vec<_> = rows
-        .into_iter()
-        .map(|r| booking_rows::map(r, &viewing))
-        .collect::<AppResult<_>>()?;
-    booking_rows::attach_participants(&state.db.pool, &mut rows).await?;
-    Ok(BookingPage {
-        rows,
-        total,
-        page,
-        page_size: PAGE_SIZE,
-    })
 }

@@ -38,7 +38,8 @@ pub async fn my_appointments(state: &AppState, me: &Me) -> AppResult<Vec<MyAppoi
          c.late_cancel_window_minutes, c.late_reschedule_window_minutes, c.late_change_needs_approval, \
          c.late_cancel_fee_cents, a.cancel_reason_code, a.cancel_text, a.cancel_message, \
          a.cancel_late, a.cancel_fee_cents, me.time_zone AS my_time_zone, \
-         COALESCE(s.modality, 'video') AS modality, c.address, c.call_phone \
+         COALESCE(s.modality, 'video') AS modality, c.address, c.call_phone, \
+         a.proposal_deadline, a.proposal_from_starts_at, c.proposal_on_expiry \
          FROM appointment a JOIN clinic c ON c.id = a.clinic_id JOIN app_user h ON h.id = a.host_provider_id \
          JOIN app_user me ON me.id = a.patient_id LEFT JOIN service s ON s.id = a.service_id \
          WHERE a.patient_id = $1 ORDER BY a.starts_at DESC LIMIT 500",
@@ -188,6 +189,13 @@ fn my_appointment(
         pending_change: req.and_then(|q| pending_change(q, clock)),
         clinic_answer,
         proposed_instead_of,
+        answer_by: super::proposals::answer_by(
+            clock,
+            status,
+            r.proposal_deadline,
+            r.proposal_from_starts_at,
+            &r.proposal_on_expiry,
+        )?,
     })
 }
 
@@ -266,6 +274,9 @@ struct MyApptRow {
     modality: String,
     address: String,
     call_phone: String,
+    proposal_deadline: Option<i64>,
+    proposal_from_starts_at: Option<i64>,
+    proposal_on_expiry: String,
 }
 
 /// A change request a patient made about one of their appointments.
@@ -437,51 +448,53 @@ pub async fn patient_cancel(
 ) -> AppResult<ChangeOutcome> {
     let reason = check_note(reason)?;
     let mut change = Change::begin(state).await?;
+    let outcome = cancel_in(&mut change, me, appointment_id, reason, send_anyway).await?;
+    change.commit().await?;
+    Ok(outcome)
+}
+
+/// The patient's cancel inside `change`, as the clinic's policy allows (the
+/// portal's Cancel, and a reminder's Cancel link).
+pub(super) async fn cancel_in(
+    change: &mut Change,
+    me: &Me,
+    appointment_id: i64,
+    reason: &str,
+    send_anyway: bool,
+) -> AppResult<ChangeOutcome> {
     let now = change.now;
-    let m = load_mine(&mut change, me, appointment_id).await?;
+    let m = load_mine(change, me, appointment_id).await?;
     booking::check_cancel(m.appt.status, m.appt.starts_at, now).map_err(AppError::Validation)?;
-    if has_pending_change(&mut change, appointment_id).await? {
+    if has_pending_change(change, appointment_id).await? {
         return Err(AppError::conflict(ALREADY_ASKED));
     }
     let decision = decide(&m, PatientChange::Cancel, now, send_anyway)?;
-    let outcome = if decision == Decision::Direct {
-        let by = Actor {
-            user_id: me.user_id,
-            on_behalf_of: None,
-        };
-        let c = Cancellation {
-            code: "pat",
-            text: reason,
-            message: "",
-            late_fee_cents: None,
-            scope: "this",
-        };
-        cancel_appt(&mut change, &m.appt, c, by).await?;
-        notify::appointment_changed(
-            &mut change,
-            NotifyEvent::AppointmentCancelled,
-            m.appt.id,
-            me.user_id,
-            None,
-            "",
-        )
-        .await?;
-        ChangeOutcome::Done
-    } else {
+    if decision != Decision::Direct {
         let within = matches!(decision, Decision::InsideWindow { .. });
-        file_request(
-            &mut change,
-            me,
-            &m,
-            RequestKind::Cancel,
-            &[],
-            reason,
-            within,
-        )
-        .await?
+        return file_request(change, me, &m, RequestKind::Cancel, &[], reason, within).await;
+    }
+    let by = Actor {
+        user_id: me.user_id,
+        on_behalf_of: None,
     };
-    change.commit().await?;
-    Ok(outcome)
+    let c = Cancellation {
+        code: "pat",
+        text: reason,
+        message: "",
+        late_fee_cents: None,
+        scope: "this",
+    };
+    cancel_appt(change, &m.appt, c, by).await?;
+    notify::appointment_changed(
+        change,
+        NotifyEvent::AppointmentCancelled,
+        m.appt.id,
+        me.user_id,
+        None,
+        "",
+    )
+    .await?;
+    Ok(ChangeOutcome::Done)
 }
 
 /// A patient moves their own appointment to one of the same provider's free
@@ -618,6 +631,7 @@ pub async fn answer_proposal(
     let now = change.now;
     let m = load_mine(&mut change, me, appointment_id).await?;
     let a = &m.appt;
+    super::proposals::check_not_expired(&mut change, a).await?;
     match a.status {
         AppointmentStatus::Pending => {}
         AppointmentStatus::Cancelled => {
