@@ -19,10 +19,12 @@ pub enum NotifyEvent {
     ChangeRequestReceived,
     ProposalMade,
     ProposalAnswered,
+    /// Nobody answered a proposed time by its deadline (issue 15).
+    ProposalExpired,
 }
 
 impl NotifyEvent {
-    pub const ALL: [NotifyEvent; 10] = [
+    pub const ALL: [NotifyEvent; 11] = [
         NotifyEvent::AppointmentCreated,
         NotifyEvent::AppointmentCancelled,
         NotifyEvent::AppointmentRescheduled,
@@ -33,6 +35,7 @@ impl NotifyEvent {
         NotifyEvent::ChangeRequestReceived,
         NotifyEvent::ProposalMade,
         NotifyEvent::ProposalAnswered,
+        NotifyEvent::ProposalExpired,
     ];
 
     /// The stored code (notification_preference.event, outbox.event).
@@ -48,6 +51,7 @@ impl NotifyEvent {
             NotifyEvent::ChangeRequestReceived => "change_request_received",
             NotifyEvent::ProposalMade => "proposal_made",
             NotifyEvent::ProposalAnswered => "proposal_answered",
+            NotifyEvent::ProposalExpired => "proposal_expired",
         }
     }
 
@@ -68,6 +72,7 @@ impl NotifyEvent {
             NotifyEvent::ChangeRequestReceived => "Change request received",
             NotifyEvent::ProposalMade => "Proposal made",
             NotifyEvent::ProposalAnswered => "Proposal answered",
+            NotifyEvent::ProposalExpired => "Proposal expired unanswered",
         }
     }
 
@@ -135,7 +140,7 @@ pub fn staff_audience(event: NotifyEvent, p: &Parties) -> Vec<i64> {
     let mut out: Vec<i64> = match event {
         // The host learns of a booking someone else made for them; the
         // invited providers get their own "invited" event.
-        AppointmentCreated | ChangeRequestReceived | ProposalAnswered => {
+        AppointmentCreated | ChangeRequestReceived | ProposalAnswered | ProposalExpired => {
             host.chain(admins).collect()
         }
         RequestAnswered | ProposalMade | InviteeDeclined => host.collect(),
@@ -254,6 +259,12 @@ mod tests {
             vec![2, 8]
         );
         assert_eq!(staff_audience(NotifyEvent::ProposalMade, &p), vec![2]);
+        // Expiry: the timer acts for nobody (0), so nobody is left out.
+        let timer = Parties { actor: 0, ..p.clone() };
+        assert_eq!(
+            staff_audience(NotifyEvent::ProposalExpired, &timer),
+            vec![2, 8]
+        );
         // A provider who books for themselves is not told about it.
         let own = Parties {
             actor: 2,

@@ -77,6 +77,9 @@ pub struct MyAppointment {
     /// A Tentative appointment: the time the clinic proposes replaces this
     /// original one, once the patient approves.
     pub proposed_instead_of: Option<String>,
+    /// A Tentative appointment: answer by when, and what happens after
+    /// (issue 15: proposals expire).
+    pub answer_by: Option<String>,
 }
 
 /// The patient's answer to a time the clinic proposes.

@@ -41,6 +41,7 @@ fn Portal(name: String) -> impl IntoView {
     view! {
         <h1>"Welcome, " {name}</h1>
         <MyAppointments />
+        <crate::pages::waitlist::MyWaitlistSection />
         <div class="grid-2">
             <section class="card">
                 <h2>"Book a session"</h2>
@@ -238,6 +239,7 @@ fn MyAppointments() -> impl IntoView {
     view! {
         <section class="card">
             <h2>"My appointments"</h2>
+            <p class="muted"><a href="/export/my-record.csv" download>"Download my appointments and requests (CSV)"</a></p>
             <div class="change-result" node_ref=result>
                 {move || banner.get().map(|t| view! { <p class="alert ok" role="status">{t}</p> })}
                 {error_alert(changes.proposal.value())}
@@ -373,6 +375,7 @@ fn AppointmentCard(
                     </div>
                 </div>
             })}
+            {a.answer_by.clone().map(|t| view! { <p class="alert info answer-by" role="note">{t}</p> })}
             {a.pending_change.clone().map(|t| view! { <p class="alert info pending-change" role="note">{t}</p> })}
             {hint.filter(|_| changeable).map(|h| view! { <p class="muted small-text policy-hint">{h}</p> })}
             {changeable.then(|| view! {

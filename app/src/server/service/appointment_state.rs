@@ -110,6 +110,23 @@ pub(super) struct Actor {
     pub on_behalf_of: Option<i64>,
 }
 
+impl Actor {
+    /// The server itself, when time rather than a person changes an
+    /// appointment (a proposal's deadline passing): recorded with no user
+    /// (`audit.actor_id` and `cancelled_by` NULL). Not the proposer acting
+    /// on behalf of someone: they did nothing; the `proposal.expire` audit
+    /// entry names them. 0 is never a user's id.
+    pub const SERVER: Actor = Actor {
+        user_id: 0,
+        on_behalf_of: None,
+    };
+
+    /// The user who acted; None for the server.
+    pub fn user(self) -> Option<i64> {
+        (self.user_id != 0).then_some(self.user_id)
+    }
+}
+
 /// What became of an appointment after a change: what follows from it
 /// (its reminders, a freed time for the waitlist, a proposal's deadline)
 /// is decided from this and the appointment as it was (`Appt`).
@@ -271,7 +288,7 @@ pub(super) async fn cancel_appt(
     .bind(c.code)
     .bind(c.text)
     .bind(c.message)
-    .bind(by.user_id)
+    .bind(by.user())
     .bind(by.on_behalf_of)
     .bind(change.now)
     .bind(i64::from(c.late_fee_cents.is_some()))
@@ -375,11 +392,11 @@ struct Recorded {
 async fn record(change: &mut Change, a: &Appt, by: Actor, r: Recorded) -> AppResult<()> {
     pms::sync(change, a.id, r.pms).await?;
     super::reminders::after_change(change, a, r.became).await?;
-    super::proposals::after_change(change, a, r.became).await?;
+    super::proposals::after_change(change, a, r.became, by).await?;
     super::waitlist::after_change(change, a, r.became).await?;
     change
         .audit(Audit {
-            actor_id: Some(by.user_id),
+            actor_id: by.user(),
             on_behalf_of_id: by.on_behalf_of,
             clinic_id: Some(a.clinic_id),
             action: r.audit,
