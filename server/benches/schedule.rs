@@ -78,7 +78,7 @@ const ADMIN_ID: i64 = 1;
 const ADMIN_NAME: &str = "Bench Admin";
 const ADMIN_EMAIL: &str = "admin@bench.test";
 
-const CANCEL_REASONS: [&str; 6] = ["pat", "pat-fb", "pat-lt", "prov", "oth-weath", "other"];
+const CANCEL_REASONS: [&str; 6] = ["pat", "unwell", "pat-lt", "prov", "oth-weath", "other"];
 const ANSWERS: [&str; 4] = ["accepted", "accepted", "needs-action", "declined"];
 
 const FIRST_NAMES: [&str; 60] = [

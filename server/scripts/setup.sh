@@ -62,8 +62,30 @@ setup_app() {
   fi
 }
 
+# The independent FHIR R4 validator the tests run (server/scripts/fhir_validate.py):
+# fhir.resources 6.4.0 is the last release whose models are R4 4.0.1 (6.5 and
+# later are R4B/R5); it needs pydantic 1. Kept in its own venv.
+FHIR_VENV="$TOOLS/fhir-venv"
+FHIR_PACKAGES="fhir.resources==6.4.0 pydantic==1.10.27"
+setup_fhir_validator() {
+  if [ -x "$FHIR_VENV/bin/python" ] && [ "$(cat "$FHIR_VENV/.packages" 2>/dev/null)" = "$FHIR_PACKAGES" ] \
+    && "$FHIR_VENV/bin/python" -c 'import fhir.resources' 2>/dev/null; then
+    return
+  fi
+  if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    as_root bash -c "$(declare -f say apt_install); apt_updated=0; apt_install python3 python3-venv"
+  fi
+  say "installing the FHIR validator ($FHIR_PACKAGES) into $FHIR_VENV"
+  rm -rf "$FHIR_VENV"
+  python3 -m venv "$FHIR_VENV"
+  # shellcheck disable=SC2086 # the list is words on purpose
+  "$FHIR_VENV/bin/pip" install --quiet --disable-pip-version-check $FHIR_PACKAGES
+  echo "$FHIR_PACKAGES" > "$FHIR_VENV/.packages"
+}
+
 setup_test() {
   setup_app
+  setup_fhir_validator
   if ! [ -x /usr/bin/chromium ]; then
     as_root bash -c "$(declare -f say apt_install); apt_updated=0; apt_install chromium"
   fi

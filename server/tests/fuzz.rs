@@ -124,7 +124,7 @@ use Kind::*;
 
 const CANCEL_REASONS: &[&str] = &[
     "pat",
-    "pat-fb",
+    "unwell",
     "pat-lt",
     "prov",
     "prov-hosp",

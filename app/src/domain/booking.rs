@@ -96,17 +96,19 @@ impl NoShowKind {
     }
 }
 
-/// Cancellation reasons offered in the cancel dialog, each a FHIR R4
-/// `appointment-cancellation-reason` code.
-/// On the wire as the FHIR code.
+/// Cancellation reasons offered in the cancel dialog. On the wire and in
+/// `appointment.cancel_reason_code` as [`CancelReason::code`]; told to a
+/// PMS (and any FHIR client) as [`CancelReason::fhir_code`], a code of
+/// HL7's `appointment-cancellation-reason` code system. [`REASONS`] is the
+/// one table of both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CancelReason {
     #[serde(rename = "pat")]
     PatientRequest,
-    #[serde(rename = "pat-fb")]
+    #[serde(rename = "unwell")]
     PatientUnwell,
     #[serde(rename = "pat-lt")]
-    PatientTravel,
+    PatientNoTransport,
     #[serde(rename = "prov")]
     ProviderUnavailable,
     #[serde(rename = "prov-hosp")]
@@ -121,11 +123,96 @@ pub enum CancelReason {
     Other,
 }
 
+/// The code system of [`CancelReason::fhir_code`].
+pub const FHIR_CANCEL_REASON_SYSTEM: &str =
+    "http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason";
+
+/// One cancellation reason: our stored code (the serde name), HL7's code and
+/// its display (FHIR R4 4.0.1), and the words staff see.
+pub struct ReasonCodes {
+    pub reason: CancelReason,
+    pub code: &'static str,
+    pub fhir_code: &'static str,
+    pub fhir_display: &'static str,
+    pub label: &'static str,
+}
+
+const fn row(
+    reason: CancelReason,
+    code: &'static str,
+    fhir_code: &'static str,
+    fhir_display: &'static str,
+    label: &'static str,
+) -> ReasonCodes {
+    ReasonCodes {
+        reason,
+        code,
+        fhir_code,
+        fhir_display,
+        label,
+    }
+}
+
+/// Every reason, in the dialog's order. HL7 has no code for an unwell
+/// patient (`pat-fb` is "Patient: Feeling Better", which was sent for it
+/// until issue 16), so "Patient unwell" is told as `pat` (Patient) with our
+/// words in the CodeableConcept's text; its stored code is our own.
+pub const REASONS: [ReasonCodes; 9] = {
+    use CancelReason::*;
+    [
+        row(PatientRequest, "pat", "pat", "Patient", "Patient requested"),
+        row(PatientUnwell, "unwell", "pat", "Patient", "Patient unwell"),
+        row(
+            PatientNoTransport,
+            "pat-lt",
+            "pat-lt",
+            "Patient: Lack of Transportation",
+            "Patient has no transport",
+        ),
+        row(
+            ProviderUnavailable,
+            "prov",
+            "prov",
+            "Provider",
+            "Provider unavailable",
+        ),
+        row(
+            ProviderHospitalized,
+            "prov-hosp",
+            "prov-hosp",
+            "Provider: Hospitalized",
+            "Provider hospitalized",
+        ),
+        row(
+            Weather,
+            "oth-weath",
+            "oth-weath",
+            "Other: Weather",
+            "Weather conditions",
+        ),
+        row(
+            Financial,
+            "oth-fin",
+            "oth-fin",
+            "Other: Financial",
+            "Financial",
+        ),
+        row(
+            ScheduledInError,
+            "oth-err",
+            "oth-err",
+            "Other: Error",
+            "Scheduled in error",
+        ),
+        row(Other, "other", "other", "Other", "Other"),
+    ]
+};
+
 impl CancelReason {
     pub const ALL: [Self; 9] = [
         Self::PatientRequest,
         Self::PatientUnwell,
-        Self::PatientTravel,
+        Self::PatientNoTransport,
         Self::ProviderUnavailable,
         Self::ProviderHospitalized,
         Self::Weather,
@@ -134,37 +221,33 @@ impl CancelReason {
         Self::Other,
     ];
 
-    /// The FHIR code (system http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason).
+    fn codes(self) -> &'static ReasonCodes {
+        // ALL and REASONS list the reasons in the same order (tested).
+        &REASONS[self as usize]
+    }
+
+    /// Our code: stored in `appointment.cancel_reason_code`, and the value
+    /// the cancel dialog submits.
+    pub fn code(self) -> &'static str {
+        self.codes().code
+    }
+
+    /// HL7's code (system [`FHIR_CANCEL_REASON_SYSTEM`]).
     pub fn fhir_code(self) -> &'static str {
-        match self {
-            Self::PatientRequest => "pat",
-            Self::PatientUnwell => "pat-fb",
-            Self::PatientTravel => "pat-lt",
-            Self::ProviderUnavailable => "prov",
-            Self::ProviderHospitalized => "prov-hosp",
-            Self::Weather => "oth-weath",
-            Self::Financial => "oth-fin",
-            Self::ScheduledInError => "oth-err",
-            Self::Other => "other",
-        }
+        self.codes().fhir_code
+    }
+
+    /// HL7's display for [`CancelReason::fhir_code`].
+    pub fn fhir_display(self) -> &'static str {
+        self.codes().fhir_display
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.fhir_code() == code)
+        Self::ALL.into_iter().find(|r| r.code() == code)
     }
 
     pub fn label(self) -> &'static str {
-        match self {
-            Self::PatientRequest => "Patient requested",
-            Self::PatientUnwell => "Patient unwell",
-            Self::PatientTravel => "Patient travel or lifestyle",
-            Self::ProviderUnavailable => "Provider unavailable",
-            Self::ProviderHospitalized => "Provider hospitalized",
-            Self::Weather => "Weather conditions",
-            Self::Financial => "Financial",
-            Self::ScheduledInError => "Scheduled in error",
-            Self::Other => "Other",
-        }
+        self.codes().label
     }
 
     /// Reasons on the practice's side invite the patient to book again.
@@ -244,6 +327,87 @@ impl CancelForm {
 mod tests {
     use super::*;
     use AppointmentStatus::*;
+
+    /// HL7's code system http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason
+    /// as FHIR R4 (4.0.1) publishes it: every code with its display, copied
+    /// from the published value set, not from our table.
+    const HL7_CANCEL_REASONS: [(&str, &str); 32] = [
+        ("pat", "Patient"),
+        ("pat-crs", "Patient: Canceled via automated reminder system"),
+        ("pat-cpp", "Patient: Canceled via Patient Portal"),
+        ("pat-dec", "Patient: Deceased"),
+        ("pat-fb", "Patient: Feeling Better"),
+        ("pat-lt", "Patient: Lack of Transportation"),
+        ("pat-mt", "Patient: Member Terminated"),
+        ("pat-mv", "Patient: Moved"),
+        ("pat-preg", "Patient: Pregnant"),
+        ("pat-swl", "Patient: Scheduled from Wait List"),
+        ("pat-ucp", "Patient: Unhappy/Changed Provider"),
+        ("prov", "Provider"),
+        ("prov-dch", "Provider: Discharged"),
+        ("prov-edu", "Provider: Edu/Meeting"),
+        ("prov-hosp", "Provider: Hospitalized"),
+        ("prov-labs", "Provider: Labs Out of Acceptable Range"),
+        (
+            "prov-mri",
+            "Provider: MRI Screening Form Marked Do Not Proceed",
+        ),
+        ("prov-onc", "Provider: Oncology Treatment Plan Changes"),
+        ("prov-pers", "Provider: Personal"),
+        ("maint", "Equipment Maintenance/Repair"),
+        ("meds-inc", "Prep/Med Incomplete"),
+        ("other", "Other"),
+        ("oth-cms", "Other: CMS Therapy Cap Service Not Authorized"),
+        ("oth-err", "Other: Error"),
+        ("oth-fin", "Other: Financial"),
+        ("oth-iv", "Other: Improper IV Access/Infiltrate IV"),
+        ("oth-int", "Other: No Interpreter Available"),
+        ("oth-mu", "Other: Prep/Med/Results Unavailable"),
+        ("oth-room", "Other: Room/Resource Maintenance"),
+        ("oth-oerr", "Other: Schedule Order Error"),
+        ("oth-swie", "Other: Silent Walk In Error"),
+        ("oth-weath", "Other: Weather"),
+    ];
+
+    #[test]
+    fn every_reason_we_send_is_hl7s_code_with_hl7s_display() {
+        for r in CancelReason::ALL {
+            let hl7 = HL7_CANCEL_REASONS
+                .iter()
+                .find(|(code, _)| *code == r.fhir_code());
+            assert_eq!(
+                hl7.map(|h| h.1),
+                Some(r.fhir_display()),
+                "{r:?} is sent as {}",
+                r.fhir_code()
+            );
+        }
+        // "Patient: Feeling Better" is no reason anyone cancels for here.
+        assert!(CancelReason::ALL.iter().all(|r| r.fhir_code() != "pat-fb"));
+        assert_eq!(CancelReason::PatientUnwell.fhir_code(), "pat");
+    }
+
+    #[test]
+    fn the_reason_table_follows_the_enum() {
+        for (i, r) in CancelReason::ALL.into_iter().enumerate() {
+            assert_eq!(REASONS[i].reason, r, "same order");
+            // The stored code is the wire name, and reads back.
+            assert_eq!(
+                serde_json::to_value(r).unwrap(),
+                serde_json::Value::from(r.code())
+            );
+            assert_eq!(CancelReason::from_code(r.code()), Some(r));
+        }
+        let mut codes: Vec<&str> = CancelReason::ALL.iter().map(|r| r.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(
+            codes.len(),
+            CancelReason::ALL.len(),
+            "stored codes are unique"
+        );
+        assert_eq!(CancelReason::from_code("pat-fb"), None);
+    }
 
     #[test]
     fn back_to_back_is_not_an_overlap() {
@@ -338,13 +502,9 @@ mod tests {
     #[test]
     fn reason_codes_round_trip_and_rebooking() {
         for r in CancelReason::ALL {
-            assert_eq!(CancelReason::from_code(r.fhir_code()), Some(r));
+            assert_eq!(CancelReason::from_code(r.code()), Some(r));
             let wire = serde_json::to_string(&r).unwrap();
-            assert_eq!(
-                wire,
-                format!("\"{}\"", r.fhir_code()),
-                "serde name is the code"
-            );
+            assert_eq!(wire, format!("\"{}\"", r.code()), "serde name is the code");
         }
         assert!(CancelReason::ProviderUnavailable.invites_rebooking());
         assert!(!CancelReason::PatientRequest.invites_rebooking());

@@ -133,7 +133,7 @@ fn CancelReasonChoice(reason: RwSignal<Option<CancelReason>>) -> impl IntoView {
             <option value="">"Choose a reason…"</option>
             {CancelReason::ALL
                 .into_iter()
-                .map(|r| view! { <option value=r.fhir_code()>{r.label()}</option> })
+                .map(|r| view! { <option value=r.code()>{r.label()}</option> })
                 .collect_view()}
         </select>
         <label for="cancel-note">

@@ -5,7 +5,8 @@
 //! (`pending`, `synced`, `failed`).
 
 use super::super::change::{Change, OutboxMessage};
-use crate::domain::pms::{PmsAction, PmsConnector};
+use crate::domain::appointment::AppointmentStatus;
+use crate::domain::pms::{fhir_appointment, PmsAction, PmsAppointment, PmsConnector};
 use crate::error::AppResult;
 use crate::server::db::known;
 use hmac::{Hmac, Mac};
@@ -39,8 +40,8 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
     }
     let r = sqlx::query_as::<_, PmsAppointmentRow>(
         "SELECT c.id AS clinic_id, c.pms_url, a.status, a.starts_at, a.ends_at, \
-         a.host_provider_id, h.name AS host_name, h.email AS host_email, a.patient_id, \
-         p.name AS patient_name, p.email AS patient_email, s.name AS service_name, \
+         a.host_provider_id, h.name AS host_name, a.patient_id, \
+         p.name AS patient_name, s.name AS service_name, \
          a.cancel_reason_code, a.noshow_kind, a.version, a.series_id, a.location \
          FROM appointment a JOIN clinic c ON c.id = a.clinic_id \
          JOIN app_user h ON h.id = a.host_provider_id JOIN app_user p ON p.id = a.patient_id \
@@ -50,31 +51,32 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
     .fetch_one(change.conn())
     .await?;
     let version = r.version;
-    let iso = |t: i64| {
-        chrono::DateTime::from_timestamp(t, 0)
-            .map(|t| t.to_rfc3339())
-            .unwrap_or_default()
+    let status = known(
+        AppointmentStatus::parse(&r.status),
+        "appointment.status",
+        &r.status,
+    )?;
+    let appointment = PmsAppointment {
+        id: appointment_id,
+        version,
+        status,
+        starts_at: r.starts_at,
+        ends_at: r.ends_at,
+        service_name: r.service_name,
+        location: r.location,
+        cancel_reason_code: r.cancel_reason_code,
+        noshow_kind: r.noshow_kind,
+        series_id: r.series_id,
+        host_provider_id: r.host_provider_id,
+        host_name: r.host_name,
+        patient_id: r.patient_id,
+        patient_name: r.patient_name,
     };
-    // FHIR-shaped, so a PMS that speaks FHIR maps it without a table.
+    // What happened, and the appointment as a valid FHIR R4 resource, so a
+    // PMS that speaks FHIR maps it without a table.
     let body = json!({
         "event": format!("appointment.{}", action.as_str()),
-        "appointment": {
-            "resourceType": "Appointment",
-            "id": appointment_id.to_string(),
-            "version": version,
-            "status": r.status,
-            "start": iso(r.starts_at),
-            "end": iso(r.ends_at),
-            "serviceType": r.service_name,
-            "location": r.location,
-            "cancelationReason": r.cancel_reason_code,
-            "noShowKind": r.noshow_kind,
-            "series": r.series_id,
-            "participant": [
-                { "type": "practitioner", "id": r.host_provider_id, "name": r.host_name, "email": r.host_email },
-                { "type": "patient", "id": r.patient_id, "name": r.patient_name, "email": r.patient_email },
-            ],
-        },
+        "appointment": fhir_appointment(&appointment, change.now),
     });
     change
         .outbox(OutboxMessage {
@@ -102,7 +104,7 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
     Ok(())
 }
 
-/// An appointment as its clinic's PMS is told about it.
+/// An appointment as its clinic's PMS is told about it, as stored.
 #[derive(sqlx::FromRow)]
 struct PmsAppointmentRow {
     clinic_id: i64,
@@ -112,10 +114,8 @@ struct PmsAppointmentRow {
     ends_at: i64,
     host_provider_id: i64,
     host_name: String,
-    host_email: String,
     patient_id: i64,
     patient_name: String,
-    patient_email: String,
     service_name: String,
     cancel_reason_code: Option<String>,
     noshow_kind: Option<String>,

@@ -534,7 +534,7 @@ pub async fn cancel(
         };
         let c = Cancellation {
             // No reason (where the clinic allows it) is stored as NULL.
-            code: form.reason.map_or("", |r| r.fhir_code()),
+            code: form.reason.map_or("", |r| r.code()),
             text: &form.note,
             message: &form.message_to_patient,
             late_fee_cents: None,
