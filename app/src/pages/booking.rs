@@ -124,8 +124,9 @@ fn Booking(info: BookingPageInfo) -> impl IntoView {
             <section class="card book-about">
                 <h2>"3. About your visit"</h2>
                 <VisitQuestions questions=info.questions answers=answers.clone() note />
-                <SendRequest logged_in=info.logged_in next slug=info.slug clinic_id service provider mode chosen answers note send result />
+                <SendRequest logged_in=info.logged_in next=next.clone() slug=info.slug clinic_id service provider mode chosen answers note send result />
             </section>
+            <WaitlistOffer logged_in=info.logged_in next clinic_id service provider />
         </fieldset>
     }
 }
@@ -405,5 +406,33 @@ fn SlotPicker(
                 </div>
             }
         }}
+    }
+}
+
+/// No time suits: join the clinic's waitlist for the chosen service and
+/// provider (a visitor is asked to log in first).
+#[component]
+fn WaitlistOffer(
+    logged_in: bool,
+    next: String,
+    clinic_id: i64,
+    service: RwSignal<Option<i64>>,
+    provider: RwSignal<Option<i64>>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    view! {
+        <section class="card book-waitlist">
+            <h2>"No time suits?"</h2>
+            {if logged_in {
+                view! {
+                    <button type="button" aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>"Join the waitlist"</button>
+                    {move || open.get().then(|| view! {
+                        <super::waitlist::WaitlistJoin clinic_id service=service.get_untracked().unwrap_or(0) provider=provider.get_untracked().unwrap_or(0) />
+                    })}
+                }.into_any()
+            } else {
+                view! { <p class="muted">"To join the waitlist, " <a href=format!("/login?next={next}")>"log in"</a> "."</p> }.into_any()
+            }}
+        </section>
     }
 }
