@@ -245,6 +245,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/availability") view=staff_page!(crate::pages::availability::AvailabilityPage) />
                     <Route path=path!("/settings") view=staff_page!(crate::pages::clinic_settings::ClinicSettingsPage) />
                     <Route path=path!("/requests") view=staff_page!(crate::pages::change_requests::RequestsPage) />
+                    <Route path=path!("/waitlist") view=staff_page!(crate::pages::waitlist::WaitlistPage) />
                     <Route path=path!("/account/notifications") view=staff_page!(crate::pages::notifications::NotificationsPage) />
                     <Route path=path!("/outbox") view=staff_page!(crate::pages::notifications::OutboxPage) />
                     <Route path=path!("/mailbox") view=notifications::MailboxPage />

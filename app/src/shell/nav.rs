@@ -161,6 +161,7 @@ fn StaffLinks(admin: bool, provider: bool) -> impl IntoView {
         <A href="/bookings">"Bookings"</A>
         <A href="/dispatch">"Dispatch" {badge(|c| c.dispatch, "session requests")}</A>
         <A href="/requests">"Requests" {badge(|c| c.changes, "change requests")}</A>
+        <A href="/waitlist">"Waitlist"</A>
         <A href="/availability">"Availability"</A>
         {admin.then(|| view! { <A href="/settings">"Clinic"</A> })}
         <A href="/account">"Account"</A>
