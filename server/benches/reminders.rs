@@ -1,8 +1,8 @@
 //! Reminder benchmarks (issue 15; run: `cargo bench -p server --bench
 //! reminders`; set `SLOTWISE_TEST_PG_URL` to include PostgreSQL).
 //!
-//! Over a demo database, first with a small backlog (the ~600 reminders of
-//! the appointments the benchmark books for itself), then with 100,000
+//! Over a demo database, first with a small backlog (the 1,400 reminders of
+//! the 700 appointments the benchmark books for itself), then with 100,000
 //! more scheduled reminders due over the coming week (50,000 booked
 //! appointments of 50 extra providers, two reminders each):
 //!

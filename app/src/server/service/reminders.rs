@@ -530,6 +530,12 @@ pub async fn open_link(state: &AppState, token: &str) -> AppResult<LinkPage> {
 /// nothing (the link stays unused).
 #[tracing::instrument(skip_all)]
 pub async fn use_link(state: &AppState, token: &str) -> AppResult<LinkPage> {
+    // An unknown token is answered without taking a write turn.
+    let mut conn = state.db.pool.acquire().await?;
+    if find_link(&mut conn, token).await?.is_none() {
+        return Ok(refusal(404, "Link not valid", INVALID));
+    }
+    drop(conn);
     let mut change = Change::begin(state).await?;
     let now = change.now;
     let Some(link) = find_link(change.conn(), token).await? else {
@@ -563,47 +569,49 @@ pub async fn use_link(state: &AppState, token: &str) -> AppResult<LinkPage> {
         )
         .unwrap_or_else(|| refusal(404, "Link not valid", INVALID)));
     }
-    let done = if link.purpose == "confirm" {
-        confirm(&mut change, &s).await?;
-        words::page(
-            "Appointment confirmed",
-            Some(&s.shown),
-            "Thank you: the clinic sees that you are coming.",
-            None,
-            None,
-        )
-    } else {
-        let me = Me {
-            user_id: s.appt.patient,
-            name: s.patient_name.clone(),
-            email: s.patient_email.clone(),
-            memberships: Vec::new(),
-        };
-        match portal::cancel_in(&mut change, &me, s.appt.id, "", false).await {
-            Ok(ChangeOutcome::Done) => words::page(
-                "Appointment cancelled",
-                Some(&s.shown),
-                "Your appointment is cancelled. We have emailed you a confirmation.",
-                None,
-                None,
-            ),
-            Ok(ChangeOutcome::Requested { .. }) => words::page(
-                "Cancellation requested",
-                Some(&s.shown),
-                "Your request to cancel was sent to the clinic. They will confirm it by email.",
-                None,
-                None,
-            ),
-            // Refused (asked already, just changed): nothing is kept.
-            Err(e) if e.status() < 500 => return Ok(refusal(409, "Not cancelled", e.message())),
-            Err(e) => return Err(e),
-        }
+    let done = match act(&mut change, &link, &s).await? {
+        Ok(html) => html,
+        // Refused (asked already, just changed): nothing is kept.
+        Err(refused) => return Ok(refused),
     };
     change.commit().await?;
     Ok(LinkPage {
         status: 200,
         html: done,
     })
+}
+
+/// What the button does, inside `change`: the page to answer with, or a
+/// refusal (the change is then dropped).
+async fn act(change: &mut Change, link: &LinkRow, s: &Seen) -> AppResult<Result<String, LinkPage>> {
+    let done = |title: &str, say: &str| Ok(words::page(title, Some(&s.shown), say, None, None));
+    if link.purpose == "confirm" {
+        confirm(change, s).await?;
+        return Ok(done(
+            "Appointment confirmed",
+            "Thank you: the clinic sees that you are coming.",
+        ));
+    }
+    let me = Me {
+        user_id: s.appt.patient,
+        name: s.patient_name.clone(),
+        email: s.patient_email.clone(),
+        memberships: Vec::new(),
+    };
+    Ok(
+        match portal::cancel_in(change, &me, s.appt.id, "", false).await {
+            Ok(ChangeOutcome::Done) => done(
+                "Appointment cancelled",
+                "Your appointment is cancelled. We have emailed you a confirmation.",
+            ),
+            Ok(ChangeOutcome::Requested { .. }) => done(
+                "Cancellation requested",
+                "Your request to cancel was sent to the clinic. They will confirm it by email.",
+            ),
+            Err(e) if e.status() < 500 => Err(refusal(409, "Not cancelled", e.message())),
+            Err(e) => return Err(e),
+        },
+    )
 }
 
 /// Marks the appointment confirmed by its patient, for staff to see.
