@@ -580,3 +580,141 @@ async fn which_changes_free_a_time(b: Backend) {
     assert!(mine(&c.t.state, &waiter).await.unwrap().entries.is_empty());
 }
 both_dbs!(freeing_changes, which_changes_free_a_time);
+
+async fn staff_see_the_waitlist_offer_by_hand_remove_and_set_the_mode(b: Backend) {
+    use app::domain::waitlist::OfferMode;
+    use app::server::service::waitlist::{board, offer_manually, offer_times, save_settings};
+    let c = ctx(b).await;
+    let (first, second) = (c.patient(1).await, c.patient(2).await);
+    let e1 = join(&c.t.state, &first, c.wish()).await.unwrap();
+    c.t.clock.advance(Duration::minutes(1));
+    let for_patel = Join {
+        provider_id: Some(c.patel),
+        ..c.wish()
+    };
+    let e2 = join(&c.t.state, &second, for_patel).await.unwrap();
+
+    let listed = board(&c.t.state, &c.sched, None).await.unwrap();
+    assert_eq!(listed.clinic_id, c.north);
+    assert_eq!(
+        listed.entries.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![e1, e2],
+        "in order of joining"
+    );
+    assert_eq!(listed.entries[1].provider, "Dr. Priya Patel");
+    assert!(!listed.can_edit_settings, "a scheduler");
+    let lee = c.t.me("dr.lee@northside.test").await;
+    let harbour = c.t.me("admin@harbour.test").await;
+    for who in [&lee, &harbour] {
+        assert!(matches!(
+            board(&c.t.state, who, Some(c.north)).await,
+            Err(AppError::Forbidden(_))
+        ));
+        assert!(matches!(
+            offer_times(&c.t.state, who, e2).await,
+            Err(AppError::NotFound(_))
+        ));
+    }
+
+    // Offer by hand: one of the entry's free times with its provider.
+    let times = offer_times(&c.t.state, &c.sched, e2).await.unwrap();
+    assert!(!times.is_empty());
+    assert!(times.iter().all(|t| t.provider_id == c.patel));
+    assert!(times
+        .iter()
+        .all(|t| t.start >= ny(9, 0) && t.start < ny(14, 0)));
+    let pick = &times[0];
+    let sent = c.smtp.messages().len();
+    let bogus = offer_manually(&c.t.state, &c.sched, e2, c.patel, pick.start + 420).await;
+    assert_eq!(bogus.unwrap_err().status(), 409);
+    offer_manually(&c.t.state, &c.sched, e2, c.patel, pick.start)
+        .await
+        .unwrap();
+    let again = offer_manually(&c.t.state, &c.sched, e2, c.patel, pick.start).await;
+    assert!(again
+        .unwrap_err()
+        .message()
+        .contains("already been offered"));
+    assert_eq!(
+        c.open_offers(second.user_id).await,
+        vec![(
+            c.t.id("SELECT MAX(id) FROM waitlist_offer").await,
+            pick.start
+        )]
+    );
+    let mail = c.mail_since(sent).await;
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].0, second.email);
+
+    // Remove: the entry leaves the list, and the patient's list.
+    remove(&c.t.state, &c.sched, e1).await.unwrap();
+    let listed = board(&c.t.state, &c.sched, None).await.unwrap();
+    assert_eq!(
+        listed.entries.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![e2]
+    );
+    assert_eq!(listed.offers.len(), 1);
+    assert!(mine(&c.t.state, &first).await.unwrap().entries.is_empty());
+
+    // Settings: admins only, a window within 5..1440 minutes.
+    let admin = c.t.me("admin@northside.test").await;
+    assert!(matches!(
+        save_settings(&c.t.state, &c.sched, c.north, OfferMode::AllAtOnce, 45).await,
+        Err(AppError::Forbidden(_))
+    ));
+    assert!(matches!(
+        save_settings(&c.t.state, &admin, c.north, OfferMode::AllAtOnce, 2).await,
+        Err(AppError::Validation(_))
+    ));
+    save_settings(&c.t.state, &admin, c.north, OfferMode::AllAtOnce, 45)
+        .await
+        .unwrap();
+    let listed = board(&c.t.state, &admin, None).await.unwrap();
+    assert!(listed.can_edit_settings);
+    assert_eq!(
+        (listed.mode, listed.claim_minutes),
+        (OfferMode::AllAtOnce, 45)
+    );
+
+    // Once its last date has passed an entry is no longer listed.
+    c.t.clock.advance(Duration::days(10));
+    assert!(board(&c.t.state, &admin, None)
+        .await
+        .unwrap()
+        .entries
+        .is_empty());
+    assert!(mine(&c.t.state, &second).await.unwrap().entries.is_empty());
+}
+both_dbs!(
+    staff_board,
+    staff_see_the_waitlist_offer_by_hand_remove_and_set_the_mode
+);
+
+async fn two_instances_move_an_expired_offer_on_once(b: Backend) {
+    let c = ctx(b).await;
+    let (first, second, third, owner) = (
+        c.patient(1).await,
+        c.patient(2).await,
+        c.patient(3).await,
+        c.patient(4).await,
+    );
+    for p in [&first, &second, &third] {
+        join(&c.t.state, p, c.wish()).await.unwrap();
+        c.t.clock.advance(Duration::seconds(1));
+    }
+    let appt = c.booking(owner.user_id, 10, 11).await;
+    c.staff_cancel(appt).await;
+    assert_eq!(c.open_offers(first.user_id).await.len(), 1);
+    let other = c.t.restart().await;
+    c.t.clock.advance(Duration::minutes(31));
+    let (a, b2) = tokio::join!(run_due(&c.t.state), run_due(&other));
+    assert_eq!(a.unwrap().offers + b2.unwrap().offers, 1, "ended once");
+    assert_eq!(
+        c.open_offers(second.user_id).await.len(),
+        1,
+        "moved on once"
+    );
+    assert!(c.open_offers(third.user_id).await.is_empty());
+    assert_eq!(c.t.count("SELECT COUNT(*) FROM waitlist_offer").await, 2);
+}
+both_dbs!(two_instances, two_instances_move_an_expired_offer_on_once);

@@ -410,7 +410,9 @@ fn SlotPicker(
 }
 
 /// No time suits: join the clinic's waitlist for the chosen service and
-/// provider (a visitor is asked to log in first).
+/// provider (a visitor is asked to log in first). The form is rendered with
+/// the page and only shown on demand: created later, inside the page's
+/// suspense, its own data load did not hydrate (a panic in tachys).
 #[component]
 fn WaitlistOffer(
     logged_in: bool,
@@ -425,10 +427,10 @@ fn WaitlistOffer(
             <h2>"No time suits?"</h2>
             {if logged_in {
                 view! {
-                    <button type="button" aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>"Join the waitlist"</button>
-                    {move || open.get().then(|| view! {
+                    <button type="button" aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>"Join the waitlist…"</button>
+                    <div hidden=move || !open.get()>
                         <super::waitlist::WaitlistJoin clinic_id service=service.get_untracked().unwrap_or(0) provider=provider.get_untracked().unwrap_or(0) />
-                    })}
+                    </div>
                 }.into_any()
             } else {
                 view! { <p class="muted">"To join the waitlist, " <a href=format!("/login?next={next}")>"log in"</a> "."</p> }.into_any()

@@ -826,8 +826,13 @@ const ENTRY_VIEW: &str = "SELECT e.id, c.name AS clinic, c.time_zone, c.date_sty
      FROM waitlist_entry e JOIN clinic c ON c.id = e.clinic_id JOIN app_user p ON p.id = e.patient_id \
      JOIN service s ON s.id = e.service_id LEFT JOIN app_user h ON h.id = e.provider_id";
 
-fn entry_view(r: EntryViewRow) -> AppResult<WaitlistEntryView> {
+/// An entry as listed; None once its last date has passed (nothing can be
+/// offered to it any more, so it is no longer shown as waiting).
+fn entry_view(r: EntryViewRow, now: i64) -> AppResult<Option<WaitlistEntryView>> {
     let clock = Clock::new(&r.time_zone, &r.date_style)?;
+    if r.date_to < today(clock, now).format("%Y-%m-%d").to_string() {
+        return Ok(None);
+    }
     let date = |d: &str| {
         NaiveDate::parse_from_str(d, "%Y-%m-%d")
             .map(|d| clock.style.date(&d, true))
@@ -838,7 +843,7 @@ fn entry_view(r: EntryViewRow) -> AppResult<WaitlistEntryView> {
         afternoon: r.afternoon == 1,
         evening: r.evening == 1,
     };
-    Ok(WaitlistEntryView {
+    Ok(Some(WaitlistEntryView {
         id: r.id,
         clinic_name: r.clinic,
         patient: r.patient,
@@ -849,7 +854,7 @@ fn entry_view(r: EntryViewRow) -> AppResult<WaitlistEntryView> {
         joined: clock.local(r.created_at),
         service_id: r.service_id,
         provider_id: r.provider_id,
-    })
+    }))
 }
 
 /// An offer as the lists show it.
@@ -908,7 +913,7 @@ pub async fn mine(state: &AppState, me: &Me) -> AppResult<MyWaitlist> {
     Ok(MyWaitlist {
         entries: entries
             .into_iter()
-            .map(entry_view)
+            .filter_map(|r| entry_view(r, now).transpose())
             .collect::<AppResult<_>>()?,
         offers: offers
             .into_iter()
@@ -978,7 +983,7 @@ pub async fn board(state: &AppState, me: &Me, clinic_id: Option<i64>) -> AppResu
         can_edit_settings: authz::require_role(me, clinic_id, &[Role::Admin]).is_ok(),
         entries: entries
             .into_iter()
-            .map(entry_view)
+            .filter_map(|r| entry_view(r, now).transpose())
             .collect::<AppResult<_>>()?,
         offers: offers
             .into_iter()
