@@ -55,6 +55,18 @@ async fn run() -> Result<(), String> {
     app::server::outbox::spawn(state.clone())?;
     // Reminders, waitlist offers and proposals that fall due.
     app::server::timers::spawn(state.clone());
+    if let Some(metrics_addr) = state.config.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .map_err(|e| format!("cannot listen on {metrics_addr} (metrics): {e}"))?;
+        let metrics = server::metrics::dedicated_router(state.clone());
+        tracing::info!(%metrics_addr, "metrics are served on their own address");
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics).await {
+                tracing::error!(error = %e, "metrics server stopped");
+            }
+        });
+    }
     let router = server::router(state);
     let url = Config::url_of(bound);
     tracing::info!(%url, "Slotwise is running");

@@ -20,7 +20,11 @@ pub async fn session(
 ) -> Response {
     let path = req.uri().path();
     // Static assets need no identity; spare them the lookup.
-    if path.starts_with("/pkg/") || path == "/favicon.ico" || path == "/healthz" {
+    if path.starts_with("/pkg/")
+        || path == "/favicon.ico"
+        || path == "/healthz"
+        || path == "/metrics"
+    {
         return next.run(req).await;
     }
     let addr = client_addr(&state, &req);

@@ -60,6 +60,8 @@ pub async fn live(
     let heartbeat = Duration::from_secs(state.config.heartbeat_secs.max(1));
 
     tokio::spawn(async move {
+        // Counted open while this task runs (`/metrics`).
+        let _open = crate::metrics::LiveStreamGuard::open();
         let send =
             |w: &LiveWire| Event::default().data(serde_json::to_string(w).unwrap_or_default());
         if out.send(send(&first)).await.is_err() {

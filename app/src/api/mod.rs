@@ -8,6 +8,7 @@ use crate::error::AppError;
 
 pub mod accounts;
 pub mod appointments;
+pub mod audit;
 pub mod availability;
 pub mod bookings;
 pub mod change_requests;

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 mod accounts;
 mod appointments;
+mod audit;
 mod availability;
 mod bookings;
 mod change_requests;
@@ -22,6 +23,7 @@ mod waitlist;
 
 pub use accounts::*;
 pub use appointments::*;
+pub use audit::*;
 pub use availability::*;
 pub use bookings::*;
 pub use change_requests::*;

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod appointment_dialogs;
+pub mod audit;
 pub mod availability;
 pub mod booking;
 pub mod bookings;

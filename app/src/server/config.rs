@@ -42,6 +42,10 @@ pub struct Config {
     /// How often the timers look for reminders, offers and proposals that
     /// fell due (`timers`).
     pub timer_poll_ms: u64,
+    /// `/metrics` answers only with `Authorization: Bearer <token>` when set.
+    pub metrics_token: Option<String>,
+    /// Serve `/metrics` on this address only (not on `addr`).
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// An SMTP relay.
@@ -94,6 +98,8 @@ impl Default for Config {
             outbox_poll_ms: 1000,
             outbox_concurrency: 16,
             timer_poll_ms: 1000,
+            metrics_token: None,
+            metrics_addr: None,
         }
     }
 }
@@ -202,6 +208,15 @@ impl Config {
             outbox_poll_ms: parse("SLOTWISE_OUTBOX_POLL_MS", d.outbox_poll_ms)?,
             outbox_concurrency: parse("SLOTWISE_OUTBOX_CONCURRENCY", d.outbox_concurrency)?.max(1),
             timer_poll_ms: parse("SLOTWISE_TIMER_POLL_MS", d.timer_poll_ms)?,
+            metrics_token: var("SLOTWISE_METRICS_TOKEN").map(|t| t.trim().to_string()),
+            metrics_addr: match var("SLOTWISE_METRICS_ADDR") {
+                Some(a) => Some(
+                    a.trim()
+                        .parse()
+                        .map_err(|_| format!("SLOTWISE_METRICS_ADDR={a:?} is not host:port"))?,
+                ),
+                None => None,
+            },
         })
     }
 

@@ -31,6 +31,13 @@ const LEASE_SECS: i64 = 300;
 /// Messages claimed per pass.
 const BATCH: i64 = 64;
 
+/// Failed delivery attempts in this process, by channel (email, sms, pms;
+/// retried or given up): read by the server's `/metrics`.
+pub static DELIVERY_FAILURES: [std::sync::atomic::AtomicU64; 3] =
+    [const { std::sync::atomic::AtomicU64::new(0) }; 3];
+/// The channels, in `DELIVERY_FAILURES`' order.
+pub const CHANNELS: [&str; 3] = ["email", "sms", "pms"];
+
 /// The ways out, built once from the configuration.
 #[derive(Clone)]
 pub struct Transports {
@@ -203,6 +210,11 @@ async fn record(state: &AppState, mut results: Vec<(Due, Outcome)>) -> AppResult
         .await?;
     }
     for (m, outcome) in results {
+        if !matches!(outcome, Outcome::Sent(_)) {
+            if let Some(i) = CHANNELS.iter().position(|c| *c == m.channel) {
+                DELIVERY_FAILURES[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
         match outcome {
             Outcome::Sent(_) => {}
             Outcome::Retry(e) if m.attempts < MAX_ATTEMPTS => {

@@ -248,6 +248,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/waitlist") view=staff_page!(crate::pages::waitlist::WaitlistPage) />
                     <Route path=path!("/account/notifications") view=staff_page!(crate::pages::notifications::NotificationsPage) />
                     <Route path=path!("/outbox") view=staff_page!(crate::pages::notifications::OutboxPage) />
+                    <Route path=path!("/audit") view=staff_page!(crate::pages::audit::AuditPage) />
                     <Route path=path!("/mailbox") view=notifications::MailboxPage />
                 </Routes>
             </main>
@@ -330,6 +331,7 @@ mod tests {
             "/reset-password",
             "/confirm-email",
             "/outbox",
+            "/audit",
             "/book/",
             "/book/northside/extra",
             "/nowhere",

@@ -110,6 +110,7 @@ fn SignedIn(me: Me) -> impl IntoView {
                     {staff.then(|| view! { <a role="menuitem" tabindex="-1" href="/account/notifications">"Notifications"</a> })}
                     <a role="menuitem" tabindex="-1" href="/mailbox">"Mailbox"</a>
                     {admin.then(|| view! { <a role="menuitem" tabindex="-1" href="/outbox">"Outbox"</a> })}
+                    {admin.then(|| view! { <a role="menuitem" tabindex="-1" href="/audit">"Audit trail"</a> })}
                     <button
                         type="button"
                         role="menuitem"

@@ -25,6 +25,17 @@ pub struct LoggedIn {
 
 const BAD_CREDENTIALS: &str = "Email or password is incorrect.";
 
+/// Failed logins in this process (a wrong email or password, and a wrong
+/// current password), and logins refused by the rate limit: read by the
+/// server's `/metrics`. Atomics, so counting costs nothing on the way.
+pub static LOGIN_FAILURES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+pub static LOGIN_RATE_LIMITED: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+
+fn count(counter: &std::sync::atomic::AtomicU64) {
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The failed-login limit per account, `factor` times it per address.
 fn login_limit(state: &AppState, factor: i64) -> throttle::Limit {
     throttle::Limit {
@@ -71,11 +82,13 @@ pub async fn login(
     // guesses cannot all pass a check made before any of them is counted.
     if let Err(wait) = throttle::reserve(&state.db, &account_key, account_limit, now).await? {
         tracing::warn!(client = %client_addr, "login rate limited (account)");
+        count(&LOGIN_RATE_LIMITED);
         return Err(wait_message("failed login attempts", wait));
     }
     if let Err(wait) = throttle::reserve(&state.db, &address_key, address_limit, now).await? {
         throttle::release(&state.db, &account_key).await?;
         tracing::warn!(client = %client_addr, "login rate limited (address)");
+        count(&LOGIN_RATE_LIMITED);
         return Err(wait_message("failed login attempts", wait));
     }
 
@@ -93,6 +106,7 @@ pub async fn login(
     if !verify_password(password.to_string(), stored).await {
         // Both reservations stay: they are this failure.
         tracing::info!(client = %client_addr, "failed login");
+        count(&LOGIN_FAILURES);
         return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
     }
     let user_id = user_id.ok_or_else(AppError::internal)?;
@@ -361,6 +375,7 @@ async fn check_current_password(
     if let Err(wait) =
         throttle::reserve(&state.db, &key, login_limit(state, 1), state.now()).await?
     {
+        count(&LOGIN_RATE_LIMITED);
         return Err(wait_message("failed login attempts", wait));
     }
     let stored: Option<String> =
@@ -369,6 +384,7 @@ async fn check_current_password(
             .fetch_optional(&state.db.pool)
             .await?;
     if !verify_password(password.to_string(), stored).await {
+        count(&LOGIN_FAILURES);
         return Err(AppError::validation(
             "Your current password is not correct.",
         ));

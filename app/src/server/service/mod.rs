@@ -8,6 +8,7 @@
 pub mod accounts;
 mod appointment_state;
 pub mod appointments;
+pub mod audit;
 pub mod authz;
 pub mod availability;
 pub mod booking_rows;
