@@ -365,6 +365,8 @@ const ENDPOINTS: &[Endpoint] = &[
     ep("calendar_feed_status", &[]),
     ep("create_calendar_feed", &[]),
     ep("revoke_calendar_feed", &[]),
+    ep("calendar_feed_names", &[]),
+    ep("set_calendar_feed_names", &[("on", Bool)]),
     // api/clinic_settings.rs
     ep("clinic_settings", &[("clinic_id", OptId(Pool::Clinic))]),
     ep(
@@ -541,7 +543,9 @@ fn intended(endpoint: &str) -> &'static [&'static str] {
         | "mailbox"
         | "calendar_feed_status"
         | "create_calendar_feed"
-        | "revoke_calendar_feed" => ROLES,
+        | "revoke_calendar_feed"
+        | "calendar_feed_names"
+        | "set_calendar_feed_names" => ROLES,
         _ => STAFF,
     }
 }

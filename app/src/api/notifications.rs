@@ -106,3 +106,23 @@ pub async fn revoke_calendar_feed() -> Result<(), AppError> {
     })
     .await
 }
+
+/// Whether the caller's calendar feed shows patient names in event titles.
+#[server(prefix = "/api", endpoint = "calendar_feed_names")]
+pub async fn calendar_feed_names() -> Result<bool, AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::calendar_feed::shows_patient_names(&ctx::state()?, &s.me).await
+    })
+    .await
+}
+
+/// Opts in to (or out of) patient names in the caller's calendar feed.
+#[server(prefix = "/api", endpoint = "set_calendar_feed_names")]
+pub async fn set_calendar_feed_names(on: bool) -> Result<(), AppError> {
+    ctx::run(async {
+        let s = ctx::require_session()?;
+        service::calendar_feed::set_patient_names(&ctx::state()?, &s.me, on).await
+    })
+    .await
+}

@@ -3,8 +3,9 @@
 
 use super::error_alert;
 use crate::api::notifications::{
-    calendar_feed_status, get_notification_settings, mailbox, outbox, CreateCalendarFeed,
-    RetryMessage, RevokeCalendarFeed, SaveNotificationSettings,
+    calendar_feed_names, calendar_feed_status, get_notification_settings, mailbox, outbox,
+    CreateCalendarFeed, RetryMessage, RevokeCalendarFeed, SaveNotificationSettings,
+    SetCalendarFeedNames,
 };
 use crate::domain::live::topic;
 use crate::domain::notify::{Channel, NotifyEvent};
@@ -86,7 +87,47 @@ fn CalendarFeed() -> impl IntoView {
                 }
                 .into_any(),
             }}
+            <FeedPrivacy />
         </section>
+    }
+}
+
+/// The provider's opt-in to patient names in their feed's event titles
+/// (off: "Appointment — Initial consultation").
+#[component]
+fn FeedPrivacy() -> impl IntoView {
+    let set = ServerAction::<SetCalendarFeedNames>::new();
+    let done = successes(set);
+    // Read in the browser, as the feed's status is (see CalendarFeed).
+    let names = RwSignal::new(None::<bool>);
+    Effect::new(move |_| {
+        let _ = done.get();
+        leptos::task::spawn_local(async move {
+            names.set(calendar_feed_names().await.ok());
+        });
+    });
+    view! {
+        {error_alert(set.value())}
+        {move || names.get().map(|on| view! {
+            <p>
+                <label>
+                    <input
+                        type="checkbox"
+                        id="feed-names"
+                        prop:checked=on
+                        disabled=move || set.pending().get()
+                        on:change=move |e| { set.dispatch(SetCalendarFeedNames { on: event_target_checked(&e) }); }
+                    />
+                    " Show patient names in event titles"
+                </label>
+                <br />
+                <span class="muted">{if on {
+                    "Your calendar shows each patient's name. Anyone who sees your calendar sees them too."
+                } else {
+                    "Events are titled like \"Appointment — Video consultation\": no patient names."
+                }}</span>
+            </p>
+        })}
     }
 }
 

@@ -386,6 +386,7 @@ pub mod web {
         }
     }
 }
+pub mod fhir;
 pub mod smtp;
 
 /// Every log line of this test binary, in order (see [`init_logging`]).

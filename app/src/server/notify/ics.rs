@@ -65,13 +65,33 @@ pub struct Event {
 /// A whole VCALENDAR: `method` is None for a feed (no iTIP method). Each
 /// zone the events use gets its VTIMEZONE.
 pub fn calendar(method: Option<Method>, stamp: DateTime<Utc>, events: &[Event]) -> String {
+    let header = method.map(|m| format!("METHOD:{}", m.as_str()));
+    write_calendar(header.as_slice(), stamp, events)
+}
+
+/// A subscribed calendar (a provider's feed): no iTIP method, its `name`
+/// as calendar apps show it (RFC 7986 NAME, and the X-WR-CALNAME that
+/// Apple, Google and Outlook read), and how often to fetch it again
+/// (RFC 7986 REFRESH-INTERVAL, and Outlook's X-PUBLISHED-TTL).
+pub fn feed(name: &str, refresh_minutes: u32, stamp: DateTime<Utc>, events: &[Event]) -> String {
+    let header = [
+        format!("NAME:{}", text(name)),
+        format!("X-WR-CALNAME:{}", text(name)),
+        format!("REFRESH-INTERVAL;VALUE=DURATION:PT{refresh_minutes}M"),
+        format!("X-PUBLISHED-TTL:PT{refresh_minutes}M"),
+    ];
+    write_calendar(&header, stamp, events)
+}
+
+/// The VCALENDAR with `header` lines after the standard ones.
+fn write_calendar(header: &[String], stamp: DateTime<Utc>, events: &[Event]) -> String {
     let mut out = Lines::default();
     out.push("BEGIN:VCALENDAR");
     out.push("VERSION:2.0");
     out.push("PRODID:-//Slotwise//Clinic Scheduling//EN");
     out.push("CALSCALE:GREGORIAN");
-    if let Some(m) = method {
-        out.push(&format!("METHOD:{}", m.as_str()));
+    for line in header {
+        out.push(line);
     }
     let mut zones: Vec<Tz> = events.iter().map(|e| e.tz).collect();
     zones.sort_by_key(|z| z.name());
@@ -400,6 +420,32 @@ mod tests {
         let l = lines(&calendar(Some(Method::Request), stamp, &[series]));
         // The end of 1 June in New York (EDT) is 03:59:59 UTC on the 2nd.
         assert!(l.contains(&"RRULE:FREQ=WEEKLY;INTERVAL=2;UNTIL=20260602T035959Z".to_string()));
+    }
+
+    #[test]
+    fn a_feed_names_itself_and_says_when_to_refresh() {
+        let stamp = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let l = lines(&feed(
+            "Dr Lee — Northside, Telehealth",
+            15,
+            stamp,
+            &[event()],
+        ));
+        assert!(l.contains(&"X-WR-CALNAME:Dr Lee — Northside\\, Telehealth".to_string()));
+        assert!(l.contains(&"NAME:Dr Lee — Northside\\, Telehealth".to_string()));
+        assert!(l.contains(&"REFRESH-INTERVAL;VALUE=DURATION:PT15M".to_string()));
+        assert!(l.contains(&"X-PUBLISHED-TTL:PT15M".to_string()));
+        assert!(!l.iter().any(|l| l.starts_with("METHOD:")));
+        // The calendar's properties come before its first component.
+        let name_at = l
+            .iter()
+            .position(|l| l.starts_with("X-WR-CALNAME"))
+            .unwrap();
+        let first = l
+            .iter()
+            .position(|l| l.starts_with("BEGIN:VTIMEZONE"))
+            .unwrap();
+        assert!(name_at < first);
     }
 
     #[test]

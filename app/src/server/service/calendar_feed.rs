@@ -1,7 +1,9 @@
 //! Each provider's private calendar feed: an unguessable URL a calendar app
 //! subscribes to, listing the appointments they host or are invited to.
 //! Only a SHA-256 of the token is stored, so the URL is shown once when it
-//! is made; making a new one (or revoking) ends the old one.
+//! is made; making a new one (or revoking) ends the old one. The calendar
+//! names itself and asks to be refreshed every 15 minutes; patient names
+//! stay out of it unless the provider opts in (`domain::feed`).
 
 use super::super::auth::{new_token, token_hash};
 use super::super::notify::ics;
@@ -9,6 +11,7 @@ use super::super::state::AppState;
 use super::super::zones;
 use super::{authz, Audit, Change};
 use crate::domain::appointment::AppointmentStatus;
+use crate::domain::feed;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::model::Me;
@@ -50,6 +53,46 @@ pub async fn create(state: &AppState, me: &Me) -> AppResult<String> {
 #[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn revoke(state: &AppState, me: &Me) -> AppResult<()> {
     replace(state, me, None).await
+}
+
+/// Whether the caller's feed shows patient names in event titles.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
+pub async fn shows_patient_names(state: &AppState, me: &Me) -> AppResult<bool> {
+    let on: i64 = sqlx::query_scalar("SELECT feed_patient_names FROM app_user WHERE id = $1")
+        .bind(me.user_id)
+        .fetch_one(&state.db.pool)
+        .await?;
+    Ok(on == 1)
+}
+
+/// The provider opts in to (or out of) patient names in their feed; it
+/// applies to the feed link they have, on its next refresh.
+#[tracing::instrument(skip_all, fields(user = me.user_id))]
+pub async fn set_patient_names(state: &AppState, me: &Me, on: bool) -> AppResult<()> {
+    providers_only(me)?;
+    let mut change = Change::begin(state).await?;
+    sqlx::query("UPDATE app_user SET feed_patient_names = $1 WHERE id = $2")
+        .bind(i64::from(on))
+        .bind(me.user_id)
+        .execute(change.conn())
+        .await?;
+    change
+        .audit(Audit {
+            actor_id: Some(me.user_id),
+            on_behalf_of_id: None,
+            clinic_id: None,
+            action: if on {
+                "calendar_feed.patient_names_on"
+            } else {
+                "calendar_feed.patient_names_off"
+            },
+            entity: "user",
+            entity_id: me.user_id,
+            before: None,
+            after: None,
+        })
+        .await?;
+    change.commit().await
 }
 
 /// Ends the caller's feed and, with a token, starts a new one.
@@ -144,6 +187,7 @@ pub async fn feed(state: &AppState, token: &str) -> AppResult<Option<String>> {
     .bind(now + FUTURE_DAYS * 86_400)
     .fetch_all(&state.db.pool)
     .await?;
+    let (name, patient_names) = calendar_owner(state, user).await?;
     let ts = |t: i64| DateTime::from_timestamp(t, 0).unwrap_or_default();
     let events: Vec<ics::Event> = rows
         .into_iter()
@@ -153,25 +197,20 @@ pub async fn feed(state: &AppState, token: &str) -> AppResult<Option<String>> {
                 "appointment.status",
                 &r.status,
             )?;
-            let (service, patient) = (&r.service_name, &r.patient_name);
-            let mut description = format!("{service} with {patient}\nHost: {}", r.host_name);
-            if !r.video_url.is_empty() {
-                description.push_str(&format!("\nJoin: {}", r.video_url));
-            }
+            let (summary, description) = feed::event_text(
+                &r.service_name,
+                patient_names.then_some(r.patient_name.as_str()),
+                &r.host_name,
+                r.invited.is_some(),
+                &r.video_url,
+            );
             Ok(ics::Event {
                 tz: zones::parse(&r.time_zone),
                 uid: format!("appointment-{}@{}.slotwise", r.id, r.slug),
                 sequence: 0,
                 start: ts(r.starts_at),
                 end: ts(r.ends_at),
-                summary: format!(
-                    "{service}: {patient}{}",
-                    if r.invited.is_some() {
-                        " (invited)"
-                    } else {
-                        ""
-                    }
-                ),
+                summary,
                 description,
                 status: match status {
                     AppointmentStatus::Pending | AppointmentStatus::Proposed => {
@@ -192,5 +231,28 @@ pub async fn feed(state: &AppState, token: &str) -> AppResult<Option<String>> {
             })
         })
         .collect::<AppResult<_>>()?;
-    Ok(Some(ics::calendar(None, ts(now), &events)))
+    Ok(Some(ics::feed(
+        &name,
+        feed::REFRESH_MINUTES,
+        ts(now),
+        &events,
+    )))
+}
+
+/// The feed's calendar name ("Dr Lee — Northside Telehealth") and whether
+/// its owner shows patient names.
+async fn calendar_owner(state: &AppState, user: i64) -> AppResult<(String, bool)> {
+    let (provider, patient_names): (String, i64) =
+        sqlx::query_as("SELECT name, feed_patient_names FROM app_user WHERE id = $1")
+            .bind(user)
+            .fetch_one(&state.db.pool)
+            .await?;
+    let clinics: Vec<String> = sqlx::query_scalar(
+        "SELECT c.name FROM membership m JOIN clinic c ON c.id = m.clinic_id \
+         WHERE m.user_id = $1 AND m.role = 'provider' ORDER BY c.name",
+    )
+    .bind(user)
+    .fetch_all(&state.db.pool)
+    .await?;
+    Ok((feed::calendar_name(&provider, &clinics), patient_names == 1))
 }
