@@ -536,7 +536,10 @@ async fn settings(b: Backend) {
     let admin = c.t.me("admin@northside.test").await;
     let st = &c.t.state;
     assert_eq!(
-        reminders::settings(st, &admin, c.north).await.unwrap(),
+        reminders::settings(st, &admin, c.north)
+            .await
+            .unwrap()
+            .settings,
         ReminderSettings::default()
     );
     let good = ReminderSettings::default();
@@ -566,7 +569,10 @@ async fn settings(b: Backend) {
         assert!((400..500).contains(&e.status()));
     }
     assert_eq!(
-        reminders::settings(st, &admin, c.north).await.unwrap(),
+        reminders::settings(st, &admin, c.north)
+            .await
+            .unwrap()
+            .settings,
         good
     );
     // Schedulers may not change them.
@@ -588,7 +594,10 @@ async fn settings(b: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        reminders::settings(st, &admin, c.north).await.unwrap(),
+        reminders::settings(st, &admin, c.north)
+            .await
+            .unwrap()
+            .settings,
         mine
     );
     let audit =

@@ -9,15 +9,15 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::server::{ctx, service};
 
+/// `clinic_id` none: the first clinic where the caller is admin (as the
+/// Clinic settings page starts).
 #[server(prefix = "/api", endpoint = "reminder_settings")]
-pub async fn get_reminder_settings(clinic_id: i64) -> Result<ReminderSettingsView, AppError> {
+pub async fn get_reminder_settings(
+    #[server(default)] clinic_id: Option<i64>,
+) -> Result<ReminderSettingsView, AppError> {
     ctx::run(async {
         let s = ctx::require_session()?;
-        let settings = service::reminders::settings(&ctx::state()?, &s.me, clinic_id).await?;
-        Ok(ReminderSettingsView {
-            clinic_id,
-            settings,
-        })
+        service::reminders::settings(&ctx::state()?, &s.me, clinic_id.unwrap_or(0)).await
     })
     .await
 }

@@ -9,11 +9,18 @@ use crate::live::successes;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
+/// `clinic`: the clinic the page shows (None: the first where the caller
+/// is admin). The section loads on its own, beside the page's other
+/// sections rather than inside their Suspense (a resource created there
+/// broke the page's hydration).
 #[component]
-pub fn RemindersSection(cid: i64) -> impl IntoView {
+pub fn RemindersSection(clinic: RwSignal<Option<i64>>) -> impl IntoView {
     let save = ServerAction::<SaveReminderSettings>::new();
     let saved = successes(save);
-    let data = Resource::new(move || saved.get(), move |_| get_reminder_settings(cid));
+    let data = Resource::new(
+        move || (clinic.get(), saved.get()),
+        |(c, _)| get_reminder_settings(c),
+    );
     view! {
         <section class="card" aria-labelledby="rem-title">
             <h2 id="rem-title">"Reminders"</h2>
@@ -25,8 +32,9 @@ pub fn RemindersSection(cid: i64) -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(v) => view! { <RemindersForm s=v.settings cid save /> }.into_any(),
-                        Err(e) => view! { <p class="alert error">{e.message().to_string()}</p> }.into_any(),
+                        Ok(v) => view! { <RemindersForm s=v.settings cid=v.clinic_id save /> }.into_any(),
+                        // The page above already says why (not an admin).
+                        Err(_) => ().into_any(),
                     }
                 })}
             </Transition>

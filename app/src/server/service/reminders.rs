@@ -21,7 +21,7 @@ use crate::domain::notify::Channel;
 use crate::domain::reminder::{cancel_link, CancelLink, ReminderSettings, GRACE_SECS};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
-use crate::model::{ChangeOutcome, Me};
+use crate::model::{ChangeOutcome, Me, ReminderSettingsView};
 use crate::server::db::known;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
@@ -52,11 +52,26 @@ async fn settings_in(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Remi
     Ok(settings_from(&r))
 }
 
-/// A clinic's reminder settings (admins).
-pub async fn settings(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<ReminderSettings> {
+/// A clinic's reminder settings (admins); `clinic_id` 0: the first clinic
+/// where the caller is admin.
+pub async fn settings(
+    state: &AppState,
+    me: &Me,
+    clinic_id: i64,
+) -> AppResult<ReminderSettingsView> {
+    let clinic_id = match clinic_id {
+        0 => authz::clinics_where(me, |r| r == Role::Admin)
+            .first()
+            .map(|c| c.0)
+            .ok_or_else(|| AppError::forbidden("Only a clinic admin can change its settings."))?,
+        id => id,
+    };
     authz::require_role(me, clinic_id, &[Role::Admin])?;
     let mut conn = state.db.pool.acquire().await?;
-    settings_in(&mut conn, clinic_id).await
+    Ok(ReminderSettingsView {
+        clinic_id,
+        settings: settings_in(&mut conn, clinic_id).await?,
+    })
 }
 
 /// Saves a clinic's reminder settings (admins). Reminders already
