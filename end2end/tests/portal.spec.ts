@@ -170,6 +170,8 @@ test("a reschedule request, Propose Changes, Tentative on the schedule, the pati
   const tentative = card(patient, "Dr. Priya Patel");
   await expect(tentative).toContainText("The clinic proposes this new time instead of");
   await expect(tentative).toContainText("6:10 AM");
+  // Issue 15: the deadline, after which it returns to the original time.
+  await expect(tentative.getByRole("note").filter({ hasText: "Answer by" })).toHaveText(/^Answer by \w{3}, \w{3} \d+, \d+:\d\d [AP]M; after that it returns to your original time, .+, if that time is still free, or is cancelled\.$/);
   await tentative.getByRole("button", { name: "Approve new time" }).click();
   await expect(patient.getByRole("status")).toContainText("The clinic has your answer.");
   await showList(patient, "Upcoming").click();

@@ -39,12 +39,14 @@ struct ProposalRow {
 
 impl ProposalRow {
     fn setting(&self) -> AppResult<OnExpiry> {
-        known(
-            OnExpiry::parse(&self.proposal_on_expiry),
-            "clinic.proposal_on_expiry",
-            &self.proposal_on_expiry,
-        )
+        stored_setting(&self.proposal_on_expiry)
     }
+}
+
+/// A clinic's stored `proposal_on_expiry` (an unknown code is a logged
+/// internal error, like every stored code).
+fn stored_setting(code: &str) -> AppResult<OnExpiry> {
+    known(OnExpiry::parse(code), "clinic.proposal_on_expiry", code)
 }
 
 async fn proposal_row(change: &mut Change, appointment_id: i64) -> AppResult<ProposalRow> {
@@ -279,22 +281,19 @@ pub(super) async fn check_not_expired(change: &mut Change, a: &Appt) -> AppResul
     let p = proposal_row(change, a.id).await?;
     let clock = a.clock;
     let original = p.proposal_from_starts_at.map(|s| clock.short(s));
+    // Back at its original time, the appointment's time is that time.
+    let now_at = clock.short(a.starts_at);
     let (at, late) = match (a.status, p.proposal_deadline, p.proposal_expired_at) {
+        // Past its deadline; the timer has not acted yet.
         (AppointmentStatus::Pending, Some(d), _) if d <= change.now => {
-            let plan = proposal::plan(p.setting()?, p.proposal_from_starts_at.unwrap_or(0), d);
-            match (plan, original.as_deref()) {
+            let from = p.proposal_from_starts_at.unwrap_or(0);
+            match (proposal::plan(p.setting()?, from, change.now), &original) {
                 (Expiry::Restore, Some(o)) => (d, Late::Returning(o)),
                 _ => (d, Late::Cancelling),
             }
         }
         (AppointmentStatus::Cancelled, _, Some(e)) => (e, Late::Cancelled),
-        (AppointmentStatus::Booked, _, Some(e)) => {
-            let now_at = clock.short(a.starts_at);
-            return Err(AppError::conflict(proposal::too_late(
-                &clock.short(e),
-                Late::Returned(&now_at),
-            )));
-        }
+        (AppointmentStatus::Booked, _, Some(e)) => (e, Late::Returned(&now_at)),
         _ => return Ok(()),
     };
     Err(AppError::conflict(proposal::too_late(
@@ -315,14 +314,9 @@ pub(super) fn answer_by(
     let (Some(d), Some(from), AppointmentStatus::Pending) = (deadline, from_start, status) else {
         return Ok(None);
     };
-    let setting = known(
-        OnExpiry::parse(setting),
-        "clinic.proposal_on_expiry",
-        setting,
-    )?;
     Ok(Some(proposal::answer_by(
         &clock.short(d),
-        setting,
+        stored_setting(setting)?,
         &clock.short(from),
     )))
 }
@@ -338,15 +332,10 @@ pub async fn settings(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<Pr
     .fetch_optional(&state.db.pool)
     .await?
     .ok_or_else(|| AppError::not_found("That clinic does not exist."))?;
-    let on_expiry = known(
-        OnExpiry::parse(&on_expiry),
-        "clinic.proposal_on_expiry",
-        &on_expiry,
-    )?;
     Ok(ProposalSettings {
         clinic_id,
         expiry_hours: hours,
-        on_expiry: on_expiry.as_str().into(),
+        on_expiry: stored_setting(&on_expiry)?.as_str().into(),
     })
 }
 
