@@ -54,6 +54,73 @@ pub fn changes(
         .collect()
 }
 
+/// Fields whose numbers are user ids: shown as the person's name.
+pub const PERSON_FIELDS: [&str; 9] = [
+    "host",
+    "patient",
+    "provider",
+    "invited",
+    "host_provider_id",
+    "patient_id",
+    "provider_id",
+    "target_provider_id",
+    "cancelled_by",
+];
+
+/// The user ids an entry's person fields hold (see [`PERSON_FIELDS`]).
+pub fn person_ids(v: &Value, out: &mut Vec<i64>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if PERSON_FIELDS.contains(&k.as_str()) {
+                    ids_in(v, out);
+                } else {
+                    person_ids(v, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| person_ids(i, out)),
+        _ => {}
+    }
+}
+
+fn ids_in(v: &Value, out: &mut Vec<i64>) {
+    match v {
+        Value::Number(n) => out.extend(n.as_i64()),
+        Value::Array(items) => items.iter().for_each(|i| ids_in(i, out)),
+        _ => {}
+    }
+}
+
+/// Replaces the user ids in person fields by the names `name` knows
+/// (an id it does not know stays a number).
+pub fn name_people(v: &mut Value, name: &dyn Fn(i64) -> Option<String>) {
+    fn swap(v: &mut Value, name: &dyn Fn(i64) -> Option<String>) {
+        match v {
+            Value::Number(n) => {
+                if let Some(s) = n.as_i64().and_then(name) {
+                    *v = Value::String(s);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| swap(i, name)),
+            _ => {}
+        }
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m.iter_mut() {
+                if PERSON_FIELDS.contains(&k.as_str()) {
+                    swap(v, name);
+                } else {
+                    name_people(v, name);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| name_people(i, name)),
+        _ => {}
+    }
+}
+
 /// Leaves of a JSON value with their dotted paths; a bare value is `value`.
 fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
     match v {
@@ -235,6 +302,27 @@ mod tests {
         assert_eq!(c[0].field, "Value");
         assert!(changes(None, None, &t).is_empty());
         assert!(changes(Some(&json!({"a": 1})), Some(&json!({"a": 1})), &t).is_empty());
+    }
+
+    #[test]
+    fn people_are_named_not_numbered() {
+        let mut v =
+            json!({ "host": 7, "invited": [8, 99], "version": 7, "inner": { "patient": 9 } });
+        let mut ids = Vec::new();
+        person_ids(&v, &mut ids);
+        ids.sort();
+        assert_eq!(ids, vec![7, 8, 9, 99]);
+        let names = |id: i64| match id {
+            7 => Some("Dr. Lee".to_string()),
+            8 => Some("Dr. Kim".to_string()),
+            9 => Some("Ann".to_string()),
+            _ => None,
+        };
+        name_people(&mut v, &names);
+        assert_eq!(
+            v,
+            json!({ "host": "Dr. Lee", "invited": ["Dr. Kim", 99], "version": 7, "inner": { "patient": "Ann" } })
+        );
     }
 
     #[test]

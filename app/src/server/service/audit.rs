@@ -4,15 +4,18 @@
 //!
 //! The trail is written by `Change::audit` only; nothing here writes it.
 
+use super::super::db::id_list;
 use super::super::state::AppState;
 use super::super::zones::{self, Clock};
 use super::authz;
-use crate::domain::audit::{action_label, changes, changes_text, csv_row};
+use crate::domain::audit::{action_label, changes, changes_text, csv_row, name_people, person_ids};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::model::{AuditEntry, AuditFilter, AuditPage, Me, AUDIT_CSV_MAX, AUDIT_PAGE_SIZE};
 use chrono::NaiveDate;
+use serde_json::Value;
 use sqlx::Row;
+use std::collections::HashMap;
 
 const MAX_SEARCH: usize = 100;
 
@@ -183,7 +186,58 @@ async fn entries(
         };
     }
     let rows = q.fetch_all(&state.db.pool).await?;
-    Ok(rows.into_iter().map(|r| entry(r, clock)).collect())
+    let mut parsed: Vec<(EntryRow, Option<Value>, Option<Value>)> = rows
+        .into_iter()
+        .map(|mut r| {
+            let (b, a) = (parse(r.before_json.take()), parse(r.after_json.take()));
+            (r, b, a)
+        })
+        .collect();
+    let names = people(state, &parsed).await?;
+    let name = |id: i64| names.get(&id).cloned();
+    for (_, b, a) in &mut parsed {
+        for v in [b, a].into_iter().flatten() {
+            name_people(v, &name);
+        }
+    }
+    Ok(parsed
+        .into_iter()
+        .map(|(r, b, a)| entry(r, b, a, clock))
+        .collect())
+}
+
+/// A stored before/after; one that is not JSON is shown as the text it is.
+fn parse(s: Option<String>) -> Option<Value> {
+    s.map(|s| serde_json::from_str(&s).unwrap_or(Value::String(s)))
+}
+
+/// The names of the people the entries' person fields refer to (one query).
+async fn people(
+    state: &AppState,
+    parsed: &[(EntryRow, Option<Value>, Option<Value>)],
+) -> AppResult<HashMap<i64, String>> {
+    let mut ids = Vec::new();
+    for (_, b, a) in parsed {
+        for v in [b, a].into_iter().flatten() {
+            person_ids(v, &mut ids);
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Integers from stored JSON: safe to inline.
+    let rows = sqlx::query(&format!(
+        "SELECT id, name FROM app_user WHERE id IN ({})",
+        id_list(&ids)
+    ))
+    .fetch_all(&state.db.pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get::<i64, _>("id"), r.get::<String, _>("name")))
+        .collect())
 }
 
 fn person(name: Option<String>, email: Option<String>) -> Option<String> {
@@ -195,12 +249,7 @@ fn person(name: Option<String>, email: Option<String>) -> Option<String> {
     }
 }
 
-fn entry(r: EntryRow, clock: Clock) -> AuditEntry {
-    // A stored value that is not JSON is shown as the text it is.
-    let parse = |s: Option<String>| {
-        s.map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s)))
-    };
-    let (before, after) = (parse(r.before_json), parse(r.after_json));
+fn entry(r: EntryRow, before: Option<Value>, after: Option<Value>, clock: Clock) -> AuditEntry {
     AuditEntry {
         id: r.id,
         at: clock.local(r.at),
