@@ -62,6 +62,10 @@ pub fn router(state: AppState) -> Router {
             get(app::api::audit::my_record_csv),
         )
         .route(
+            app::model::BOOKINGS_CSV_PATH,
+            get(app::api::exports::bookings_csv),
+        )
+        .route(
             "/r/{token}",
             get(app::api::reminders::link::show).post(app::api::reminders::link::act),
         )

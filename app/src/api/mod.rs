@@ -14,6 +14,7 @@ pub mod bookings;
 pub mod change_requests;
 pub mod clinic_settings;
 pub mod dashboard;
+pub mod exports;
 pub mod notifications;
 pub mod portal;
 pub mod proposals;

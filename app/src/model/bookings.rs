@@ -40,6 +40,42 @@ impl BookingStatusFilter {
     }
 }
 
+/// Where the Bookings list downloads as CSV (routed in the server crate).
+pub const BOOKINGS_CSV_PATH: &str = "/export/bookings.csv";
+
+/// The CSV download's address for the list's current filter:
+/// `/export/bookings.csv?status=past&from=2026-03-01&search=ann`.
+pub fn bookings_csv_href(
+    status: BookingStatusFilter,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    search: &str,
+) -> String {
+    let mut q = vec![format!("status={}", super::wire_name(&status))];
+    if let Some(d) = from {
+        q.push(format!("from={d}"));
+    }
+    if let Some(d) = to {
+        q.push(format!("to={d}"));
+    }
+    let search = search.trim();
+    if !search.is_empty() {
+        // Percent-encoded byte by byte: names may hold spaces, & or letters
+        // beyond ASCII.
+        let encoded: String = search
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        q.push(format!("search={encoded}"));
+    }
+    format!("{BOOKINGS_CSV_PATH}?{}", q.join("&"))
+}
+
 /// One row of the Bookings list, with what may be done to it and why not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingRow {
@@ -128,4 +164,27 @@ pub struct BookingPage {
     pub total: i64,
     pub page: i64,
     pub page_size: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_csv_link_carries_the_filter() {
+        let d = |s: &str| s.parse().ok();
+        assert_eq!(
+            bookings_csv_href(BookingStatusFilter::Upcoming, None, None, " "),
+            "/export/bookings.csv?status=upcoming"
+        );
+        assert_eq!(
+            bookings_csv_href(
+                BookingStatusFilter::NoShow,
+                d("2026-03-01"),
+                d("2026-03-31"),
+                "Zoë & Al"
+            ),
+            "/export/bookings.csv?status=noshow&from=2026-03-01&to=2026-03-31&search=Zo%C3%AB%20%26%20Al"
+        );
+    }
 }

@@ -10,7 +10,9 @@ use crate::api::bookings::bookings;
 use crate::domain::booking::NoShowKind;
 use crate::domain::live::topic;
 use crate::live::use_live_version;
-use crate::model::{from_wire, wire_name, BookingPage, BookingRow, BookingStatusFilter};
+use crate::model::{
+    bookings_csv_href, from_wire, wire_name, BookingPage, BookingRow, BookingStatusFilter,
+};
 use crate::shell::{Guard, Need};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -89,6 +91,12 @@ fn Bookings() -> impl IntoView {
         <h1>"Bookings"</h1>
         {notice.view()}
         <BookingFilters status from to search page />
+        // Every page of what the filters select, as the clinic writes times.
+        <p>
+            <a class="button-link" href=move || bookings_csv_href(status.get(), from.get(), to.get(), &search.get())>
+                "Download CSV"
+            </a>
+        </p>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {

@@ -18,6 +18,7 @@ pub mod change_requests;
 pub mod clinic_settings;
 pub mod clinics;
 pub mod dashboard;
+pub mod exports;
 pub mod notifications;
 pub mod portal;
 pub mod proposals;
