@@ -88,20 +88,25 @@ test("a waiting patient is offered a time staff cancel, claims it in the portal,
   await patient.context().close();
 });
 
-test("the staff Waitlist page and the booking page's join form fit a phone", async ({ browser }) => {
+test("the staff Waitlist page fits a phone, and the booking page's Join the waitlist opens the portal's form for that clinic", async ({ browser }) => {
   const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
   await login(page, "admin@northside.test");
   await page.goto("/waitlist");
   await waitLive(page);
   await expect(page.getByRole("heading", { name: "Waiting patients" })).toBeVisible();
   await noSidewaysScroll(page);
-  await page.goto("/book/northside");
-  await waitLive(page);
-  await expect(page.getByRole("group", { name: "Join the waitlist" })).toBeHidden();
-  await page.getByRole("button", { name: "Join the waitlist…" }).click();
-  const form = page.getByRole("group", { name: "Join the waitlist" });
-  await expect(form).toBeVisible();
-  await expect(form.getByLabel("Service")).toHaveValue(/\d+/);
-  await noSidewaysScroll(page);
   await page.context().close();
+
+  const patient = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+  await login(patient, "ann@patients.test");
+  await patient.goto("/book/northside");
+  await waitLive(patient);
+  await patient.getByRole("radio", { name: /Video consultation/ }).check();
+  await patient.getByRole("link", { name: "Join the waitlist" }).click();
+  await expect(patient).toHaveURL(/\/portal\?waitlist=/);
+  const form = patient.getByRole("group", { name: "Join the waitlist" });
+  await expect(form).toBeVisible();
+  await expect(form.getByLabel("Service").locator("option:checked")).toHaveText("Video consultation");
+  await noSidewaysScroll(patient);
+  await patient.context().close();
 });

@@ -409,10 +409,10 @@ fn SlotPicker(
     }
 }
 
-/// No time suits: join the clinic's waitlist for the chosen service and
-/// provider (a visitor is asked to log in first). The form is rendered with
-/// the page and only shown on demand: created later, inside the page's
-/// suspense, its own data load did not hydrate (a panic in tachys).
+/// No time suits: join the clinic's waitlist, in the portal (its form
+/// opens there for this clinic, service and provider); a visitor is asked
+/// to log in first. The form is not on this page: created inside the
+/// page's suspense, it panicked in tachys' hydration code (release build).
 #[component]
 fn WaitlistOffer(
     logged_in: bool,
@@ -421,16 +421,20 @@ fn WaitlistOffer(
     service: RwSignal<Option<i64>>,
     provider: RwSignal<Option<i64>>,
 ) -> impl IntoView {
-    let open = RwSignal::new(false);
+    let href = move || {
+        format!(
+            "/portal?waitlist={clinic_id}&service={}&provider={}",
+            service.get().unwrap_or(0),
+            provider.get().unwrap_or(0)
+        )
+    };
     view! {
         <section class="card book-waitlist">
             <h2>"No time suits?"</h2>
             {if logged_in {
                 view! {
-                    <button type="button" aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>"Join the waitlist…"</button>
-                    <div hidden=move || !open.get()>
-                        <super::waitlist::WaitlistJoin clinic_id service=service.get_untracked().unwrap_or(0) provider=provider.get_untracked().unwrap_or(0) />
-                    </div>
+                    <p class="muted">"Wait for a time: when one that suits you frees up, we offer it to you."</p>
+                    <a class="button-link" href=href>"Join the waitlist"</a>
                 }.into_any()
             } else {
                 view! { <p class="muted">"To join the waitlist, " <a href=format!("/login?next={next}")>"log in"</a> "."</p> }.into_any()

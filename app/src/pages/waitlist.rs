@@ -115,8 +115,21 @@ pub fn MyWaitlistSection() -> impl IntoView {
         move || (version.get(), claim.version().get(), leave.version().get()),
         |_| get_my_waitlist(),
     );
-    let joining = RwSignal::new(None::<i64>);
+    // (clinic, service, provider) whose join form is open.
+    let joining = RwSignal::new(None::<(i64, i64, i64)>);
     let clinics = Resource::new(|| (), |_| clinic_options());
+    let form = NodeRef::<leptos::html::Div>::new();
+    // The booking page's "Join the waitlist" opens the form here for its
+    // clinic, service and provider (after hydration: see booking.rs).
+    let query = leptos_router::hooks::use_query_map();
+    Effect::new(move |_| {
+        let q = query.get_untracked();
+        let num = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        if num("waitlist") > 0 {
+            joining.set(Some((num("waitlist"), num("service"), num("provider"))));
+            super::reveal(form);
+        }
+    });
     view! {
         <section class="card waitlist">
             <h2>"Waitlist"</h2>
@@ -159,14 +172,17 @@ pub fn MyWaitlistSection() -> impl IntoView {
                     let list = clinics.await.unwrap_or_default();
                     view! {
                         <label for="wl-clinic">"Join a clinic's waitlist"</label>
-                        <select id="wl-clinic" on:change=move |e| joining.set(event_target_value(&e).parse().ok().filter(|c| *c > 0))>
+                        <select id="wl-clinic" prop:value=move || joining.get().map_or(0, |j| j.0).to_string()
+                            on:change=move |e| joining.set(event_target_value(&e).parse().ok().filter(|c| *c > 0).map(|c| (c, 0, 0)))>
                             <option value="0">"Choose a clinic…"</option>
                             {list.into_iter().map(|c| view! { <option value=c.id.to_string()>{c.name}</option> }).collect_view()}
                         </select>
                     }
                 })}
             </Suspense>
-            {move || joining.get().map(|c| view! { <WaitlistJoin clinic_id=c /> })}
+            <div node_ref=form>
+                {move || joining.get().map(|(c, service, provider)| view! { <WaitlistJoin clinic_id=c service provider /> })}
+            </div>
         </section>
     }
 }
