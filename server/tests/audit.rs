@@ -508,7 +508,10 @@ async fn the_csv_is_the_filter_escaped(b: Backend) {
     );
     assert_eq!(booked[4], "appointment.create");
     // People by name, not by number.
-    assert!(booked[7].contains("Host: — → Dr. Priya Patel"), "{booked:?}");
+    assert!(
+        booked[7].contains("Host: — → Dr. Priya Patel"),
+        "{booked:?}"
+    );
     assert!(booked[7].contains("Patient: — → Ann Archer"), "{booked:?}");
     // The change with a comma, quotes and a line break survives whole.
     let cancel = by_id(e.ann_cancels);

@@ -55,10 +55,9 @@ enum Bind {
     Text(String),
 }
 
-/// The WHERE clause of a filter (parameters from $1, the clinic) and its
-/// values. Refuses what it cannot mean: dates out of range or reversed,
+/// Refuses what a filter cannot mean: dates out of range or reversed,
 /// overlong searches, ids that are not positive.
-fn where_clause(f: &AuditFilter, clinic_id: i64, clock: Clock) -> AppResult<(String, Vec<Bind>)> {
+fn check(f: &AuditFilter) -> AppResult<()> {
     for d in [f.from, f.to].into_iter().flatten() {
         crate::domain::validate::date_in_range(d).map_err(AppError::Validation)?;
     }
@@ -75,9 +74,21 @@ fn where_clause(f: &AuditFilter, clinic_id: i64, clock: Clock) -> AppResult<(Str
     if f.action.len() > 64 {
         return Err(AppError::validation("Choose an action from the list."));
     }
-    if f.appointment_id.is_some_and(|a| a <= 0) || f.before.is_some_and(|b| b <= 0) {
+    if f.appointment_id.is_some_and(|a| a <= 0) {
         return Err(AppError::validation("Enter an appointment number above 0."));
     }
+    if f.before.is_some_and(|b| b <= 0) {
+        return Err(AppError::validation(
+            "There is no such page of the audit trail.",
+        ));
+    }
+    Ok(())
+}
+
+/// The WHERE clause of a filter (parameters from $1, the clinic) and its
+/// values (after `check`).
+fn where_clause(f: &AuditFilter, clinic_id: i64, clock: Clock) -> AppResult<(String, Vec<Bind>)> {
+    check(f)?;
     let mut sql = String::from("au.clinic_id = $1");
     let mut binds = vec![Bind::Int(clinic_id)];
     let push = |binds: &mut Vec<Bind>, b: Bind| {
