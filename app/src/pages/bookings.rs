@@ -91,9 +91,10 @@ fn Bookings() -> impl IntoView {
         <h1>"Bookings"</h1>
         {notice.view()}
         <BookingFilters status from to search page />
-        // Every page of what the filters select, as the clinic writes times.
+        // Every page of what the filters select, as the clinic writes times;
+        // `download` keeps the client-side router from taking the link.
         <p>
-            <a class="button-link" href=move || bookings_csv_href(status.get(), from.get(), to.get(), &search.get())>
+            <a class="button-link" href=move || bookings_csv_href(status.get(), from.get(), to.get(), &search.get()) download>
                 "Download CSV"
             </a>
         </p>
