@@ -30,6 +30,11 @@ pub struct ClinicSettings {
     /// How the clinic writes dates and times: a `DateStyle` code
     /// ("24h", "en-US", "en-AU").
     pub date_style: String,
+    /// How long patients have to answer a proposed time (issue 15).
+    pub proposals: super::ProposalSettings,
+    /// How the waitlist offers a freed time, and for how long (issue 15).
+    pub waitlist_mode: crate::domain::waitlist::OfferMode,
+    pub waitlist_claim_minutes: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

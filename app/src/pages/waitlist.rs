@@ -331,33 +331,27 @@ fn OfferDialog(
     }
 }
 
-/// Clinic › Waitlist (admins): how freed times are offered and the claim
-/// window.
+/// The Clinic settings page's waitlist section, with the values read with
+/// the rest of the page (no load of its own: a resource created inside the
+/// page's Suspense broke its hydration).
 #[component]
-pub fn WaitlistSettingsSection(cid: i64) -> impl IntoView {
+pub fn WaitlistSettingsSection(cid: i64, mode: OfferMode, claim_minutes: i64) -> impl IntoView {
     let save = ServerAction::<SaveWaitlistSettings>::new();
-    let board = Resource::new(move || cid, |c| get_waitlist_board(Some(c)));
     view! {
         <section class="card">
             <h2>"Waitlist"</h2>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    board.await.ok().map(|b| view! {
-                        <ActionForm action=save attr:class="form service-form" attr:aria-label="Waitlist">
-                            <input type="hidden" name="clinic_id" value=cid.to_string() />
-                            <label for="wl-mode">"When a time frees up, offer it to"</label>
-                            <select id="wl-mode" name="mode">
-                                {[OfferMode::InTurn, OfferMode::AllAtOnce].into_iter().map(|m| view! {
-                                    <option value=m.as_str() selected=m == b.mode>{m.label()}</option>
-                                }).collect_view()}
-                            </select>
-                            <label for="wl-minutes">"Claim window (minutes)"</label>
-                            <input id="wl-minutes" name="claim_minutes" inputmode="numeric" value=b.claim_minutes.to_string() />
-                            <div class="actions"><button type="submit" class="primary-inline">"Save waitlist settings"</button></div>
-                        </ActionForm>
-                    })
-                })}
-            </Suspense>
+            <ActionForm action=save attr:class="form service-form" attr:aria-label="Waitlist">
+                <input type="hidden" name="clinic_id" value=cid.to_string() />
+                <label for="wl-mode">"When a time frees up, offer it to"</label>
+                <select id="wl-mode" name="mode">
+                    {[OfferMode::InTurn, OfferMode::AllAtOnce].into_iter().map(|m| view! {
+                        <option value=m.as_str() selected=m == mode>{m.label()}</option>
+                    }).collect_view()}
+                </select>
+                <label for="wl-minutes">"Claim window (minutes)"</label>
+                <input id="wl-minutes" name="claim_minutes" inputmode="numeric" value=claim_minutes.to_string() />
+                <div class="actions"><button type="submit" class="primary-inline">"Save waitlist settings"</button></div>
+            </ActionForm>
             {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! { <p class="alert ok" role="status">"Waitlist settings saved."</p> })}
             {error_alert(save.value())}
         </section>

@@ -42,6 +42,15 @@ struct Setup {
     horizon_days: u32,
 }
 
+/// The clinic's offer mode and claim window, for its settings page.
+pub(super) async fn settings(
+    conn: &mut AnyConnection,
+    clinic_id: i64,
+) -> AppResult<(OfferMode, i64)> {
+    let s = setup(conn, clinic_id).await?;
+    Ok((s.mode, s.claim_minutes))
+}
+
 async fn setup(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<Setup> {
     let row: Option<(String, i64, String, String, i64)> = sqlx::query_as(
         "SELECT waitlist_mode, waitlist_claim_minutes, time_zone, date_style, booking_horizon_days \
