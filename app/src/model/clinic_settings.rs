@@ -30,6 +30,8 @@ pub struct ClinicSettings {
     /// How the clinic writes dates and times: a `DateStyle` code
     /// ("24h", "en-US", "en-AU").
     pub date_style: String,
+    /// The reminders patients get before each appointment (issue 15).
+    pub reminders: crate::domain::reminder::ReminderSettings,
     /// How long patients have to answer a proposed time (issue 15).
     pub proposals: super::ProposalSettings,
     /// How the waitlist offers a freed time, and for how long (issue 15).

@@ -97,7 +97,6 @@ fn Settings() -> impl IntoView {
                 }
             })}
         </Transition>
-        <crate::pages::reminders::RemindersSection clinic />
     }
 }
 
@@ -123,6 +122,7 @@ fn Editor(s: ClinicSettings, clinic: RwSignal<Option<i64>>, a: Actions) -> impl 
         <VenueSection address=s.address call_phone=s.call_phone reason_required=s.cancel_reason_required cid a />
         <DateStyleSection style=s.date_style cid a />
         <PolicySection policy=s.policy cid a />
+        <crate::pages::reminders::RemindersSection s=s.reminders cid />
         <crate::pages::proposals::ProposalExpirySection s=s.proposals />
         <crate::pages::waitlist::WaitlistSettingsSection cid mode=s.waitlist_mode claim_minutes=s.waitlist_claim_minutes />
         <PmsSection connector=s.pms_connector url=s.pms_url secret_set=s.pms_secret_set cid a />

@@ -1,26 +1,19 @@
 //! Clinic settings › Reminders (admins): on or off, when the two reminders
 //! go before each appointment, and by which channels (issue 15, point 1).
-//! Mounted by the Clinic settings page; loads and saves on its own.
+//! Mounted by the Clinic settings page, which loads its values; saves on its own.
 
 use super::error_alert;
-use crate::api::reminders::{get_reminder_settings, SaveReminderSettings};
+use crate::api::reminders::SaveReminderSettings;
 use crate::domain::reminder::{ReminderSettings, OFFSET_MINUTES};
-use crate::live::successes;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-/// `clinic`: the clinic the page shows (None: the first where the caller
-/// is admin). The section loads on its own, beside the page's other
-/// sections rather than inside their Suspense (a resource created there
-/// broke the page's hydration).
+/// Mounted on the Clinic settings page with the clinic's settings, read
+/// with the rest of the page (no load of its own: a second Suspense on the
+/// page broke its hydration now and then).
 #[component]
-pub fn RemindersSection(clinic: RwSignal<Option<i64>>) -> impl IntoView {
+pub fn RemindersSection(s: ReminderSettings, cid: i64) -> impl IntoView {
     let save = ServerAction::<SaveReminderSettings>::new();
-    let saved = successes(save);
-    let data = Resource::new(
-        move || (clinic.get(), saved.get()),
-        |(c, _)| get_reminder_settings(c),
-    );
     view! {
         <section class="card" aria-labelledby="rem-title">
             <h2 id="rem-title">"Reminders"</h2>
@@ -29,15 +22,7 @@ pub fn RemindersSection(clinic: RwSignal<Option<i64>>) -> impl IntoView {
             </p>
             {error_alert(save.value())}
             {move || save.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="alert ok" role="status">"Reminder settings saved."</p> })}
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(v) => view! { <RemindersForm s=v.settings cid=v.clinic_id save /> }.into_any(),
-                        // The page above already says why (not an admin).
-                        Err(_) => ().into_any(),
-                    }
-                })}
-            </Transition>
+            <RemindersForm s cid save />
         </section>
     }
 }

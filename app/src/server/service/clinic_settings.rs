@@ -41,12 +41,14 @@ pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<Clinic
         id => id,
     };
     authz::require_role(me, clinic_id, &[Role::Admin])?;
-    // Read with the rest, so the page's sections need no loads of their own
-    // (a resource created inside the page's Suspense broke its hydration).
+    // Read with the rest, so the page's sections need no loads of their own:
+    // a second Suspense on the page, or a resource created inside this one,
+    // broke its hydration on the release build now and then.
     let proposals = super::proposals::settings(state, me, clinic_id).await?;
     let mut conn = state.db.pool.acquire().await?;
     let (waitlist_mode, waitlist_claim_minutes) =
         super::waitlist::settings(&mut conn, clinic_id).await?;
+    let reminders = super::reminders::settings_in(&mut conn, clinic_id).await?;
     let c = sqlx::query_as::<_, ClinicRow>(
         "SELECT name, slug, time_zone, patient_group_name, host_group_name, pms_connector, pms_url, \
          pms_secret, address, call_phone, cancel_reason_required, date_style FROM clinic WHERE id = $1",
@@ -103,6 +105,7 @@ pub async fn view(state: &AppState, me: &Me, clinic_id: i64) -> AppResult<Clinic
         date_style: super::super::zones::style(&c.date_style)?
             .code()
             .to_string(),
+        reminders,
         proposals,
         waitlist_mode,
         waitlist_claim_minutes,
