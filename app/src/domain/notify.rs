@@ -260,7 +260,10 @@ mod tests {
         );
         assert_eq!(staff_audience(NotifyEvent::ProposalMade, &p), vec![2]);
         // Expiry: the timer acts for nobody (0), so nobody is left out.
-        let timer = Parties { actor: 0, ..p.clone() };
+        let timer = Parties {
+            actor: 0,
+            ..p.clone()
+        };
         assert_eq!(
             staff_audience(NotifyEvent::ProposalExpired, &timer),
             vec![2, 8]

@@ -29,8 +29,7 @@ const BAD_CREDENTIALS: &str = "Email or password is incorrect.";
 /// current password), and logins refused by the rate limit: read by the
 /// server's `/metrics`. Atomics, so counting costs nothing on the way.
 pub static LOGIN_FAILURES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-pub static LOGIN_RATE_LIMITED: std::sync::atomic::AtomicU64 =
-    std::sync::atomic::AtomicU64::new(0);
+pub static LOGIN_RATE_LIMITED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 fn count(counter: &std::sync::atomic::AtomicU64) {
     counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -262,10 +262,16 @@ pub async fn attach_reminders(pool: &AnyPool, rows: &mut [BookingRow]) -> AppRes
         .await?;
         let mut by_id: HashMap<i64, (bool, Option<String>)> = HashMap::new();
         for r in &found {
-            let clock = zones::Clock::new(&r.get::<String, _>("time_zone"), &r.get::<String, _>("date_style"))?;
+            let clock = zones::Clock::new(
+                &r.get::<String, _>("time_zone"),
+                &r.get::<String, _>("date_style"),
+            )?;
             let sent = r.get::<Option<i64>, _>("sent_at").map(|t| clock.short(t));
             let label = crate::domain::reminder::staff_label(sent.as_deref(), r.get("state"));
-            by_id.insert(r.get("id"), (r.get::<Option<i64>, _>("confirmed_at").is_some(), label));
+            by_id.insert(
+                r.get("id"),
+                (r.get::<Option<i64>, _>("confirmed_at").is_some(), label),
+            );
         }
         for row in chunk {
             if let Some((confirmed, label)) = by_id.remove(&row.id) {

@@ -43,7 +43,10 @@ fn settings_from(r: &sqlx::any::AnyRow) -> ReminderSettings {
     }
 }
 
-pub(super) async fn settings_in(conn: &mut AnyConnection, clinic_id: i64) -> AppResult<ReminderSettings> {
+pub(super) async fn settings_in(
+    conn: &mut AnyConnection,
+    clinic_id: i64,
+) -> AppResult<ReminderSettings> {
     let r = sqlx::query(&format!("SELECT {SETTINGS} FROM clinic WHERE id = $1"))
         .bind(clinic_id)
         .fetch_optional(conn)
