@@ -121,6 +121,29 @@ impl Change {
         Ok(())
     }
 
+    /// An admin's change to one of a clinic's settings: its audit entry,
+    /// on the clinic, as every settings save writes it.
+    pub async fn audit_clinic(
+        &mut self,
+        actor_id: i64,
+        clinic_id: i64,
+        action: &str,
+        before: Option<Value>,
+        after: Value,
+    ) -> AppResult<()> {
+        self.audit(Audit {
+            actor_id: Some(actor_id),
+            on_behalf_of_id: None,
+            clinic_id: Some(clinic_id),
+            action,
+            entity: "clinic",
+            entity_id: clinic_id,
+            before,
+            after: Some(after),
+        })
+        .await
+    }
+
     pub async fn outbox(&mut self, m: OutboxMessage) -> AppResult<()> {
         // A duplicate key means this message is already queued: keep the first.
         sqlx::query(

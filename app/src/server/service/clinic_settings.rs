@@ -179,18 +179,15 @@ pub async fn save_pms(
     .bind(clinic_id)
     .execute(change.conn())
     .await?;
+    // Never the secret.
     change
-        .audit(Audit {
-            actor_id: Some(me.user_id),
-            on_behalf_of_id: None,
-            clinic_id: Some(clinic_id),
-            action: "clinic.pms",
-            entity: "clinic",
-            entity_id: clinic_id,
-            // Never the secret.
-            before: Some(json!({ "connector": old_connector, "url": old_url })),
-            after: Some(json!({ "connector": connector.as_str(), "url": url })),
-        })
+        .audit_clinic(
+            me.user_id,
+            clinic_id,
+            "clinic.pms",
+            Some(json!({ "connector": old_connector, "url": old_url })),
+            json!({ "connector": connector.as_str(), "url": url }),
+        )
         .await?;
     emit_clinic(&mut change, clinic_id, "settings").await?;
     change.commit().await
@@ -251,16 +248,13 @@ pub async fn save_policy(state: &AppState, me: &Me, clinic_id: i64, p: Policy) -
     .execute(change.conn())
     .await?;
     change
-        .audit(Audit {
-            actor_id: Some(me.user_id),
-            on_behalf_of_id: None,
-            clinic_id: Some(clinic_id),
-            action: "clinic.policy",
-            entity: "clinic",
-            entity_id: clinic_id,
-            before: Some(json!(before)),
-            after: Some(json!(p)),
-        })
+        .audit_clinic(
+            me.user_id,
+            clinic_id,
+            "clinic.policy",
+            Some(json!(before)),
+            json!(p),
+        )
         .await?;
     emit_clinic(&mut change, clinic_id, "settings").await?;
     change.commit().await
@@ -477,17 +471,14 @@ pub async fn save_venue(state: &AppState, me: &Me, clinic_id: i64, f: VenueForm)
     .execute(change.conn())
     .await?;
     change
-        .audit(Audit {
-            actor_id: Some(me.user_id),
-            on_behalf_of_id: None,
-            clinic_id: Some(clinic_id),
-            action: "clinic.venue",
-            entity: "clinic",
-            entity_id: clinic_id,
-            before: None,
-            after: Some(json!({ "address": address, "call_phone": call_phone,
-                "cancel_reason_required": f.cancel_reason_required })),
-        })
+        .audit_clinic(
+            me.user_id,
+            clinic_id,
+            "clinic.venue",
+            None,
+            json!({ "address": address, "call_phone": call_phone,
+                "cancel_reason_required": f.cancel_reason_required }),
+        )
         .await?;
     emit_clinic(&mut change, clinic_id, "settings").await?;
     change.commit().await
@@ -516,16 +507,13 @@ pub async fn save_date_style(
         .execute(change.conn())
         .await?;
     change
-        .audit(Audit {
-            actor_id: Some(me.user_id),
-            on_behalf_of_id: None,
-            clinic_id: Some(clinic_id),
-            action: "clinic.date_style",
-            entity: "clinic",
-            entity_id: clinic_id,
-            before: None,
-            after: Some(json!({ "date_style": style.code() })),
-        })
+        .audit_clinic(
+            me.user_id,
+            clinic_id,
+            "clinic.date_style",
+            None,
+            json!({ "date_style": style.code() }),
+        )
         .await?;
     emit_clinic(&mut change, clinic_id, "settings").await?;
     change.commit().await
@@ -593,16 +581,13 @@ pub async fn save_groups(
         .execute(change.conn())
         .await?;
     change
-        .audit(Audit {
-            actor_id: Some(me.user_id),
-            on_behalf_of_id: None,
-            clinic_id: Some(clinic_id),
-            action: "clinic.groups",
-            entity: "clinic",
-            entity_id: clinic_id,
-            before: None,
-            after: Some(json!({ "patient_group_name": patients, "host_group_name": hosts })),
-        })
+        .audit_clinic(
+            me.user_id,
+            clinic_id,
+            "clinic.groups",
+            None,
+            json!({ "patient_group_name": patients, "host_group_name": hosts }),
+        )
         .await?;
     emit_clinic(&mut change, clinic_id, "settings").await?;
     change.commit().await
@@ -668,16 +653,13 @@ pub async fn edit_form(state: &AppState, me: &Me, clinic_id: i64, edit: FormEdit
         .execute(change.conn())
         .await?;
     change
-        .audit(Audit {
-            actor_id: Some(me.user_id),
-            on_behalf_of_id: None,
-            clinic_id: Some(clinic_id),
-            action: "clinic.form",
-            entity: "clinic",
-            entity_id: clinic_id,
-            before: None,
-            after: Some(json!({ "questions": qs })),
-        })
+        .audit_clinic(
+            me.user_id,
+            clinic_id,
+            "clinic.form",
+            None,
+            json!({ "questions": qs }),
+        )
         .await?;
     emit_clinic(&mut change, clinic_id, "settings").await?;
     change.commit().await

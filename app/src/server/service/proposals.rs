@@ -363,16 +363,13 @@ pub async fn save_settings(
     .execute(change.conn())
     .await?;
     change
-        .audit(Audit {
-            actor_id: Some(me.user_id),
-            on_behalf_of_id: None,
-            clinic_id: Some(clinic_id),
-            action: "clinic.proposal_expiry",
-            entity: "clinic",
-            entity_id: clinic_id,
-            before: Some(json!({ "hours": before.expiry_hours, "on_expiry": before.on_expiry })),
-            after: Some(json!({ "hours": hours, "on_expiry": on_expiry.as_str() })),
-        })
+        .audit_clinic(
+            me.user_id,
+            clinic_id,
+            "clinic.proposal_expiry",
+            Some(json!({ "hours": before.expiry_hours, "on_expiry": before.on_expiry })),
+            json!({ "hours": hours, "on_expiry": on_expiry.as_str() }),
+        )
         .await?;
     change.commit().await
 }

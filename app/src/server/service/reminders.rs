@@ -103,16 +103,13 @@ pub async fn save_settings(
     .execute(change.conn())
     .await?;
     change
-        .audit(Audit {
-            actor_id: Some(me.user_id),
-            on_behalf_of_id: None,
-            clinic_id: Some(clinic_id),
-            action: "clinic.reminders",
-            entity: "clinic",
-            entity_id: clinic_id,
-            before: Some(json!(before)),
-            after: Some(json!(s)),
-        })
+        .audit_clinic(
+            me.user_id,
+            clinic_id,
+            "clinic.reminders",
+            Some(json!(before)),
+            json!(s),
+        )
         .await?;
     change.commit().await
 }
