@@ -50,12 +50,12 @@ pub async fn audit_trail(
 
 #[cfg(feature = "ssr")]
 mod download {
+    use super::super::exports::{csv_response, refused};
     use super::*;
     use crate::server::auth::Session;
     use crate::server::state::AppState;
     use axum::extract::{Query, State};
-    use axum::http::{header, StatusCode};
-    use axum::response::{IntoResponse, Response};
+    use axum::response::Response;
     use axum::Extension;
 
     /// `GET /export/audit.csv?clinic_id=&from=&to=&actor=&patient=&appointment_id=&action=`
@@ -120,26 +120,6 @@ mod download {
             }
         }
         Ok(f)
-    }
-
-    fn csv_response(file: service::audit::CsvFile) -> Response {
-        (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{}\"", file.filename),
-                ),
-                (header::CACHE_CONTROL, "private, no-store".to_string()),
-            ],
-            file.body,
-        )
-            .into_response()
-    }
-
-    fn refused(e: AppError) -> Response {
-        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, e.message().to_string()).into_response()
     }
 }
 

@@ -3,6 +3,9 @@
 
 #[cfg(feature = "ssr")]
 pub use download::bookings_csv;
+// The audit trail's downloads answer the same way.
+#[cfg(feature = "ssr")]
+pub(super) use download::{csv_response, refused};
 
 #[cfg(feature = "ssr")]
 mod download {
@@ -63,7 +66,8 @@ mod download {
         Ok(out)
     }
 
-    fn csv_response(file: CsvFile) -> Response {
+    /// A CSV file the browser saves, never cached.
+    pub(in crate::api) fn csv_response(file: CsvFile) -> Response {
         (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -78,7 +82,8 @@ mod download {
             .into_response()
     }
 
-    fn refused(e: AppError) -> Response {
+    /// A refused download: the error's status and its words.
+    pub(in crate::api) fn refused(e: AppError) -> Response {
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, e.message().to_string()).into_response()
     }
