@@ -2,11 +2,13 @@
 //! Everything here compiles for both the browser and the server and is unit
 //! tested on its own.
 
+pub mod api_client;
 pub mod appointment;
 pub mod audit;
 pub mod booking;
 pub mod datetime_style;
 pub mod feed;
+pub mod fhir;
 pub mod form;
 pub mod live;
 pub mod modality;

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 mod accounts;
+mod api_clients;
 mod appointments;
 mod audit;
 mod availability;
@@ -22,6 +23,7 @@ mod schedule;
 mod waitlist;
 
 pub use accounts::*;
+pub use api_clients::*;
 pub use appointments::*;
 pub use audit::*;
 pub use availability::*;

@@ -6,6 +6,7 @@
 //! either all of them happen or none does.
 
 pub mod accounts;
+pub mod api_clients;
 mod appointment_state;
 pub mod appointments;
 pub mod audit;
@@ -19,6 +20,7 @@ pub mod clinic_settings;
 pub mod clinics;
 pub mod dashboard;
 pub mod exports;
+pub mod fhir;
 pub mod notifications;
 pub mod portal;
 pub mod proposals;
