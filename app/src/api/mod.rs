@@ -7,6 +7,7 @@
 use crate::error::AppError;
 
 pub mod accounts;
+pub mod api_clients;
 pub mod appointments;
 pub mod audit;
 pub mod availability;
@@ -15,6 +16,7 @@ pub mod change_requests;
 pub mod clinic_settings;
 pub mod dashboard;
 pub mod exports;
+pub mod fhir;
 pub mod notifications;
 pub mod portal;
 pub mod proposals;
