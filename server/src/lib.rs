@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
             app::model::BOOKINGS_CSV_PATH,
             get(app::api::exports::bookings_csv),
         )
+        .nest("/fhir", app::api::fhir::router())
         .route(
             "/r/{token}",
             get(app::api::reminders::link::show).post(app::api::reminders::link::act),

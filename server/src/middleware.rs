@@ -80,7 +80,7 @@ pub async fn refuse_cross_site(
     req: Request<Body>,
     next: Next,
 ) -> Response {
-    if is_safe(req.method()) {
+    if is_safe(req.method()) || api_client_call(&req) {
         return next.run(req).await;
     }
     if let Some(reason) = cross_site_reason(&state, &req) {
@@ -92,6 +92,17 @@ pub async fn refuse_cross_site(
             .into_response();
     }
     next.run(req).await
+}
+
+/// A FHIR API call that carries a bearer token and no cookie: a browser
+/// never adds an `Authorization` header by itself, so another site cannot
+/// forge one; and API clients are not browsers (no Origin to match). A
+/// request with a cookie is checked like any other.
+fn api_client_call(req: &Request<Body>) -> bool {
+    let h = req.headers();
+    req.uri().path().starts_with("/fhir/")
+        && h.contains_key(header::AUTHORIZATION)
+        && !h.contains_key(header::COOKIE)
 }
 
 fn cross_site_reason(state: &AppState, req: &Request<Body>) -> Option<&'static str> {

@@ -1,11 +1,12 @@
 //! What happens because time passed, not because someone acted (issue 15):
 //! reminders falling due, waitlist offers whose claim window ended,
-//! proposals past their deadline. Each runs on the injectable clock, so
-//! tests drive it with `run_due` and a manual clock; each claims its work
+//! proposals past their deadline, FHIR API holds long lapsed. Each runs on
+//! the injectable clock, so tests drive it with `run_due` and a manual
+//! clock; each claims its work
 //! with a guarded update, so several instances sharing one database never
 //! do the same work twice.
 
-use super::service::{proposals, reminders, waitlist};
+use super::service::{fhir, proposals, reminders, waitlist};
 use super::state::AppState;
 use crate::error::AppResult;
 use std::time::Duration;
@@ -16,6 +17,9 @@ pub struct Ran {
     pub reminders: usize,
     pub offers: usize,
     pub proposals: usize,
+    /// FHIR API holds deleted, long after they lapsed (a lapsed hold
+    /// blocks nothing even before: every check judges it by time).
+    pub holds: usize,
 }
 
 /// One pass over everything that may have fallen due. Each kind runs even
@@ -24,10 +28,12 @@ pub async fn run_due(state: &AppState) -> AppResult<Ran> {
     let r = reminders::tick(state).await;
     let o = waitlist::tick(state).await;
     let p = proposals::tick(state).await;
+    let h = fhir::holds::tick(state).await;
     Ok(Ran {
         reminders: r?,
         offers: o?,
         proposals: p?,
+        holds: h?,
     })
 }
 

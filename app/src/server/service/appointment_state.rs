@@ -188,6 +188,13 @@ pub(super) async fn move_appt(
             Told::Patient => TIME_TAKEN_FOR_PATIENT.to_string(),
         }));
     }
+    // Nor may it move into a time held through the FHIR API's $hold.
+    if super::fhir::holds::is_held(change, a.host, new_start, new_end).await? {
+        return Err(AppError::conflict(match told {
+            Told::Staff => super::fhir::holds::HELD,
+            Told::Patient => TIME_TAKEN_FOR_PATIENT,
+        }));
+    }
     let to = Placement {
         starts_at: new_start,
         ends_at: new_end,

@@ -171,6 +171,11 @@ pub(super) async fn insert_booked(change: &mut Change, b: Booked<'_>) -> AppResu
         Default::default()
     };
     let now = change.now;
+    // A time held through the FHIR API's $hold stays its holder's until it
+    // lapses (the caller holds the provider's lock, as the hold did).
+    if super::fhir::holds::is_held(change, b.provider_id, b.start, b.end).await? {
+        return Err(AppError::conflict(super::fhir::holds::HELD));
+    }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO appointment (clinic_id, service_id, host_provider_id, patient_id, starts_at, ends_at, \
          status, video_url, meeting_id, passcode, location, series_id, original_start, created_at, updated_at) \

@@ -578,7 +578,9 @@ pub async fn free_slots_of(
         .with_timezone(&tz)
         .date_naive();
     let to = now.saturating_add(i64::from(days + 2) * 86_400);
-    let cals = load_calendars(conn, clinic_id, providers, now - 86_400, to).await?;
+    let mut cals = load_calendars(conn, clinic_id, providers, now - 86_400, to).await?;
+    // A time held through the FHIR API's $hold is not free until it lapses.
+    super::fhir::holds::add_held(conn, &mut cals, (now - 86_400, to), now).await?;
     let mut all: Vec<i64> = cals
         .values()
         .flat_map(|c| c.free_slots(&tz, today, days, minutes, now + 1))
