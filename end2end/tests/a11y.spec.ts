@@ -68,7 +68,7 @@ test("logged-out pages have no serious accessibility violations", async ({ page 
 
 test("a patient's pages have no serious accessibility violations", async ({ page }) => {
   await login(page, "ann@patients.test");
-  for (const path of ["/portal", "/account", "/mailbox"]) {
+  for (const path of ["/portal", "/account", "/mailbox", "/waitlist/join?clinic=1"]) {
     await visit(page, path);
     await expectAccessible(page, path);
   }

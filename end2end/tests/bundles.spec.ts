@@ -1,9 +1,11 @@
 import { expect, Page, test } from "@playwright/test";
 import { login, mainNav, openBookingPage, waitLive } from "./helpers";
 
-// Two wasm bundles (app::shell::bundle_for): the pages patients open get the
-// patient bundle, which leaves the staff pages out; staff pages get the full
-// one. A staff page reached from a patient-bundle page loads from the server.
+// Three wasm bundles (app::shell::bundle_for): the pages patients open get
+// the patient bundle, which leaves the staff pages out; the staff pages of
+// every day get the staff bundle, which leaves out the pages opened seldom
+// (settings, availability, account, audit, ...); those get the full one. A
+// page reached from a bundle that does not have it loads from the server.
 
 /** What the browser reports blocking under the page's Content-Security-Policy. */
 function cspViolations(page: Page): string[] {
@@ -14,11 +16,11 @@ function cspViolations(page: Page): string[] {
   return seen;
 }
 
-/** The wasm bundles the page downloads from now on ("slotwise-patient" / "slotwise"). */
+/** The wasm bundles the page downloads from now on ("slotwise-patient" / "slotwise-staff" / "slotwise"). */
 function bundlesOf(page: Page): string[] {
   const seen: string[] = [];
   page.on("request", (req) => {
-    const m = new URL(req.url()).pathname.match(/^\/pkg\/(slotwise(?:-patient)?)\.[\w-]+\.wasm$/);
+    const m = new URL(req.url()).pathname.match(/^\/pkg\/(slotwise(?:-patient|-staff)?)\.[\w-]+\.wasm$/);
     if (m) seen.push(m[1]);
   });
   return seen;
@@ -36,14 +38,31 @@ test("the booking page, login and the portal hydrate with the patient bundle", a
   expect(blocked, "the CSP lets the app run").toEqual([]);
 });
 
-test("staff pages hydrate with the full bundle, also after a login on the patient bundle", async ({ page }) => {
+test("staff pages hydrate with the staff bundle, also after a login on the patient bundle", async ({ page }) => {
   const seen = bundlesOf(page);
   const blocked = cspViolations(page);
   await login(page, "scheduler@northside.test");
   await expect(page).toHaveURL(/\/schedule$/);
   await waitLive(page);
-  expect(seen).toEqual(["slotwise-patient", "slotwise"]);
+  expect(seen).toEqual(["slotwise-patient", "slotwise-staff"]);
   expect(blocked, "the CSP lets the app run").toEqual([]);
+});
+
+test("a page opened seldom, reached from a staff-bundle page, loads with the full bundle and works; back on the Schedule, the staff bundle is cached", async ({ page }) => {
+  await login(page, "admin@northside.test");
+  await expect(page).toHaveURL(/\/schedule$/);
+  await waitLive(page);
+  const seen = bundlesOf(page);
+  await mainNav(page).getByRole("link", { name: "Clinic" }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByRole("heading", { name: "Clinic settings" })).toBeVisible();
+  await waitLive(page);
+  expect(seen).toEqual(["slotwise"]);
+  // The full bundle has every page: the Schedule from here is routed in the browser.
+  await mainNav(page).getByRole("link", { name: "Schedule" }).click();
+  await expect(page).toHaveURL(/\/schedule$/);
+  await waitLive(page);
+  expect(seen).toEqual(["slotwise"]);
 });
 
 test("a staff page reached by a link from a patient-bundle page loads and works", async ({ page }) => {
@@ -58,7 +77,7 @@ test("a staff page reached by a link from a patient-bundle page loads and works"
   await expect(page).toHaveURL(/\/dispatch$/);
   await expect(page.getByRole("heading", { name: "Dispatch" })).toBeVisible();
   await waitLive(page);
-  expect(seen).toEqual(["slotwise-patient", "slotwise"]);
+  expect(seen).toEqual(["slotwise-patient", "slotwise-staff"]);
 
   // Back on the patient bundle's page, the history works as usual.
   await page.goBack();

@@ -6,7 +6,7 @@ import { bookAppointment, hoursFromNow, login, openBookingPage, registerPatient,
 test.use({ viewport: { width: 390, height: 844 } });
 
 const PUBLIC = ["/login", "/register", "/book/northside", "/book/harbour"];
-const PATIENT = ["/portal", "/account", "/mailbox", "/book/northside", "/book/harbour"];
+const PATIENT = ["/portal", "/account", "/mailbox", "/waitlist/join", "/waitlist/join?clinic=1", "/book/northside", "/book/harbour"];
 const ADMIN = [...STAFF_PAGES, "/settings", "/outbox", "/mailbox", "/waitlist", "/audit"];
 
 const ROLES: { role: string; email?: string; pages: string[] }[] = [

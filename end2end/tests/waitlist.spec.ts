@@ -28,24 +28,32 @@ test("a waiting patient is offered a time staff cancel, claims it in the portal,
   const owner = await newPatient(browser, ownerName);
   await owner.context().close();
 
-  // The patient joins Northside's waitlist for Dr. Patel, in 8 to 12 days.
+  // The patient joins Northside's waitlist for Dr. Patel, in 8 to 12 days,
+  // from the portal's "Join a clinic's waitlist".
   await patient.setViewportSize({ width: 390, height: 844 });
   const mine = waitlist(patient);
   await expect(mine).toContainText("You are not on any waitlist.");
-  await mine.getByLabel("Join a clinic's waitlist").selectOption({ label: "Northside Telehealth" });
-  await mine.getByLabel("Service").selectOption({ label: "Video consultation" });
-  await mine.getByLabel("Provider").selectOption({ label: "Dr. Priya Patel" });
-  await mine.getByLabel("From").fill(nyDate(8));
-  await mine.getByLabel("To").fill(nyDate(12));
-  await mine.getByRole("button", { name: "Join the waitlist" }).click();
-  await expect(mine.getByRole("status")).toContainText("You are on the waitlist.");
-  const entry = mine.locator("li[data-entry]");
-  await expect(entry).toContainText("Video consultation · Dr. Priya Patel");
+  await mine.getByRole("link", { name: "Join a clinic's waitlist" }).click();
+  await expect(patient).toHaveURL(/\/waitlist\/join$/);
+  await waitLive(patient);
+  const form = patient.getByRole("group", { name: "Join the waitlist" });
+  await patient.getByLabel("Clinic").selectOption({ label: "Northside Telehealth" });
+  await form.getByLabel("Service").selectOption({ label: "Video consultation" });
+  await form.getByLabel("Provider").selectOption({ label: "Dr. Priya Patel" });
+  await form.getByLabel("From").fill(nyDate(8));
+  await form.getByLabel("To").fill(nyDate(12));
+  await form.getByRole("button", { name: "Join the waitlist" }).click();
+  await expect(form.getByRole("status")).toContainText("You are on the waitlist.");
   await noSidewaysScroll(patient);
   // Joining twice: told so, nothing added.
-  await mine.getByRole("button", { name: "Join the waitlist" }).click();
-  await expect(mine.getByRole("alert")).toContainText("already on this waitlist");
+  await form.getByRole("button", { name: "Join the waitlist" }).click();
+  await expect(form.getByRole("alert")).toContainText("already on this waitlist");
+  await patient.getByRole("link", { name: "Back to your portal" }).click();
+  await expect(patient).toHaveURL(/\/portal$/);
+  await waitLive(patient);
+  const entry = mine.locator("li[data-entry]");
   await expect(entry).toHaveCount(1);
+  await expect(entry).toContainText("Video consultation · Dr. Priya Patel");
 
   // Staff see the patient waiting.
   const staff = await (await browser.newContext()).newPage();
@@ -88,7 +96,7 @@ test("a waiting patient is offered a time staff cancel, claims it in the portal,
   await patient.context().close();
 });
 
-test("the staff Waitlist page fits a phone, and the booking page's Join the waitlist opens the portal's form for that clinic", async ({ browser }) => {
+test("the staff Waitlist page fits a phone, and the booking page's Join the waitlist opens the form for that clinic and service", async ({ browser }) => {
   const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
   await login(page, "admin@northside.test");
   await page.goto("/waitlist");
@@ -103,7 +111,9 @@ test("the staff Waitlist page fits a phone, and the booking page's Join the wait
   await waitLive(patient);
   await patient.getByRole("radio", { name: /Video consultation/ }).check();
   await patient.getByRole("link", { name: "Join the waitlist" }).click();
-  await expect(patient).toHaveURL(/\/portal\?waitlist=/);
+  await expect(patient).toHaveURL(/\/waitlist\/join\?clinic=/);
+  await waitLive(patient);
+  await expect(patient.getByLabel("Clinic").locator("option:checked")).toHaveText("Northside Telehealth");
   const form = patient.getByRole("group", { name: "Join the waitlist" });
   await expect(form).toBeVisible();
   await expect(form.getByLabel("Service").locator("option:checked")).toHaveText("Video consultation");

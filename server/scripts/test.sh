@@ -27,6 +27,7 @@ cargo clippy -q -p app --features ssr --all-targets -- -D warnings
 cargo clippy -q -p server --all-targets -- -D warnings
 cargo clippy -q -p frontend --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -q -p frontend --target wasm32-unknown-unknown --features patient-bundle -- -D warnings
+cargo clippy -q -p frontend --target wasm32-unknown-unknown --features staff-bundle -- -D warnings
 
 say "unit tests (domain rules, auth helpers)"
 cargo test -q -p app --features ssr
@@ -34,7 +35,7 @@ cargo test -q -p app --features ssr
 say "integration and router tests (SQLite and PostgreSQL)"
 cargo test -q -p server
 
-say "building the release site (full and patient bundles)"
+say "building the release site (full, patient and staff bundles)"
 bash "$ROOT/server/scripts/build-site.sh"
 
 say "end-to-end tests (Playwright, Chromium)"

@@ -409,10 +409,11 @@ fn SlotPicker(
     }
 }
 
-/// No time suits: join the clinic's waitlist, in the portal (its form
-/// opens there for this clinic, service and provider); a visitor is asked
-/// to log in first. The form is not on this page: created inside the
-/// page's suspense, it panicked in tachys' hydration code (release build).
+/// No time suits: join the clinic's waitlist (`/waitlist/join`, opened for
+/// this clinic, service and provider); a visitor is asked to log in first.
+/// The form is not on this page: created inside the page's suspense, it
+/// panicked in tachys' hydration code (release build), and it would weigh
+/// on the patient bundle.
 #[component]
 fn WaitlistOffer(
     logged_in: bool,
@@ -423,7 +424,7 @@ fn WaitlistOffer(
 ) -> impl IntoView {
     let href = move || {
         format!(
-            "/portal?waitlist={clinic_id}&service={}&provider={}",
+            "/waitlist/join?clinic={clinic_id}&service={}&provider={}",
             service.get().unwrap_or(0),
             provider.get().unwrap_or(0)
         )

@@ -1,6 +1,7 @@
 //! Pages, one module per area.
 
 pub mod account;
+pub mod api_clients;
 pub mod appointment_dialogs;
 pub mod audit;
 pub mod availability;
@@ -18,6 +19,7 @@ pub mod menu;
 pub mod notice;
 pub mod notifications;
 pub mod password_reset;
+pub mod patient_calls;
 pub mod portal;
 pub mod proposals;
 pub mod reminders;

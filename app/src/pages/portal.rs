@@ -2,20 +2,16 @@
 //! (status, the clinic's response, and the meeting once accepted).
 
 use super::error_alert;
+use super::patient_calls::{confirmation, patient_action, PatientAction, PatientCall};
 use crate::api::accounts::clinic_options;
-use crate::api::portal::{
-    reschedule_times, AnswerProposal, CancelMyAppointment, RescheduleMyAppointment,
-};
-use crate::api::requests::{my_appointments, my_requests, WithdrawRequest};
+use crate::api::portal::reschedule_times;
+use crate::api::requests::{my_appointments, my_requests};
 use crate::domain::live::topic;
 use crate::domain::modality::Modality;
 use crate::domain::policy::Decision;
 use crate::domain::request::RequestStatus;
-use crate::error::AppError;
 use crate::live::use_live_version;
-use crate::model::{
-    money, ChangeOutcome, MyAppointment, MyAppointmentTab, MyRequest, ProposalAnswer,
-};
+use crate::model::{money, MyAppointment, MyAppointmentTab, MyRequest, ProposalAnswer};
 use crate::shell::{Guard, Need};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -30,7 +26,7 @@ pub fn PortalPage() -> impl IntoView {
 
 #[component]
 fn Portal(name: String) -> impl IntoView {
-    let withdraw = ServerAction::<WithdrawRequest>::new();
+    let withdraw = patient_action();
     let version = use_live_version(&[topic::REQUEST, topic::APPOINTMENT]);
     let mine = Resource::new(
         move || (version.get(), withdraw.version().get()),
@@ -84,7 +80,7 @@ fn Portal(name: String) -> impl IntoView {
 }
 
 #[component]
-fn RequestCard(r: MyRequest, withdraw: ServerAction<WithdrawRequest>) -> impl IntoView {
+fn RequestCard(r: MyRequest, withdraw: PatientAction) -> impl IntoView {
     let cls = match r.status {
         RequestStatus::Pending => "pill pending",
         RequestStatus::Accepted => "pill ok",
@@ -140,7 +136,7 @@ fn RequestCard(r: MyRequest, withdraw: ServerAction<WithdrawRequest>) -> impl In
             })}
             {pending.then(|| view! {
                 <button type="button" class="small" disabled=move || withdraw.pending().get()
-                    on:click=move |_| { withdraw.dispatch(WithdrawRequest { request_id: id }); }>
+                    on:click=move |_| { withdraw.dispatch(PatientCall::Withdraw { request_id: id }); }>
                     "Withdraw request"
                 </button>
             })}
@@ -151,25 +147,9 @@ fn RequestCard(r: MyRequest, withdraw: ServerAction<WithdrawRequest>) -> impl In
 /// The patient's own changes: cancel, reschedule, answer a proposal.
 #[derive(Clone, Copy)]
 struct Changes {
-    cancel: ServerAction<CancelMyAppointment>,
-    reschedule: ServerAction<RescheduleMyAppointment>,
-    proposal: ServerAction<AnswerProposal>,
-}
-
-/// The banner after a change went through.
-fn outcome_text(what: &str, r: Option<Result<ChangeOutcome, AppError>>) -> Option<String> {
-    Some(match r?.ok()? {
-        ChangeOutcome::Done if what == "cancel" => "Your appointment is cancelled.".to_string(),
-        ChangeOutcome::Done => "Your appointment has been moved.".to_string(),
-        ChangeOutcome::Requested { within_window, .. } => format!(
-            "Your request has been sent to the clinic{}. You will see their answer here.",
-            if within_window {
-                ", marked as inside the notice period"
-            } else {
-                ""
-            }
-        ),
-    })
+    cancel: PatientAction,
+    reschedule: PatientAction,
+    proposal: PatientAction,
 }
 
 /// The patient's appointments by list, with what the clinic's policy says
@@ -177,9 +157,9 @@ fn outcome_text(what: &str, r: Option<Result<ChangeOutcome, AppError>>) -> Optio
 #[component]
 fn MyAppointments() -> impl IntoView {
     let changes = Changes {
-        cancel: ServerAction::new(),
-        reschedule: ServerAction::new(),
-        proposal: ServerAction::new(),
+        cancel: patient_action(),
+        reschedule: patient_action(),
+        proposal: patient_action(),
     };
     let version = use_live_version(&[topic::APPOINTMENT, topic::REQUEST]);
     let list = Resource::new(
@@ -198,25 +178,14 @@ fn MyAppointments() -> impl IntoView {
     // Which card has which form open: (appointment, "cancel" | "reschedule").
     let open = RwSignal::new(None::<(i64, &'static str)>);
     let banner = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        let text = outcome_text("cancel", changes.cancel.value().get());
-        if text.is_some() {
-            banner.set(text);
-            open.set(None);
-        }
-    });
-    Effect::new(move |_| {
-        let text = outcome_text("reschedule", changes.reschedule.value().get());
-        if text.is_some() {
-            banner.set(text);
-            open.set(None);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = changes.proposal.value().get() {
-            banner.set(Some("Thank you. The clinic has your answer.".into()));
-        }
-    });
+    for action in [changes.cancel, changes.reschedule, changes.proposal] {
+        Effect::new(move |_| {
+            if let Some(text) = confirmation(action) {
+                banner.set(Some(text));
+                open.set(None);
+            }
+        });
+    }
     // Only the latest change's outcome: a new one clears the old banner.
     let pending = (
         changes.cancel.pending(),
@@ -365,11 +334,11 @@ fn AppointmentCard(
                     <p>{format!("The clinic proposes this new time instead of {was}. Please approve it or cancel the appointment.")}</p>
                     <div class="actions">
                         <button type="button" class="primary" disabled=move || changes.proposal.pending().get()
-                            on:click=move |_| { changes.proposal.dispatch(AnswerProposal { appointment_id: id, answer: ProposalAnswer::Approve }); }>
+                            on:click=move |_| { changes.proposal.dispatch(PatientCall::Answer { appointment_id: id, answer: ProposalAnswer::Approve }); }>
                             "Approve new time"
                         </button>
                         <button type="button" class="danger" disabled=move || changes.proposal.pending().get()
-                            on:click=move |_| { changes.proposal.dispatch(AnswerProposal { appointment_id: id, answer: ProposalAnswer::Cancel }); }>
+                            on:click=move |_| { changes.proposal.dispatch(PatientCall::Answer { appointment_id: id, answer: ProposalAnswer::Cancel }); }>
                             "Cancel appointment"
                         </button>
                     </div>
@@ -436,10 +405,10 @@ fn CancelForm(a: MyAppointment, changes: Changes) -> impl IntoView {
             <textarea id=format!("cancel-reason-{id}") rows="2" maxlength="255" on:input=move |e| reason.set(event_target_value(&e))></textarea>
             <button type="button" class="danger" disabled=move || action.pending().get()
                 on:click=move |_| {
-                    action.dispatch(CancelMyAppointment {
+                    action.dispatch(PatientCall::Cancel {
                         appointment_id: id,
                         reason: reason.get_untracked(),
-                        send_anyway: anyway.then(|| "on".to_string()),
+                        anyway,
                     });
                 }>
                 {button}
@@ -489,11 +458,11 @@ fn RescheduleForm(a: MyAppointment, changes: Changes) -> impl IntoView {
             <textarea id=format!("reschedule-note-{id}") rows="2" maxlength="255" on:input=move |e| note.set(event_target_value(&e))></textarea>
             <button type="button" class="primary" disabled=move || chosen.get() == 0 || action.pending().get()
                 on:click=move |_| {
-                    action.dispatch(RescheduleMyAppointment {
+                    action.dispatch(PatientCall::Reschedule {
                         appointment_id: id,
                         start: chosen.get_untracked(),
                         note: note.get_untracked(),
-                        send_anyway: anyway.then(|| "on".to_string()),
+                        anyway,
                     });
                 }>
                 {button}

@@ -7,10 +7,11 @@
 
 use super::dialog::Modal;
 use super::error_alert;
+use super::patient_calls::{confirmation_alert, patient_action, Join, PatientCall};
 use crate::api::accounts::clinic_options;
 use crate::api::waitlist::{
-    get_my_waitlist, get_waitlist_board, get_waitlist_choices, waitlist_offer_times, ClaimOffer,
-    JoinWaitlist, LeaveWaitlist, OfferWaitlistTime, SaveWaitlistSettings,
+    get_my_waitlist, get_waitlist_board, get_waitlist_choices, waitlist_offer_times, LeaveWaitlist,
+    OfferWaitlistTime, SaveWaitlistSettings,
 };
 use crate::domain::live::topic;
 use crate::domain::waitlist::OfferMode;
@@ -20,34 +21,77 @@ use crate::shell::{Guard, Need};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Joining a clinic's waitlist: service, provider (or any), dates and
-/// times of day. `service`/`provider`: what the booking page had chosen.
+/// `/waitlist/join?clinic=&service=&provider=`: a patient joins a clinic's
+/// waitlist (service, provider or any, dates, times of day); the booking
+/// page's "Join the waitlist" opens it with its choices. Served with the
+/// full bundle, like the account pages: it is opened seldom, and the
+/// portal, opened every time, stays within the patient bundle's budget.
 #[component]
-pub fn WaitlistJoin(
-    clinic_id: i64,
-    /// 0: the first service.
-    #[prop(optional)]
-    service: i64,
-    /// 0: any provider.
-    #[prop(optional)]
-    provider: i64,
-) -> impl IntoView {
-    let choices = Resource::new(move || clinic_id, get_waitlist_choices);
+pub fn WaitlistJoinPage() -> impl IntoView {
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match choices.await {
-                    Ok(c) => view! { <JoinForm c service provider /> }.into_any(),
-                    Err(e) => view! { <p class="alert error">{e.message().to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Title text="Join the waitlist" />
+        <h1>"Join the waitlist"</h1>
+        <Guard need=Need::Login children=|_me| view! { <JoinPicker /> } />
+    }
+}
+
+/// The clinic, then the form for it.
+#[component]
+fn JoinPicker() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let num = move |k: &str| {
+        query.with_untracked(|q| q.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0))
+    };
+    let first = num("clinic");
+    let (service, provider) = (num("service"), num("provider"));
+    let clinic = RwSignal::new(first);
+    let clinics = Resource::new(|| (), |_| clinic_options());
+    let choices = Resource::new(
+        move || clinic.get(),
+        |c| async move {
+            match c {
+                0 => Ok(None),
+                c => get_waitlist_choices(c).await.map(Some),
+            }
+        },
+    );
+    view! {
+        <section class="card narrow">
+            <p class="muted">"When a time that suits you frees up, we offer it to you by email and in your portal, and you can claim it there."</p>
+            <Suspense fallback=|| view! { <p class="loading">"Loading clinics…"</p> }>
+                {move || Suspend::new(async move {
+                    let list = clinics.await.unwrap_or_default();
+                    view! {
+                        <label for="wl-clinic">"Clinic"</label>
+                        <select id="wl-clinic" prop:value=move || clinic.get().to_string()
+                            on:change=move |e| clinic.set(event_target_value(&e).parse().unwrap_or(0))>
+                            <option value="0">"Choose a clinic…"</option>
+                            {list.into_iter().map(|c| view! { <option value=c.id.to_string() selected=c.id == first>{c.name}</option> }).collect_view()}
+                        </select>
+                    }
+                })}
+            </Suspense>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match choices.await {
+                        Ok(Some(c)) => {
+                            // What the booking page chose holds for its clinic only.
+                            let (service, provider) = if c.clinic_id == first { (service, provider) } else { (0, 0) };
+                            view! { <JoinForm c service provider /> }.into_any()
+                        }
+                        Ok(None) => ().into_any(),
+                        Err(e) => view! { <p class="alert error">{e.message().to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <p><a href="/portal">"Back to your portal"</a></p>
+        </section>
     }
 }
 
 #[component]
 fn JoinForm(c: WaitlistChoices, service: i64, provider: i64) -> impl IntoView {
-    let join = ServerAction::<JoinWaitlist>::new();
+    let join = patient_action();
     let id = c.clinic_id;
     let first = c.services.first().map_or(0, |s| s.0);
     let service = RwSignal::new(if service > 0 { service } else { first });
@@ -60,7 +104,7 @@ fn JoinForm(c: WaitlistChoices, service: i64, provider: i64) -> impl IntoView {
         RwSignal::new(true),
     ];
     let send = move |_| {
-        join.dispatch(JoinWaitlist {
+        join.dispatch(PatientCall::Join(Join {
             clinic_id: id,
             service_id: service.get_untracked(),
             provider_id: Some(provider.get_untracked()).filter(|p| *p > 0),
@@ -69,7 +113,7 @@ fn JoinForm(c: WaitlistChoices, service: i64, provider: i64) -> impl IntoView {
             morning: parts[0].get_untracked(),
             afternoon: parts[1].get_untracked(),
             evening: parts[2].get_untracked(),
-        });
+        }));
     };
     let f = |s: &str| format!("wl-{s}-{id}");
     view! {
@@ -96,47 +140,29 @@ fn JoinForm(c: WaitlistChoices, service: i64, provider: i64) -> impl IntoView {
             <div class="actions">
                 <button type="button" class="primary" disabled=move || join.pending().get() on:click=send>"Join the waitlist"</button>
             </div>
-            {move || matches!(join.value().get(), Some(Ok(_))).then(|| view! {
-                <p class="alert ok" role="status">"You are on the waitlist. When a matching time frees up we will email you, and you can claim it in your " <a href="/portal">"portal"</a> "."</p>
-            })}
+            {confirmation_alert(join)}
             {error_alert(join.value())}
         </div>
     }
 }
 
-/// The portal's waitlist: open offers (Claim), waiting entries (Leave) and
-/// joining a clinic's waitlist.
+/// The portal's waitlist: open offers (Claim), waiting entries (Leave),
+/// and the way to join one (`WaitlistJoinPage`).
 #[component]
 pub fn MyWaitlistSection() -> impl IntoView {
-    let claim = ServerAction::<ClaimOffer>::new();
-    let leave = ServerAction::<LeaveWaitlist>::new();
+    let claim = patient_action();
+    let leave = patient_action();
     let version = use_live_version(&[WAITLIST_TOPIC, topic::APPOINTMENT]);
     let list = Resource::new(
         move || (version.get(), claim.version().get(), leave.version().get()),
         |_| get_my_waitlist(),
     );
-    // (clinic, service, provider) whose join form is open.
-    let joining = RwSignal::new(None::<(i64, i64, i64)>);
-    let clinics = Resource::new(|| (), |_| clinic_options());
-    let form = NodeRef::<leptos::html::Div>::new();
-    // The booking page's "Join the waitlist" opens the form here for its
-    // clinic, service and provider (after hydration: see booking.rs).
-    let query = leptos_router::hooks::use_query_map();
-    Effect::new(move |_| {
-        let q = query.get_untracked();
-        let num = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
-        if num("waitlist") > 0 {
-            joining.set(Some((num("waitlist"), num("service"), num("provider"))));
-            super::reveal(form);
-        }
-    });
     view! {
         <section class="card waitlist">
             <h2>"Waitlist"</h2>
-            {move || matches!(claim.value().get(), Some(Ok(_))).then(|| view! {
-                <p class="alert ok" role="status">"The time is yours: it is booked and listed under My appointments."</p>
-            })}
+            {confirmation_alert(claim)}
             {error_alert(claim.value())}
+            {confirmation_alert(leave)}
             {error_alert(leave.value())}
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -150,7 +176,7 @@ pub fn MyWaitlistSection() -> impl IntoView {
                                     <p>{o.when} <br /><span class="muted">{o.clinic_name}</span></p>
                                     <div class="actions">
                                         <button type="button" class="primary" disabled=move || claim.pending().get()
-                                            on:click=move |_| { claim.dispatch(ClaimOffer { offer_id: o.id }); }>"Claim"</button>
+                                            on:click=move |_| { claim.dispatch(PatientCall::Claim { offer_id: o.id }); }>"Claim"</button>
                                         <span class="muted">"Claim by " {o.claim_by}</span>
                                     </div>
                                 </li>
@@ -160,29 +186,14 @@ pub fn MyWaitlistSection() -> impl IntoView {
                                     <div class="request-head"><strong>{e.service} " · " {e.provider}</strong><span class="pill pending">"Waiting"</span></div>
                                     <p>{e.dates} " · " {e.times_of_day}<br /><span class="muted">{e.clinic_name}</span></p>
                                     <button type="button" class="small" disabled=move || leave.pending().get()
-                                        on:click=move |_| { leave.dispatch(LeaveWaitlist { entry_id: e.id }); }>"Leave the waitlist"</button>
+                                        on:click=move |_| { leave.dispatch(PatientCall::Leave { entry_id: e.id }); }>"Leave the waitlist"</button>
                                 </li>
                             }).collect_view()}
                         </ul>
                     }
                 })}
             </Transition>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let list = clinics.await.unwrap_or_default();
-                    view! {
-                        <label for="wl-clinic">"Join a clinic's waitlist"</label>
-                        <select id="wl-clinic" prop:value=move || joining.get().map_or(0, |j| j.0).to_string()
-                            on:change=move |e| joining.set(event_target_value(&e).parse().ok().filter(|c| *c > 0).map(|c| (c, 0, 0)))>
-                            <option value="0">"Choose a clinic…"</option>
-                            {list.into_iter().map(|c| view! { <option value=c.id.to_string()>{c.name}</option> }).collect_view()}
-                        </select>
-                    }
-                })}
-            </Suspense>
-            <div node_ref=form>
-                {move || joining.get().map(|(c, service, provider)| view! { <WaitlistJoin clinic_id=c service provider /> })}
-            </div>
+            <a class="button-link" href="/waitlist/join">"Join a clinic's waitlist"</a>
         </section>
     }
 }

@@ -83,78 +83,112 @@ pub fn use_hydrated() -> ReadSignal<bool> {
 /// Which wasm bundle hydrates a page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bundle {
-    /// Everything.
+    /// Everything: the pages opened seldom (settings, availability,
+    /// account, audit, outbox, notifications) and any page a build without
+    /// the other bundles serves.
     Full,
+    /// The staff pages of every day (feature "staff-bundle"): Schedule,
+    /// Consultations, Bookings, Dispatch, Requests, Dashboard, Waitlist,
+    /// without the seldom ones (`full_page!`), which would otherwise weigh
+    /// on every staff member's first visit.
+    Staff,
     /// The public and patient pages only (feature "patient-bundle"): less
     /// than half the download, for the pages patients open on their phones.
     Patient,
 }
 
-/// The output name of the patient bundle's files (its project in the
-/// workspace Cargo.toml) and the file its content hashes are written to.
-pub const PATIENT_BUNDLE: &str = "slotwise-patient";
-pub const PATIENT_BUNDLE_HASH_FILE: &str = "hash-patient.txt";
+impl Bundle {
+    /// The output name of its files (its project in the workspace
+    /// Cargo.toml) and the file its content hashes are written to; none for
+    /// the full bundle, which the options name already.
+    pub fn files(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Bundle::Full => None,
+            Bundle::Staff => Some(("slotwise-staff", "hash-staff.txt")),
+            Bundle::Patient => Some(("slotwise-patient", "hash-patient.txt")),
+        }
+    }
+}
 
 /// The bundle a page at `path` is served with. Every path here must be a
-/// route the patient bundle renders itself, not through `staff_page!`: the
-/// two lists sit side by side in this file, and the end-to-end tests load
-/// every page of every role with the bundle this chooses.
+/// route its bundle renders itself: the patient bundle's not through
+/// `staff_page!` or `full_page!`, the staff bundle's not through
+/// `full_page!` (the lists sit side by side in this file, and the
+/// end-to-end tests load every page of every role with the bundle this
+/// chooses).
 pub fn bundle_for(path: &str) -> Bundle {
     let path = path.trim_end_matches('/');
     let patient = matches!(path, "" | "/login" | "/register" | "/portal" | "/mailbox")
         || path
             .strip_prefix("/book/")
             .is_some_and(|slug| !slug.is_empty() && !slug.contains('/'));
+    let staff = matches!(
+        path,
+        "/schedule"
+            | "/consultations"
+            | "/bookings"
+            | "/dispatch"
+            | "/requests"
+            | "/dashboard"
+            | "/waitlist"
+    );
     if patient {
         Bundle::Patient
+    } else if staff {
+        Bundle::Staff
     } else {
         Bundle::Full
     }
 }
 
-/// The options `HydrationScripts` links the bundle with: the patient
-/// bundle's name and hash file on the pages `bundle_for` gives it, when it
-/// was built (a build of the full bundle alone serves every page with it).
+/// The options `HydrationScripts` links the bundle with: the bundle's name
+/// and hash file on the pages `bundle_for` gives it, when it was built (a
+/// build of the full bundle alone serves every page with it).
 fn bundle_options(options: LeptosOptions) -> LeptosOptions {
     #[cfg(feature = "ssr")]
     {
         let path = use_context::<http::request::Parts>().map(|p| p.uri.path().to_string());
-        if path.as_deref().map(bundle_for) == Some(Bundle::Patient)
-            && patient_bundle_built(&options)
-        {
+        let files = path.as_deref().map(bundle_for).and_then(Bundle::files);
+        if let Some((name, hash_file)) = files.filter(|f| bundle_built(&options, *f)) {
             let mut options = options;
-            options.output_name = PATIENT_BUNDLE.into();
-            options.hash_file = PATIENT_BUNDLE_HASH_FILE.into();
+            options.output_name = name.into();
+            options.hash_file = hash_file.into();
             return options;
         }
     }
     options
 }
 
-/// Whether the patient bundle's files are there (checked once).
+/// Whether a bundle's files are there (checked once per bundle).
 #[cfg(feature = "ssr")]
-fn patient_bundle_built(options: &LeptosOptions) -> bool {
-    static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *BUILT.get_or_init(|| {
-        if options.hash_files {
-            // leptos reads hash files next to the server binary.
-            std::env::current_exe()
-                .ok()
-                .and_then(|exe| exe.parent().map(|dir| dir.join(PATIENT_BUNDLE_HASH_FILE)))
-                .is_some_and(|file| file.exists())
-        } else {
-            std::path::Path::new(&*options.site_root)
-                .join(&*options.site_pkg_dir)
-                .join(format!("{PATIENT_BUNDLE}.wasm"))
-                .exists()
-        }
-    })
+fn bundle_built(options: &LeptosOptions, (name, hash_file): (&'static str, &'static str)) -> bool {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static BUILT: Mutex<Option<HashMap<&'static str, bool>>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    *built
+        .get_or_insert_with(HashMap::new)
+        .entry(name)
+        .or_insert_with(|| {
+            if options.hash_files {
+                // leptos reads hash files next to the server binary.
+                std::env::current_exe()
+                    .ok()
+                    .and_then(|exe| exe.parent().map(|dir| dir.join(hash_file)))
+                    .is_some_and(|file| file.exists())
+            } else {
+                std::path::Path::new(&*options.site_root)
+                    .join(&*options.site_pkg_dir)
+                    .join(format!("{name}.wasm"))
+                    .exists()
+            }
+        })
 }
 
 /// In the patient bundle, a server function's redirect (after logging in,
 /// registering, logging out) loads the page from the server instead of
 /// routing to it in the browser: a staff member's home is a page this
-/// bundle does not have, and going through `StaffPageElsewhere` would show
+/// bundle does not have, and going through `PageElsewhere` would show
 /// it twice. Set before the router mounts (the first hook set wins).
 #[cfg(all(feature = "patient-bundle", feature = "hydrate"))]
 pub fn redirect_by_page_load() {
@@ -165,25 +199,38 @@ pub fn redirect_by_page_load() {
     });
 }
 
-/// A staff page's component, or in the patient bundle `StaffPageElsewhere`:
+/// A staff page's component, or in the patient bundle `PageElsewhere`:
 /// the compiler then leaves the staff pages' code out of that bundle.
 macro_rules! staff_page {
     ($page:path) => {{
         #[cfg(not(feature = "patient-bundle"))]
         let page = $page;
         #[cfg(feature = "patient-bundle")]
-        let page = StaffPageElsewhere;
+        let page = PageElsewhere;
         page
     }};
 }
 
-/// A staff page reached from a page of the patient bundle (a staff member's
-/// Account page links to the Schedule): the server serves it with the full
-/// bundle, so load it from there. Never hydrated: the server does not give
-/// the patient bundle to a staff page (`bundle_for`).
-#[cfg(feature = "patient-bundle")]
+/// A page opened seldom, in the full bundle only: in the patient and staff
+/// bundles `PageElsewhere`.
+macro_rules! full_page {
+    ($page:path) => {{
+        #[cfg(not(any(feature = "patient-bundle", feature = "staff-bundle")))]
+        let page = $page;
+        #[cfg(any(feature = "patient-bundle", feature = "staff-bundle"))]
+        let page = PageElsewhere;
+        page
+    }};
+}
+
+/// A page this bundle leaves out, reached by a link from one it has (the
+/// Mailbox links to the Schedule, the Schedule to Clinic settings): the
+/// server serves it with a bundle that has it, so load it from there. Never
+/// hydrated: the server does not give this bundle to that page
+/// (`bundle_for`).
+#[cfg(any(feature = "patient-bundle", feature = "staff-bundle"))]
 #[component]
-fn StaffPageElsewhere() -> impl IntoView {
+fn PageElsewhere() -> impl IntoView {
     // Where the router is going (it puts the address in the bar only after
     // the new page has rendered, so the bar still shows the old one).
     let location = leptos_router::hooks::use_location();
@@ -228,27 +275,29 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Home />
                     <Route path=path!("/login") view=login::LoginPage />
                     <Route path=path!("/register") view=login::RegisterPage />
-                    // Account pages come with the full bundle: they are opened
-                    // seldom, and the patient bundle stays within the budget of
-                    // the pages patients open every time (issue 11).
-                    <Route path=path!("/forgot-password") view=staff_page!(crate::pages::password_reset::ForgotPasswordPage) />
-                    <Route path=path!("/reset-password") view=staff_page!(crate::pages::password_reset::ResetPasswordPage) />
-                    <Route path=path!("/confirm-email") view=staff_page!(crate::pages::password_reset::ConfirmEmailPage) />
+                    // Pages opened seldom come with the full bundle only
+                    // (`full_page!`): the patient and staff bundles stay within
+                    // the budgets of the pages opened every time (issue 11).
+                    <Route path=path!("/forgot-password") view=full_page!(crate::pages::password_reset::ForgotPasswordPage) />
+                    <Route path=path!("/reset-password") view=full_page!(crate::pages::password_reset::ResetPasswordPage) />
+                    <Route path=path!("/confirm-email") view=full_page!(crate::pages::password_reset::ConfirmEmailPage) />
                     <Route path=path!("/portal") view=portal::PortalPage />
                     <Route path=path!("/book/:slug") view=booking::BookingPage />
-                    <Route path=path!("/account") view=staff_page!(crate::pages::account::AccountPage) />
+                    <Route path=path!("/account") view=full_page!(crate::pages::account::AccountPage) />
                     <Route path=path!("/schedule") view=staff_page!(crate::pages::schedule::SchedulePage) />
                     <Route path=path!("/consultations") view=staff_page!(crate::pages::consultations::ConsultationsPage) />
                     <Route path=path!("/bookings") view=staff_page!(crate::pages::bookings::BookingsPage) />
                     <Route path=path!("/dispatch") view=staff_page!(crate::pages::dispatch::DispatchPage) />
                     <Route path=path!("/dashboard") view=staff_page!(crate::pages::dashboard::DashboardPage) />
-                    <Route path=path!("/availability") view=staff_page!(crate::pages::availability::AvailabilityPage) />
-                    <Route path=path!("/settings") view=staff_page!(crate::pages::clinic_settings::ClinicSettingsPage) />
+                    <Route path=path!("/availability") view=full_page!(crate::pages::availability::AvailabilityPage) />
+                    <Route path=path!("/settings") view=full_page!(crate::pages::clinic_settings::ClinicSettingsPage) />
                     <Route path=path!("/requests") view=staff_page!(crate::pages::change_requests::RequestsPage) />
                     <Route path=path!("/waitlist") view=staff_page!(crate::pages::waitlist::WaitlistPage) />
-                    <Route path=path!("/account/notifications") view=staff_page!(crate::pages::notifications::NotificationsPage) />
-                    <Route path=path!("/outbox") view=staff_page!(crate::pages::notifications::OutboxPage) />
-                    <Route path=path!("/audit") view=staff_page!(crate::pages::audit::AuditPage) />
+                    <Route path=path!("/waitlist/join") view=full_page!(crate::pages::waitlist::WaitlistJoinPage) />
+                    <Route path=path!("/account/notifications") view=full_page!(crate::pages::notifications::NotificationsPage) />
+                    <Route path=path!("/outbox") view=full_page!(crate::pages::notifications::OutboxPage) />
+                    <Route path=path!("/audit") view=full_page!(crate::pages::audit::AuditPage) />
+                    <Route path=path!("/api-clients") view=staff_page!(crate::pages::api_clients::ApiClientsPage) />
                     <Route path=path!("/mailbox") view=notifications::MailboxPage />
                 </Routes>
             </main>
@@ -315,16 +364,27 @@ mod tests {
     }
 
     #[test]
-    fn staff_pages_and_unknown_paths_get_the_full_bundle() {
+    fn the_staff_pages_of_every_day_get_the_staff_bundle() {
         for path in [
             "/schedule",
+            "/schedule/",
             "/consultations",
             "/bookings",
             "/dispatch",
             "/dashboard",
+            "/requests",
+            "/waitlist",
+        ] {
+            assert_eq!(bundle_for(path), Bundle::Staff, "{path}");
+        }
+    }
+
+    #[test]
+    fn seldom_pages_and_unknown_paths_get_the_full_bundle() {
+        for path in [
+            "/waitlist/join",
             "/availability",
             "/settings",
-            "/requests",
             "/account",
             "/account/notifications",
             "/forgot-password",
@@ -332,6 +392,7 @@ mod tests {
             "/confirm-email",
             "/outbox",
             "/audit",
+            "/api-clients",
             "/book/",
             "/book/northside/extra",
             "/nowhere",
