@@ -297,7 +297,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/notifications") view=full_page!(crate::pages::notifications::NotificationsPage) />
                     <Route path=path!("/outbox") view=full_page!(crate::pages::notifications::OutboxPage) />
                     <Route path=path!("/audit") view=full_page!(crate::pages::audit::AuditPage) />
-                    <Route path=path!("/api-clients") view=staff_page!(crate::pages::api_clients::ApiClientsPage) />
+                    <Route path=path!("/api-clients") view=full_page!(crate::pages::api_clients::ApiClientsPage) />
                     <Route path=path!("/mailbox") view=notifications::MailboxPage />
                 </Routes>
             </main>

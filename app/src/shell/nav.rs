@@ -111,6 +111,7 @@ fn SignedIn(me: Me) -> impl IntoView {
                     <a role="menuitem" tabindex="-1" href="/mailbox">"Mailbox"</a>
                     {admin.then(|| view! { <a role="menuitem" tabindex="-1" href="/outbox">"Outbox"</a> })}
                     {admin.then(|| view! { <a role="menuitem" tabindex="-1" href="/audit">"Audit trail"</a> })}
+                    {admin.then(|| view! { <a role="menuitem" tabindex="-1" href="/api-clients">"API clients"</a> })}
                     <button
                         type="button"
                         role="menuitem"
