@@ -261,7 +261,10 @@ pub fn held(
 
 /// Search parameters each resource type supports (and `_id` everywhere);
 /// the CapabilityStatement lists these, the handlers accept exactly these.
-pub const SEARCHES: &[(&str, &[(&str, &str, &str)])] = &[
+/// A search parameter: name, FHIR search type, what it takes.
+pub type SearchParam = (&'static str, &'static str, &'static str);
+
+pub const SEARCHES: &[(&str, &[SearchParam])] = &[
     (
         "Appointment",
         &[
@@ -353,7 +356,9 @@ pub fn capability_statement(base: &str, date: i64) -> Value {
             "documentation": "Unknown search parameters are refused with a 400 OperationOutcome \
                 (strict handling) unless the request says 'Prefer: handling=lenient', when they \
                 are ignored and named in an OperationOutcome entry of the Bundle. Searches answer \
-                every match (total) in one Bundle, at most 1000; a broader search is refused. \
+                every match (total) in one Bundle, at most 1000; a broader search is refused \
+                (too-costly). _count, _sort, _include and modifiers are not supported (unknown \
+                parameters, as above); _format is json only. \
                 Dates without a time are UTC days. Responses are application/fhir+json; every \
                 error is an OperationOutcome.",
             "security": {

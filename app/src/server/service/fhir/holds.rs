@@ -489,9 +489,8 @@ pub async fn find(
     let mut names: HashMap<i64, Person> = HashMap::new();
     let mut out = Vec::with_capacity(slots.len());
     for s in &slots {
-        if !names.contains_key(&s.provider_id) {
-            let p = provider_of(&mut conn, caller, s.clinic_id, s.provider_id).await?;
-            names.insert(s.provider_id, p);
+        if let std::collections::hash_map::Entry::Vacant(e) = names.entry(s.provider_id) {
+            e.insert(provider_of(&mut conn, caller, s.clinic_id, s.provider_id).await?);
         }
         out.push(res::proposed(
             s,
