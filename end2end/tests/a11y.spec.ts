@@ -79,7 +79,7 @@ test("a patient's pages have no serious accessibility violations", async ({ page
 for (const [role, email, extra] of [
   ["provider", "dr.lee@northside.test", []],
   ["scheduler", "scheduler@northside.test", ["/waitlist"]],
-  ["admin", "admin@northside.test", ["/settings", "/outbox", "/waitlist", "/audit"]],
+  ["admin", "admin@northside.test", ["/settings", "/outbox", "/waitlist", "/audit", "/api-clients"]],
 ] as const) {
   test(`a ${role}'s pages have no serious accessibility violations`, async ({ page }) => {
     await login(page, email);

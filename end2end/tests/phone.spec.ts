@@ -7,7 +7,7 @@ test.use({ viewport: { width: 390, height: 844 } });
 
 const PUBLIC = ["/login", "/register", "/book/northside", "/book/harbour"];
 const PATIENT = ["/portal", "/account", "/mailbox", "/waitlist/join", "/waitlist/join?clinic=1", "/book/northside", "/book/harbour"];
-const ADMIN = [...STAFF_PAGES, "/settings", "/outbox", "/mailbox", "/waitlist", "/audit"];
+const ADMIN = [...STAFF_PAGES, "/settings", "/outbox", "/mailbox", "/waitlist", "/audit", "/api-clients"];
 
 const ROLES: { role: string; email?: string; pages: string[] }[] = [
   { role: "visitor", pages: PUBLIC },
