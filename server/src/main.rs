@@ -81,6 +81,10 @@ async fn run() -> Result<(), String> {
         }
         println!();
     }
+    // Live streams on connections of their own are written without hyper
+    // (server/src/sse/listener.rs); everything else is served as usual.
+    let listener = server::sse::listener(listener, router.clone())
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
