@@ -103,11 +103,18 @@ async fn accept(tcp: TcpListener, router: Router, tx: mpsc::Sender<(Peeked, Sock
             return;
         }
         let (router, tx) = (router.clone(), tx.clone());
+        // A task's allocation is as large as its largest state, for its
+        // whole life: what runs once (reading the head, the router) is
+        // boxed, so an open stream's task holds only the streaming state.
         tokio::spawn(async move {
-            match first_request(sock, addr).await {
-                First::Live(sock, req) => serve_live(sock, req, router).await,
+            match Box::pin(first_request(sock, addr)).await {
+                First::Live(sock, req) => {
+                    if let Some((sock, body)) = Box::pin(answer(sock, req, router)).await {
+                        stream_body(sock, body).await;
+                    }
+                }
                 First::Other(io) => {
-                    let _ = tx.send((io, addr)).await;
+                    let _ = Box::pin(tx.send((io, addr))).await;
                 }
                 First::Gone => {}
             }
@@ -200,9 +207,14 @@ fn live_request(head: &[u8], addr: SocketAddr) -> Parsed {
     }
 }
 
-/// Answers `req` through the router and writes the response: a body of
-/// known length whole, a stream chunk by chunk. Closes the connection after.
-async fn serve_live(mut sock: TcpStream, req: Request<Body>, router: Router) {
+/// Answers `req` through the router and writes the response's head: a
+/// body of known length is written whole (and the connection closed), a
+/// stream is returned to be written chunk by chunk.
+async fn answer(
+    mut sock: TcpStream,
+    req: Request<Body>,
+    router: Router,
+) -> Option<(TcpStream, Body)> {
     // Frames are small and must not wait for the previous one's ACK.
     let _ = sock.set_nodelay(true);
     let res = match router.oneshot(req).await {
@@ -243,14 +255,11 @@ async fn serve_live(mut sock: TcpStream, req: Request<Body>, router: Router) {
         }
         let _ = sock.write_all(&head).await;
         let _ = sock.shutdown().await;
-        return;
+        return None;
     }
     head.extend_from_slice(b"transfer-encoding: chunked\r\n\r\n");
-    if sock.write_all(&head).await.is_err() {
-        return;
-    }
-    drop(head);
-    stream_body(sock, body).await;
+    sock.write_all(&head).await.ok()?;
+    Some((sock, body))
 }
 
 /// Writes `body` as chunks until it ends (then the last chunk) or the
