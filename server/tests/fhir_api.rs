@@ -866,3 +866,116 @@ async fn a_patient_sees_only_their_own(backend: Backend) {
     valid(&[patients, appts, booked]);
 }
 both_dbs!(patient_session, a_patient_sees_only_their_own);
+
+/// A hold keeps its time from the booking page's free times, from staff
+/// creating or moving an appointment there, and from a staff session's
+/// own $book; a staff session books for a patient of its clinic.
+async fn a_hold_blocks_every_path(backend: Backend) {
+    use app::server::service::appointments::{reschedule, Move, RescheduleScope};
+    let api = Api::new(backend).await;
+    let (_, token) = api
+        .token(
+            "admin@northside.test",
+            "northside",
+            "EHR",
+            ApiScope::ReadWrite,
+        )
+        .await;
+    let north = api.clinic("northside").await;
+    let video = api.service("Video consultation").await;
+    let lee = api.user("dr.lee@northside.test").await;
+    let ann = api.user("ann@patients.test").await;
+    let ben = api.user("ben@patients.test").await;
+    let (_, found) = api
+        .get(
+            &format!("/fhir/Appointment/$find?service-type={video}&practitioner={lee}"),
+            &token,
+        )
+        .await;
+    let times = entries(&found);
+    let (held_time, other_time) = (&times[0], &times[1]);
+    let (status, held) = api
+        .post(
+            "/fhir/Appointment/$hold",
+            &token,
+            &params("appointment-resource", &with_patient(held_time, ann)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+    let held_at =
+        chrono::DateTime::parse_from_rfc3339(held_time["start"].as_str().unwrap()).unwrap();
+    let page_offers = |days: Vec<app::model::SlotDay>| {
+        days.iter()
+            .flat_map(|d| d.slots.iter().map(|s| s.start))
+            .any(|s| s == held_at.timestamp())
+    };
+    let page = app::server::service::requests::free_slots(&api.t.state, north, video, Some(lee))
+        .await
+        .unwrap();
+    assert!(
+        !page_offers(page),
+        "the booking page does not offer a held time"
+    );
+    // Staff move an appointment of Lee's into the held time: refused.
+    let created = staff_create(&api, lee, ben, video, other_time["start"].as_str().unwrap())
+        .await
+        .unwrap();
+    let me = api.t.me("scheduler@northside.test").await;
+    let mv = Move {
+        appointment_id: created.ids[0],
+        start_local: held_at
+            .with_timezone(&chrono_tz::America::New_York)
+            .naive_local(),
+        location: String::new(),
+        scope: RescheduleScope::ThisOnly,
+    };
+    let moved = reschedule(&api.t.state, &me, mv.clone()).await;
+    assert!(
+        matches!(moved, Err(app::error::AppError::Conflict(_))),
+        "{moved:?}"
+    );
+    // A scheduler's session $book of the held time is refused as well.
+    let (cookie, _) = api.t.session("scheduler@northside.test").await;
+    let as_staff = |body: &Value| {
+        Request::post("/fhir/Appointment/$book")
+            .header(header::COOKIE, web::cookie(&cookie))
+            .header(header::CONTENT_TYPE, FHIR_JSON)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let body = params("appointment-resource", &with_patient(held_time, ben));
+    outcome(
+        &api.call(as_staff(&body)).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    );
+    // Once it lapses every path may have it: the page offers it, the
+    // scheduler's session books it for Ben, and the move is refused only
+    // because that time is now booked.
+    api.t.clock.advance(chrono::Duration::minutes(5));
+    let page = app::server::service::requests::free_slots(&api.t.state, north, video, Some(lee))
+        .await
+        .unwrap();
+    assert!(page_offers(page));
+    let (status, booked) = api.call(as_staff(&body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{booked}");
+    assert!(booked["participant"]
+        .to_string()
+        .contains(&format!("Patient/{ben}")));
+    let audit = api
+        .t
+        .count(&format!(
+            "SELECT COUNT(*) FROM audit WHERE action = 'appointment.create' AND entity_id = {} \
+             AND actor_id = {} AND on_behalf_of_id = {lee}",
+            booked["id"].as_str().unwrap(),
+            me.user_id
+        ))
+        .await;
+    assert_eq!(audit, 1, "audited as the scheduler, for the provider");
+    let moved = reschedule(&api.t.state, &me, mv).await;
+    let Err(app::error::AppError::Conflict(why)) = moved else {
+        panic!("{moved:?}")
+    };
+    assert!(why.contains("already booked"), "{why}");
+}
+both_dbs!(hold_blocks, a_hold_blocks_every_path);

@@ -188,13 +188,6 @@ pub(super) async fn move_appt(
             Told::Patient => TIME_TAKEN_FOR_PATIENT.to_string(),
         }));
     }
-    // Nor may it move into a time held through the FHIR API's $hold.
-    if super::fhir::holds::is_held(change, a.host, new_start, new_end).await? {
-        return Err(AppError::conflict(match told {
-            Told::Staff => super::fhir::holds::HELD,
-            Told::Patient => TIME_TAKEN_FOR_PATIENT,
-        }));
-    }
     let to = Placement {
         starts_at: new_start,
         ends_at: new_end,
@@ -224,6 +217,12 @@ pub(super) async fn place_appt(
     to: &Placement,
     by: Actor,
 ) -> AppResult<()> {
+    // The new time must not be held through the FHIR API's $hold: every
+    // move, staff's or a patient's, is written here, under the lock.
+    let moved = (to.starts_at, to.ends_at) != (a.starts_at, a.ends_at);
+    if moved && super::fhir::holds::is_held(change, a.host, to.starts_at, to.ends_at).await? {
+        return Err(AppError::conflict(super::fhir::holds::HELD));
+    }
     let updated = sqlx::query(
         "UPDATE appointment SET starts_at = $1, ends_at = $2, status = $3, location = $4, series_id = $5, \
          updated_at = $6, version = version + 1 WHERE id = $7 AND version = $8",
