@@ -133,6 +133,24 @@ async fn demo_data_is_complete_and_consistent(b: Backend) {
         )
         .await;
     assert_eq!(overlaps, 0);
+    // Every coming booked appointment has its reminders scheduled, none
+    // for a moment already past, none for anything else.
+    let unreminded = t
+        .count(&format!(
+            "SELECT COUNT(*) FROM appointment a WHERE a.status = 'booked' AND a.starts_at > {now} \
+             AND NOT EXISTS (SELECT 1 FROM reminder r WHERE r.appointment_id = a.id)"
+        ))
+        .await;
+    assert_eq!(unreminded, 0);
+    assert!(t.count("SELECT COUNT(*) FROM reminder").await > 0);
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM reminder r JOIN appointment a ON a.id = r.appointment_id \
+             WHERE r.due_at <= {now} OR a.status NOT IN ('booked', 'pending')"
+        ))
+        .await,
+        0
+    );
     // Loading again into a non-empty database does nothing.
     assert!(!app::server::demo::seed_if_empty(&t.state).await.unwrap());
     assert_eq!(t.count("SELECT COUNT(*) FROM clinic").await, 2);

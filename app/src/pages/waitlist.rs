@@ -62,12 +62,14 @@ fn JoinPicker() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let list = clinics.await.unwrap_or_default();
                     view! {
+                        <div class="form">
                         <label for="wl-clinic">"Clinic"</label>
                         <select id="wl-clinic" prop:value=move || clinic.get().to_string()
                             on:change=move |e| clinic.set(event_target_value(&e).parse().unwrap_or(0))>
                             <option value="0">"Choose a clinic…"</option>
                             {list.into_iter().map(|c| view! { <option value=c.id.to_string() selected=c.id == first>{c.name}</option> }).collect_view()}
                         </select>
+                        </div>
                     }
                 })}
             </Suspense>

@@ -52,6 +52,17 @@ pub async fn seed_if_empty(state: &AppState) -> AppResult<bool> {
         ids: HashMap::new(),
     };
     s.run(now, hashes).await?;
+    // Reminders, as a booking made through the app would have (the
+    // Bookings list shows them, the timers send them when due).
+    let booked: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT id, clinic_id, starts_at FROM appointment WHERE status IN ('booked', 'pending') AND starts_at > $1",
+    )
+    .bind(t)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (id, clinic_id, starts_at) in booked {
+        crate::server::service::reminders::schedule(&mut tx, id, clinic_id, starts_at, t).await?;
+    }
     tx.commit().await?;
     tracing::info!("demo data loaded");
     Ok(true)

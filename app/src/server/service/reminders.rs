@@ -121,13 +121,20 @@ pub(super) async fn after_create(change: &mut Change, appointment_id: i64) -> Ap
             .bind(appointment_id)
             .fetch_one(change.conn())
             .await?;
-    schedule(change, appointment_id, clinic_id, starts_at).await
+    let now = change.now;
+    schedule(change.conn(), appointment_id, clinic_id, starts_at, now).await
 }
 
-/// Schedules the clinic's reminders whose moment is still ahead.
-async fn schedule(change: &mut Change, id: i64, clinic_id: i64, starts_at: i64) -> AppResult<()> {
-    let s = settings_in(change.conn(), clinic_id).await?;
-    let now = change.now;
+/// Schedules the clinic's reminders whose moment is still ahead (`now`):
+/// for a new appointment, one moved, and the demo's booked ones.
+pub(crate) async fn schedule(
+    conn: &mut AnyConnection,
+    id: i64,
+    clinic_id: i64,
+    starts_at: i64,
+    now: i64,
+) -> AppResult<()> {
+    let s = settings_in(conn, clinic_id).await?;
     for (nth, due) in s.due_times(starts_at, now) {
         sqlx::query(
             "INSERT INTO reminder (appointment_id, clinic_id, nth, for_start, due_at, status, \
@@ -139,7 +146,7 @@ async fn schedule(change: &mut Change, id: i64, clinic_id: i64, starts_at: i64) 
         .bind(starts_at)
         .bind(due)
         .bind(now)
-        .execute(change.conn())
+        .execute(&mut *conn)
         .await?;
     }
     Ok(())
@@ -161,7 +168,8 @@ pub(super) async fn after_change(change: &mut Change, a: &Appt, after: After) ->
                 status,
                 AppointmentStatus::Booked | AppointmentStatus::Pending
             ) {
-                schedule(change, a.id, a.clinic_id, starts_at).await?;
+                let now = change.now;
+                schedule(change.conn(), a.id, a.clinic_id, starts_at, now).await?;
             }
             Ok(())
         }
