@@ -158,10 +158,10 @@ async fn main() {
     let gate = Arc::new(tokio::sync::Semaphore::new(OPENING));
     for &n in &counts {
         let t = Instant::now();
-        for i in open..n {
+        for (i, cookie) in staff.iter().enumerate().take(n).skip(open) {
             let permit = gate.clone().acquire_owned().await.unwrap();
             let seen = seen.clone();
-            let cookie = staff[i].clone();
+            let cookie = cookie.clone();
             tasks.push(tokio::spawn(async move {
                 stream_gated(port, cookie, i, seen, permit).await
             }));

@@ -160,7 +160,7 @@ impl Live {
                     self.beats = self.beats.wrapping_add(1);
                     // Idle and absolute timeouts apply to open streams too.
                     // Boxed: the query's future is held only while it runs.
-                    if self.beats % 2 == 0 && !Box::pin(self.alive()).await {
+                    if self.beats.is_multiple_of(2) && !Box::pin(self.alive()).await {
                         return None;
                     }
                     return Some((Ok(Bytes::from_static(HEARTBEAT)), self));

@@ -123,7 +123,7 @@ async fn accept(tcp: TcpListener, router: Router, tx: mpsc::Sender<(Peeked, Sock
 }
 
 enum First {
-    Live(TcpStream, Request<Body>),
+    Live(TcpStream, Box<Request<Body>>),
     Other(Peeked),
     Gone,
 }
@@ -158,7 +158,7 @@ async fn first_request(mut sock: TcpStream, addr: SocketAddr) -> First {
 }
 
 enum Parsed {
-    Live(Request<Body>),
+    Live(Box<Request<Body>>),
     Other,
     Partial,
 }
@@ -201,7 +201,7 @@ fn live_request(head: &[u8], addr: SocketAddr) -> Parsed {
     match req.body(Body::empty()) {
         Ok(mut req) => {
             req.extensions_mut().insert(ConnectInfo(addr));
-            Parsed::Live(req)
+            Parsed::Live(Box::new(req))
         }
         Err(_) => Parsed::Other,
     }
@@ -212,12 +212,12 @@ fn live_request(head: &[u8], addr: SocketAddr) -> Parsed {
 /// stream is returned to be written chunk by chunk.
 async fn answer(
     mut sock: TcpStream,
-    req: Request<Body>,
+    req: Box<Request<Body>>,
     router: Router,
 ) -> Option<(TcpStream, Body)> {
     // Frames are small and must not wait for the previous one's ACK.
     let _ = sock.set_nodelay(true);
-    let res = match router.oneshot(req).await {
+    let res = match router.oneshot(*req).await {
         Ok(res) => res,
         Err(never) => match never {},
     };
