@@ -37,19 +37,22 @@ async fn ctx(b: Backend) -> Ctx {
     }
 }
 
+/// An `api_client` row, every column.
+type StoredRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
 /// Every stored column of every client, as text: what a copy of the
 /// database would reveal.
 async fn stored(t: &TestApp) -> String {
-    let rows: Vec<(
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        i64,
-        Option<i64>,
-        Option<i64>,
-    )> = sqlx::query_as(
+    let rows: Vec<StoredRow> = sqlx::query_as(
         "SELECT id, clinic_id, name, scope, token_hash, created_at, last_used_at, revoked_at \
              FROM api_client ORDER BY id",
     )
