@@ -18,13 +18,13 @@ use sha2::Sha256;
 pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -> AppResult<()> {
     // Most clinics have no PMS: ask the clinic first, and read the
     // appointment in full only for one whose connector takes this action.
-    let connector: Option<String> = sqlx::query_scalar(
-        "SELECT c.pms_connector FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
+    let clinic: Option<(String, String)> = sqlx::query_as(
+        "SELECT c.pms_connector, c.pms_url FROM appointment a JOIN clinic c ON c.id = a.clinic_id WHERE a.id = $1",
     )
     .bind(appointment_id)
     .fetch_optional(change.conn())
     .await?;
-    let Some(connector) = connector else {
+    let Some((connector, pms_url)) = clinic else {
         // No such appointment: nothing to tell the PMS about.
         return Ok(());
     };
@@ -38,40 +38,13 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
     if !connector.propagates(action) {
         return Ok(());
     }
-    let r = sqlx::query_as::<_, PmsAppointmentRow>(
-        "SELECT c.id AS clinic_id, c.pms_url, a.status, a.starts_at, a.ends_at, \
-         a.host_provider_id, h.name AS host_name, a.patient_id, \
-         p.name AS patient_name, s.name AS service_name, \
-         a.cancel_reason_code, a.noshow_kind, a.version, a.series_id, a.location \
-         FROM appointment a JOIN clinic c ON c.id = a.clinic_id \
-         JOIN app_user h ON h.id = a.host_provider_id JOIN app_user p ON p.id = a.patient_id \
-         JOIN service s ON s.id = a.service_id WHERE a.id = $1",
-    )
-    .bind(appointment_id)
-    .fetch_one(change.conn())
-    .await?;
-    let version = r.version;
-    let status = known(
-        AppointmentStatus::parse(&r.status),
-        "appointment.status",
-        &r.status,
-    )?;
-    let appointment = PmsAppointment {
-        id: appointment_id,
-        version,
-        status,
-        starts_at: r.starts_at,
-        ends_at: r.ends_at,
-        service_name: r.service_name,
-        location: r.location,
-        cancel_reason_code: r.cancel_reason_code,
-        noshow_kind: r.noshow_kind,
-        series_id: r.series_id,
-        host_provider_id: r.host_provider_id,
-        host_name: r.host_name,
-        patient_id: r.patient_id,
-        patient_name: r.patient_name,
-    };
+    let r = sqlx::query_as::<_, AppointmentRow>(&format!("{APPOINTMENT_SELECT} WHERE a.id = $1"))
+        .bind(appointment_id)
+        .fetch_one(change.conn())
+        .await?;
+    let clinic_id = r.clinic_id;
+    let appointment = r.appointment()?;
+    let version = appointment.version;
     // What happened, and the appointment as a valid FHIR R4 resource, so a
     // PMS that speaks FHIR maps it without a table.
     let body = json!({
@@ -81,7 +54,7 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
     change
         .outbox(OutboxMessage {
             recipient_user_id: None,
-            recipient: r.pms_url,
+            recipient: pms_url,
             channel: "pms",
             event: format!("pms_{}", action.as_str()),
             subject: format!("Appointment {appointment_id} {}", action.as_str()),
@@ -93,7 +66,7 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
                 "pms/appointment-{appointment_id}/v{version}/{}",
                 action.as_str()
             ),
-            clinic_id: Some(r.clinic_id),
+            clinic_id: Some(clinic_id),
             appointment_id: Some(appointment_id),
         })
         .await?;
@@ -104,11 +77,20 @@ pub async fn sync(change: &mut Change, appointment_id: i64, action: PmsAction) -
     Ok(())
 }
 
-/// An appointment as its clinic's PMS is told about it, as stored.
+/// An appointment as FHIR describes it (to the PMS, and by the FHIR API),
+/// as stored: `APPOINTMENT_SELECT`, then the caller's `WHERE` on `a`.
+pub(crate) const APPOINTMENT_SELECT: &str =
+    "SELECT a.id, a.clinic_id, a.service_id, a.status, a.starts_at, a.ends_at, a.host_provider_id, \
+     h.name AS host_name, a.patient_id, p.name AS patient_name, s.name AS service_name, \
+     a.cancel_reason_code, a.noshow_kind, a.version, a.series_id, a.location \
+     FROM appointment a JOIN app_user h ON h.id = a.host_provider_id \
+     JOIN app_user p ON p.id = a.patient_id JOIN service s ON s.id = a.service_id";
+
 #[derive(sqlx::FromRow)]
-struct PmsAppointmentRow {
-    clinic_id: i64,
-    pms_url: String,
+pub(crate) struct AppointmentRow {
+    pub id: i64,
+    pub clinic_id: i64,
+    pub service_id: i64,
     status: String,
     starts_at: i64,
     ends_at: i64,
@@ -122,6 +104,32 @@ struct PmsAppointmentRow {
     version: i64,
     series_id: Option<i64>,
     location: String,
+}
+
+impl AppointmentRow {
+    pub(crate) fn appointment(self) -> AppResult<PmsAppointment> {
+        let status = known(
+            AppointmentStatus::parse(&self.status),
+            "appointment.status",
+            &self.status,
+        )?;
+        Ok(PmsAppointment {
+            id: self.id,
+            version: self.version,
+            status,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            service_name: self.service_name,
+            location: self.location,
+            cancel_reason_code: self.cancel_reason_code,
+            noshow_kind: self.noshow_kind,
+            series_id: self.series_id,
+            host_provider_id: self.host_provider_id,
+            host_name: self.host_name,
+            patient_id: self.patient_id,
+            patient_name: self.patient_name,
+        })
+    }
 }
 
 /// The `X-Slotwise-Signature` of a request: HMAC-SHA256 over

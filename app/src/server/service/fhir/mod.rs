@@ -17,11 +17,11 @@ use super::clinic_settings::policy;
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::fhir::resources::{self as res, Clinic, FreeSlot, Person, Service};
 use crate::domain::fhir::{Bounds, Refusal, MAX_MATCHES};
-use crate::domain::pms::PmsAppointment;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::model::Me;
-use crate::server::db::{id_list, known};
+use crate::server::db::id_list;
+use crate::server::notify::pms::{AppointmentRow, APPOINTMENT_SELECT};
 use crate::server::state::AppState;
 use serde_json::Value;
 use sqlx::AnyConnection;
@@ -114,26 +114,6 @@ pub struct AppointmentQuery {
     pub statuses: Vec<AppointmentStatus>,
 }
 
-#[derive(sqlx::FromRow)]
-struct AppointmentRow {
-    id: i64,
-    clinic_id: i64,
-    service_id: i64,
-    status: String,
-    starts_at: i64,
-    ends_at: i64,
-    host_provider_id: i64,
-    host_name: String,
-    patient_id: i64,
-    patient_name: String,
-    service_name: String,
-    cancel_reason_code: Option<String>,
-    noshow_kind: Option<String>,
-    version: i64,
-    series_id: Option<i64>,
-    location: String,
-}
-
 /// Appointments the caller may see that match `q`, as FHIR resources.
 /// Every value put into the SQL is a parsed number or one of our own
 /// status codes, never the caller's text.
@@ -173,12 +153,7 @@ pub async fn appointments(
         add(format!("a.status IN ({})", codes.join(",")));
     }
     let rows = sqlx::query_as::<_, AppointmentRow>(&format!(
-        "SELECT a.id, a.clinic_id, a.service_id, a.status, a.starts_at, a.ends_at, a.host_provider_id, \
-         h.name AS host_name, a.patient_id, p.name AS patient_name, s.name AS service_name, \
-         a.cancel_reason_code, a.noshow_kind, a.version, a.series_id, a.location \
-         FROM appointment a JOIN app_user h ON h.id = a.host_provider_id \
-         JOIN app_user p ON p.id = a.patient_id JOIN service s ON s.id = a.service_id \
-         WHERE {cond} ORDER BY a.starts_at, a.id LIMIT {}",
+        "{APPOINTMENT_SELECT} WHERE {cond} ORDER BY a.starts_at, a.id LIMIT {}",
         MAX_MATCHES + 1
     ))
     .fetch_all(&state.db.pool)
@@ -193,28 +168,9 @@ pub async fn appointments(
 }
 
 fn appointment_resource(r: AppointmentRow, now: i64) -> FhirResult<Value> {
-    let status = known(
-        AppointmentStatus::parse(&r.status),
-        "appointment.status",
-        &r.status,
-    )?;
-    let a = PmsAppointment {
-        id: r.id,
-        version: r.version,
-        status,
-        starts_at: r.starts_at,
-        ends_at: r.ends_at,
-        service_name: r.service_name,
-        location: r.location,
-        cancel_reason_code: r.cancel_reason_code,
-        noshow_kind: r.noshow_kind,
-        series_id: r.series_id,
-        host_provider_id: r.host_provider_id,
-        host_name: r.host_name,
-        patient_id: r.patient_id,
-        patient_name: r.patient_name,
-    };
-    Ok(res::appointment(&a, r.service_id, r.clinic_id, now))
+    let (service_id, clinic_id) = (r.service_id, r.clinic_id);
+    let a = r.appointment()?;
+    Ok(res::appointment(&a, service_id, clinic_id, now))
 }
 
 /// One appointment the caller may see.
