@@ -52,6 +52,20 @@ pub struct MyWaitlist {
     pub offers: Vec<WaitlistOfferView>,
 }
 
+/// What a patient asks for when joining a clinic's waitlist (the portal
+/// sends it; `service::waitlist::join` checks it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitlistJoin {
+    pub clinic_id: i64,
+    pub service_id: i64,
+    /// None: any provider.
+    pub provider_id: Option<i64>,
+    /// 'YYYY-MM-DD', the clinic's local dates.
+    pub date_from: String,
+    pub date_to: String,
+    pub parts: crate::domain::waitlist::DayParts,
+}
+
 /// What a patient may wait for at a clinic.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitlistChoices {

@@ -12,7 +12,7 @@
 
 use crate::api::{portal, requests, waitlist};
 use crate::error::AppError;
-use crate::model::{ChangeOutcome, ProposalAnswer};
+use crate::model::{ChangeOutcome, ProposalAnswer, WaitlistJoin};
 use leptos::prelude::*;
 
 /// A patient's change.
@@ -37,27 +37,13 @@ pub enum PatientCall {
         appointment_id: i64,
         answer: ProposalAnswer,
     },
-    Join(Join),
+    Join(WaitlistJoin),
     Leave {
         entry_id: i64,
     },
     Claim {
         offer_id: i64,
     },
-}
-
-/// Joining a clinic's waitlist (dates 'YYYY-MM-DD' in the clinic's zone).
-#[derive(Clone, Debug)]
-pub struct Join {
-    pub clinic_id: i64,
-    pub service_id: i64,
-    /// None: any provider.
-    pub provider_id: Option<i64>,
-    pub date_from: String,
-    pub date_to: String,
-    pub morning: bool,
-    pub afternoon: bool,
-    pub evening: bool,
 }
 
 /// The form field the server functions read as a ticked checkbox.
@@ -120,9 +106,9 @@ async fn run(call: PatientCall) -> Result<String, AppError> {
                 j.provider_id,
                 j.date_from,
                 j.date_to,
-                j.morning,
-                j.afternoon,
-                j.evening,
+                j.parts.morning,
+                j.parts.afternoon,
+                j.parts.evening,
             )
             .await?;
             "You are on the waitlist. When a matching time frees up we will email you, and you can claim it in your portal.".into()

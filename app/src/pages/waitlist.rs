@@ -7,13 +7,14 @@
 
 use super::dialog::Modal;
 use super::error_alert;
-use super::patient_calls::{confirmation_alert, patient_action, Join, PatientCall};
+use super::patient_calls::{confirmation_alert, patient_action, PatientCall};
 use crate::api::accounts::clinic_options;
 use crate::api::waitlist::{
     get_my_waitlist, get_waitlist_board, get_waitlist_choices, waitlist_offer_times, LeaveWaitlist,
     OfferWaitlistTime, SaveWaitlistSettings,
 };
 use crate::domain::live::topic;
+use crate::domain::waitlist::DayParts;
 use crate::domain::waitlist::OfferMode;
 use crate::live::use_live_version;
 use crate::model::{WaitlistBoard, WaitlistChoices, WaitlistEntryView, WAITLIST_TOPIC};
@@ -106,15 +107,17 @@ fn JoinForm(c: WaitlistChoices, service: i64, provider: i64) -> impl IntoView {
         RwSignal::new(true),
     ];
     let send = move |_| {
-        join.dispatch(PatientCall::Join(Join {
+        join.dispatch(PatientCall::Join(crate::model::WaitlistJoin {
             clinic_id: id,
             service_id: service.get_untracked(),
             provider_id: Some(provider.get_untracked()).filter(|p| *p > 0),
             date_from: from.get_untracked(),
             date_to: to.get_untracked(),
-            morning: parts[0].get_untracked(),
-            afternoon: parts[1].get_untracked(),
-            evening: parts[2].get_untracked(),
+            parts: DayParts {
+                morning: parts[0].get_untracked(),
+                afternoon: parts[1].get_untracked(),
+                evening: parts[2].get_untracked(),
+            },
         }));
     };
     let f = |s: &str| format!("wl-{s}-{id}");

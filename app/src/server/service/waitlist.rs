@@ -451,16 +451,7 @@ async fn expire_for(change: &mut Change, provider: i64) -> AppResult<usize> {
 }
 
 /// What a patient asks for when joining.
-#[derive(Debug, Clone)]
-pub struct Join {
-    pub clinic_id: i64,
-    pub service_id: i64,
-    pub provider_id: Option<i64>,
-    /// 'YYYY-MM-DD', the clinic's local dates.
-    pub date_from: String,
-    pub date_to: String,
-    pub parts: DayParts,
-}
+pub use crate::model::WaitlistJoin as Join;
 
 const ALREADY_WAITING: &str =
     "You are already on this waitlist for this service and provider. Leave it first to change your dates.";
