@@ -385,3 +385,51 @@ async fn bad_names_and_scopes_are_refused(b: Backend) {
     assert_eq!(audits(&c.t, "api_client.create").await.len(), 3);
 }
 both_dbs!(bad_input, bad_names_and_scopes_are_refused);
+
+/// Ten creates of one name at the same instant: the check before the insert
+/// is not enough on PostgreSQL (each transaction sees no such client yet),
+/// so the unique index of migration 0022 decides; the losers get the same
+/// message as the check gives, and exactly one client and one audit entry
+/// exist.
+async fn concurrent_creates_of_one_name_make_one_client(b: Backend) {
+    let c = ctx(b).await;
+    let mut tasks = Vec::new();
+    for n in 0..10 {
+        let (state, admin, north) = (c.t.state.clone(), c.admin.clone(), c.north);
+        tasks.push(tokio::spawn(async move {
+            let scope = if n % 2 == 0 {
+                ApiScope::Read
+            } else {
+                ApiScope::ReadWrite
+            };
+            api_clients::create(&state, &admin, north, "Front desk PMS", scope).await
+        }));
+    }
+    let mut won = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok((id, token)) => won.push((id, token)),
+            Err(AppError::Validation(m)) => assert_eq!(
+                m,
+                "This clinic already has an API client named “Front desk PMS”. \
+                 Choose another name, or revoke that one first."
+            ),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(won.len(), 1, "exactly one create wins");
+    assert_eq!(
+        c.t.count("SELECT COUNT(*) FROM api_client WHERE name = 'Front desk PMS'")
+            .await,
+        1
+    );
+    assert_eq!(audits(&c.t, "api_client.create").await.len(), 1);
+    let caller = api_clients::authenticate(&c.t.state, &won[0].1)
+        .await
+        .unwrap();
+    assert_eq!(caller.client_id, won[0].0);
+}
+both_dbs!(
+    concurrent_creates,
+    concurrent_creates_of_one_name_make_one_client
+);

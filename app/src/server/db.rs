@@ -182,6 +182,8 @@ pub enum Rule {
     UniqueEmail,
     /// One service of a name per clinic.
     UniqueServiceName,
+    /// One un-revoked API client of a name per clinic (migration 0022).
+    UniqueApiClientName,
 }
 
 impl Rule {
@@ -207,6 +209,10 @@ impl Rule {
             Rule::UniqueServiceName => (
                 "service_clinic_id_name_key",
                 "UNIQUE constraint failed: service.clinic_id, service.name",
+            ),
+            Rule::UniqueApiClientName => (
+                "api_client_active_name",
+                "UNIQUE constraint failed: api_client.clinic_id, api_client.name",
             ),
         }
     }

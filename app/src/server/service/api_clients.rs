@@ -12,7 +12,7 @@ use crate::domain::api_client::{bearer_token, check_name, needs_touch, token_fro
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::model::{ApiClientRow, ApiClientsPage, Me};
-use crate::server::db::known;
+use crate::server::db::{known, refused_by, Rule};
 use serde_json::json;
 
 pub use crate::domain::api_client::ApiScope;
@@ -125,10 +125,13 @@ pub async fn create(
     .bind(&name)
     .fetch_one(change.conn())
     .await?;
-    if taken > 0 {
-        return Err(AppError::validation(format!(
+    let name_taken = || {
+        AppError::validation(format!(
             "This clinic already has an API client named “{name}”. Choose another name, or revoke that one first."
-        )));
+        ))
+    };
+    if taken > 0 {
+        return Err(name_taken());
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO api_client (clinic_id, name, scope, token_hash, created_by, created_at) \
@@ -141,7 +144,10 @@ pub async fn create(
     .bind(me.user_id)
     .bind(change.now)
     .fetch_one(change.conn())
-    .await?;
+    .await
+    // Two admins at the same instant on PostgreSQL both pass the check
+    // above; the index (migration 0022) refuses the second insert.
+    .map_err(|e| refused_by(e, Rule::UniqueApiClientName, name_taken))?;
     let after = json!({ "api_client": id, "name": name, "scope": scope.as_str() });
     change
         .audit_clinic(me.user_id, clinic_id, "api_client.create", None, after)
