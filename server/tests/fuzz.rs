@@ -60,6 +60,8 @@ enum Pool {
     Slot,
     TimeOff,
     Outbox,
+    /// A clinic's API client (issue 16).
+    ApiClient,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -481,6 +483,17 @@ const ENDPOINTS: &[Endpoint] = &[
             ("on", Bool),
         ],
     ),
+    // API clients (issue 16, part 1): clinic admins only.
+    ep("api_clients", &[("clinic_id", OptId(Pool::Clinic))]),
+    ep(
+        "create_api_client",
+        &[
+            ("clinic_id", Id(Pool::Clinic)),
+            ("name", Name),
+            ("scope", Choice(&["read", "read_write"])),
+        ],
+    ),
+    ep("revoke_api_client", &[("id", Id(Pool::ApiClient))]),
 ];
 
 /// The callers: anonymous, a stale cookie, each staff role of Northside,
@@ -528,7 +541,7 @@ fn intended(endpoint: &str) -> &'static [&'static str] {
         | "my_appointments" => PATIENTS,
         "clinic_settings" | "save_service" | "set_service_active" | "save_groups"
         | "add_question" | "edit_question" | "save_policy" | "save_pms" | "outbox"
-        | "retry_message" => ADMINS,
+        | "retry_message" | "api_clients" | "create_api_client" | "revoke_api_client" => ADMINS,
         "me"
         | "demo_logins"
         | "login"
@@ -1693,6 +1706,7 @@ const TABLES: &[(&str, &str)] = &[
         "calendar_feed",
         "SELECT * FROM calendar_feed ORDER BY user_id",
     ),
+    ("api_client", "SELECT * FROM api_client ORDER BY id"),
     ("user_session (count)", "SELECT COUNT(*) FROM user_session"),
 ];
 
@@ -1806,6 +1820,10 @@ async fn load_pools(pool: &AnyPool) -> Pools {
         (
             Pool::Outbox,
             "SELECT id, clinic_id, recipient_user_id FROM outbox",
+        ),
+        (
+            Pool::ApiClient,
+            "SELECT id, clinic_id, created_by FROM api_client",
         ),
     ] {
         p.rows.insert(k, rows(pool, sql).await);
