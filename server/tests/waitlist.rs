@@ -676,14 +676,17 @@ async fn staff_see_the_waitlist_offer_by_hand_remove_and_set_the_mode(b: Backend
         (OfferMode::AllAtOnce, 45)
     );
 
-    // Once its last date has passed an entry is no longer listed.
+    // Once its last date has passed an entry is no longer in the queue,
+    // and its patient sees it ended (even before the timers mark it).
     c.t.clock.advance(Duration::days(10));
     assert!(board(&c.t.state, &admin, None)
         .await
         .unwrap()
         .entries
         .is_empty());
-    assert!(mine(&c.t.state, &second).await.unwrap().entries.is_empty());
+    let theirs = mine(&c.t.state, &second).await.unwrap().entries;
+    assert_eq!(theirs.len(), 1);
+    assert!(theirs[0].ended.is_some());
 }
 both_dbs!(
     staff_board,
@@ -718,3 +721,116 @@ async fn two_instances_move_an_expired_offer_on_once(b: Backend) {
     assert_eq!(c.t.count("SELECT COUNT(*) FROM waitlist_offer").await, 2);
 }
 both_dbs!(two_instances, two_instances_move_an_expired_offer_on_once);
+
+/// Sets the manual clock to a New York wall-clock time in March 2026.
+fn at_ny(c: &Ctx, day: u32, h: u32, m: u32) {
+    let t = chrono_tz::America::New_York
+        .with_ymd_and_hms(2026, 3, day, h, m, 0)
+        .unwrap();
+    c.t.clock.set(t.with_timezone(&chrono::Utc));
+}
+
+async fn status_of(c: &Ctx, entry: i64) -> (String, Option<i64>) {
+    sqlx::query_as("SELECT status, closed_at FROM waitlist_entry WHERE id = $1")
+        .bind(entry)
+        .fetch_one(&c.t.state.db.pool)
+        .await
+        .unwrap()
+}
+
+/// An entry whose last date has passed in the clinic's zone (not UTC's)
+/// is ended by the timers, once across two instances: it leaves the staff
+/// queue for "ended", the patient sees it ended (for two weeks), nothing
+/// can be offered to it, and the patient may join again.
+async fn an_entry_past_its_last_date_is_ended_once_by_the_timers(b: Backend) {
+    use app::server::service::waitlist::{board, offer_manually, offer_times};
+    let c = ctx(b).await;
+    let (first, second) = (c.patient(1).await, c.patient(2).await);
+    let e1 = join(&c.t.state, &first, c.wish()).await.unwrap();
+    let later = Join {
+        date_to: "2026-03-20".into(),
+        ..c.wish()
+    };
+    let e2 = join(&c.t.state, &second, later).await.unwrap();
+    assert_eq!(run_due(&c.t.state).await.unwrap().waitlist_ended, 0);
+
+    // 23:30 on the 13th in New York is already the 14th in UTC: not yet.
+    at_ny(&c, 13, 23, 30);
+    assert_eq!(run_due(&c.t.state).await.unwrap().waitlist_ended, 0);
+    assert_eq!(status_of(&c, e1).await, ("waiting".into(), None));
+
+    // Past midnight in New York: two instances end it once.
+    at_ny(&c, 14, 0, 30);
+    let other = c.t.restart().await;
+    let (a, b2) = tokio::join!(run_due(&c.t.state), run_due(&other));
+    assert_eq!(
+        a.unwrap().waitlist_ended + b2.unwrap().waitlist_ended,
+        1,
+        "ended once"
+    );
+    assert_eq!(
+        status_of(&c, e1).await,
+        ("expired".into(), Some(c.t.state.now()))
+    );
+    assert_eq!(status_of(&c, e2).await.0, "waiting");
+    assert_eq!(run_due(&c.t.state).await.unwrap().waitlist_ended, 0);
+    assert_eq!(
+        c.t.count(&format!(
+            "SELECT COUNT(*) FROM audit WHERE action = 'waitlist.expire' AND entity_id = {e1} \
+             AND actor_id IS NULL"
+        ))
+        .await,
+        1
+    );
+
+    // Staff: out of the queue, listed as ended; nothing can be offered.
+    let listed = board(&c.t.state, &c.sched, None).await.unwrap();
+    assert_eq!(
+        listed.entries.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![e2]
+    );
+    assert_eq!(
+        listed.ended.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![e1]
+    );
+    assert!(matches!(
+        offer_times(&c.t.state, &c.sched, e1).await,
+        Err(AppError::Conflict(_))
+    ));
+    let any = ny(16, 10);
+    assert!(matches!(
+        offer_manually(&c.t.state, &c.sched, e1, c.patel, any).await,
+        Err(AppError::Conflict(_))
+    ));
+    assert!(matches!(
+        remove(&c.t.state, &first, e1).await,
+        Err(AppError::Conflict(_))
+    ));
+
+    // The patient sees it ended, with its last date in the clinic's style.
+    let theirs = mine(&c.t.state, &first).await.unwrap().entries;
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(
+        theirs[0].ended.as_deref(),
+        Some("No time came up by Fri, Mar 13, 2026.")
+    );
+    assert_eq!(
+        mine(&c.t.state, &second).await.unwrap().entries[0].ended,
+        None
+    );
+
+    // It no longer blocks joining again; after two weeks it is not listed.
+    let again = Join {
+        date_from: "2026-03-16".into(),
+        date_to: "2026-03-27".into(),
+        ..c.wish()
+    };
+    let e3 = join(&c.t.state, &first, again).await.unwrap();
+    c.t.clock.advance(Duration::days(15));
+    let theirs = mine(&c.t.state, &first).await.unwrap().entries;
+    assert_eq!(theirs.iter().map(|e| e.id).collect::<Vec<_>>(), vec![e3]);
+}
+both_dbs!(
+    past_last_date,
+    an_entry_past_its_last_date_is_ended_once_by_the_timers
+);

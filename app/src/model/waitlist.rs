@@ -26,6 +26,9 @@ pub struct WaitlistEntryView {
     /// For staff: the service and provider asked for, to offer a time.
     pub service_id: i64,
     pub provider_id: Option<i64>,
+    /// Once its last date has passed: "No time came up by Fri, Mar 13,
+    /// 2026." (no time can be offered any more).
+    pub ended: Option<String>,
 }
 
 /// One offer of a freed time.
@@ -90,6 +93,8 @@ pub struct WaitlistBoard {
     pub can_edit_settings: bool,
     /// Waiting patients in order of joining.
     pub entries: Vec<WaitlistEntryView>,
+    /// Entries that ran out of dates in the last week, latest first.
+    pub ended: Vec<WaitlistEntryView>,
     /// Offers of the last week, newest first.
     pub offers: Vec<WaitlistOfferView>,
 }

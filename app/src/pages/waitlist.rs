@@ -186,14 +186,15 @@ pub fn MyWaitlistSection() -> impl IntoView {
                                     </div>
                                 </li>
                             }).collect_view()}
-                            {w.entries.into_iter().map(|e| view! {
+                            // One whose dates ran out says so, without Leave.
+                            {w.entries.into_iter().map(|e| { let waiting = e.ended.is_none(); view! {
                                 <li class="request-card" data-entry=e.id.to_string()>
-                                    <div class="request-head"><strong>{e.service} " · " {e.provider}</strong><span class="pill pending">"Waiting"</span></div>
-                                    <p>{e.dates} " · " {e.times_of_day}<br /><span class="muted">{e.clinic_name}</span></p>
-                                    <button type="button" class="small" disabled=move || leave.pending().get()
-                                        on:click=move |_| { leave.dispatch(PatientCall::Leave { entry_id: e.id }); }>"Leave the waitlist"</button>
+                                    <div class="request-head"><strong>{e.service} " · " {e.provider}</strong><span class=if waiting { "pill pending" } else { "pill muted" }>{if waiting { "Waiting" } else { "Ended" }}</span></div>
+                                    <p>{e.dates} " · " {e.times_of_day}<br /><span class="muted">{e.ended} " " {e.clinic_name}</span></p>
+                                    {waiting.then(|| view! { <button type="button" class="small" disabled=move || leave.pending().get()
+                                        on:click=move |_| { leave.dispatch(PatientCall::Leave { entry_id: e.id }); }>"Leave the waitlist"</button> })}
                                 </li>
-                            }).collect_view()}
+                            }}).collect_view()}
                         </ul>
                     }
                 })}
@@ -289,6 +290,19 @@ fn BoardView(
                 }).collect_view()}
             </ol>
         </section>
+        {(!b.ended.is_empty()).then(|| view! {
+            <section class="card">
+                <h2>"Ended this week"</h2>
+                <ul class="plain requests ended">
+                    {b.ended.into_iter().map(|e| view! {
+                        <li class="request-card" data-entry=e.id.to_string()>
+                            <div class="request-head"><strong>{e.patient}</strong><span class="pill muted">"Ended"</span></div>
+                            <p>{e.service} " · " {e.provider}<br />{e.dates} ". " {e.ended}</p>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
         <section class="card">
             <h2>"Offers"</h2>
             {b.offers.is_empty().then(|| view! { <p class="muted">"No offers this week."</p> })}

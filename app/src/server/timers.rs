@@ -1,6 +1,7 @@
 //! What happens because time passed, not because someone acted (issue 15):
 //! reminders falling due, waitlist offers whose claim window ended,
-//! proposals past their deadline, FHIR API holds long lapsed. Each runs on
+//! proposals past their deadline, FHIR API holds long lapsed, waitlist entries
+//! past their last date. Each runs on
 //! the injectable clock, so tests drive it with `run_due` and a manual
 //! clock; each claims its work
 //! with a guarded update, so several instances sharing one database never
@@ -20,6 +21,8 @@ pub struct Ran {
     /// FHIR API holds deleted, long after they lapsed (a lapsed hold
     /// blocks nothing even before: every check judges it by time).
     pub holds: usize,
+    /// Waitlist entries ended because their last date passed.
+    pub waitlist_ended: usize,
 }
 
 /// One pass over everything that may have fallen due. Each kind runs even
@@ -29,11 +32,13 @@ pub async fn run_due(state: &AppState) -> AppResult<Ran> {
     let o = waitlist::tick(state).await;
     let p = proposals::tick(state).await;
     let h = fhir::holds::tick(state).await;
+    let w = waitlist::end_past(state).await;
     Ok(Ran {
         reminders: r?,
         offers: o?,
         proposals: p?,
         holds: h?,
+        waitlist_ended: w?,
     })
 }
 

@@ -450,6 +450,72 @@ async fn expire_for(change: &mut Change, provider: i64) -> AppResult<usize> {
     Ok(ended.len())
 }
 
+/// Ends waiting entries whose last date has passed in their clinic's zone
+/// (nothing can be offered to them any more): each becomes `expired`, its
+/// open offers are withdrawn, and the patient's and staff's lists update.
+/// Each is ended by a guarded UPDATE, so of several instances one does it.
+pub async fn end_past(state: &AppState) -> AppResult<usize> {
+    let now = state.clock.now().timestamp();
+    // No clinic's today is later than today at UTC+14: the candidates end
+    // before that date; each is then judged in its own clinic's zone.
+    let latest = DateTime::<Utc>::from_timestamp(now + 14 * 3600, 0).unwrap_or_default();
+    let due: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT e.id, e.date_to, c.time_zone, c.date_style FROM waitlist_entry e \
+         JOIN clinic c ON c.id = e.clinic_id WHERE e.status = 'waiting' AND e.date_to < $1 \
+         ORDER BY e.date_to, e.id LIMIT 200",
+    )
+    .bind(latest.format("%Y-%m-%d").to_string())
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut ended = 0;
+    for (id, date_to, tz, style) in due {
+        let clock = Clock::new(&tz, &style)?;
+        if date_to < today(clock, now).format("%Y-%m-%d").to_string() {
+            ended += end_entry(state, id).await?;
+        }
+    }
+    Ok(ended)
+}
+
+/// Ends one entry past its dates, unless it was ended meanwhile (by
+/// another instance, the patient or staff); returns 1 if this did.
+async fn end_entry(state: &AppState, id: i64) -> AppResult<usize> {
+    let mut change = Change::begin(state).await?;
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "UPDATE waitlist_entry SET status = 'expired', closed_at = $1 \
+         WHERE id = $2 AND status = 'waiting' RETURNING clinic_id, patient_id",
+    )
+    .bind(change.now)
+    .bind(id)
+    .fetch_optional(change.conn())
+    .await?;
+    let Some((clinic_id, patient)) = row else {
+        return Ok(0);
+    };
+    sqlx::query(
+        "UPDATE waitlist_offer SET status = 'withdrawn', closed_at = $1 WHERE entry_id = $2 AND status = 'open'",
+    )
+    .bind(change.now)
+    .bind(id)
+    .execute(change.conn())
+    .await?;
+    change
+        .audit(Audit {
+            actor_id: None,
+            on_behalf_of_id: None,
+            clinic_id: Some(clinic_id),
+            action: "waitlist.expire",
+            entity: "waitlist",
+            entity_id: id,
+            before: None,
+            after: Some(json!({ "status": "expired" })),
+        })
+        .await?;
+    emit(&mut change, clinic_id, "ended", id, vec![patient]).await?;
+    change.commit().await?;
+    Ok(1)
+}
+
 /// What a patient asks for when joining.
 pub use crate::model::WaitlistJoin as Join;
 
@@ -818,19 +884,27 @@ struct EntryViewRow {
     afternoon: i64,
     evening: i64,
     created_at: i64,
+    status: String,
 }
 
 const ENTRY_VIEW: &str = "SELECT e.id, c.name AS clinic, c.time_zone, c.date_style, p.name AS patient, \
      e.service_id, s.name AS service, e.provider_id, h.name AS provider, e.date_from, e.date_to, \
-     e.morning, e.afternoon, e.evening, e.created_at \
+     e.morning, e.afternoon, e.evening, e.created_at, e.status \
      FROM waitlist_entry e JOIN clinic c ON c.id = e.clinic_id JOIN app_user p ON p.id = e.patient_id \
      JOIN service s ON s.id = e.service_id LEFT JOIN app_user h ON h.id = e.provider_id";
 
-/// An entry as listed; None once its last date has passed (nothing can be
-/// offered to it any more, so it is no longer shown as waiting).
-fn entry_view(r: EntryViewRow, now: i64) -> AppResult<Option<WaitlistEntryView>> {
+/// An entry as listed. One whose last date has passed is never offered a
+/// time again: it is shown as ended (the timers mark it `expired` soon
+/// after midnight; until then it is judged by its date here), or left out
+/// where only waiting ones belong (`waiting_only`: the staff queue).
+fn entry_view(
+    r: EntryViewRow,
+    now: i64,
+    waiting_only: bool,
+) -> AppResult<Option<WaitlistEntryView>> {
     let clock = Clock::new(&r.time_zone, &r.date_style)?;
-    if r.date_to < today(clock, now).format("%Y-%m-%d").to_string() {
+    let past = r.date_to < today(clock, now).format("%Y-%m-%d").to_string();
+    if waiting_only && (past || r.status != "waiting") {
         return Ok(None);
     }
     let date = |d: &str| {
@@ -854,6 +928,8 @@ fn entry_view(r: EntryViewRow, now: i64) -> AppResult<Option<WaitlistEntryView>>
         joined: clock.local(r.created_at),
         service_id: r.service_id,
         provider_id: r.provider_id,
+        ended: (past || r.status != "waiting")
+            .then(|| format!("No time came up by {}.", date(&r.date_to))),
     }))
 }
 
@@ -896,10 +972,14 @@ fn offer_view(r: OfferViewRow, now: i64) -> AppResult<WaitlistOfferView> {
 #[tracing::instrument(skip_all, fields(user = me.user_id))]
 pub async fn mine(state: &AppState, me: &Me) -> AppResult<MyWaitlist> {
     let now = state.clock.now().timestamp();
+    // Waiting entries, and for two weeks those that ran out of dates, so a
+    // patient sees why one is gone (and that they may join again).
     let entries: Vec<EntryViewRow> = sqlx::query_as(&format!(
-        "{ENTRY_VIEW} WHERE e.patient_id = $1 AND e.status = 'waiting' ORDER BY e.created_at, e.id LIMIT 100"
+        "{ENTRY_VIEW} WHERE e.patient_id = $1 AND (e.status = 'waiting' \
+         OR (e.status = 'expired' AND e.closed_at > $2)) ORDER BY e.created_at, e.id LIMIT 100"
     ))
     .bind(me.user_id)
+    .bind(now - ENDED_SHOWN_DAYS * 86_400)
     .fetch_all(&state.db.pool)
     .await?;
     let offers: Vec<OfferViewRow> = sqlx::query_as(&format!(
@@ -913,7 +993,7 @@ pub async fn mine(state: &AppState, me: &Me) -> AppResult<MyWaitlist> {
     Ok(MyWaitlist {
         entries: entries
             .into_iter()
-            .filter_map(|r| entry_view(r, now).transpose())
+            .filter_map(|r| entry_view(r, now, false).transpose())
             .collect::<AppResult<_>>()?,
         offers: offers
             .into_iter()
@@ -921,6 +1001,9 @@ pub async fn mine(state: &AppState, me: &Me) -> AppResult<MyWaitlist> {
             .collect::<AppResult<_>>()?,
     })
 }
+
+/// How long an entry that ran out of dates stays listed as ended.
+const ENDED_SHOWN_DAYS: i64 = 14;
 
 /// What a patient may wait for at a clinic: its active services, its
 /// providers, and the dates it takes bookings for.
@@ -967,6 +1050,14 @@ pub async fn board(state: &AppState, me: &Me, clinic_id: Option<i64>) -> AppResu
     .bind(clinic_id)
     .fetch_all(&mut *conn)
     .await?;
+    let ended: Vec<EntryViewRow> = sqlx::query_as(&format!(
+        "{ENTRY_VIEW} WHERE e.clinic_id = $1 AND e.status = 'expired' AND e.closed_at > $2 \
+         ORDER BY e.closed_at DESC, e.id DESC LIMIT 100"
+    ))
+    .bind(clinic_id)
+    .bind(now - 7 * 86_400)
+    .fetch_all(&mut *conn)
+    .await?;
     let offers: Vec<OfferViewRow> = sqlx::query_as(&format!(
         "{OFFER_VIEW} WHERE o.clinic_id = $1 AND (o.status = 'open' OR o.offered_at > $2) \
          ORDER BY o.offered_at DESC, o.id DESC LIMIT 100"
@@ -983,7 +1074,11 @@ pub async fn board(state: &AppState, me: &Me, clinic_id: Option<i64>) -> AppResu
         can_edit_settings: authz::require_role(me, clinic_id, &[Role::Admin]).is_ok(),
         entries: entries
             .into_iter()
-            .filter_map(|r| entry_view(r, now).transpose())
+            .filter_map(|r| entry_view(r, now, true).transpose())
+            .collect::<AppResult<_>>()?,
+        ended: ended
+            .into_iter()
+            .filter_map(|r| entry_view(r, now, false).transpose())
             .collect::<AppResult<_>>()?,
         offers: offers
             .into_iter()
