@@ -604,3 +604,53 @@ async fn two_instances_expire_each_proposal_once() {
     assert_eq!(count("dr.patel@northside.test"), 3, "{sent:?}");
     assert_eq!(sent.len(), 9, "{sent:?}");
 }
+
+/// Staff see by when the patient must answer an open proposal, in the
+/// clinic's style, on Consultations ("Active and Pending") and in the
+/// Bookings list (Tentative); an answered proposal shows no deadline.
+async fn staff_lists_show_an_open_proposals_deadline(b: Backend) {
+    use app::model::BookingStatusFilter;
+    use app::server::service::bookings::{list, BookingQuery};
+    let c = ctx(b).await;
+    let id = c.proposed(16, 17, 15).await;
+    let other = c.booking("ann@patients.test", 18, 11).await;
+    let sched = c.t.me("scheduler@northside.test").await;
+    let rows = |status| {
+        let (state, sched) = (c.t.state.clone(), sched.clone());
+        async move {
+            let q = BookingQuery {
+                status,
+                ..Default::default()
+            };
+            list(&state, &sched, q).await.unwrap().rows
+        }
+    };
+    for filter in [BookingStatusFilter::Active, BookingStatusFilter::Tentative] {
+        let listed = rows(filter).await;
+        let row = listed.iter().find(|r| r.id == id).expect("listed");
+        assert_eq!(row.status_label, "Tentative");
+        // Proposed Wednesday 10:00 in New York, 48 hours to answer.
+        assert_eq!(
+            row.answer_by.as_deref(),
+            Some("Patient to answer by Fri, Mar 6, 10:00 AM"),
+            "{filter:?}"
+        );
+    }
+    let listed = rows(BookingStatusFilter::Active).await;
+    let booked = listed.iter().find(|r| r.id == other).expect("listed");
+    assert_eq!(booked.answer_by, None, "no proposal, no deadline");
+
+    // Accepted: the deadline is gone from the lists.
+    let ben = c.t.me("ben@patients.test").await;
+    answer_proposal(&c.t.state, &ben, id, true).await.unwrap();
+    let listed = rows(BookingStatusFilter::Active).await;
+    let row = listed.iter().find(|r| r.id == id).expect("listed");
+    assert_eq!(
+        (row.status_label.as_str(), row.answer_by.as_deref()),
+        ("Upcoming", None)
+    );
+}
+both_dbs!(
+    staff_see_deadline,
+    staff_lists_show_an_open_proposals_deadline
+);

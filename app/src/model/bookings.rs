@@ -137,6 +137,10 @@ pub struct BookingRow {
     /// "Reminder scheduled", ...); None without reminders.
     #[serde(default)]
     pub reminder: Option<String>,
+    /// A Tentative appointment the clinic proposed: "Patient to answer by
+    /// Wed, Dec 2, 3:00 PM" in the clinic's style; None otherwise.
+    #[serde(default)]
+    pub answer_by: Option<String>,
 }
 
 /// An invited provider and their answer.

@@ -269,6 +269,7 @@ fn BookingLine(
                 {row.late_fee.clone().map(|f| view! { <br /><span class="late-fee">"Late cancellation fee " {f}</span> })}
                 {row.confirmed.then(|| view! { <br /><span class="pill ok confirmed">"Confirmed"</span> })}
                 {row.reminder.clone().map(|r| view! { <br /><span class="muted reminder-state">{r}</span> })}
+                {row.answer_by.clone().map(|t| view! { <br /><span class="muted answer-by">{t}</span> })}
                 {match row.pms_sync.as_str() {
                     "pending" => Some(view! { <br /><span class="pill pending pms-sync">"PMS: sending"</span> }.into_any()),
                     "synced" => Some(view! { <br /><span class="pill ok pms-sync">"PMS: synced"</span> }.into_any()),

@@ -103,6 +103,7 @@ fn ConsultationItem(
                 <br />
                 <span>{row.when.clone()}</span>
                 <span class="muted">{format!(" ({}) · {}", row.time_zone, row.practitioner)}</span>
+                {row.answer_by.clone().map(|t| view! { <br /><span class="muted answer-by">{t}</span> })}
                 {invited.clone().map(|s| {
                     let label = match s.as_str() {
                         "declined" => "You declined",

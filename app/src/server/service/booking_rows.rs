@@ -27,7 +27,7 @@ pub const COLUMNS: &str =
      AS my_invitation, \
      a.clinic_id, a.location, a.video_url, a.meeting_id, a.passcode, a.pms_sync_state, c.pms_connector, \
      a.cancel_late, a.cancel_fee_cents, s.modality, c.address AS clinic_address, c.call_phone, \
-     c.cancel_reason_required";
+     c.cancel_reason_required, a.proposal_deadline";
 
 /// The joins `COLUMNS` reads from.
 pub const FROM: &str = "FROM appointment a JOIN clinic c ON c.id = a.clinic_id \
@@ -97,6 +97,8 @@ pub struct Raw {
     pub call_phone: String,
     /// 1: the clinic requires a reason to cancel.
     pub cancel_reason_required: i64,
+    /// When the patient must answer the clinic's open proposal, if any.
+    pub proposal_deadline: Option<i64>,
 }
 
 pub fn map(r: Raw, v: &Viewing) -> AppResult<BookingRow> {
@@ -194,6 +196,10 @@ pub fn map(r: Raw, v: &Viewing) -> AppResult<BookingRow> {
         // Filled in by `attach_reminders` where a view shows them.
         confirmed: false,
         reminder: None,
+        answer_by: r
+            .proposal_deadline
+            .filter(|_| status == AppointmentStatus::Pending)
+            .map(|d| format!("Patient to answer by {}", clock.short(d))),
     })
 }
 

@@ -537,6 +537,8 @@ async fn fetch_rows(
                 // The Schedule shows no cancelled meetings.
                 cancel_late: 0,
                 cancel_fee_cents: 0,
+                // Nor a proposal's deadline (Consultations and Bookings do).
+                proposal_deadline: None,
             };
             Ok(BookingRow {
                 participants,
