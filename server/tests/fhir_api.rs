@@ -979,3 +979,255 @@ async fn a_hold_blocks_every_path(backend: Backend) {
     assert!(why.contains("already booked"), "{why}");
 }
 both_dbs!(hold_blocks, a_hold_blocks_every_path);
+
+/// The instant a proposed Appointment starts at.
+fn starts(a: &Value) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(a["start"].as_str().unwrap())
+        .unwrap()
+        .timestamp()
+}
+
+/// Whether the portal's reschedule choices include `at`.
+fn offers(days: &[app::model::SlotDay], at: i64) -> bool {
+    days.iter().flat_map(|d| &d.slots).any(|s| s.start == at)
+}
+
+/// Holds `proposed` for the patient through `$hold`.
+async fn hold_for(api: &Api, token: &str, proposed: &Value, patient: i64) {
+    let body = params("appointment-resource", &with_patient(proposed, patient));
+    let (status, held) = api.post("/fhir/Appointment/$hold", token, &body).await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+}
+
+/// A held time is offered by no view of free times (a patient's requested
+/// times, Dispatch's Available column, the portal's reschedule choices)
+/// and accepting a request there is refused with nothing changed; once
+/// the hold lapses each of them offers and takes it again.
+async fn a_held_time_is_free_nowhere(backend: Backend) {
+    use app::domain::request::RequestMode;
+    use app::server::service::{portal, requests};
+    let api = Api::new(backend).await;
+    let (_, token) = api
+        .token(
+            "admin@northside.test",
+            "northside",
+            "EHR",
+            ApiScope::ReadWrite,
+        )
+        .await;
+    let (north, video) = (
+        api.clinic("northside").await,
+        api.service("Video consultation").await,
+    );
+    let lee = api.user("dr.lee@northside.test").await;
+    let (ann, ben) = (
+        api.user("ann@patients.test").await,
+        api.user("ben@patients.test").await,
+    );
+    let (ann_me, ben_me) = (
+        api.t.me("ann@patients.test").await,
+        api.t.me("ben@patients.test").await,
+    );
+    let sched = api.t.me("scheduler@northside.test").await;
+    let (_, found) = api
+        .get(
+            &format!("/fhir/Appointment/$find?service-type={video}&practitioner={lee}"),
+            &token,
+        )
+        .await;
+    let times = entries(&found);
+    let (held, t0) = (&times[0], starts(&times[0]));
+    let ask = |times: Vec<i64>| requests::NewRequest {
+        clinic_id: north,
+        service_id: video,
+        mode: RequestMode::Scheduled,
+        provider_id: Some(lee),
+        times,
+        answers: vec!["A rash".into(), "No".into()],
+        note: String::new(),
+    };
+    // Before the hold: Ben's appointment with Lee later on, and his request for t0.
+    let last = times.last().unwrap()["start"].as_str().unwrap();
+    let appt = staff_create(&api, lee, ben, video, last).await.unwrap().ids[0];
+    let request = requests::create(&api.t.state, &ben_me, ask(vec![t0]))
+        .await
+        .unwrap();
+    assert!(offers(
+        &portal::reschedule_slots(&api.t.state, &ben_me, appt)
+            .await
+            .unwrap(),
+        t0
+    ));
+    hold_for(&api, &token, held, ann).await;
+
+    let asked = requests::create(&api.t.state, &ann_me, ask(vec![t0])).await;
+    assert!(
+        matches!(asked, Err(app::error::AppError::Validation(_))),
+        "{asked:?}"
+    );
+    let lee_row =
+        |o: app::model::AssignOptions| o.providers.into_iter().find(|p| p.id == lee).unwrap();
+    let options = requests::assign_options(&api.t.state, &sched, request)
+        .await
+        .unwrap();
+    let row = lee_row(options);
+    assert!(
+        !row.available,
+        "Dispatch does not show Lee free: {}",
+        row.availability
+    );
+    let choices = portal::reschedule_slots(&api.t.state, &ben_me, appt)
+        .await
+        .unwrap();
+    assert!(
+        !offers(&choices, t0),
+        "the portal does not offer a held time"
+    );
+    let moved = portal::patient_reschedule(&api.t.state, &ben_me, appt, t0, "", true).await;
+    assert!(
+        matches!(moved, Err(app::error::AppError::Conflict(_))),
+        "{moved:?}"
+    );
+    let before = api.appointments().await;
+    let accepted = requests::accept(&api.t.state, &sched, request, lee, Some(t0), "").await;
+    let Err(app::error::AppError::Conflict(why)) = accepted else {
+        panic!("{accepted:?}")
+    };
+    assert!(why.contains("being held"), "{why}");
+    assert_eq!(api.appointments().await, before, "nothing booked");
+    let pending =
+        format!("SELECT COUNT(*) FROM request WHERE id = {request} AND status = 'pending'");
+    assert_eq!(
+        api.t.count(&pending).await,
+        1,
+        "the request is still pending"
+    );
+
+    // The hold lapses: every view offers the time and accepting books it.
+    api.t.clock.advance(chrono::Duration::minutes(5));
+    let options = requests::assign_options(&api.t.state, &sched, request)
+        .await
+        .unwrap();
+    assert!(lee_row(options).available);
+    assert!(offers(
+        &portal::reschedule_slots(&api.t.state, &ben_me, appt)
+            .await
+            .unwrap(),
+        t0
+    ));
+    let asked = requests::create(&api.t.state, &ann_me, ask(vec![t0])).await;
+    assert!(asked.is_ok(), "{asked:?}");
+    let booked = requests::accept(&api.t.state, &sched, request, lee, Some(t0), "")
+        .await
+        .unwrap();
+    let row = format!(
+        "SELECT COUNT(*) FROM appointment WHERE id = {booked} AND patient_id = {ben} \
+         AND host_provider_id = {lee} AND starts_at = {t0} AND status = 'booked'"
+    );
+    assert_eq!(api.t.count(&row).await, 1);
+}
+both_dbs!(free_nowhere, a_held_time_is_free_nowhere);
+
+/// A waitlist offer of a time that is then held through the API cannot be
+/// claimed while the hold lasts (a conflict; nothing booked, the offer
+/// still open); after it lapses the claim books it.
+async fn a_held_time_cannot_be_claimed(backend: Backend) {
+    use app::domain::booking::{CancelForm, CancelReason};
+    use app::domain::waitlist::DayParts;
+    use app::server::service::appointments::{cancel, CancelScope};
+    use app::server::service::waitlist;
+    let api = Api::new(backend).await;
+    let (_, token) = api
+        .token(
+            "admin@northside.test",
+            "northside",
+            "EHR",
+            ApiScope::ReadWrite,
+        )
+        .await;
+    let (north, video) = (
+        api.clinic("northside").await,
+        api.service("Video consultation").await,
+    );
+    let lee = api.user("dr.lee@northside.test").await;
+    let (ann, ben) = (
+        api.user("ann@patients.test").await,
+        api.user("ben@patients.test").await,
+    );
+    let ben_me = api.t.me("ben@patients.test").await;
+    let sched = api.t.me("scheduler@northside.test").await;
+    let find = format!("/fhir/Appointment/$find?service-type={video}&practitioner={lee}");
+    let (_, found) = api.get(&find, &token).await;
+    let wanted = entries(&found)[2].clone();
+    let at = starts(&wanted);
+    let day = chrono::DateTime::from_timestamp(at, 0)
+        .unwrap()
+        .with_timezone(&chrono_tz::America::New_York)
+        .format("%Y-%m-%d")
+        .to_string();
+    // Ann has the time; Ben waits for that day; Ann's cancellation frees it.
+    let owned = staff_create(&api, lee, ann, video, wanted["start"].as_str().unwrap())
+        .await
+        .unwrap();
+    let wish = app::model::WaitlistJoin {
+        clinic_id: north,
+        service_id: video,
+        provider_id: Some(lee),
+        date_from: day.clone(),
+        date_to: day,
+        parts: DayParts::ALL,
+    };
+    waitlist::join(&api.t.state, &ben_me, wish).await.unwrap();
+    let form = CancelForm {
+        reason: Some(CancelReason::ProviderUnavailable),
+        note: String::new(),
+        message_to_patient: String::new(),
+    };
+    cancel(
+        &api.t.state,
+        &sched,
+        owned.ids[0],
+        CancelScope::ThisOnly,
+        form,
+    )
+    .await
+    .unwrap();
+    let offer = api
+        .t
+        .id(&format!(
+            "SELECT id FROM waitlist_offer WHERE patient_id = {ben} AND starts_at = {at} AND status = 'open'"
+        ))
+        .await;
+    // An integrator holds the freed time before Ben claims it.
+    let (_, found) = api.get(&find, &token).await;
+    let again = entries(&found)
+        .into_iter()
+        .find(|a| starts(a) == at)
+        .expect("offered again");
+    hold_for(&api, &token, &again, ann).await;
+    let before = api.appointments().await;
+    let claimed = waitlist::claim(&api.t.state, &ben_me, offer).await;
+    // The waitlist tells its patients any refusal of a claim as "taken".
+    assert_eq!(
+        claimed,
+        Err(app::error::AppError::Conflict(
+            app::domain::waitlist::TAKEN.into()
+        ))
+    );
+    assert_eq!(api.appointments().await, before, "nothing booked");
+    let open =
+        format!("SELECT COUNT(*) FROM waitlist_offer WHERE id = {offer} AND status = 'open'");
+    assert_eq!(
+        api.t.count(&open).await,
+        1,
+        "the offer is still Ben's to claim"
+    );
+    api.t.clock.advance(chrono::Duration::minutes(5));
+    let booked = waitlist::claim(&api.t.state, &ben_me, offer).await.unwrap();
+    let row = format!(
+        "SELECT COUNT(*) FROM appointment WHERE id = {booked} AND patient_id = {ben} \
+         AND host_provider_id = {lee} AND starts_at = {at} AND status = 'booked'"
+    );
+    assert_eq!(api.t.count(&row).await, 1);
+}
+both_dbs!(claim_held, a_held_time_cannot_be_claimed);

@@ -70,13 +70,29 @@ impl RuleRow {
 /// Bounds the index range scanned for bookings that reach into a window.
 use crate::domain::booking::LONGEST_APPOINTMENT_SECS as LONGEST_APPOINTMENT;
 
-/// Providers' calendars between two instants: their weekly windows at the
-/// clinic, their time off and their (non-cancelled) hosted appointments.
-/// Time off and appointments anywhere count: a provider is one person.
-/// Two queries however many providers, so the booking page's "any
-/// provider" stays one round trip per table.
+/// Providers' calendars between two instants as every view that offers
+/// free times must see them (the booking page, requested times, Dispatch,
+/// the portal's reschedule choices): their weekly windows at the clinic,
+/// their time off, their (non-cancelled) hosted appointments, and the
+/// times held through the FHIR API's `$hold` that have not lapsed at
+/// `now`. Time off and appointments anywhere count: a provider is one
+/// person.
 #[tracing::instrument(skip_all, fields(clinic_id = clinic_id))]
 pub async fn load_calendars(
+    conn: &mut AnyConnection,
+    clinic_id: i64,
+    providers: &[i64],
+    (from, to): (i64, i64),
+    now: i64,
+) -> AppResult<HashMap<i64, Calendar>> {
+    let mut cals = load_booked_calendars(conn, clinic_id, providers, from, to).await?;
+    super::fhir::holds::add_held(conn, &mut cals, (from, to), now).await?;
+    Ok(cals)
+}
+
+/// The calendars without holds. Two queries however many providers, so
+/// the booking page's "any provider" stays one round trip per table.
+async fn load_booked_calendars(
     conn: &mut AnyConnection,
     clinic_id: i64,
     providers: &[i64],
@@ -148,8 +164,9 @@ pub async fn load_calendars(
 }
 
 /// For each provider, which of `times` they are free at for a session of
-/// `minutes` (inside their slots, clear of time off and bookings). Each
-/// time loads only the day around it, so far-apart times stay cheap.
+/// `minutes` (inside their slots, clear of time off, bookings and holds
+/// live at `now`). Each time loads only the day around it, so far-apart
+/// times stay cheap.
 #[tracing::instrument(skip_all, fields(clinic_id = clinic_id))]
 pub async fn free_at(
     conn: &mut AnyConnection,
@@ -158,10 +175,12 @@ pub async fn free_at(
     times: &[i64],
     tz: chrono_tz::Tz,
     minutes: u32,
+    now: i64,
 ) -> AppResult<HashMap<i64, Vec<i64>>> {
     let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
     for t in times {
-        let cals = load_calendars(&mut *conn, clinic_id, providers, t - 86_400, t + 86_400).await?;
+        let day = (t - 86_400, t + 86_400);
+        let cals = load_calendars(&mut *conn, clinic_id, providers, day, now).await?;
         for (p, cal) in cals {
             if cal.is_free(&tz, *t, minutes) {
                 out.entry(p).or_default().push(*t);
@@ -578,9 +597,7 @@ pub async fn free_slots_of(
         .with_timezone(&tz)
         .date_naive();
     let to = now.saturating_add(i64::from(days + 2) * 86_400);
-    let mut cals = load_calendars(conn, clinic_id, providers, now - 86_400, to).await?;
-    // A time held through the FHIR API's $hold is not free until it lapses.
-    super::fhir::holds::add_held(conn, &mut cals, (now - 86_400, to), now).await?;
+    let cals = load_calendars(conn, clinic_id, providers, (now - 86_400, to), now).await?;
     let mut all: Vec<i64> = cals
         .values()
         .flat_map(|c| c.free_slots(&tz, today, days, minutes, now + 1))

@@ -582,7 +582,8 @@ async fn reschedule_calendar(
     now: i64,
 ) -> AppResult<crate::domain::slots::Calendar> {
     let to = now.saturating_add(i64::from(horizon_days + 2) * 86_400);
-    let mut cals = load_calendars(conn, a.clinic_id, &[a.host], now - 86_400, to).await?;
+    // Holds count as taken (a held time is not offered nor accepted).
+    let mut cals = load_calendars(conn, a.clinic_id, &[a.host], (now - 86_400, to), now).await?;
     let mut cal = cals.remove(&a.host).unwrap_or_default();
     cal.busy
         .retain(|s| !(s.start == a.starts_at && s.end == a.ends_at));

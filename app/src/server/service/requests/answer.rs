@@ -363,6 +363,10 @@ async fn book(
     )
     .await
     .map_err(|e| match e {
+        // A time held through the FHIR API says so (it may free up soon).
+        AppError::Conflict(m) if m == crate::server::service::fhir::holds::HELD => {
+            AppError::Conflict(m)
+        }
         AppError::Conflict(_) => AppError::conflict(format!(
             "{provider_name} was booked at that time a moment ago. Choose another time or provider."
         )),

@@ -180,6 +180,7 @@ async fn free_requested_times(
             .map(|p| p.0)
             .collect(),
     };
+    let now = change.now;
     let free = free_at(
         change.conn(),
         new.clinic_id,
@@ -187,6 +188,7 @@ async fn free_requested_times(
         &times,
         tz,
         minutes as u32,
+        now,
     )
     .await?;
     for t in &times {

@@ -263,6 +263,7 @@ pub async fn assign_options(
                 &req.times,
                 tz,
                 req.minutes as u32,
+                now,
             )
             .await?
         }
