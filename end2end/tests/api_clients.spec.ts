@@ -1,5 +1,24 @@
-import { expect, test } from "@playwright/test";
+import { expect, Page, test } from "@playwright/test";
+import { readFileSync } from "fs";
 import { login, waitLive } from "./helpers";
+
+/** axe-core on the page as it is now (as a11y.spec.ts runs it): no
+ * "serious" or "critical" violation. */
+async function expectAccessible(page: Page, what: string) {
+  // Evaluated rather than added as a <script>: the CSP runs inline script
+  // only with its nonce.
+  await page.evaluate(readFileSync(require.resolve("axe-core"), "utf8"));
+  const violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] =
+    await page.evaluate(async () => {
+      const result = await (window as any).axe.run(document, { resultTypes: ["violations"] });
+      return result.violations;
+    });
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const report = bad
+    .map((v) => `[${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes.map((n) => n.target.join(" ")).join("\n    ")}`)
+    .join("\n");
+  expect(bad, `${what}:\n${report}`).toEqual([]);
+}
 
 // Issue 16, part 1: a clinic admin makes a read-write API client, sees its
 // token once, the token works against the FHIR API, and after Revoke
@@ -24,6 +43,7 @@ test("an admin creates an API client, uses its token and revokes it", async ({ p
   await expect(shown).toContainText("it will not be shown again");
   const token = await page.getByLabel("Token").inputValue();
   expect(token).toMatch(/^swk_[A-Za-z0-9_-]{43}$/);
+  await expectAccessible(page, "API clients, the new token shown");
 
   const table = page.getByRole("table", { name: "API clients" });
   const row = table.getByRole("row").filter({ hasText: name });
@@ -66,6 +86,7 @@ test("an admin creates an API client, uses its token and revokes it", async ({ p
 
   await page.keyboard.press("Enter");
   await expect(dialog).toBeVisible();
+  await expectAccessible(page, "API clients, the Revoke dialog open");
   await page.keyboard.press("Tab");
   await expect(dialog.getByRole("button", { name: "Revoke", exact: true })).toBeFocused();
   await page.keyboard.press("Enter");
