@@ -90,6 +90,9 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             state.config.max_body_bytes,
         ))
+        // Around every layer that may refuse a /fhir request, so their
+        // refusals reach a FHIR client as OperationOutcomes too.
+        .layer(axum::middleware::from_fn(middleware::fhir_errors))
         .layer(axum::middleware::from_fn(
             middleware::redirect_refused_form_posts,
         ))

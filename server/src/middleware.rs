@@ -1,5 +1,5 @@
-//! Request middleware: who is calling (session, client address) and the
-//! cross-site request check.
+//! Request middleware: who is calling (session, client address), the
+//! cross-site request check, and FHIR's words for refusals under /fhir.
 
 use app::server::auth::{resolve_session, token_from_cookie_header};
 use app::server::ctx::ClientAddr;
@@ -252,4 +252,52 @@ mod tests {
         assert!(!super::has_nul(b"name=a%2500b&n=100"));
         assert!(!super::has_nul(b"{\"name\":\"a\\u00e9\"}"));
     }
+}
+
+/// Every answer under `/fhir` with an error status is an `OperationOutcome`
+/// (`application/fhir+json`), whoever refused: the FHIR handlers answer
+/// so themselves, but the layers around them (body size, cross-site check,
+/// session store) and the router's own 404/405 speak plain text or HTML.
+/// Outside those layers, so it sees their refusals.
+pub async fn fhir_errors(req: Request<Body>, next: Next) -> Response {
+    let path = req.uri().path();
+    let fhir = path == "/fhir" || path.starts_with("/fhir/");
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_fhir_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(app::domain::fhir::CONTENT_TYPE));
+    if !fhir || status.as_u16() < 400 || is_fhir_json {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    // A compressed body (were compression inside this layer) is not read.
+    let plain = !parts.headers.contains_key(header::CONTENT_ENCODING)
+        && parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain"));
+    // A short plain-text reason is kept; anything else (HTML, the app's
+    // JSON) is replaced by the status's own words.
+    let said = match axum::body::to_bytes(body, 4096).await {
+        Ok(b) if plain && !b.is_empty() => String::from_utf8_lossy(&b).trim().to_string(),
+        _ => String::new(),
+    };
+    let diagnostics = if said.is_empty() {
+        status.canonical_reason().unwrap_or("Error").to_string()
+    } else {
+        said
+    };
+    let code = app::domain::fhir::Refusal::code_for(status.as_u16());
+    let outcome = app::domain::fhir::operation_outcome("error", code, &diagnostics);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_ENCODING);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(app::domain::fhir::CONTENT_TYPE),
+    );
+    Response::from_parts(parts, Body::from(outcome.to_string()))
 }

@@ -1231,3 +1231,86 @@ async fn a_held_time_cannot_be_claimed(backend: Backend) {
     assert_eq!(api.t.count(&row).await, 1);
 }
 both_dbs!(claim_held, a_held_time_cannot_be_claimed);
+
+/// Refusals of the layers around the FHIR handlers (body size, cross-site
+/// check, session store) and of the router itself reach a FHIR client as
+/// OperationOutcomes (`Api::call` checks the content type of each).
+async fn every_refusal_under_fhir_is_an_outcome(backend: Backend) {
+    let api = Api::new(backend).await;
+    let (_, token) = api
+        .token(
+            "admin@northside.test",
+            "northside",
+            "EHR",
+            ApiScope::ReadWrite,
+        )
+        .await;
+    let before = api.appointments().await;
+    let big = vec![b' '; api.t.state.config.max_body_bytes + 1];
+    let too_large = api
+        .call(
+            Request::post("/fhir/Appointment/$book")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, FHIR_JSON)
+                .header(header::CONTENT_LENGTH, big.len())
+                .body(Body::from(big.clone()))
+                .unwrap(),
+        )
+        .await;
+    outcome(&too_large, StatusCode::PAYLOAD_TOO_LARGE, "too-long");
+    // Chunked (no declared length): refused by the body reader instead.
+    let stream = futures::stream::iter([Ok::<_, std::io::Error>(big)]);
+    let chunked = api
+        .call(
+            Request::post("/fhir/Appointment/$hold")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::from_stream(stream))
+                .unwrap(),
+        )
+        .await;
+    outcome(&chunked, StatusCode::PAYLOAD_TOO_LARGE, "too-long");
+    let (cookie, _) = api.t.session("scheduler@northside.test").await;
+    let forged = api
+        .call(
+            Request::post("/fhir/Appointment/$book")
+                .header(header::COOKIE, web::cookie(&cookie))
+                .header(header::ORIGIN, "https://evil.example")
+                .header(header::CONTENT_TYPE, FHIR_JSON)
+                .body(Body::from("{}"))
+                .unwrap(),
+        )
+        .await;
+    outcome(&forged, StatusCode::FORBIDDEN, "forbidden");
+    assert!(forged.1["issue"][0]["diagnostics"]
+        .as_str()
+        .unwrap()
+        .contains("Cross-site"));
+    for path in ["/fhir", "/fhir/", "/fhir/Appointment/1/extra/parts"] {
+        let got = api.get(path, &token).await;
+        assert_eq!(got.0, StatusCode::NOT_FOUND, "{path}: {}", got.1);
+        assert_eq!(got.1["resourceType"], "OperationOutcome", "{path}");
+    }
+    let put = api
+        .call(
+            Request::put("/fhir/metadata")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    outcome(&put, StatusCode::METHOD_NOT_ALLOWED, "not-supported");
+    assert_eq!(api.appointments().await, before, "nothing changed");
+    valid(&[too_large.1, forged.1, put.1]);
+    // The session store down: a session caller hears 503 "transient".
+    api.t.state.db.pool.close().await;
+    let down = api
+        .call(
+            Request::get("/fhir/Patient")
+                .header(header::COOKIE, web::cookie(&cookie))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    outcome(&down, StatusCode::SERVICE_UNAVAILABLE, "transient");
+}
+both_dbs!(outer_refusals, every_refusal_under_fhir_is_an_outcome);

@@ -76,8 +76,10 @@ impl Refusal {
             401 => "login",
             403 => "forbidden",
             404 => "not-found",
+            405 | 406 | 415 => "not-supported",
             409 => "conflict",
             410 => "expired",
+            413 => "too-long",
             422 => "business-rule",
             429 => "throttled",
             503 => "transient",
@@ -729,6 +731,9 @@ mod tests {
         assert_eq!(o["resourceType"], "OperationOutcome");
         assert_eq!(o["issue"][0]["code"], "conflict");
         assert_eq!(Refusal::code_for(401), "login");
+        assert_eq!(Refusal::code_for(413), "too-long");
+        assert_eq!(Refusal::code_for(405), "not-supported");
+        assert_eq!(Refusal::code_for(503), "transient");
         let b = searchset(
             "https://c.test/fhir",
             "https://c.test/fhir/Patient",
