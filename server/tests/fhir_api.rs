@@ -1314,3 +1314,88 @@ async fn every_refusal_under_fhir_is_an_outcome(backend: Backend) {
     outcome(&down, StatusCode::SERVICE_UNAVAILABLE, "transient");
 }
 both_dbs!(outer_refusals, every_refusal_under_fhir_is_an_outcome);
+
+/// Dates without a time are the clinic's days (Northside: New York), not
+/// UTC days: an appointment at 22:30 local on 1 December (03:30Z on the
+/// 2nd) is found by date=2026-12-01, not by date=2026-12-02; a Slot search
+/// and $find for a date answer that local day's free times, the same ones.
+async fn dates_are_the_clinics_days(backend: Backend) {
+    use chrono::TimeZone;
+    let ny = chrono_tz::America::New_York;
+    let api = Api::new(backend).await;
+    let (_, token) = api
+        .token("admin@northside.test", "northside", "EHR", ApiScope::Read)
+        .await;
+    let north = api.clinic("northside").await;
+    let ann = api.user("ann@patients.test").await;
+    let late = ny
+        .with_ymd_and_hms(2026, 12, 1, 22, 30, 0)
+        .unwrap()
+        .timestamp();
+    let id = api
+        .t
+        .id(&format!(
+            "SELECT MIN(id) FROM appointment WHERE clinic_id = {north} AND patient_id = {ann}"
+        ))
+        .await;
+    sqlx::query("UPDATE appointment SET starts_at = $1, ends_at = $2 WHERE id = $3")
+        .bind(late)
+        .bind(late + 1800)
+        .bind(id)
+        .execute(&api.t.state.db.pool)
+        .await
+        .unwrap();
+    let ids = |b: &Value| -> Vec<String> {
+        entries(b)
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let on = |day: &str| format!("/fhir/Appointment?patient=Patient/{ann}&date={day}");
+    let (status, first) = api.get(&on("2026-12-01"), &token).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert!(ids(&first).contains(&id.to_string()), "{first}");
+    let (_, second) = api.get(&on("2026-12-02"), &token).await;
+    assert!(!ids(&second).contains(&id.to_string()), "{second}");
+    let (_, from) = api.get(&on("ge2026-12-02"), &token).await;
+    assert!(!ids(&from).contains(&id.to_string()));
+    // An instant is exact whatever the zone.
+    let (_, at) = api.get(&on("ge2026-12-02T03:30:00Z"), &token).await;
+    assert!(ids(&at).contains(&id.to_string()));
+
+    let video = api.service("Video consultation").await;
+    let lee = api.user("dr.lee@northside.test").await;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+    let local_days = |b: &Value| -> Vec<(chrono::NaiveDate, String)> {
+        entries(b)
+            .iter()
+            .map(|s| {
+                let t = chrono::DateTime::parse_from_rfc3339(s["start"].as_str().unwrap()).unwrap();
+                (
+                    t.with_timezone(&ny).date_naive(),
+                    s["start"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let (_, slots) = api
+        .get(
+            &format!(
+                "/fhir/Slot?service-type={video}&schedule=Schedule/{north}-{lee}&start=2026-03-05"
+            ),
+            &token,
+        )
+        .await;
+    let slots = local_days(&slots);
+    assert!(!slots.is_empty());
+    assert!(slots.iter().all(|(d, _)| *d == day), "{slots:?}");
+    let (_, found) = api
+        .get(&format!("/fhir/Appointment/$find?service-type={video}&practitioner={lee}&start=2026-03-05&end=2026-03-05"), &token)
+        .await;
+    let found = local_days(&found);
+    assert_eq!(
+        found.iter().map(|s| &s.1).collect::<Vec<_>>(),
+        slots.iter().map(|s| &s.1).collect::<Vec<_>>()
+    );
+}
+both_dbs!(clinic_days, dates_are_the_clinics_days);

@@ -10,7 +10,7 @@ mod handlers {
     use crate::domain::appointment::AppointmentStatus;
     use crate::domain::fhir::resources::{capability_statement, search_names};
     use crate::domain::fhir::{
-        numeric_ids, searchset, Bounds, Handling, Inputs, Params, Refusal, CONTENT_TYPE,
+        bounds_in, numeric_ids, searchset, Bounds, Handling, Inputs, Params, Refusal, CONTENT_TYPE,
     };
     use crate::server::auth::Session;
     use crate::server::service::api_clients;
@@ -207,7 +207,8 @@ mod handlers {
         match kind {
             "Appointment" => svc::appointments(state, c, &appointment_query(p)?).await,
             "Slot" => {
-                let (slots, service) = svc::free_slots(state, c, &slot_query(p)?).await?;
+                let (slots, service) =
+                    svc::free_slots(state, c, &slot_query(state, p).await?).await?;
                 Ok(slots
                     .iter()
                     .map(|s| crate::domain::fhir::resources::slot(s, &service.name))
@@ -259,7 +260,7 @@ mod handlers {
             id: number(p.get("_id").map(str::to_string), "Appointment")?,
             patient: number(p.reference("patient", "Patient")?, "Patient")?,
             practitioner: number(p.reference("practitioner", "Practitioner")?, "Practitioner")?,
-            start: p.dates("date")?,
+            dates: p.dates("date")?,
             statuses,
         })
     }
@@ -279,7 +280,7 @@ mod handlers {
         })
     }
 
-    fn slot_query(p: &Params) -> FhirResult<SlotQuery> {
+    async fn slot_query(state: &AppState, p: &Params) -> FhirResult<SlotQuery> {
         let service_id = service_of(p)?;
         if p.codes("status", None)?.iter().any(|s| s != "free") {
             return Err(Refusal::invalid(
@@ -290,7 +291,11 @@ mod handlers {
             service_id,
             schedule: pair(p.reference("schedule", "Schedule")?, "Schedule")?,
             provider: None,
-            start: p.dates("start")?,
+            // Dates without a time are the clinic's days.
+            start: bounds_in(
+                &p.dates("start")?,
+                &svc::service_zone(state, service_id).await?,
+            ),
         })
     }
 
@@ -342,18 +347,21 @@ mod handlers {
         let known = ["service-type", "practitioner", "start", "end", "patient"];
         let p = Params::parse(values, &known, &[], Handling::Strict)?;
         // `start` from the start of what it names, `end` to the end of it
-        // (a date: that whole day).
+        // (a date: that whole day of the clinic).
+        let service_id = service_of(&p)?;
+        let tz = svc::service_zone(state, service_id).await?;
         let bound = |name: &str, end: bool| -> FhirResult<Option<i64>> {
             p.get(name)
                 .map(|v| {
-                    crate::domain::fhir::DateParam::parse(v).map(|d| if end { d.hi } else { d.lo })
+                    let d = crate::domain::fhir::DateParam::parse(v)?.in_zone(&tz);
+                    Ok(if end { d.hi } else { d.lo })
                 })
                 .transpose()
         };
         let from = bound("start", false)?.unwrap_or(state.now());
         let to = bound("end", true)?.unwrap_or(from + FIND_DAYS * 86_400);
         let q = SlotQuery {
-            service_id: service_of(&p)?,
+            service_id,
             schedule: None,
             provider: number(p.reference("practitioner", "Practitioner")?, "Practitioner")?,
             start: Bounds {

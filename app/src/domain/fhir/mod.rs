@@ -226,13 +226,9 @@ impl Params {
         self.get(name).map(|v| reference_id(v, kind)).transpose()
     }
 
-    /// The bounds several date parameters set together.
-    pub fn dates(&self, name: &str) -> Result<Bounds, Refusal> {
-        let mut b = Bounds::default();
-        for v in self.all(name) {
-            b = b.and(DateParam::parse(v)?.bounds());
-        }
-        Ok(b)
+    /// The date parameters `name` gives (each bound narrows the others).
+    pub fn dates(&self, name: &str) -> Result<Vec<DateParam>, Refusal> {
+        self.all(name).map(DateParam::parse).collect()
     }
 
     /// A token's codes (`a,b`, each maybe `system|code`).
@@ -340,6 +336,17 @@ pub struct DateParam {
     pub prefix: Prefix,
     pub lo: i64,
     pub hi: i64,
+    /// Given without a time (a year, month or day): `lo`/`hi` are the UTC
+    /// reading until `in_zone` reads it as the clinic's days.
+    pub dated: bool,
+}
+
+/// The bounds several date parameters set together, dates without a time
+/// read as days in `tz` (the clinic's zone).
+pub fn bounds_in<Z: chrono::TimeZone>(dates: &[DateParam], tz: &Z) -> Bounds {
+    dates
+        .iter()
+        .fold(Bounds::default(), |b, d| b.and(d.in_zone(tz).bounds()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -353,7 +360,7 @@ pub enum Prefix {
 
 impl DateParam {
     /// `[prefix]YYYY[-MM[-DD[Thh:mm[:ss][Z|±hh:mm]]]]`. A date without a
-    /// time is a UTC day (the server's zone; stated in the
+    /// time is read in the clinic's zone (`in_zone`; stated in the
     /// CapabilityStatement); a time must carry its offset. `ne`, `sa`,
     /// `eb` and `ap` are not supported and are refused.
     pub fn parse(v: &str) -> Result<DateParam, Refusal> {
@@ -384,7 +391,38 @@ impl DateParam {
                 "'{v}' is outside the years 2000-2100."
             )));
         }
-        Ok(DateParam { prefix, lo, hi })
+        Ok(DateParam {
+            prefix,
+            lo,
+            hi,
+            dated: rest.len() <= 10,
+        })
+    }
+
+    /// A date without a time as the days it names in `tz`: from the local
+    /// midnight that starts it to the one that ends it (so a day is 23 or
+    /// 25 hours long when the clocks change). An instant is unchanged.
+    pub fn in_zone<Z: chrono::TimeZone>(&self, tz: &Z) -> DateParam {
+        if !self.dated {
+            return *self;
+        }
+        let local = |utc_midnight: i64| {
+            let day = chrono::DateTime::from_timestamp(utc_midnight, 0)
+                .unwrap_or_default()
+                .naive_utc();
+            // A zone whose clocks skip midnight starts that day at the
+            // first instant that exists.
+            let start = tz.from_local_datetime(&day).earliest().or_else(|| {
+                tz.from_local_datetime(&(day + chrono::Duration::hours(1)))
+                    .earliest()
+            });
+            start.map_or(utc_midnight, |t| t.timestamp())
+        };
+        DateParam {
+            lo: local(self.lo),
+            hi: local(self.hi),
+            ..*self
+        }
     }
 
     /// Where an instant must lie to match (R4 search.html#prefix, for a
@@ -722,6 +760,36 @@ mod tests {
                 to: Some(start + 86_400)
             }
         );
+    }
+
+    #[test]
+    fn dates_without_a_time_are_the_clinics_days() {
+        use chrono_tz::America::New_York;
+        let ny_midnight = 1_796_101_200; // 2026-12-01T05:00:00Z
+        let d = DateParam::parse("2026-12-01").unwrap();
+        assert!(d.dated);
+        let b = bounds_in(&[d], &New_York);
+        assert_eq!(
+            b,
+            Bounds {
+                from: Some(ny_midnight),
+                to: Some(ny_midnight + 86_400)
+            }
+        );
+        // 23:30 in New York on the 1st is 04:30Z on the 2nd: that day's.
+        assert!(b.contains(ny_midnight + 86_400 - 1800));
+        assert!(!b.contains(ny_midnight - 1));
+        // The day the clocks go forward has 23 hours; a month its days.
+        let spring = DateParam::parse("2026-03-08").unwrap().in_zone(&New_York);
+        assert_eq!(spring.hi - spring.lo, 23 * 3600);
+        let march = DateParam::parse("ge2026-03").unwrap();
+        let from = bounds_in(&[march], &New_York).from.unwrap();
+        assert_eq!(from, 1_772_341_200); // 2026-03-01T05:00:00Z
+                                         // An instant carries its offset: no zone changes it; UTC is UTC.
+        let t = DateParam::parse("ge2026-12-01T10:00:00Z").unwrap();
+        assert!(!t.dated);
+        assert_eq!(t.in_zone(&New_York), t);
+        assert_eq!(d.in_zone(&chrono::Utc), d);
     }
 
     #[test]

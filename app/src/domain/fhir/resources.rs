@@ -271,7 +271,7 @@ pub const SEARCHES: &[(&str, &[SearchParam])] = &[
             ("_id", "token", "The appointment's id."),
             ("patient", "reference", "Patient/<id>."),
             ("practitioner", "reference", "Practitioner/<id> (the host)."),
-            ("date", "date", "Appointment start; eq, gt, lt, ge, le; may repeat (both apply). A date without a time is a UTC day."),
+            ("date", "date", "Appointment start; eq, gt, lt, ge, le; may repeat (both apply). A date without a time is a day of the appointment's clinic (its time zone)."),
             ("status", "token", "Comma-separated codes of http://hl7.org/fhir/appointmentstatus."),
         ],
     ),
@@ -280,7 +280,7 @@ pub const SEARCHES: &[(&str, &[SearchParam])] = &[
         &[
             ("service-type", "token", "Required: the service (urn:slotwise:service|<id>, or the id); slots are as long as the service."),
             ("schedule", "reference", "Schedule/<clinic>-<provider>; without it every provider of the service's clinic."),
-            ("start", "date", "Slot start; eq, gt, lt, ge, le; may repeat. Free times are offered up to the clinic's booking horizon."),
+            ("start", "date", "Slot start; eq, gt, lt, ge, le; may repeat; a date without a time is a day of the service's clinic. Free times are offered up to the clinic's booking horizon."),
             ("status", "token", "Only 'free' (busy times are not published)."),
         ],
     ),
@@ -359,8 +359,11 @@ pub fn capability_statement(base: &str, date: i64) -> Value {
                 every match (total) in one Bundle, at most 1000; a broader search is refused \
                 (too-costly). _count, _sort, _include and modifiers are not supported (unknown \
                 parameters, as above); _format is json only. \
-                Dates without a time are UTC days. Responses are application/fhir+json; every \
-                error is an OperationOutcome.",
+                Dates without a time (date, start, $find's start and end) are days in the \
+                clinic's time zone; instants carry their offset. Responses are \
+                application/fhir+json; every error, also one refused before the API's handlers \
+                (413 too-long, a cross-site 403, 503 transient, an unknown path or method), is an \
+                OperationOutcome.",
             "security": {
                 // No code of restful-security-service fits a plain bearer
                 // token (OAuth would promise a token endpoint): words only.

@@ -16,7 +16,7 @@ use super::availability::{clinic_zone, free_slots_of};
 use super::clinic_settings::policy;
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::fhir::resources::{self as res, Clinic, FreeSlot, Person, Service};
-use crate::domain::fhir::{Bounds, Refusal, MAX_MATCHES};
+use crate::domain::fhir::{bounds_in, Bounds, DateParam, Refusal, MAX_MATCHES};
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::model::Me;
@@ -25,6 +25,7 @@ use crate::server::notify::pms::{AppointmentRow, APPOINTMENT_SELECT};
 use crate::server::state::AppState;
 use serde_json::Value;
 use sqlx::AnyConnection;
+use std::collections::BTreeMap;
 
 pub type FhirResult<T> = Result<T, Refusal>;
 
@@ -110,8 +111,55 @@ pub struct AppointmentQuery {
     pub id: Option<i64>,
     pub patient: Option<i64>,
     pub practitioner: Option<i64>,
-    pub start: Bounds,
+    /// `date`: dates without a time are each clinic's own days.
+    pub dates: Vec<DateParam>,
     pub statuses: Vec<AppointmentStatus>,
+}
+
+/// The `date` condition on `a.starts_at`. Dates without a time name days
+/// of the appointment's clinic, so the bounds are worked out per zone
+/// (clinics grouped by zone; most installations have one or two).
+async fn date_clause(conn: &mut AnyConnection, dates: &[DateParam]) -> FhirResult<String> {
+    let bounds = |b: Bounds| {
+        let mut c = String::new();
+        if let Some(f) = b.from {
+            c.push_str(&format!(" AND a.starts_at >= {f}"));
+        }
+        if let Some(t) = b.to {
+            c.push_str(&format!(" AND a.starts_at < {t}"));
+        }
+        c
+    };
+    if !dates.iter().any(|d| d.dated) {
+        return Ok(bounds(bounds_in(dates, &chrono::Utc)));
+    }
+    let mut zones: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, time_zone FROM clinic")
+        .fetch_all(conn)
+        .await?;
+    for (id, zone) in rows {
+        zones.entry(zone).or_default().push(id);
+    }
+    let each: Vec<String> = zones
+        .iter()
+        .map(|(zone, ids)| {
+            let b = bounds_in(dates, &crate::server::zones::parse(zone));
+            format!("(a.clinic_id IN ({}){})", id_list(ids), bounds(b))
+        })
+        .collect();
+    Ok(format!(" AND ({})", each.join(" OR ")))
+}
+
+/// The zone of the service's clinic (UTC for a service not known: the
+/// search then finds nothing anyway).
+pub async fn service_zone(state: &AppState, service_id: i64) -> FhirResult<chrono_tz::Tz> {
+    let zone: Option<String> = sqlx::query_scalar(
+        "SELECT c.time_zone FROM service s JOIN clinic c ON c.id = s.clinic_id WHERE s.id = $1",
+    )
+    .bind(service_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    Ok(zone.map_or(chrono_tz::UTC, |z| crate::server::zones::parse(&z)))
 }
 
 /// Appointments the caller may see that match `q`, as FHIR resources.
@@ -138,12 +186,6 @@ pub async fn appointments(
     if let Some(p) = q.practitioner {
         add(format!("a.host_provider_id = {p}"));
     }
-    if let Some(f) = q.start.from {
-        add(format!("a.starts_at >= {f}"));
-    }
-    if let Some(t) = q.start.to {
-        add(format!("a.starts_at < {t}"));
-    }
     if !q.statuses.is_empty() {
         let codes: Vec<String> = q
             .statuses
@@ -152,11 +194,13 @@ pub async fn appointments(
             .collect();
         add(format!("a.status IN ({})", codes.join(",")));
     }
+    let mut conn = state.db.pool.acquire().await?;
+    cond.push_str(&date_clause(&mut conn, &q.dates).await?);
     let rows = sqlx::query_as::<_, AppointmentRow>(&format!(
         "{APPOINTMENT_SELECT} WHERE {cond} ORDER BY a.starts_at, a.id LIMIT {}",
         MAX_MATCHES + 1
     ))
-    .fetch_all(&state.db.pool)
+    .fetch_all(&mut *conn)
     .await?;
     if rows.len() > MAX_MATCHES {
         return Err(too_many());
