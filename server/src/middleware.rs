@@ -242,18 +242,6 @@ pub async fn security_headers(req: Request<Body>, next: Next) -> Response {
     res
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn nul_is_found_raw_form_encoded_and_json_escaped() {
-        assert!(super::has_nul(b"name=a\0b"));
-        assert!(super::has_nul(b"name=a%00b"));
-        assert!(super::has_nul(b"{\"name\":\"a\\u0000b\"}"));
-        assert!(!super::has_nul(b"name=a%2500b&n=100"));
-        assert!(!super::has_nul(b"{\"name\":\"a\\u00e9\"}"));
-    }
-}
-
 /// Every answer under `/fhir` with an error status is an `OperationOutcome`
 /// (`application/fhir+json`), whoever refused: the FHIR handlers answer
 /// so themselves, but the layers around them (body size, cross-site check,
@@ -300,4 +288,16 @@ pub async fn fhir_errors(req: Request<Body>, next: Next) -> Response {
         header::HeaderValue::from_static(app::domain::fhir::CONTENT_TYPE),
     );
     Response::from_parts(parts, Body::from(outcome.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn nul_is_found_raw_form_encoded_and_json_escaped() {
+        assert!(super::has_nul(b"name=a\0b"));
+        assert!(super::has_nul(b"name=a%00b"));
+        assert!(super::has_nul(b"{\"name\":\"a\\u0000b\"}"));
+        assert!(!super::has_nul(b"name=a%2500b&n=100"));
+        assert!(!super::has_nul(b"{\"name\":\"a\\u00e9\"}"));
+    }
 }
