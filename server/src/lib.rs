@@ -6,6 +6,7 @@
 //! configuration, prepares the state and serves.
 
 pub mod assets;
+pub mod http1;
 pub mod metrics;
 pub mod middleware;
 pub mod sse;
@@ -51,7 +52,6 @@ pub fn router(state: AppState) -> Router {
         router = router.route("/metrics", get(metrics::scrape));
     }
     let router = router
-        .route("/api/live", get(sse::live))
         .route("/calendar/{file}", get(calendar_feed))
         .route(
             app::api::audit::AUDIT_CSV_PATH,
@@ -75,6 +75,12 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(ctx, shell))
+        // Innermost, so that it can leave out the live stream, added below
+        // it: its response body is sized for the largest encoder (about
+        // 5.8 KB, brotli's state) even when it compresses nothing, and a
+        // live stream holds its body for hours (heaptrack, issue 16).
+        .layer(assets::compression())
+        .route("/api/live", get(sse::live))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::session,
@@ -98,7 +104,6 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(assets::default_cache_control))
         .layer(axum::middleware::from_fn(middleware::security_headers))
-        .layer(assets::compression())
         .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state);
     telemetry::add_layers(router)

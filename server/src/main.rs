@@ -67,6 +67,7 @@ async fn run() -> Result<(), String> {
             }
         });
     }
+    let max_body = state.config.max_body_bytes;
     let router = server::router(state);
     let url = Config::url_of(bound);
     tracing::info!(%url, "Slotwise is running");
@@ -81,9 +82,9 @@ async fn run() -> Result<(), String> {
         }
         println!();
     }
-    // Live streams on connections of their own are written without hyper
-    // (server/src/sse/listener.rs); everything else is served as usual.
-    let listener = server::sse::listener(listener, router.clone())
+    // HTTP/1.1 connections are served without hyper's per-connection
+    // buffers (server/src/http1.rs); what that does not serve goes to hyper.
+    let listener = server::http1::listener(listener, router.clone(), max_body)
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     axum::serve(
         listener,

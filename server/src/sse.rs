@@ -12,11 +12,8 @@
 //! is the stream, a state machine over the bus receiver, with no task or
 //! channel of its own, and an event's frame is serialised once and shared
 //! by every stream that sends it. Its size while idle is checked by a test
-//! below. A stream that opens a connection of its own is also written
-//! without hyper (`listener`), whose buffers cost more than the rest.
-
-mod listener;
-pub use listener::{listener, Listener, LiveListener, Peeked};
+//! below. Its connection is served without hyper (`crate::http1`), whose
+//! buffers cost more than all the rest.
 
 use app::domain::live::{LiveEvent, LiveWire, Viewer};
 use app::server::auth::{session_alive, Session};

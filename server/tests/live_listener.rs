@@ -1,8 +1,9 @@
-//! Live streams over a real socket, through the listener `main.rs` serves
-//! with (`server::sse::listener`): a stream on a connection of its own is
-//! written without hyper, everything else still goes through hyper. The
-//! stream's rules themselves (visibility, `Connected`, expiry) are covered
-//! through the router in `router.rs`; this checks they survive the socket.
+//! Requests over a real socket, through the listener `main.rs` serves with
+//! (`server::http1::listener`): live streams and the requests around them
+//! on kept-alive connections are served without hyper; what that listener
+//! leaves to hyper still works. The stream's rules themselves (visibility,
+//! `Connected`, expiry) are covered through the router in `router.rs`; this
+//! checks they survive the socket.
 
 mod common;
 
@@ -21,7 +22,8 @@ async fn serve(t: &TestApp) -> SocketAddr {
     let router = server::router(t.state.clone());
     let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = tcp.local_addr().expect("address");
-    let listener = server::sse::listener(tcp, router.clone()).expect("listener");
+    let listener = server::http1::listener(tcp, router.clone(), t.state.config.max_body_bytes)
+        .expect("listener");
     tokio::spawn(async move {
         axum::serve(
             listener,
@@ -52,7 +54,11 @@ impl Raw {
     /// Sends `request` on `sock` and reads the response head.
     async fn on(mut sock: TcpStream, request: &str) -> Raw {
         sock.write_all(request.as_bytes()).await.expect("send");
-        let mut raw = Vec::new();
+        Raw::on_read(sock, Vec::new()).await
+    }
+
+    /// Reads a response head after the bytes `raw` already read.
+    async fn on_read(mut sock: TcpStream, mut raw: Vec<u8>) -> Raw {
         let end = loop {
             if let Some(end) = find(&raw, b"\r\n\r\n") {
                 break end;
@@ -76,6 +82,36 @@ impl Raw {
             head,
             heartbeats: 0,
         }
+    }
+
+    /// The body of a response with a `content-length`.
+    async fn sized_body(&mut self) -> Vec<u8> {
+        let len: usize = self
+            .head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("a length");
+        while self.raw.len() < len {
+            let mut buf = [0u8; 1024];
+            let n = tokio::time::timeout(Duration::from_secs(10), self.sock.read(&mut buf))
+                .await
+                .expect("the body within 10 s")
+                .expect("read");
+            assert!(n > 0, "closed before the body's end");
+            self.raw.extend_from_slice(&buf[..n]);
+        }
+        self.raw.drain(..len).collect()
+    }
+
+    /// Sends the next request on the same connection.
+    async fn then(self, request: &str) -> Raw {
+        assert!(
+            self.raw.is_empty(),
+            "unread bytes before the next request: {}",
+            String::from_utf8_lossy(&self.raw)
+        );
+        Raw::on(self.sock, request).await
     }
 
     async fn open(addr: SocketAddr, token: Option<&str>) -> Raw {
@@ -222,20 +258,15 @@ async fn events_reach_streams_on_their_own_connections(b: Backend) {
     let addr = serve(&t).await;
     let before = open_streams(addr).await;
 
-    // No session: refused, on the same path.
+    // No session: refused, with its length, and the connection stays open.
     let mut refused = Raw::open(addr, None).await;
     assert!(refused.head.starts_with("http/1.1 401"), "{}", refused.head);
     assert!(
-        refused.head.contains("connection: close"),
+        !refused.head.contains("connection: close"),
         "{}",
         refused.head
     );
-    let mut body = std::mem::take(&mut refused.raw);
-    tokio::time::timeout(Duration::from_secs(5), refused.sock.read_to_end(&mut body))
-        .await
-        .expect("closed after the answer")
-        .expect("read");
-    assert_eq!(String::from_utf8_lossy(&body), "Please log in.");
+    assert_eq!(refused.sized_body().await, b"Please log in.");
 
     let sched = t.session("scheduler@northside.test").await.0;
     let harbour = t.session("admin@harbour.test").await.0;
@@ -287,7 +318,7 @@ both_dbs!(
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn other_requests_and_reused_connections_still_go_through_hyper() {
+async fn a_kept_alive_connection_serves_requests_then_the_stream() {
     let t = seeded_app(
         Backend::Sqlite,
         app::server::config::Config {
@@ -297,40 +328,119 @@ async fn other_requests_and_reused_connections_still_go_through_hyper() {
     )
     .await;
     let addr = serve(&t).await;
-    // A request sent in pieces, the first shorter than "GET /api/live".
+    let sched = t.session("scheduler@northside.test").await.0;
+    // A request sent in pieces.
     let mut sock = TcpStream::connect(addr).await.expect("connect");
     sock.write_all(b"GET /hea").await.expect("send");
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let rest = "lthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    let first = Raw::on(sock, rest).await;
-    assert!(first.head.starts_with("http/1.1 200"), "{}", first.head);
-    assert!(first.head.contains("content-length"), "{}", first.head);
-    // The same connection, kept alive by hyper, then asks for the stream.
-    let mut sock = first.sock;
-    let len: usize = first
-        .head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length: "))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("length");
-    let mut body = first.raw;
-    while body.len() < len {
-        let mut buf = [0u8; 256];
-        let n = sock.read(&mut buf).await.expect("read");
-        body.extend_from_slice(&buf[..n]);
-    }
-    let sched = t.session("scheduler@northside.test").await.0;
-    let mut s = Raw::on(sock, &live_get(Some(&sched))).await;
+    let mut r = Raw::on(sock, "lthz HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
+    assert!(r.head.starts_with("http/1.1 200"), "{}", r.head);
+    let health = String::from_utf8(r.sized_body().await).expect("text");
+    assert!(health.contains(r#""status":"ok""#), "{health}");
+    // Two requests in one write (pipelined): two answers, in order; the
+    // second a HEAD, answered without a body (the stream's head below
+    // would not parse after one).
+    let two = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n\
+               HEAD /nowhere-at-all HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let mut r = r.then(two).await;
+    assert!(r.head.starts_with("http/1.1 200"), "{}", r.head);
+    r.sized_body().await;
+    let rest = std::mem::take(&mut r.raw);
+    let r = Raw::on_read(r.sock, rest).await;
+    assert!(r.head.starts_with("http/1.1 404"), "{}", r.head);
+    // A server function with a body: a patient asks for a session.
+    let ben = t.session("ben@patients.test").await.0;
+    let clinic = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
+    let service = t
+        .id("SELECT id FROM service WHERE name = 'Video consultation'")
+        .await;
+    let body = form(&[
+        ("clinic_id", &clinic.to_string()),
+        ("service_id", &service.to_string()),
+        ("mode", "now"),
+        ("answers[0]", "A sore throat"),
+        ("note", ""),
+    ]);
+    let mut s = r.then(&live_get(Some(&sched))).await;
     assert!(s.head.starts_with("http/1.1 200"), "{}", s.head);
     assert_eq!(s.expect(Duration::from_secs(10)).await, LiveWire::Ready);
+    // The change, sent on another kept-alive connection after a first
+    // request there, reaches the stream.
+    let mut other = TcpStream::connect(addr).await.expect("connect");
+    other
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .expect("send");
+    let mut o = Raw::on(other, "").await;
+    o.sized_body().await;
+    let post = format!(
+        "POST /api/request_session HTTP/1.1\r\nHost: localhost\r\nCookie: {}\r\n\
+         Content-Type: {}\r\nContent-Length: {}\r\n\r\n{body}",
+        cookie(&ben),
+        common::web::FORM,
+        body.len()
+    );
+    let mut o = o.then(&post).await;
+    assert!(o.head.starts_with("http/1.1 200"), "{}", o.head);
+    let id: i64 = String::from_utf8(o.sized_body().await)
+        .expect("text")
+        .trim()
+        .parse()
+        .expect("id");
+    match s.expect(Duration::from_secs(10)).await {
+        LiveWire::Change(ev) => assert_eq!(ev.entity_id, id),
+        other => panic!("expected the change, got {other:?}"),
+    }
+    // `Connection: close` is honoured.
+    let mut c = o
+        .then("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await;
+    assert!(c.head.contains("connection: close"), "{}", c.head);
+    c.sized_body().await;
+    let mut end = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), c.sock.read_to_end(&mut end))
+        .await
+        .expect("closed after the answer")
+        .expect("read");
+    assert!(end.is_empty());
+}
 
-    // A live-looking request with a body is hyper's (and refused there as
-    // anywhere: the stream takes no body, but the head is answered).
-    let sock = TcpStream::connect(addr).await.expect("connect");
-    let other = Raw::on(
-        sock,
-        "GET /api/livestock HTTP/1.1\r\nHost: localhost\r\n\r\n",
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn what_the_listener_leaves_to_hyper_still_works() {
+    let t = seeded_app(
+        Backend::Sqlite,
+        app::server::config::Config {
+            demo: true,
+            ..Default::default()
+        },
     )
     .await;
-    assert!(other.head.starts_with("http/1.1 404"), "{}", other.head);
+    let addr = serve(&t).await;
+    // A body in chunks goes to hyper, which reads it; this one is a login
+    // with a wrong password, answered as any other.
+    let body = "email=ann%40patients.test&password=wrong&next=";
+    let chunked = format!(
+        "POST /api/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: {}\r\n\
+         Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+        common::web::FORM,
+        body.len()
+    );
+    let sock = TcpStream::connect(addr).await.expect("connect");
+    let r = Raw::on(sock, &chunked).await;
+    assert!(r.head.starts_with("http/1.1 "), "{}", r.head);
+    assert!(!r.head.starts_with("http/1.1 5"), "{}", r.head);
+    assert!(r.head.contains("x-request-id: "), "{}", r.head);
+    // A body over the limit is refused by the router's limit, through hyper.
+    let sock = TcpStream::connect(addr).await.expect("connect");
+    let big = t.state.config.max_body_bytes + 1;
+    let r = Raw::on(
+        sock,
+        &format!("POST /api/login HTTP/1.1\r\nHost: localhost\r\nContent-Length: {big}\r\n\r\n"),
+    )
+    .await;
+    assert!(r.head.starts_with("http/1.1 413"), "{}", r.head);
+    // HTTP/1.0 is hyper's too.
+    let sock = TcpStream::connect(addr).await.expect("connect");
+    let r = Raw::on(sock, "GET /healthz HTTP/1.0\r\n\r\n").await;
+    assert!(r.head.starts_with("http/1.0 200"), "{}", r.head);
 }
