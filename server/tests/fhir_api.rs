@@ -1399,3 +1399,46 @@ async fn dates_are_the_clinics_days(backend: Backend) {
     );
 }
 both_dbs!(clinic_days, dates_are_the_clinics_days);
+
+/// `GET Appointment/hold-<n>` reads the caller's live hold as `$hold`
+/// answered it; another client hears 404, and a lapsed hold 410.
+async fn a_hold_can_be_read(backend: Backend) {
+    let api = Api::new(backend).await;
+    let (_, token) = api
+        .token("admin@northside.test", "northside", "EHR", ApiScope::Read)
+        .await;
+    let (_, writer) = api
+        .token(
+            "admin@northside.test",
+            "northside",
+            "Kiosk",
+            ApiScope::ReadWrite,
+        )
+        .await;
+    let video = api.service("Video consultation").await;
+    let lee = api.user("dr.lee@northside.test").await;
+    let ann = api.user("ann@patients.test").await;
+    let proposed = first_proposed(&api, &writer, video, Some(lee)).await;
+    let body = params("appointment-resource", &with_patient(&proposed, ann));
+    let (status, held) = api.post("/fhir/Appointment/$hold", &writer, &body).await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+    let path = format!("/fhir/Appointment/{}", held["id"].as_str().unwrap());
+    let (status, read) = api.get(&path, &writer).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read, held);
+    assert_eq!(read["status"], "pending");
+    outcome(
+        &api.get(&path, &token).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    );
+    outcome(
+        &api.get("/fhir/Appointment/hold-x", &writer).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    );
+    api.t.clock.advance(chrono::Duration::minutes(5));
+    outcome(&api.get(&path, &writer).await, StatusCode::GONE, "expired");
+    valid(&[read]);
+}
+both_dbs!(hold_read, a_hold_can_be_read);

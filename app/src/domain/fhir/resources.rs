@@ -310,7 +310,8 @@ urn:slotwise:service|<id> or the id), practitioner (Practitioner/<id>, optional)
 time. Appointment/$hold (POST Parameters): appointment-resource (one of those Appointments, with \
 a Patient participant) holds that time for 5 minutes and answers the Appointment with status \
 pending, id hold-<n> and the extension urn:slotwise:fhir:extension:hold-expires; no other booking \
-can take a held time meanwhile. Appointment/$book (POST Parameters): appointment-reference \
+can take a held time meanwhile; GET Appointment/hold-<n> reads it again (its holder only; 410 \
+once lapsed). Appointment/$book (POST Parameters): appointment-reference \
 (Appointment/hold-<n>, by whoever made the hold) or appointment-resource (a proposed Appointment, \
 booked at once if still free); answers 201 with the booked Appointment. A time taken meanwhile is \
 a 409 OperationOutcome (conflict), a lapsed hold a 410 (expired).";

@@ -331,25 +331,42 @@ struct HoldRow {
     held_by_client: Option<i64>,
 }
 
-/// Books a hold its holder made, unless it lapsed.
-async fn book_hold(state: &AppState, caller: &Caller, hold_id: i64) -> FhirResult<i64> {
-    let mut change = Change::begin(state).await?;
+impl HoldRow {
+    fn slot(&self) -> FreeSlot {
+        FreeSlot {
+            clinic_id: self.clinic_id,
+            provider_id: self.provider_id,
+            service_id: self.service_id,
+            start: self.starts_at,
+            end: self.ends_at,
+        }
+    }
+}
+
+/// The hold, if the caller made it (anyone else's is "not known").
+async fn holders_hold(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    hold_id: i64,
+) -> FhirResult<HoldRow> {
     let h: Option<HoldRow> = sqlx::query_as(
         "SELECT clinic_id, service_id, provider_id, patient_id, starts_at, ends_at, expires_at, \
          held_by_user, held_by_client FROM fhir_hold WHERE id = $1",
     )
     .bind(hold_id)
-    .fetch_optional(change.conn())
+    .fetch_optional(conn)
     .await?;
     let mine = |h: &HoldRow| match caller {
         Caller::User(me) => h.held_by_user == Some(me.user_id),
         Caller::Client(c) => h.held_by_client == Some(c.client_id),
     };
-    let h = h
-        .filter(mine)
-        .ok_or_else(|| not_found("Appointment", &format!("hold-{hold_id}")))?;
-    change.lock_provider(h.provider_id).await?;
-    if h.expires_at <= change.now {
+    h.filter(mine)
+        .ok_or_else(|| not_found("Appointment", &format!("hold-{hold_id}")))
+}
+
+/// A lapsed hold is gone (410) until the timers delete it (then 404).
+fn live(h: &HoldRow, now: i64) -> FhirResult<()> {
+    if h.expires_at <= now {
         return Err(Refusal::new(
             410,
             "expired",
@@ -359,6 +376,44 @@ async fn book_hold(state: &AppState, caller: &Caller, hold_id: i64) -> FhirResul
             ),
         ));
     }
+    Ok(())
+}
+
+/// `GET Appointment/hold-<n>`: the caller's live hold, as `$hold` answered it.
+pub async fn read(state: &AppState, caller: &Caller, hold_id: i64) -> FhirResult<Value> {
+    let mut conn = state.db.pool.acquire().await?;
+    let h = holders_hold(&mut conn, caller, hold_id).await?;
+    live(&h, state.now())?;
+    let (service, provider, patient): (String, String, String) = sqlx::query_as(
+        "SELECT s.name, p.name, u.name FROM service s, app_user p, app_user u \
+         WHERE s.id = $1 AND p.id = $2 AND u.id = $3",
+    )
+    .bind(h.service_id)
+    .bind(h.provider_id)
+    .bind(h.patient_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let person = |id, name| Person {
+        id,
+        name,
+        email: String::new(),
+    };
+    Ok(res::held(
+        hold_id,
+        &h.slot(),
+        &service,
+        &person(h.provider_id, provider),
+        &person(h.patient_id, patient),
+        h.expires_at,
+    ))
+}
+
+/// Books a hold its holder made, unless it lapsed.
+async fn book_hold(state: &AppState, caller: &Caller, hold_id: i64) -> FhirResult<i64> {
+    let mut change = Change::begin(state).await?;
+    let h = holders_hold(change.conn(), caller, hold_id).await?;
+    change.lock_provider(h.provider_id).await?;
+    live(&h, change.now)?;
     let gone = sqlx::query("DELETE FROM fhir_hold WHERE id = $1")
         .bind(hold_id)
         .execute(change.conn())
@@ -370,13 +425,7 @@ async fn book_hold(state: &AppState, caller: &Caller, hold_id: i64) -> FhirResul
             "This hold was booked already.",
         ));
     }
-    let slot = FreeSlot {
-        clinic_id: h.clinic_id,
-        provider_id: h.provider_id,
-        service_id: h.service_id,
-        start: h.starts_at,
-        end: h.ends_at,
-    };
+    let slot = h.slot();
     let on_behalf_of = match caller {
         Caller::User(me) if me.user_id != h.provider_id && me.user_id != h.patient_id => {
             Some(h.provider_id)

@@ -217,8 +217,14 @@ fn appointment_resource(r: AppointmentRow, now: i64) -> FhirResult<Value> {
     Ok(res::appointment(&a, service_id, clinic_id, now))
 }
 
-/// One appointment the caller may see.
+/// One appointment the caller may see, or a live hold the caller made
+/// (`hold-<n>`, what `$hold` answered).
 pub async fn appointment(state: &AppState, caller: &Caller, id: &str) -> FhirResult<Value> {
+    if let Some(n) = id.strip_prefix("hold-") {
+        let n =
+            crate::domain::fhir::numeric_ids(n, 1).ok_or_else(|| not_found("Appointment", id))?;
+        return holds::read(state, caller, n[0]).await;
+    }
     let Some(n) = id.parse::<i64>().ok().filter(|n| *n > 0) else {
         return Err(not_found("Appointment", id));
     };
