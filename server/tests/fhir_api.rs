@@ -1442,3 +1442,44 @@ async fn a_hold_can_be_read(backend: Backend) {
     valid(&[read]);
 }
 both_dbs!(hold_read, a_hold_can_be_read);
+
+/// `_count` pages a search: `total` is every match, each page has its
+/// `_count` entries and a `next` link until the last; following the links
+/// visits every match once.
+async fn searches_page(backend: Backend) {
+    let api = Api::new(backend).await;
+    let (_, token) = api
+        .token("admin@northside.test", "northside", "EHR", ApiScope::Read)
+        .await;
+    let (_, whole) = api.get("/fhir/Appointment", &token).await;
+    let every: Vec<Value> = entries(&whole);
+    assert!(every.len() > 5, "the demo has appointments to page");
+    let mut path = "/fhir/Appointment?_count=5".to_string();
+    let mut seen = Vec::new();
+    loop {
+        let (status, page) = api.get(&path, &token).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["total"], every.len());
+        let got = entries(&page);
+        assert!(!got.is_empty() && got.len() <= 5);
+        seen.extend(got);
+        let links = page["link"].as_array().unwrap();
+        let Some(next) = links.iter().find(|l| l["relation"] == "next") else {
+            break;
+        };
+        let url = next["url"].as_str().unwrap();
+        path = url[url.find("/fhir/").unwrap()..].to_string();
+        assert!(path.contains("_offset="), "{path}");
+    }
+    assert_eq!(seen, every, "every match once, in order");
+    let (_, total_only) = api.get("/fhir/Appointment?_count=0", &token).await;
+    assert_eq!(total_only["total"], every.len());
+    assert!(entries(&total_only).is_empty());
+    outcome(
+        &api.get("/fhir/Appointment?_count=many", &token).await,
+        StatusCode::BAD_REQUEST,
+        "invalid",
+    );
+    valid(&[total_only]);
+}
+both_dbs!(paging, searches_page);

@@ -10,7 +10,8 @@ mod handlers {
     use crate::domain::appointment::AppointmentStatus;
     use crate::domain::fhir::resources::{capability_statement, search_names};
     use crate::domain::fhir::{
-        bounds_in, numeric_ids, searchset, Bounds, Handling, Inputs, Params, Refusal, CONTENT_TYPE,
+        bounds_in, numeric_ids, searchset, searchset_page, Bounds, Handling, Inputs, Page, Params,
+        Refusal, CONTENT_TYPE, PAGING,
     };
     use crate::server::auth::Session;
     use crate::server::service::api_clients;
@@ -143,10 +144,11 @@ mod handlers {
         reply(
             async {
                 let c = caller(&state, &headers, session).await?;
-                let names = search_names(&kind);
+                let mut names = search_names(&kind);
                 if names.is_empty() {
                     return Err(unsupported_kind(&kind));
                 }
+                names.extend(PAGING);
                 let prefer = headers.get("prefer").and_then(|v| v.to_str().ok());
                 let p = Params::parse(
                     &query(&uri)?,
@@ -154,12 +156,17 @@ mod handlers {
                     &["date", "start"],
                     Handling::from_prefer(prefer),
                 )?;
+                let page = Page::from_params(&p)?;
                 let found = run_search(&state, &c, &kind, &p).await?;
+                let total = found.len();
+                let (items, next) = page.slice(found);
                 let base = base(&state);
                 let self_url = format!("{base}/{kind}?{}", p.query_string());
+                let next_url = next.map(|o| format!("{base}/{kind}?{}", p.query_string_at(o)));
+                let links = (self_url.as_str(), next_url.as_deref());
                 Ok((
                     StatusCode::OK,
-                    searchset(&base, &self_url, found, &p.ignored),
+                    searchset_page(&base, links, total, items, &p.ignored),
                 ))
             }
             .await,

@@ -99,11 +99,64 @@ pub fn operation_outcome(severity: &str, code: &str, diagnostics: &str) -> Value
     })
 }
 
-/// A searchset Bundle: `total` is every match (we never page), each entry
-/// has its absolute `fullUrl` and `search.mode` match; parameters a lenient
-/// search ignored come back as an `outcome` entry.
+/// A searchset Bundle of every match (one page).
 pub fn searchset(base: &str, self_url: &str, resources: Vec<Value>, ignored: &[String]) -> Value {
     let total = resources.len();
+    searchset_page(base, (self_url, None), total, resources, ignored)
+}
+
+/// The search parameters a search's answer is paged by: `_count` matches
+/// a page (0: only the total), from match `_offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub count: usize,
+    pub offset: usize,
+}
+
+/// The names `Page` reads, accepted by every search.
+pub const PAGING: [&str; 2] = ["_count", "_offset"];
+
+impl Page {
+    pub fn from_params(p: &Params) -> Result<Page, Refusal> {
+        let num = |name: &str, default: usize| match p.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= MAX_MATCHES)
+                .ok_or_else(|| {
+                    Refusal::invalid(format!(
+                        "'{name}' must be a whole number from 0 to {MAX_MATCHES}."
+                    ))
+                }),
+        };
+        Ok(Page {
+            count: num("_count", MAX_MATCHES)?,
+            offset: num("_offset", 0)?,
+        })
+    }
+
+    /// This page's part of every match, and where the next page starts
+    /// (None: this is the last, or only the total was asked for).
+    pub fn slice(&self, all: Vec<Value>) -> (Vec<Value>, Option<usize>) {
+        let total = all.len();
+        let next = self.offset + self.count;
+        let items = all.into_iter().skip(self.offset).take(self.count).collect();
+        (items, (self.count > 0 && next < total).then_some(next))
+    }
+}
+
+/// A searchset Bundle: `total` is every match, `resources` the page of
+/// them, each entry with its absolute `fullUrl` and `search.mode` match;
+/// links `self` and (when more follow) `next`; parameters a lenient
+/// search ignored come back as an `outcome` entry.
+pub fn searchset_page(
+    base: &str,
+    (self_url, next_url): (&str, Option<&str>),
+    total: usize,
+    resources: Vec<Value>,
+    ignored: &[String],
+) -> Value {
     let mut entry: Vec<Value> = resources
         .into_iter()
         .map(|r| match r["id"].as_str() {
@@ -115,6 +168,10 @@ pub fn searchset(base: &str, self_url: &str, resources: Vec<Value>, ignored: &[S
             None => json!({ "resource": r, "search": { "mode": "match" } }),
         })
         .collect();
+    let mut links = vec![json!({ "relation": "self", "url": self_url })];
+    if let Some(next) = next_url {
+        links.push(json!({ "relation": "next", "url": next }));
+    }
     if !ignored.is_empty() {
         let words = format!("Ignored unknown search parameters: {}.", ignored.join(", "));
         entry.push(json!({
@@ -126,7 +183,7 @@ pub fn searchset(base: &str, self_url: &str, resources: Vec<Value>, ignored: &[S
         "resourceType": "Bundle",
         "type": "searchset",
         "total": total,
-        "link": [{ "relation": "self", "url": self_url }],
+        "link": links,
         "entry": entry,
     })
 }
@@ -218,6 +275,14 @@ impl Params {
             .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
             .collect::<Vec<_>>()
             .join("&")
+    }
+
+    /// The query string with `_offset` set to `offset` (a page's link).
+    pub fn query_string_at(&self, offset: usize) -> String {
+        let mut p = self.clone();
+        p.pairs.retain(|(k, _)| k != "_offset");
+        p.pairs.push(("_offset".into(), offset.to_string()));
+        p.query_string()
     }
 
     /// An id given as a reference (`Patient/7`, a full URL ending so, or a
@@ -790,6 +855,51 @@ mod tests {
         assert!(!t.dated);
         assert_eq!(t.in_zone(&New_York), t);
         assert_eq!(d.in_zone(&chrono::Utc), d);
+    }
+
+    #[test]
+    fn pages_of_a_search() {
+        let all: Vec<Value> = (0..5).map(|i| json!({ "id": i.to_string() })).collect();
+        let p = Params::parse(
+            &q(&[("_count", "2"), ("_offset", "2")]),
+            &PAGING,
+            &[],
+            Handling::Strict,
+        )
+        .unwrap();
+        let page = Page::from_params(&p).unwrap();
+        let (items, next) = page.slice(all.clone());
+        assert_eq!(items, all[2..4].to_vec());
+        assert_eq!(next, Some(4));
+        assert_eq!(p.query_string_at(4), "_count=2&_offset=4");
+        let last = Page {
+            count: 2,
+            offset: 4,
+        }
+        .slice(all.clone());
+        assert_eq!((last.0.len(), last.1), (1, None));
+        let total_only = Page {
+            count: 0,
+            offset: 0,
+        }
+        .slice(all.clone());
+        assert_eq!((total_only.0.len(), total_only.1), (0, None));
+        let none = Params::parse(&q(&[]), &PAGING, &[], Handling::Strict).unwrap();
+        assert_eq!(
+            Page::from_params(&none).unwrap(),
+            Page {
+                count: MAX_MATCHES,
+                offset: 0
+            }
+        );
+        for bad in ["-1", "x", "1001"] {
+            let p = Params::parse(&q(&[("_count", bad)]), &PAGING, &[], Handling::Strict).unwrap();
+            assert!(Page::from_params(&p).is_err(), "{bad}");
+        }
+        let b = searchset_page("https://c.test/fhir", ("s", Some("n")), 5, items, &[]);
+        assert_eq!(b["total"], 5);
+        assert_eq!(b["link"][1]["relation"], "next");
+        assert_eq!(b["entry"].as_array().unwrap().len(), 2);
     }
 
     #[test]

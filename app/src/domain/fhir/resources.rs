@@ -357,9 +357,10 @@ pub fn capability_statement(base: &str, date: i64) -> Value {
             "documentation": "Unknown search parameters are refused with a 400 OperationOutcome \
                 (strict handling) unless the request says 'Prefer: handling=lenient', when they \
                 are ignored and named in an OperationOutcome entry of the Bundle. Searches answer \
-                every match (total) in one Bundle, at most 1000; a broader search is refused \
-                (too-costly). _count, _sort, _include and modifiers are not supported (unknown \
-                parameters, as above); _format is json only. \
+                every match (total), at most 1000 (a broader search is refused: too-costly), in \
+                one Bundle, or in pages: _count (matches a page, 0: the total only) and _offset \
+                (from which match), with a 'next' link while more follow. _sort, _include and \
+                modifiers are not supported (unknown parameters, as above); _format is json only. \
                 Dates without a time (date, start, $find's start and end) are days in the \
                 clinic's time zone; instants carry their offset. Responses are \
                 application/fhir+json; every error, also one refused before the API's handlers \
