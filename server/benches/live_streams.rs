@@ -6,9 +6,10 @@
 //! `/proc/<pid>/status`) and none of the clients'. Then, for each stream
 //! count (`SLOTWISE_BENCH_STREAMS`, default `1000,10000`, cumulative):
 //!
-//! 1. opens that many real HTTP/1.1 `/api/live` connections (raw sockets,
-//!    one session per stream, as that many open tabs would have) and waits
-//!    for every stream's first message;
+//! 1. opens that many real HTTP/1.1 `/api/live` streams (raw sockets, one
+//!    session per stream, as that many open tabs would have), each on a
+//!    kept-alive connection that has answered a first request, as browsers
+//!    send it, and waits for every stream's first message;
 //! 2. reads the server's RSS: the growth over the RSS before any stream
 //!    opened, divided by the streams open, is the cost of one stream;
 //! 3. makes `SLOTWISE_BENCH_EVENTS` (default 20) real changes through the
@@ -440,6 +441,19 @@ async fn read_stream(
     let mut sock = TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("connect");
+    // As a browser does: the stream goes on a kept-alive connection that
+    // has served another request first.
+    sock.write_all(format!("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes())
+        .await
+        .expect("send");
+    let mut buf = [0u8; 512];
+    let mut got = 0;
+    while !buf[..got].ends_with(b"}") {
+        match sock.read(&mut buf[got..]).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => got += n,
+        }
+    }
     let req = format!(
         "GET /api/live HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\nAccept-Encoding: gzip, br\r\n\r\n"
     );
@@ -448,7 +462,6 @@ async fn read_stream(
     let mut text: Vec<u8> = Vec::new();
     let mut head_done = false;
     let mut chunk_left = 0usize;
-    let mut buf = [0u8; 512];
     loop {
         let n = match sock.read(&mut buf).await {
             Ok(0) | Err(_) => return,

@@ -91,7 +91,13 @@ type ToHyper = mpsc::Sender<(Peeked, SocketAddr)>;
 
 async fn accept(tcp: TcpListener, router: Router, max_body: usize, tx: ToHyper) {
     loop {
-        let (sock, addr) = match tcp.accept().await {
+        let accepted = tokio::select! {
+            accepted = tcp.accept() => accepted,
+            // The server stopped (graceful shutdown): so do we, closing
+            // the port at once.
+            _ = tx.closed() => return,
+        };
+        let (sock, addr) = match accepted {
             Ok(conn) => conn,
             Err(e) => {
                 // As axum does: a failed handshake is the client's problem;
@@ -108,10 +114,6 @@ async fn accept(tcp: TcpListener, router: Router, max_body: usize, tx: ToHyper) 
                 continue;
             }
         };
-        if tx.is_closed() {
-            // The server stopped (graceful shutdown): so do we.
-            return;
-        }
         tokio::spawn(connection(sock, addr, router.clone(), max_body, tx.clone()));
     }
 }
@@ -147,13 +149,47 @@ async fn connection(
         req.extensions_mut().insert(ConnectInfo(addr));
         let head_only = req.method() == Method::HEAD;
         let close = asks_to_close(req.headers());
-        let res = match Box::pin(router.clone().oneshot(*req)).await {
-            Ok(res) => res,
-            Err(never) => match never {},
+        let res = {
+            let _busy = Busy::start();
+            match Box::pin(router.clone().oneshot(*req)).await {
+                Ok(res) => res,
+                Err(never) => match never {},
+            }
         };
         if !conn.respond(res, head_only, close).await {
             return;
         }
+    }
+}
+
+/// Requests being answered by the router now (not counting the bodies
+/// they stream afterwards): a graceful shutdown waits for them.
+static BUSY: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+struct Busy;
+
+impl Busy {
+    fn start() -> Busy {
+        BUSY.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Busy
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// After the server stopped accepting: waits (up to `limit`) for the
+/// requests this listener is answering, so that a change being made when
+/// the server is told to stop is finished and answered, not cut off.
+pub async fn drain(limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while BUSY.load(std::sync::atomic::Ordering::SeqCst) > 0
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

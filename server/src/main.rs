@@ -94,5 +94,8 @@ async fn run() -> Result<(), String> {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
-    .map_err(|e| format!("server error: {e}"))
+    .map_err(|e| format!("server error: {e}"))?;
+    // axum waited for hyper's connections; these are the listener's own.
+    server::http1::drain(std::time::Duration::from_secs(10)).await;
+    Ok(())
 }
