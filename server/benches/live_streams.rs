@@ -448,10 +448,23 @@ async fn read_stream(
         .expect("send");
     let mut buf = [0u8; 512];
     let mut got = 0;
-    while !buf[..got].ends_with(b"}") {
+    // Its whole answer: the head, then `content-length` bytes.
+    loop {
         match sock.read(&mut buf[got..]).await {
             Ok(0) | Err(_) => return,
             Ok(n) => got += n,
+        }
+        let Some(end) = find(&buf[..got], b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("a length");
+        if got >= end + 4 + len {
+            break;
         }
     }
     let req = format!(
