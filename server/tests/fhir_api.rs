@@ -1207,11 +1207,11 @@ async fn a_held_time_cannot_be_claimed(backend: Backend) {
     hold_for(&api, &token, &again, ann).await;
     let before = api.appointments().await;
     let claimed = waitlist::claim(&api.t.state, &ben_me, offer).await;
-    // The waitlist tells its patients any refusal of a claim as "taken".
+    // The waitlist tells its patient the time is being booked (not taken).
     assert_eq!(
         claimed,
         Err(app::error::AppError::Conflict(
-            app::domain::waitlist::TAKEN.into()
+            waitlist::HELD_FOR_BOOKING.into()
         ))
     );
     assert_eq!(api.appointments().await, before, "nothing booked");

@@ -13,7 +13,7 @@ use app::error::AppError;
 use app::model::{Me, Membership};
 use app::server::outbox::{deliver_due, Transports};
 use app::server::service::appointments::{cancel, create, CancelScope, NewAppointment};
-use app::server::service::waitlist::{claim, join, mine, remove, Join};
+use app::server::service::waitlist::{claim, join, mine, remove, Join, HELD_FOR_BOOKING};
 use app::server::timers::run_due;
 use chrono::{Duration, NaiveDate, TimeZone};
 use common::smtp::SmtpServer;
@@ -833,4 +833,77 @@ async fn an_entry_past_its_last_date_is_ended_once_by_the_timers(b: Backend) {
 both_dbs!(
     past_last_date,
     an_entry_past_its_last_date_is_ended_once_by_the_timers
+);
+
+/// Holds `[start, +30 min)` of Dr Patel for `patient` through the FHIR
+/// API's `$hold` (as the scheduler, who books for Dr Patel): the time the
+/// engine proposes there, with the patient as a participant.
+async fn hold(c: &Ctx, patient: i64, start: i64) {
+    use app::domain::fhir::{Bounds, Inputs};
+    use app::server::service::fhir::{holds, Caller, SlotQuery};
+    let caller = Caller::User(c.sched.clone());
+    let q = SlotQuery {
+        service_id: c.video,
+        schedule: None,
+        provider: Some(c.patel),
+        start: Bounds {
+            from: Some(start),
+            to: Some(start + 1),
+        },
+    };
+    let found = holds::find(&c.t.state, &caller, &q, Some(patient))
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "the time is free to hold: {found:?}");
+    let inputs = Inputs {
+        values: vec![],
+        resources: vec![("appointment-resource".into(), found[0].clone())],
+    };
+    holds::hold(&c.t.state, &caller, &inputs).await.unwrap();
+}
+
+/// A time held through the FHIR API is not the waitlist's to give: a claim
+/// of it is refused saying it is being booked (the offer stays open,
+/// nothing is booked), and when the offer's window ends while the hold
+/// lasts the next patient is not offered it.
+async fn a_held_time_is_not_offered_and_its_claim_says_why(b: Backend) {
+    let c = ctx(b).await;
+    let (first, second, owner) = (c.patient(1).await, c.patient(2).await, c.patient(3).await);
+    join(&c.t.state, &first, c.wish()).await.unwrap();
+    sqlx::query("UPDATE waitlist_entry SET created_at = created_at - 60")
+        .execute(&c.t.state.db.pool)
+        .await
+        .unwrap();
+    join(&c.t.state, &second, c.wish()).await.unwrap();
+    let appt = c.booking(owner.user_id, 10, 10).await;
+    c.staff_cancel(appt).await;
+    let offers = c.open_offers(first.user_id).await;
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].1, ny(10, 10));
+
+    // Near the end of the first window an integrator holds the time.
+    c.t.clock.advance(Duration::minutes(28));
+    hold(&c, owner.user_id, ny(10, 10)).await;
+    let before = c.t.count("SELECT COUNT(*) FROM appointment").await;
+    let refused = claim(&c.t.state, &first, offers[0].0).await.unwrap_err();
+    assert_eq!(refused, AppError::Conflict(HELD_FOR_BOOKING.into()));
+    assert_ne!(refused, AppError::Conflict(TAKEN.into()));
+    assert_eq!(c.t.count("SELECT COUNT(*) FROM appointment").await, before);
+    assert_eq!(c.open_offers(first.user_id).await, offers, "still open");
+
+    // The window ends while the hold lasts: the time is not passed on.
+    c.t.clock.advance(Duration::minutes(3));
+    let sent = c.smtp.messages().len();
+    assert_eq!(run_due(&c.t.state).await.unwrap().offers, 1);
+    assert!(c.open_offers(first.user_id).await.is_empty());
+    assert!(
+        c.open_offers(second.user_id).await.is_empty(),
+        "a held time is not offered"
+    );
+    let mail = c.mail_since(sent).await;
+    assert!(!mail.iter().any(|m| m.0 == second.email), "{mail:?}");
+}
+both_dbs!(
+    held_not_offered,
+    a_held_time_is_not_offered_and_its_claim_says_why
 );

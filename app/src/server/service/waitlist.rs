@@ -14,6 +14,7 @@ use super::super::state::AppState;
 use super::super::zones::Clock;
 use super::appointment_state::{Actor, After, Appt};
 use super::appointments::{insert_booked, Booked};
+use super::fhir::holds;
 use super::{authz, Audit, Change, OutboxMessage};
 use crate::domain::appointment::AppointmentStatus;
 use crate::domain::booking;
@@ -127,8 +128,27 @@ async fn proposal_original(change: &mut Change, a: &Appt) -> AppResult<Option<(i
     Ok(start.flatten().map(|s| (s, s + (a.ends_at - a.starts_at))))
 }
 
-/// Whether no appointment of the provider holds any of the time.
-async fn time_is_free(change: &mut Change, f: &Freed) -> AppResult<bool> {
+/// What a patient hears when the time of their offer is held through the
+/// FHIR API (`Appointment/$hold`) as they claim it: the hold lapses within
+/// minutes unless it is booked, so the offer stays theirs to claim again.
+pub const HELD_FOR_BOOKING: &str = "Someone else is booking this time at this moment. \
+Your offer is still open: if their booking is not completed, the time comes back within a few \
+minutes, so try again then, before your time to claim ends.";
+
+/// Whether the waitlist may offer or book a time.
+#[derive(Debug, PartialEq, Eq)]
+enum TimeIs {
+    Free,
+    /// An appointment of the provider covers part of it.
+    Booked,
+    /// A live `$hold` covers part of it (it may lapse and free the time).
+    Held,
+}
+
+/// Whether the time is free of the provider's appointments and of live
+/// holds (`holds::is_held`, the same check as every booking path). The
+/// caller holds the provider's lock.
+async fn time_is(change: &mut Change, f: &Freed) -> AppResult<TimeIs> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM appointment WHERE host_provider_id = $1 AND status <> 'cancelled' \
          AND starts_at < $3 AND $2 < ends_at AND starts_at > $4",
@@ -139,7 +159,13 @@ async fn time_is_free(change: &mut Change, f: &Freed) -> AppResult<bool> {
     .bind(f.starts_at - booking::LONGEST_APPOINTMENT_SECS)
     .fetch_one(change.conn())
     .await?;
-    Ok(n == 0)
+    if n > 0 {
+        return Ok(TimeIs::Booked);
+    }
+    if holds::is_held(change, f.provider_id, f.starts_at, f.ends_at).await? {
+        return Ok(TimeIs::Held);
+    }
+    Ok(TimeIs::Free)
 }
 
 /// A waiting entry as stored.
@@ -175,7 +201,9 @@ impl EntryRow {
 /// Offers a freed time to the waitlist as the clinic's mode says: the
 /// first matching entry in order of joining that was not offered this time
 /// yet, or every matching one. Nothing when the time has passed, is not
-/// free, or is being offered already. Returns the offers made.
+/// free (booked, or held through the API: a patient is not offered a time
+/// their claim would be refused), or is being offered already. Returns
+/// the offers made.
 async fn offer_freed(
     change: &mut Change,
     clinic_id: i64,
@@ -194,7 +222,7 @@ async fn offer_freed(
     .bind(f.starts_at)
     .fetch_one(change.conn())
     .await?;
-    if open > 0 || !time_is_free(change, &f).await? {
+    if open > 0 || time_is(change, &f).await? != TimeIs::Free {
         return Ok(0);
     }
     let rows: Vec<EntryRow> = sqlx::query_as(
@@ -754,12 +782,18 @@ pub async fn claim(state: &AppState, me: &Me, offer_id: i64) -> AppResult<i64> {
         starts_at: o.starts_at,
         ends_at: o.ends_at,
     };
-    if !time_is_free(&mut change, &f).await? {
-        // Booked meanwhile (not through the waitlist): every offer of it
-        // ends, and that is written even though this claim fails.
-        close_others(&mut change, &o, None).await?;
-        change.commit().await?;
-        return Err(AppError::conflict(TAKEN));
+    match time_is(&mut change, &f).await? {
+        TimeIs::Free => {}
+        TimeIs::Booked => {
+            // Booked meanwhile (not through the waitlist): every offer of it
+            // ends, and that is written even though this claim fails.
+            close_others(&mut change, &o, None).await?;
+            change.commit().await?;
+            return Err(AppError::conflict(TAKEN));
+        }
+        // Held: nothing is written (the change rolls back), the offer stays
+        // open, as the hold may lapse unbooked.
+        TimeIs::Held => return Err(AppError::conflict(HELD_FOR_BOOKING)),
     }
     let booked = Booked {
         clinic_id: o.clinic_id,
@@ -774,6 +808,7 @@ pub async fn claim(state: &AppState, me: &Me, offer_id: i64) -> AppResult<i64> {
     let id = insert_booked(&mut change, booked)
         .await
         .map_err(|e| match e {
+            AppError::Conflict(m) if m == holds::HELD => AppError::conflict(HELD_FOR_BOOKING),
             AppError::Conflict(_) => AppError::conflict(TAKEN),
             e => e,
         })?;
@@ -1215,10 +1250,14 @@ pub async fn offer_manually(
             "This patient has already been offered that time.",
         ));
     }
-    if !time_is_free(&mut change, &f).await? {
-        return Err(AppError::conflict(
-            "That time is not free any more. Choose another.",
-        ));
+    match time_is(&mut change, &f).await? {
+        TimeIs::Free => {}
+        TimeIs::Booked => {
+            return Err(AppError::conflict(
+                "That time is not free any more. Choose another.",
+            ))
+        }
+        TimeIs::Held => return Err(AppError::conflict(holds::HELD)),
     }
     let id = create_offer(&mut change, clinic_id, &e, f, s).await?;
     audit(
