@@ -13,26 +13,10 @@ use common::{seeded_app, Backend, TestApp};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// The open-stream count is per process: tests that read it take turns.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-async fn serve(t: &TestApp) -> SocketAddr {
-    let router = server::router(t.state.clone());
-    let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = tcp.local_addr().expect("address");
-    let listener = server::http1::listener(tcp, router.clone(), t.state.config.max_body_bytes)
-        .expect("listener");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
-    addr
-}
 
 /// A live stream read from the raw socket: the response head, then
 /// HTTP/1.1 chunks holding SSE messages.
@@ -255,7 +239,7 @@ async fn events_reach_streams_on_their_own_connections(b: Backend) {
         },
     )
     .await;
-    let addr = serve(&t).await;
+    let addr = t.serve().await;
     let before = open_streams(addr).await;
 
     // No session: refused, with its length, and the connection stays open.
@@ -327,7 +311,7 @@ async fn a_kept_alive_connection_serves_requests_then_the_stream() {
         },
     )
     .await;
-    let addr = serve(&t).await;
+    let addr = t.serve().await;
     let sched = t.session("scheduler@northside.test").await.0;
     // A request sent in pieces.
     let mut sock = TcpStream::connect(addr).await.expect("connect");
@@ -415,7 +399,7 @@ async fn what_the_listener_leaves_to_hyper_still_works() {
         },
     )
     .await;
-    let addr = serve(&t).await;
+    let addr = t.serve().await;
     // A body in chunks goes to hyper, which reads it; this one is a login
     // with a wrong password, answered as any other.
     let body = "email=ann%40patients.test&password=wrong&next=";

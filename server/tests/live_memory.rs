@@ -23,7 +23,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// The system allocator, counting the bytes in use.
 struct Counting;
@@ -121,18 +121,7 @@ async fn an_open_live_stream_holds_little() {
     )
     .await;
     let token = t.session("scheduler@northside.test").await.0;
-    let router = server::router(t.state.clone());
-    let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = tcp.local_addr().expect("address");
-    let listener = server::http1::listener(tcp, router.clone(), t.state.config.max_body_bytes)
-        .expect("listener");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
+    let addr = t.serve().await;
 
     // What the first streams allocate once (pools, caches, slabs) is not
     // what each stream costs.

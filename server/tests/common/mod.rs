@@ -93,6 +93,28 @@ pub struct TestApp {
     pub url: String,
 }
 
+impl TestApp {
+    /// Serves the whole router on a real socket as `main.rs` does (the
+    /// HTTP/1.1 listener in front of hyper); returns its address.
+    pub async fn serve(&self) -> std::net::SocketAddr {
+        let router = server::router(self.state.clone());
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = tcp.local_addr().expect("address");
+        let max_body = self.state.config.max_body_bytes;
+        let listener = server::http1::listener(tcp, router.clone(), max_body).expect("listener");
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+        });
+        addr
+    }
+}
+
 pub fn leptos_options() -> leptos::config::LeptosOptions {
     leptos::config::LeptosOptions::builder()
         .output_name("slotwise")
