@@ -9,7 +9,7 @@ mod common;
 
 use app::domain::live::LiveWire;
 use common::web::{cookie, form, Next};
-use common::{seeded_app, Backend, TestApp};
+use common::{demo_app, seeded_app, Backend, TestApp};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -196,18 +196,24 @@ async fn post(addr: SocketAddr, path: &str, body: &str, token: &str) -> reqwest:
         .expect("post")
 }
 
-async fn ask_northside_now(t: &TestApp, addr: SocketAddr, token: &str) -> i64 {
+/// The form of `POST /api/request_session` by which a patient asks
+/// Northside for a video consultation now.
+async fn northside_now_form(t: &TestApp) -> String {
     let clinic = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
     let service = t
         .id("SELECT id FROM service WHERE name = 'Video consultation'")
         .await;
-    let body = form(&[
+    form(&[
         ("clinic_id", &clinic.to_string()),
         ("service_id", &service.to_string()),
         ("mode", "now"),
         ("answers[0]", "A sore throat"),
         ("note", ""),
-    ]);
+    ])
+}
+
+async fn ask_northside_now(t: &TestApp, addr: SocketAddr, token: &str) -> i64 {
+    let body = northside_now_form(t).await;
     let resp = post(addr, "/api/request_session", &body, token).await;
     assert!(resp.status().is_success(), "{}", resp.status());
     resp.text().await.expect("body").trim().parse().expect("id")
@@ -303,14 +309,7 @@ both_dbs!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_kept_alive_connection_serves_requests_then_the_stream() {
-    let t = seeded_app(
-        Backend::Sqlite,
-        app::server::config::Config {
-            demo: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    let t = demo_app(Backend::Sqlite).await;
     let addr = t.serve().await;
     let sched = t.session("scheduler@northside.test").await.0;
     // A request sent in pieces.
@@ -334,17 +333,7 @@ async fn a_kept_alive_connection_serves_requests_then_the_stream() {
     assert!(r.head.starts_with("http/1.1 404"), "{}", r.head);
     // A server function with a body: a patient asks for a session.
     let ben = t.session("ben@patients.test").await.0;
-    let clinic = t.id("SELECT id FROM clinic WHERE slug = 'northside'").await;
-    let service = t
-        .id("SELECT id FROM service WHERE name = 'Video consultation'")
-        .await;
-    let body = form(&[
-        ("clinic_id", &clinic.to_string()),
-        ("service_id", &service.to_string()),
-        ("mode", "now"),
-        ("answers[0]", "A sore throat"),
-        ("note", ""),
-    ]);
+    let body = northside_now_form(&t).await;
     let mut s = r.then(&live_get(Some(&sched))).await;
     assert!(s.head.starts_with("http/1.1 200"), "{}", s.head);
     assert_eq!(s.expect(Duration::from_secs(10)).await, LiveWire::Ready);
@@ -391,14 +380,7 @@ async fn a_kept_alive_connection_serves_requests_then_the_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn what_the_listener_leaves_to_hyper_still_works() {
-    let t = seeded_app(
-        Backend::Sqlite,
-        app::server::config::Config {
-            demo: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    let t = demo_app(Backend::Sqlite).await;
     let addr = t.serve().await;
     // A body in chunks goes to hyper, which reads it; this one is a login
     // with a wrong password, answered as any other.

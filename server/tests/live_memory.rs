@@ -17,7 +17,7 @@
 mod common;
 
 use common::web::cookie;
-use common::{seeded_app, Backend};
+use common::{demo_app, Backend};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
@@ -112,14 +112,7 @@ async fn an_open_live_stream_holds_little() {
         .with_env_filter(tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
         .with_writer(std::io::sink)
         .try_init();
-    let t = seeded_app(
-        Backend::Sqlite,
-        app::server::config::Config {
-            demo: true,
-            ..Default::default()
-        },
-    )
-    .await;
+    let t = demo_app(Backend::Sqlite).await;
     let token = t.session("scheduler@northside.test").await.0;
     let addr = t.serve().await;
 
